@@ -1,0 +1,1 @@
+"""analysis stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,42 @@
+"""Where things live: the lake folder and the real sample data.
+
+Resolution order is explicit argument, then environment variable, then default, so
+tests and the CLI can point anywhere without global state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+LAKE_ENV = "TRUCELINE_LAKE"
+DATA_ENV = "TRUCELINE_DATA"
+DEFAULT_LAKE = Path("truceline-lake")
+
+
+def lake_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """The lake folder: `path`, else $TRUCELINE_LAKE, else ./truceline-lake."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(LAKE_ENV)
+    return Path(env) if env else DEFAULT_LAKE
+
+
+def data_dir(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The real sample data folder, or None when it cannot be found.
+
+    Looks at `path`, $TRUCELINE_DATA, then ../shared/data beside the working directory
+    and beside the source checkout.
+    """
+    candidates: list[Path] = []
+    if path is not None:
+        candidates.append(Path(path))
+    env = os.environ.get(DATA_ENV)
+    if env:
+        candidates.append(Path(env))
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    for c in candidates:
+        if (c / "SOURCES.md").exists() or (c / "firms").is_dir():
+            return c
+    return None

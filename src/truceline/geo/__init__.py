@@ -1,0 +1,1 @@
+"""geo stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""publish stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""

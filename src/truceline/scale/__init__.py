@@ -1,0 +1,1 @@
+"""scale stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""service stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""

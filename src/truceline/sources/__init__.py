@@ -1,0 +1,1 @@
+"""sources stage of the truceline pipeline (see docs/ARCHITECTURE.md)."""
