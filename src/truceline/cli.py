@@ -1,0 +1,198 @@
+"""The `truceline` command line: a thin layer over the Python API.
+
+Errors from the library are mapped to exit codes here and nowhere else: InputError 2,
+LakeError 3, IntegrityError 4, any other TrucelineError 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from truceline import __version__, config
+from truceline.errors import TrucelineError
+
+app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+ingest_app = typer.Typer(help="Bring FIRMS detections and control maps into the lake.",
+                         no_args_is_help=True)
+lake_app = typer.Typer(help="What the lake holds.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The lake's hash-chained ledger.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(lake_app, name="lake")
+app.add_typer(ledger_app, name="ledger")
+
+console = Console(stderr=True)
+out = Console()
+
+LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder "
+                                              "(default $TRUCELINE_LAKE or ./truceline-lake).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+
+
+def _open_lake(lake: Path | None):  # noqa: ANN202 - lazy import keeps --help fast
+    from truceline.lake.store import Lake
+
+    return Lake(config.lake_dir(lake))
+
+
+def _emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar fed by the library's (label, done, total) callbacks."""
+    if not enabled:
+        yield lambda label, done, total: None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)
+
+        yield update
+
+
+def _summary_table(summary: Any, columns: list[str], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("file")
+    for c in columns:
+        table.add_column(c, justify="right")
+    for f in summary.files:
+        table.add_row(Path(f["file"]).name, *[str(f.get(c, "")) for c in columns])
+    return table
+
+
+@ingest_app.command("firms")
+def ingest_firms(
+    paths: Annotated[list[Path], typer.Argument(help="FIRMS files or folders.")],
+    sensor: Annotated[str | None, typer.Option(help="VIIRS or MODIS, when neither the "
+                                               "columns nor the file name say.")] = None,
+    satellite: Annotated[str | None, typer.Option(help="N, N20, N21, Terra or Aqua.")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest NASA FIRMS active-fire files (VIIRS, MODIS; archive, NRT, minimal lists)."""
+    lk = _open_lake(lake)
+    with _progress(not as_json) as progress:
+        summary = lk.ingest_firms(list(paths), sensor=sensor, satellite=satellite,
+                                  progress=progress)
+    if as_json:
+        _emit_json({"files": summary.files, "skipped": summary.skipped, "txn": summary.txn})
+        return
+    cols = ["rows", "accepted", "rejected", "added", "replaced_nrt", "already_in_lake"]
+    if summary.files:
+        out.print(_summary_table(summary, cols, "FIRMS ingest"))
+    for s in summary.skipped:
+        out.print(f"skipped {s['file']}: {s['reason']}")
+    out.print(f"added {summary.total('added')} detections, rejected {summary.total('rejected')} "
+              f"rows (kept in quarantine), {len(summary.skipped)} files skipped")
+
+
+@ingest_app.command("control")
+def ingest_control(
+    paths: Annotated[list[Path], typer.Argument(help="Control map files or folders.")],
+    source: Annotated[str, typer.Option(help="deepstate, liveuamap, isw, other or auto.")
+                      ] = "auto",
+    party: Annotated[str, typer.Option(help="Party whose held ground the map draws.")] = "ru",
+    valid_from: Annotated[str | None, typer.Option(help="Date the map is valid from, "
+                                                   "YYYY-MM-DD (one file only).")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest control maps (DeepStateMap, liveuamap/NZZ, ISW, any polygon file)."""
+    lk = _open_lake(lake)
+    with _progress(not as_json) as progress:
+        summary = lk.ingest_control(list(paths), source=source, party=party,
+                                    valid_from=valid_from, progress=progress)
+    if as_json:
+        _emit_json({"files": summary.files, "skipped": summary.skipped, "txn": summary.txn})
+        return
+    repaired = [f for f in summary.files if f["repaired"]]
+    out.print(f"ingested {len(summary.files)} control snapshots, {len(summary.skipped)} files "
+              f"already in the lake; {len(repaired)} repaired with make_valid "
+              f"(largest area change {max([f['repair_area_km2'] for f in repaired] or [0])} km²)")
+
+
+@lake_app.command("info")
+def lake_info(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+    """Detections per sensor and year, snapshots, quarantine and the ledger head."""
+    info = _open_lake(lake).info()
+    if as_json:
+        _emit_json(info)
+        return
+    _print_info(info)
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    out.print(f"[bold]lake[/bold] {info['lake']}: {info['total_detections']:,} detections, "
+              f"dates {info['date_range']}")
+    years = sorted({y for s in info["detections"].values() for y in s})
+    if years:
+        table = Table(title="detections per sensor and year")
+        table.add_column("year")
+        sensors = sorted(info["detections"])
+        for s in sensors:
+            table.add_column(s, justify="right")
+        for y in years:
+            table.add_row(y, *[f"{info['detections'][s].get(y, 0):,}" for s in sensors])
+        out.print(table)
+    for c in info["control"]:
+        out.print(f"control {c['source']}: {c['snapshots']} snapshots {c['first']} .. "
+                  f"{c['last']} ({c['repaired']} repaired)")
+    q = info["quarantine"]
+    out.print(f"quarantine: {q['rows']} rows")
+    for reason, n in q["by_reason"].items():
+        out.print(f"  {n:>8,}  {reason}")
+    led = info["ledger"]
+    out.print(f"ledger: {led['entries']} entries, head {led['head'][:16]}…, "
+              f"{'ok' if led['ok'] else 'BROKEN: run truceline ledger verify'}")
+
+
+@ledger_app.command("verify")
+def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+    """Re-walk the hash chain; exit 4 if any entry was edited, deleted or moved."""
+    check = _open_lake(lake).verify_ledger()
+    if as_json:
+        _emit_json({"ok": check.ok, "entries": check.entries, "head": check.head,
+                    "problems": check.problems})
+    else:
+        status = "[green]ok[/green]" if check.ok else "[red]BROKEN[/red]"
+        out.print(f"ledger {status}: {check.entries} entries, head {check.head}")
+        for p in check.problems:
+            out.print(f"  - {p}")
+    if not check.ok:
+        raise typer.Exit(4)
+
+
+@app.command("version")
+def version() -> None:
+    """Print the truceline version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Entry point: run the app, turning library errors into messages and exit codes."""
+    try:
+        app()
+    except TrucelineError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,395 @@
+"""The lake: a local folder of GeoParquet partitions, a quarantine and a ledger.
+
+Layout (everything below is readable as it is by GeoPandas, DuckDB and QGIS)::
+
+    LAKE/
+      detections/sensor=VIIRS/year=2025/month=08/part.parquet   GeoParquet 1.0.0, points
+      control/source=deepstate/2025-08-20.parquet                GeoParquet, one snapshot
+      quarantine/<txn>.parquet                                   rejected input rows
+      ledger.jsonl, ledger.head                                  hash-chained log
+      .txn/                                                      in-flight transactions
+      .lock                                                      one writer at a time
+
+Detection columns are :data:`truceline.sources.firms.DETECTION_COLUMNS` plus
+``geometry`` (WGS84 point). Control snapshot columns are
+:data:`truceline.sources.frontlines.SNAPSHOT_COLUMNS` plus ``geometry`` (MultiPolygon of
+the ground ``party`` holds). Every write goes through :class:`~truceline.lake.txn.Transaction`
+and ends with a ledger entry, so an ingest lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from truceline import __version__
+from truceline.errors import InputError, LakeError
+from truceline.lake import ledger as ledger_mod
+from truceline.lake.txn import Transaction, recover
+from truceline.sources.firms import (
+    DETECTION_COLUMNS,
+    FirmsFile,
+    find_firms_files,
+    parse_firms,
+    sha256_file,
+)
+from truceline.sources.frontlines import ControlFile, find_control_files, parse_control
+
+GEOPARQUET_VERSION = "1.0.0"
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(label: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest call did, per file and in total (also what the ledger records)."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    txn: str | None = None
+
+    def total(self, key: str) -> int:
+        return int(sum(f.get(key, 0) for f in self.files))
+
+
+class Lake:
+    """A lake folder. Opening it finishes or undoes any transaction a crash left."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.ledger_path = self.root / "ledger.jsonl"
+        if self.root.exists() and not self.root.is_dir():
+            raise LakeError(f"{self.root}: exists and is not a folder")
+        if (self.root / ".txn").is_dir():
+            with self._locked():
+                committed = {e.get("txn") for e in self.ledger_entries()}
+                recover(self.root, {c for c in committed if c})
+
+    # ---------------------------------------------------------------- basics
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise LakeError(f"{self.root}: another truceline process is writing to "
+                                "this lake; try again when it has finished") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def ledger_entries(self) -> list[dict[str, Any]]:
+        return ledger_mod.read_entries(self.ledger_path)
+
+    def verify_ledger(self) -> ledger_mod.LedgerCheck:
+        return ledger_mod.verify_ledger(self.ledger_path)
+
+    def _ingested(self, kind: str) -> dict[str, int]:
+        """sha256 -> ledger seq of every file already ingested as ``kind``."""
+        return {e["sha256"]: e["seq"] for e in self.ledger_entries()
+                if e.get("kind") == kind and "sha256" in e}
+
+    def _commit(self, txn: Transaction, entries: list[dict[str, Any]]) -> None:
+        def write_ledger(txn_id: str) -> None:
+            existing = self.ledger_entries()
+            for fields in entries:
+                entry = ledger_mod.make_entry(existing, txn=txn_id, **fields)
+                ledger_mod.append_entry(self.ledger_path, entry)
+                existing.append(entry)
+        txn.commit(write_ledger)
+
+    def record(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append a ledger entry for something published from this lake."""
+        with self._locked():
+            entry = ledger_mod.make_entry(self.ledger_entries(), kind=kind, **fields)
+            ledger_mod.append_entry(self.ledger_path, entry)
+            return entry
+
+    # ---------------------------------------------------------------- detections
+    def _partition_rel(self, sensor: str, year: int, month: int) -> str:
+        return f"detections/sensor={sensor}/year={year:04d}/month={month:02d}/part.parquet"
+
+    def detection_files(self, sensors: list[str] | None = None,
+                        start: pd.Timestamp | None = None,
+                        end: pd.Timestamp | None = None) -> list[Path]:
+        """Partition files that can hold detections of ``sensors`` in [start, end]."""
+        base = self.root / "detections"
+        if not base.is_dir():
+            return []
+        out = []
+        pattern = re.compile(r"sensor=(\w+)/year=(\d{4})/month=(\d{2})/part\.parquet$")
+        lo = (start.year * 12 + start.month) if start is not None else -1
+        hi = (end.year * 12 + end.month) if end is not None else 10**9
+        for f in sorted(base.rglob("part.parquet")):
+            m = pattern.search(f.relative_to(self.root).as_posix())
+            if not m:
+                continue
+            ym = int(m.group(2)) * 12 + int(m.group(3))
+            if (sensors is None or m.group(1) in sensors) and lo <= ym <= hi:
+                out.append(f)
+        return out
+
+    def read_detections(self, start: str | pd.Timestamp | None = None,
+                        end: str | pd.Timestamp | None = None,
+                        sensors: list[str] | None = None,
+                        columns: list[str] | None = None) -> pd.DataFrame:
+        """Detections with acq_date in [start, end] (inclusive days), without geometry."""
+        s = pd.Timestamp(start) if start is not None else None
+        e = pd.Timestamp(end) if end is not None else None
+        files = self.detection_files(sensors, s, e)
+        cols = list(columns) if columns else list(DETECTION_COLUMNS)
+        if not files:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        ds = pads.dataset([str(f) for f in files], format="parquet")
+        flt = None
+        if s is not None:
+            flt = pads.field("acq_date") >= pa.scalar(s.to_pydatetime(), pa.timestamp("s"))
+        if e is not None:
+            cond = pads.field("acq_date") <= pa.scalar(e.to_pydatetime(), pa.timestamp("s"))
+            flt = cond if flt is None else flt & cond
+        table = ds.to_table(columns=cols, filter=flt)
+        return table.to_pandas().reset_index(drop=True)
+
+    def _write_partition(self, txn: Transaction, rel: str, frame: pd.DataFrame) -> None:
+        gdf = gpd.GeoDataFrame(frame.reset_index(drop=True),
+                               geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                               crs="EPSG:4326")
+        gdf.to_parquet(txn.stage(rel), index=False, schema_version=GEOPARQUET_VERSION,
+                       compression="zstd")
+
+    def ingest_firms(self, paths: list[str | Path], *, sensor: str | None = None,
+                     satellite: str | None = None,
+                     progress: Progress = _no_progress) -> IngestSummary:
+        """Ingest FIRMS files and folders: parse, quarantine bad rows, merge, log.
+
+        The whole call is one transaction: any error leaves the lake as it was.
+        """
+        files, not_firms = find_firms_files(paths)
+        if not files:
+            raise InputError(f"{', '.join(map(str, paths))}: no FIRMS .csv or .txt files "
+                             "found")
+        summary = IngestSummary(skipped=list(not_firms))
+        with self._locked():
+            seen = self._ingested("ingest-firms")
+            parsed: list[FirmsFile] = []
+            for i, f in enumerate(files):
+                progress("parse", i, len(files))
+                digest = sha256_file(f)
+                if digest in seen or digest in {p.sha256 for p in parsed}:
+                    summary.skipped.append({"file": str(f), "sha256": digest,
+                                            "reason": "already ingested",
+                                            "ledger_seq": seen.get(digest)})
+                    continue
+                parsed.append(parse_firms(f, sensor=sensor, satellite=satellite))
+            progress("parse", len(files), len(files))
+            if not parsed:
+                return summary
+            self._merge_detections(parsed, summary, progress)
+        return summary
+
+    def _merge_detections(self, parsed: list[FirmsFile], summary: IngestSummary,
+                          progress: Progress) -> None:
+        new = pd.concat([p.detections.assign(_file=i) for i, p in enumerate(parsed)],
+                        ignore_index=True)
+        new["_year"] = new["acq_date"].dt.year.astype(np.int64)
+        new["_month"] = new["acq_date"].dt.month.astype(np.int64)
+        counts = {i: {"added": 0, "replaced_nrt": 0, "already_in_lake": 0}
+                  for i in range(len(parsed))}
+        txn = Transaction(self.root)
+        try:
+            groups = list(new.groupby(["sensor", "_year", "_month"], sort=True))
+            for gi, ((sens, year, month), part) in enumerate(groups):
+                progress("merge", gi, len(groups))
+                rel = self._partition_rel(sens, int(year), int(month))
+                target = self.root / rel
+                old = (pq.read_table(target, columns=list(DETECTION_COLUMNS)).to_pandas()
+                       if target.exists() else None)
+                merged, kept = _merge_partition(old, part)
+                fidx = part["_file"].to_numpy()
+                in_old = (part["detection_id"].isin(old["detection_id"]).to_numpy()
+                          if old is not None else np.zeros(len(part), dtype=bool))
+                for key, mask in (("added", kept & ~in_old), ("replaced_nrt", kept & in_old),
+                                  ("already_in_lake", ~kept)):
+                    binc = np.bincount(fidx[mask], minlength=len(parsed))
+                    for i, c in enumerate(binc):
+                        counts[i][key] += int(c)
+                self._write_partition(txn, rel, merged)
+            progress("merge", len(groups), len(groups))
+            rejected = pd.concat([p.rejected.assign(file_sha256=p.sha256) for p in parsed],
+                                 ignore_index=True)
+            if len(rejected):
+                rejected["txn"] = txn.id
+                rejected.to_parquet(txn.stage(f"quarantine/{txn.id}.parquet"), index=False)
+            entries = []
+            for i, p in enumerate(parsed):
+                rec = {"kind": "ingest-firms", "file": str(p.path), "sha256": p.sha256,
+                       "layout": p.layout, "rows": p.n_rows,
+                       "accepted": len(p.detections), "rejected": len(p.rejected),
+                       **counts[i], "sensor_rule": p.sensor_rule,
+                       "truceline": __version__}
+                entries.append(rec)
+                summary.files.append(rec)
+            self._commit(txn, entries)
+            summary.txn = txn.id
+        finally:
+            txn.abandon()
+
+    # ---------------------------------------------------------------- control maps
+    def ingest_control(self, paths: list[str | Path], *, source: str = "auto",
+                       party: str = "ru", valid_from: str | None = None,
+                       progress: Progress = _no_progress) -> IngestSummary:
+        """Ingest control maps as snapshots; one transaction for the whole call."""
+        files = find_control_files(paths)
+        if not files:
+            raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
+                             "shapefile found")
+        if valid_from is not None and len(files) > 1:
+            raise InputError("--valid-from applies to one file; got "
+                             f"{len(files)} files")
+        summary = IngestSummary()
+        with self._locked():
+            seen = self._ingested("ingest-control")
+            parsed: list[ControlFile] = []
+            for i, f in enumerate(files):
+                progress("parse", i, len(files))
+                cf = parse_control(f, source=source, party=party, valid_from=valid_from)
+                if cf.sha256 in seen:
+                    summary.skipped.append({"file": str(f), "sha256": cf.sha256,
+                                            "reason": "already ingested",
+                                            "ledger_seq": seen[cf.sha256]})
+                    continue
+                parsed.append(cf)
+            progress("parse", len(files), len(files))
+            if not parsed:
+                return summary
+            txn = Transaction(self.root)
+            try:
+                entries = []
+                for cf in parsed:
+                    row = cf.snapshot.iloc[0]
+                    rel = f"control/source={row['source']}/{row['valid_from'].date()}.parquet"
+                    replaces = (self.root / rel).exists() or rel in txn.targets
+                    if rel in txn.targets:  # two files for one source and day: last wins
+                        txn.targets.remove(rel)
+                    cf.snapshot.to_parquet(txn.stage(rel), index=False,
+                                           schema_version=GEOPARQUET_VERSION)
+                    rec = {"kind": "ingest-control", "file": str(cf.path), "sha256": cf.sha256,
+                           "snapshot_id": row["snapshot_id"], "source": row["source"],
+                           "valid_from": str(row["valid_from"].date()),
+                           "crimea_missing": bool(row["crimea_missing"]),
+                           "area_km2": round(float(row["area_km2"]), 1),
+                           "repaired": bool(row["repaired"]),
+                           "repair_area_km2": round(float(row["repair_area_km2"]), 3),
+                           "replaces_snapshot": bool(replaces), "truceline": __version__}
+                    entries.append(rec)
+                    summary.files.append(rec)
+                self._commit(txn, entries)
+                summary.txn = txn.id
+            finally:
+                txn.abandon()
+        return summary
+
+    def control_files(self, source: str | None = None) -> list[Path]:
+        base = self.root / "control"
+        if not base.is_dir():
+            return []
+        pattern = f"source={source}/*.parquet" if source else "source=*/*.parquet"
+        return sorted(base.glob(pattern))
+
+    def read_control(self, source: str | None = None, *,
+                     geometry: bool = True) -> gpd.GeoDataFrame | pd.DataFrame:
+        """All control snapshots (of one source, if given), sorted by valid_from."""
+        files = self.control_files(source)
+        if not files:
+            if source is not None and self.control_files():
+                have = sorted({p.parent.name.split("=", 1)[1] for p in self.control_files()})
+                raise LakeError(f"no control snapshots from source {source!r} in {self.root}; "
+                                f"the lake has: {', '.join(have)}")
+            raise LakeError(f"no control snapshots in {self.root}; run "
+                            "`truceline ingest control PATH` first")
+        if geometry:
+            frame = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
+            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+        else:
+            cols = [c for c in pq.read_schema(files[0]).names if c != "geometry"]
+            frame = pads.dataset([str(f) for f in files], format="parquet").to_table(
+                columns=cols).to_pandas()
+        return frame.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
+
+    # ---------------------------------------------------------------- quarantine + info
+    def read_quarantine(self) -> pd.DataFrame:
+        files = sorted((self.root / "quarantine").glob("*.parquet"))
+        if not files:
+            return pd.DataFrame(columns=["file", "line", "raw", "reason", "file_sha256", "txn"])
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+    def info(self) -> dict[str, Any]:
+        """What the lake holds: counts per sensor and year, dates, snapshots, quarantine."""
+        files = self.detection_files()
+        out: dict[str, Any] = {"lake": str(self.root), "detections": {}, "total_detections": 0,
+                               "date_range": None}
+        if files:
+            t = pads.dataset([str(f) for f in files], format="parquet").to_table(
+                columns=["sensor", "acq_date"]).to_pandas()
+            year = t["acq_date"].dt.year
+            table = t.groupby([t["sensor"], year]).size()
+            for (sens, yr), n in table.items():
+                out["detections"].setdefault(str(sens), {})[str(int(yr))] = int(n)
+            out["total_detections"] = int(len(t))
+            out["date_range"] = [str(t["acq_date"].min().date()), str(t["acq_date"].max().date())]
+        snaps = []
+        if self.control_files():
+            c = self.read_control(geometry=False)
+            for src, g in c.groupby("source"):
+                snaps.append({"source": src, "snapshots": int(len(g)),
+                              "first": str(g["valid_from"].min().date()),
+                              "last": str(g["valid_from"].max().date()),
+                              "repaired": int(g["repaired"].sum())})
+        out["control"] = snaps
+        q = self.read_quarantine()
+        reasons = q["reason"].astype(str).str.replace(r"'[^']*'", "'…'", regex=True)
+        reasons = reasons.str.replace(r"line \d+", "line N", regex=True)
+        out["quarantine"] = {"rows": int(len(q)),
+                             "by_reason": {k: int(v) for k, v in reasons.value_counts().items()}}
+        check = self.verify_ledger()
+        out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
+        return out
+
+
+def _merge_partition(old: pd.DataFrame | None, new: pd.DataFrame
+                     ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Merge new rows into a partition; one row per detection_id, archive over NRT.
+
+    Returns the merged partition and, for each new row, whether it is the one kept.
+    """
+    cols = list(DETECTION_COLUMNS)
+    new_part = new[cols].assign(_origin=np.arange(1, len(new) + 1))
+    if old is None:
+        both = new_part
+    else:
+        both = pd.concat([old[cols].assign(_origin=0), new_part], ignore_index=True)
+    # archive (is_nrt False) first, then what was there before, then file order
+    both = both.sort_values(["is_nrt", "_origin"], kind="stable")
+    keep = ~both["detection_id"].duplicated(keep="first")
+    kept_new = np.zeros(len(new), dtype=bool)
+    kept_new[both.loc[keep & (both["_origin"] > 0), "_origin"].to_numpy() - 1] = True
+    merged = both[keep].drop(columns="_origin")
+    merged = merged.sort_values(["acq_date", "t_utc", "detection_id"], kind="stable")
+    return merged.reset_index(drop=True), kept_new
