@@ -111,7 +111,7 @@ class Window:
         """
         if isinstance(t_utc, str | datetime | pd.Timestamp):
             t_utc = [t_utc]
-        t = pd.DatetimeIndex(pd.to_datetime(t_utc, utc=True))
+        t = pd.DatetimeIndex(pd.to_datetime(t_utc, utc=True, format="ISO8601"))
         return np.asarray((t >= self.start_utc) & (t < self.end_utc), dtype=bool)
 
 
@@ -348,7 +348,7 @@ def _build(doc: dict[str, Any], ctx: _Ctx) -> Agreement:
                          "control_band.band_km", ctx)
     if prohibited.fire_near_line and control_band[0] < scope.band_km[1]:
         raise ctx.fail(
-            "control_band.band_km", list(control_band),
+            "control_band.band_km", cb.get("band_km", list(DEFAULT_CONTROL_BAND_KM)),
             f"a band beyond the front band scope.band_km = {_show(list(scope.band_km))} "
             "(minimum at least its maximum), so that front and control do not overlap",
         )
