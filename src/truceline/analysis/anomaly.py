@@ -1,0 +1,267 @@
+"""How unlikely is the fire seen on a cell-day, and is it war?
+
+Two stages, both pure functions of DataFrames:
+
+1. :func:`score_cell_days` gives each cell-day with fire its ``p_natural``: the
+   probability, under the sensor's peacetime climatology, of at least the fire observed
+   (P(fire on the cell-day) x P(at least that many detections | fire)). It also gives
+   ``p_season``: the probability, under the year-to-year spread of peacetime years, of at
+   least as many fire cell-days as this year shows in the cell's wider neighbourhood and
+   season (negative binomial on the climatology's ``nb_mean``/``nb_var``).
+2. :func:`classify` turns scores into a war-fire label per detection with a named rule.
+
+Rules (``RuleParams`` presets, see :data:`RULES`):
+
+``economist``
+    The Economist's published rule: a cell-day is in excess when its fire had < 5%
+    probability in a normal year; a cell is war ground when excess is seen at least twice
+    at least 7 days apart (and under 90 days, as in their code); its excess cell-days are
+    war fire, and so is fire in the cell within 10 days after one. A count-only rule: it
+    flags many large seasonal farm burns far from any front.
+``seasonal`` (default)
+    The same persistence and follow-on logic, but a cell-day is in excess only when the
+    fire is also unusual for the *season in its neighbourhood*: this year's fire cell-days
+    within ``nb_k`` rings and +-15 days must exceed what peacetime years produced there
+    (p_season < ``season_alpha``, negative binomial with the observed year-to-year
+    variance). A burn season that comes a few weeks early, or a big burn year, stays
+    within that spread; shelling along a front does not. Persistent industrial hot spots
+    are never counted.
+
+A cell-day with no climatology (a cell the history never saw) falls back to its region's
+seasonal prior.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import sparse, stats
+
+from truceline.analysis.baseline import (
+    Climatology,
+    _adjacency,
+    _with_cells,
+    day_of_year,
+)
+from truceline.errors import InputError
+
+__all__ = ["RULES", "RuleParams", "classify", "rule_params", "score_cell_days"]
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    """A war-fire rule; presets in :data:`RULES`, any field can be overridden.
+
+    alpha: p_natural below which a cell-day is in excess (The Economist: 5%).
+    min_gap_days/max_gap_days: excess must recur in the cell this many days apart.
+    follow_days: fire in a war cell this many days after an excess cell-day is war too.
+    season_alpha: p_season must also be below this (None: not tested, count-only rule).
+    follow_season_alpha: follow-on fire must also have p_season below this (None: any).
+    exclude_hot_spots: never count persistent industrial hot spots.
+    """
+
+    name: str = "seasonal"
+    alpha: float = 0.05
+    min_gap_days: int = 7
+    max_gap_days: int = 90
+    follow_days: int = 10
+    season_alpha: float | None = 0.01
+    follow_season_alpha: float | None = 0.2
+    exclude_hot_spots: bool = True
+
+
+RULES: dict[str, RuleParams] = {
+    "economist": RuleParams(name="economist", season_alpha=None, follow_season_alpha=None,
+                            exclude_hot_spots=False),
+    "economist+hotspots": RuleParams(name="economist+hotspots", season_alpha=None,
+                                     follow_season_alpha=None, exclude_hot_spots=True),
+    "seasonal": RuleParams(),
+}
+
+
+def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
+    """A preset by name (or a RuleParams as is), with fields overridden."""
+    if isinstance(rule, RuleParams):
+        base = rule
+    else:
+        if rule not in RULES:
+            raise InputError(f"rule {rule!r} is unknown; choose one of {sorted(RULES)}")
+        base = RULES[rule]
+    return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
+
+
+def _nb_sf(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """P(X >= x) for a negative binomial with this mean and variance (Poisson if var<=mean).
+
+    A floor on the mean (0.5 fire cell-days) and on the overdispersion keeps a quiet
+    history from making one extra fire look impossible.
+    """
+    mu = np.maximum(mean, 0.5)
+    var = np.maximum(var, mu * 1.5)
+    r = mu**2 / (var - mu)
+    q = r / (r + mu)
+    return stats.nbinom.sf(np.ceil(x) - 1, r, q)
+
+
+def score_cell_days(detections: pd.DataFrame,
+                    climatologies: Mapping[str, Climatology]) -> pd.DataFrame:
+    """Cell-days with fire, scored against each detection's own sensor's climatology.
+
+    Returns one row per (sensor, cell, date): n_det, doy, p_fire, p_count, p_natural,
+    x_season (fire cell-days in the neighbourhood-season this year), p_season, hot_spot.
+    """
+    missing = {"lon", "lat", "acq_date", "sensor"} - set(detections.columns)
+    if missing:
+        raise InputError(f"detections lack column(s) {sorted(missing)}")
+    frames = []
+    for sensor, part in detections.groupby("sensor", sort=True):
+        if sensor not in climatologies:
+            raise InputError(f"no climatology for sensor {sensor!r}; "
+                             f"have {sorted(climatologies)}")
+        frames.append(_score_sensor(part, climatologies[str(sensor)]))
+    if not frames:
+        return pd.DataFrame(columns=["sensor", "cell", "date", "n_det", "doy", "p_fire",
+                                     "p_count", "p_natural", "x_season", "p_season",
+                                     "hot_spot"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
+    cells = _with_cells(det, clim.resolution)
+    dates = pd.to_datetime(det["acq_date"]).dt.normalize()
+    cd = (pd.DataFrame({"cell": cells, "date": dates.to_numpy()})
+          .groupby(["cell", "date"], sort=True).size().rename("n_det").reset_index())
+    cd.insert(0, "sensor", clim.sensor)
+    cd["doy"] = day_of_year(cd["date"])
+    ci = clim.cell_index(cd["cell"].to_numpy())
+    known = ci >= 0
+    d0 = cd["doy"].to_numpy() - 1
+    p_fire = np.empty(len(cd))
+    p_fire[known] = clim.p[ci[known], d0[known]]
+    ri = np.where(known, clim.region_of_cell[np.maximum(ci, 0)], -1)
+    if (~known).any():
+        ri[~known] = clim.region_index(cd["cell"].to_numpy()[~known])
+    overall = float(clim.region_p.mean())
+    unk = ~known
+    p_fire[unk] = np.where(ri[unk] >= 0, clim.region_p[np.maximum(ri[unk], 0), d0[unk]],
+                           overall)
+    month = cd["date"].dt.month.to_numpy() - 1
+    nidx = np.minimum(cd["n_det"].to_numpy(), clim.count_sf.shape[2]) - 1
+    global_sf = clim.count_sf.mean(axis=0)
+    p_count = np.where(ri >= 0, clim.count_sf[np.maximum(ri, 0), month, nidx],
+                       global_sf[month, nidx])
+    cd["p_fire"] = p_fire
+    cd["p_count"] = p_count
+    cd["p_natural"] = p_fire * p_count
+    cd["hot_spot"] = np.where(known, clim.hot_spot[np.maximum(ci, 0)], False)
+
+    # This year's fire cell-days in the wider neighbourhood and season window.
+    x = _neighbourhood_season_counts(cd, clim, ci)
+    cd["x_season"] = x
+    mean = np.where(known, clim.nb_mean[np.maximum(ci, 0), d0], 0.0)
+    var = np.where(known, clim.nb_var[np.maximum(ci, 0), d0], 0.0)
+    cd["p_season"] = _nb_sf(x, mean, var)
+    return cd
+
+
+def _neighbourhood_season_counts(cd: pd.DataFrame, clim: Climatology,
+                                 ci: np.ndarray) -> np.ndarray:
+    """Fire cell-days within nb_k rings and +-nb_day_window days of each cell-day.
+
+    Dense over (cells seen, days in the period): a sparse ring matrix times the daily
+    fire matrix, then a running window sum over days; no loop over detections.
+    """
+    params = clim.params
+    cells_u, cinv = np.unique(cd["cell"].to_numpy(), return_inverse=True)
+    day0 = cd["date"].min()
+    t = ((cd["date"] - day0).dt.days).to_numpy()
+    nt = int(t.max()) + 1
+    h = params.nb_day_window
+    fire = sparse.csr_matrix((np.ones(len(cd)), (cinv, t)), shape=(len(cells_u), nt))
+    adj = _adjacency(np.asarray(cells_u, dtype=object), params.nb_k)
+    spread = (adj @ fire).toarray()
+    cs = np.concatenate([np.zeros((len(cells_u), 1)), np.cumsum(spread, axis=1)], axis=1)
+    lo = np.clip(np.arange(nt) - h, 0, nt)
+    hi = np.clip(np.arange(nt) + h + 1, 0, nt)
+    win = cs[:, hi] - cs[:, lo]
+    return win[cinv, t]
+
+
+def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
+             rule: str | RuleParams = "seasonal",
+             scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Label every detection war / not war under ``rule``; returns a copy with columns
+    cell, p_natural, p_season, excess, war (bool), hot_spot.
+
+    ``scores`` (from :func:`score_cell_days`) can be passed to try several rules at the
+    cost of one scoring.
+    """
+    params = rule_params(rule)
+    if scores is None:
+        scores = score_cell_days(detections, climatologies)
+    cd = _classify_cell_days(scores, params)
+    out = detections.copy()
+    res = {c.resolution for c in climatologies.values()}
+    if len(res) != 1:
+        raise InputError(f"climatologies disagree on H3 resolution: {sorted(res)}")
+    out["cell"] = _with_cells(out, res.pop())
+    out["_date"] = pd.to_datetime(out["acq_date"]).dt.normalize()
+    cols = ["sensor", "cell", "date", "p_natural", "p_season", "excess", "war", "hot_spot"]
+    merged = out.merge(cd[cols].rename(columns={"date": "_date"}),
+                       on=["sensor", "cell", "_date"], how="left", validate="many_to_one")
+    merged["war"] = merged["war"].fillna(False).astype(bool)
+    merged["excess"] = merged["excess"].fillna(False).astype(bool)
+    merged.index = out.index
+    return merged.drop(columns="_date")
+
+
+def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
+    """Apply excess, persistence and follow-on logic per (sensor, cell), vectorised."""
+    cd = cd.sort_values(["sensor", "cell", "date"]).reset_index(drop=True)
+    excess = cd["p_natural"].to_numpy() < rp.alpha
+    if rp.season_alpha is not None:
+        excess &= cd["p_season"].to_numpy() < rp.season_alpha
+    if rp.exclude_hot_spots:
+        excess &= ~cd["hot_spot"].to_numpy(dtype=bool)
+    cd["excess"] = excess
+
+    key = pd.factorize(pd.MultiIndex.from_frame(cd[["sensor", "cell"]]))[0]
+    day = (cd["date"].to_numpy().astype("datetime64[D]").astype(np.int64))
+
+    # Persistence: an excess cell-day with another excess in the same cell between
+    # min_gap and max_gap days before or after it.
+    ex_idx = np.flatnonzero(excess)
+    ex_key, ex_day = key[ex_idx], day[ex_idx]
+    order = np.lexsort((ex_day, ex_key))
+    ex_key, ex_day, ex_idx = ex_key[order], ex_day[order], ex_idx[order]
+    comp = ex_key * 10**7 + ex_day  # sortable (key, day)
+    lo_after = np.searchsorted(comp, comp + rp.min_gap_days, side="left")
+    hi_after = np.searchsorted(comp, comp + rp.max_gap_days, side="right")
+    lo_before = np.searchsorted(comp, comp - rp.max_gap_days, side="left")
+    hi_before = np.searchsorted(comp, comp - rp.min_gap_days, side="right")
+    sustained = (hi_after > lo_after) | (hi_before > lo_before)
+    war = np.zeros(len(cd), dtype=bool)
+    war[ex_idx[sustained]] = True
+
+    # Follow-on: any fire in the cell within follow_days after a war excess cell-day.
+    if rp.follow_days > 0 and war.any():
+        w_idx = np.flatnonzero(war)
+        wcomp = np.sort(key[w_idx] * 10**7 + day[w_idx])
+        allcomp = key * 10**7 + day
+        pos = np.searchsorted(wcomp, allcomp - 1, side="right") - 1  # latest war day < today
+        has = pos >= 0
+        prev = np.where(has, wcomp[np.maximum(pos, 0)], -1)
+        follow = has & (prev // 10**7 == key) & (allcomp - prev <= rp.follow_days) & (
+            allcomp - prev >= 1)
+        if rp.follow_season_alpha is not None:
+            follow &= cd["p_season"].to_numpy() < rp.follow_season_alpha
+        if rp.exclude_hot_spots:
+            follow &= ~cd["hot_spot"].to_numpy(dtype=bool)
+        war |= follow
+    cd["war"] = war
+    return cd
+
+

@@ -1,0 +1,489 @@
+"""Peacetime fire climatology per H3 cell and day of year, one per sensor.
+
+Most fire in Ukraine is farming and wildfire. To call a fire "unlikely to be natural" we
+need, for every place and season, how often fire happens there in a normal year. This
+module learns that from peacetime years of history:
+
+* ``p``: probability that a cell-day has at least one detection, pooled over a window of
+  neighbouring days and the cell's ring-1 neighbours (H3 ``grid_disk``), then shrunk
+  toward the regional-seasonal mean with a beta prior whose strength is estimated from
+  the data (empirical Bayes, beta-binomial), so a sparse cell is never over-confident;
+* ``nb_mean``/``nb_var``: the year-to-year mean and variance of fire cell-days in the
+  cell's wider neighbourhood (``grid_disk`` k) over a wider season window: farm burn
+  seasons vary a lot from year to year, and this is what the seasonal rule in
+  :mod:`truceline.analysis.anomaly` tests the current year against;
+* persistent industrial hot spots (fire on a large share of days all year round, across
+  many months and years: steel works, flares), flagged per cell;
+* the distribution of detections per fire cell-day by region and month, so a cell-day
+  with many detections is rarer than one with a single detection.
+
+Sensors are never mixed (VIIRS at 375 m sees several times more small fires than MODIS at
+1 km): each climatology holds one sensor. Ground that was not at peace (Donetsk and
+Luhansk oblasts after March 2014 by default) is left out through :class:`Exclusion`.
+
+Everything here is a pure function of DataFrames; writing to the lake is the lake's job
+(:meth:`Climatology.to_frame` gives a Parquet-ready table with metadata in ``attrs``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+
+from truceline.errors import InputError
+
+__all__ = [
+    "DEFAULT_YEARS",
+    "DONBAS_2014",
+    "Climatology",
+    "BaselineParams",
+    "Exclusion",
+    "build_climatologies",
+    "build_climatology",
+    "cells_of",
+    "day_of_year",
+    "parse_years",
+]
+
+#: Peacetime years per sensor (issue 4): MODIS from 2001, VIIRS S-NPP from 2012; 2014,
+#: 2015 and 2017 are absent from the shared history, 2022 on is war.
+DEFAULT_YEARS: dict[str, tuple[int, ...]] = {
+    "MODIS": (*range(2001, 2014), 2016, 2018, 2019, 2020, 2021),
+    "VIIRS": (2012, 2013, 2016, 2018, 2019, 2020, 2021),
+}
+
+#: Doy slots: day-of-year on a leap-year calendar (1..366), so 1 March is always 61 and
+#: 29 February (60) exists only in leap years.
+N_DOY = 366
+
+# Donetsk and Luhansk oblasts, approximated: concave hull of the 0.1° oblast grid cells
+# (context/oblasts, UA14 + UA09), buffered by 0.06° and simplified to 0.05°. Good to a
+# few km at the oblast border, which is all a climatology exclusion needs.
+_DONBAS_RING = [
+    (36.75, 48.67), (36.77, 48.85), (37.09, 48.86), (37.67, 49.25), (37.86, 49.26),
+    (37.93, 49.39), (37.84, 49.52), (38.04, 49.81), (38.05, 50.03), (38.18, 50.16),
+    (38.42, 50.16), (38.91, 49.96), (39.22, 49.96), (39.81, 49.66), (40.26, 49.62),
+    (40.26, 49.28), (40.07, 49.09), (40.16, 48.88), (39.96, 48.59), (40.06, 48.19),
+    (39.85, 47.76), (39.49, 47.74), (39.30, 47.83), (39.09, 47.74), (38.94, 47.84),
+    (38.83, 47.65), (38.44, 47.54), (38.35, 47.17), (38.12, 46.94), (37.71, 47.04),
+    (37.42, 46.84), (37.05, 46.86), (36.94, 47.31), (37.13, 47.41), (37.06, 47.56),
+    (36.76, 47.66), (36.64, 47.89), (36.66, 48.15), (36.89, 48.07), (36.94, 48.12),
+    (36.75, 48.67),
+]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Ground that is not peacetime from ``start`` on (a polygon in lon/lat, WGS84).
+
+    Cells whose centre lies in ``geometry`` do not count as observed trials on or after
+    ``start``, so war fire there never enters the "natural" climatology.
+    """
+
+    name: str
+    geometry: shapely.Geometry
+    start: dt.date
+
+
+#: Donetsk and Luhansk oblasts since March 2014 (approximate polygon, see _DONBAS_RING).
+DONBAS_2014 = Exclusion("Donetsk and Luhansk oblasts", shapely.Polygon(_DONBAS_RING),
+                        dt.date(2014, 3, 1))
+
+
+@dataclass(frozen=True)
+class BaselineParams:
+    """Tuning of the climatology; recorded with it so a result can be recomputed.
+
+    day_window: half-width (days) of the circular window pooled around each day of year.
+    neighbour_weight: weight of each ring-1 neighbour cell relative to the cell itself.
+    region_resolution: H3 resolution of the regions whose seasonal mean is the prior.
+    region_day_window: half-width (days) of the regional-seasonal prior window.
+    prior_strength: beta prior strength in trials; None estimates it (method of moments).
+    nb_k: grid_disk radius of the wider neighbourhood for year-to-year statistics.
+    nb_day_window: half-width (days) of the season window for year-to-year statistics.
+    hot_fraction: share of observed days with fire above which a cell can be a hot spot.
+    hot_months: distinct calendar months with fire a hot spot must show.
+    hot_year_share: share of years with fire a hot spot must show.
+    """
+
+    day_window: int = 7
+    neighbour_weight: float = 0.5
+    region_resolution: int = 3
+    region_day_window: int = 15
+    prior_strength: float | None = None
+    nb_k: int = 2
+    nb_day_window: int = 15
+    hot_fraction: float = 0.03
+    hot_months: int = 10
+    hot_year_share: float = 0.6
+
+
+@dataclass
+class Climatology:
+    """A per-sensor peacetime climatology, as arrays indexed [cell, doy-1].
+
+    ``cells`` are H3 ids (str) in a fixed order; ``p`` is the smoothed, shrunk probability
+    of fire on a cell-day; ``region_p`` the regional-seasonal prior used for cells the
+    history never saw; ``count_sf`` the survival function of detections per fire
+    cell-day by region and month ([region, month-1, n-1] = P(N >= n | fire)).
+    """
+
+    sensor: str
+    years: tuple[int, ...]
+    resolution: int
+    params: BaselineParams
+    cells: np.ndarray
+    p: np.ndarray
+    k: np.ndarray
+    n: np.ndarray
+    nb_mean: np.ndarray
+    nb_var: np.ndarray
+    hot_spot: np.ndarray
+    fire_share: np.ndarray
+    regions: np.ndarray
+    region_of_cell: np.ndarray
+    region_p: np.ndarray
+    count_sf: np.ndarray
+    prior_strength: float
+    exclusions: tuple[str, ...] = ()
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {c: i for i, c in enumerate(self.cells.tolist())}
+
+    @property
+    def metadata(self) -> dict[str, object]:
+        """Years, sensor, resolution and parameters: what a reader needs to trust it."""
+        return {
+            "sensor": self.sensor,
+            "years": list(self.years),
+            "resolution": self.resolution,
+            "params": asdict(self.params),
+            "prior_strength": self.prior_strength,
+            "exclusions": list(self.exclusions),
+            "n_cells": int(len(self.cells)),
+            "n_hot_spots": int(self.hot_spot.sum()),
+        }
+
+    def cell_index(self, cells: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Row of each cell in the arrays, -1 for cells the history never saw."""
+        get = self._index.get
+        return np.fromiter((get(c, -1) for c in cells), dtype=np.int64, count=len(cells))
+
+    def region_index(self, cells: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Row of each cell's region in ``region_p``/``count_sf``, -1 when unknown."""
+        reg = {r: i for i, r in enumerate(self.regions.tolist())}
+        res = self.params.region_resolution
+        return np.fromiter((reg.get(h3.cell_to_parent(c, res), -1) for c in cells),
+                           dtype=np.int64, count=len(cells))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table (cell, sensor, doy, p, k, n, nb_mean, nb_var, hot_spot) for Parquet.
+
+        Metadata (years, params, ...) rides in ``attrs['truceline']`` as JSON.
+        """
+        nc = len(self.cells)
+        frame = pd.DataFrame({
+            "cell": np.repeat(self.cells, N_DOY),
+            "sensor": self.sensor,
+            "doy": np.tile(np.arange(1, N_DOY + 1, dtype=np.int16), nc),
+            "p": self.p.ravel().astype(np.float32),
+            "k": self.k.ravel().astype(np.float32),
+            "n": self.n.ravel().astype(np.float32),
+            "nb_mean": self.nb_mean.ravel().astype(np.float32),
+            "nb_var": self.nb_var.ravel().astype(np.float32),
+            "hot_spot": np.repeat(self.hot_spot, N_DOY),
+        })
+        frame.attrs["truceline"] = json.dumps(self.metadata)
+        return frame
+
+
+def parse_years(spec: str | Iterable[int]) -> tuple[int, ...]:
+    """'2001-2013,2016,2018-2021' -> (2001, ..., 2013, 2016, 2018, ..., 2021).
+
+    >>> parse_years("2012-2013,2016")
+    (2012, 2013, 2016)
+    """
+    if not isinstance(spec, str):
+        return tuple(sorted({int(y) for y in spec}))
+    years: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                years.update(range(a, b + 1))
+            else:
+                years.add(int(part))
+        except ValueError:
+            raise InputError(f"years: cannot read {part!r} in {spec!r}; "
+                             "expected e.g. '2001-2013,2016'") from None
+    return tuple(sorted(years))
+
+
+def day_of_year(dates: pd.Series | np.ndarray) -> np.ndarray:
+    """Day slot 1..366 on a leap-year calendar (1 March is always 61).
+
+    >>> day_of_year(pd.Series(pd.to_datetime(["2021-03-01", "2020-03-01"]))).tolist()
+    [61, 61]
+    """
+    d = pd.DatetimeIndex(pd.Series(dates).to_numpy())
+    doy = d.dayofyear.to_numpy().astype(np.int64)
+    late = (~d.is_leap_year) & (d.month > 2)
+    return doy + late.astype(np.int64)
+
+
+def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 6) -> np.ndarray:
+    """H3 cell (str) of each point; unique points are indexed once.
+
+    >>> cells_of(np.array([30.5]), np.array([50.45]), 6).tolist()
+    ['861e2d4d7ffffff']
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    if lon.shape != lat.shape:
+        raise InputError(f"lon and lat differ in length: {lon.shape} vs {lat.shape}")
+    if len(lon) == 0:
+        return np.array([], dtype=object)
+    pts = pd.DataFrame({"lat": lat, "lon": lon})
+    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pts))
+    fn = h3.latlng_to_cell
+    out = np.array([fn(a, b, resolution) for a, b in uniq], dtype=object)
+    return out[codes]
+
+
+def _validate(detections: pd.DataFrame, name: str = "detections") -> None:
+    missing = {"lon", "lat", "acq_date", "sensor"} - set(detections.columns)
+    if missing:
+        raise InputError(f"{name} lacks column(s) {sorted(missing)}; "
+                         "expected the canonical detection frame (lon, lat, acq_date, sensor)")
+
+
+def _with_cells(detections: pd.DataFrame, resolution: int) -> np.ndarray:
+    """Use an enrichment-provided 'h3' column when it is at our resolution."""
+    if "h3" in detections.columns and len(detections):
+        first = detections["h3"].iloc[0]
+        if isinstance(first, str) and h3.get_resolution(first) == resolution:
+            return detections["h3"].to_numpy(dtype=object)
+    return cells_of(detections["lon"].to_numpy(), detections["lat"].to_numpy(), resolution)
+
+
+def _circular_window_sum(a: np.ndarray, half: int) -> np.ndarray:
+    """Sum over a circular window of +-half days along the last axis (366 slots)."""
+    if half <= 0:
+        return a.astype(np.float64)
+    ext = np.concatenate([a[..., -half:], a, a[..., :half]], axis=-1).astype(np.float64)
+    cs = np.cumsum(ext, axis=-1)
+    cs = np.concatenate([np.zeros(cs.shape[:-1] + (1,)), cs], axis=-1)
+    w = 2 * half + 1
+    return cs[..., w:] - cs[..., :-w]
+
+
+def _adjacency(cells: np.ndarray, k: int) -> sparse.csr_matrix:
+    """Sparse 0/1 matrix linking each cell to its grid_disk(k) cells in the domain."""
+    index = {c: i for i, c in enumerate(cells.tolist())}
+    rows: list[int] = []
+    cols: list[int] = []
+    for i, c in enumerate(cells.tolist()):
+        for nb in h3.grid_disk(c, k):
+            j = index.get(nb)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    n = len(cells)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+def _valid_trials(cells: np.ndarray, years: Sequence[int],
+                  exclusions: Sequence[Exclusion]) -> np.ndarray:
+    """valid[y, c, d]: 1 where cell c on doy d of year y is observed peacetime ground."""
+    ny, nc = len(years), len(cells)
+    valid = np.ones((ny, nc, N_DOY), dtype=np.float32)
+    for yi, y in enumerate(years):
+        if not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+            valid[yi, :, 59] = 0.0  # no 29 February
+    if not exclusions or nc == 0:
+        return valid
+    latlng = np.array([h3.cell_to_latlng(c) for c in cells.tolist()])
+    for ex in exclusions:
+        inside = shapely.contains_xy(ex.geometry, latlng[:, 1], latlng[:, 0])
+        if not inside.any():
+            continue
+        for yi, y in enumerate(years):
+            start = pd.Timestamp(ex.start)
+            if y < start.year:
+                continue
+            first = 1 if y > start.year else int(day_of_year(pd.Series([start]))[0])
+            valid[yi, inside, first - 1:] = 0.0
+    return valid
+
+
+def build_climatology(detections: pd.DataFrame, sensor: str, *,
+                      years: str | Iterable[int] | None = None,
+                      resolution: int = 6,
+                      exclusions: Sequence[Exclusion] = (DONBAS_2014,),
+                      params: BaselineParams | None = None,
+                      domain: Iterable[str] | None = None) -> Climatology:
+    """Learn one sensor's peacetime climatology from a detection history.
+
+    ``detections`` may hold any sensors and years: only rows of ``sensor`` in ``years``
+    are used (default :data:`DEFAULT_YEARS`). The cells modelled are those with any
+    detection in the whole frame (any sensor, any year) plus ``domain``: ground the
+    satellites never saw burn carries no information a regional prior does not.
+    """
+    _validate(detections)
+    params = params or BaselineParams()
+    if sensor not in DEFAULT_YEARS and years is None:
+        raise InputError(f"sensor {sensor!r} has no default years; pass years=")
+    yrs = parse_years(years) if years is not None else DEFAULT_YEARS[sensor]
+    if not yrs:
+        raise InputError("years: empty; the climatology needs at least one peacetime year")
+
+    all_cells = _with_cells(detections, resolution)
+    dom = set(pd.unique(all_cells).tolist())
+    if domain is not None:
+        dom.update(domain)
+    cells = np.array(sorted(dom), dtype=object)
+    nc = len(cells)
+    cidx = pd.Index(cells)
+
+    dates = pd.DatetimeIndex(pd.to_datetime(detections["acq_date"]).to_numpy())
+    year = dates.year.to_numpy()
+    keep = (detections["sensor"].to_numpy() == sensor) & np.isin(year, yrs)
+    yi_of = {y: i for i, y in enumerate(yrs)}
+    det_cell = cidx.get_indexer(all_cells[keep])
+    det_year = np.array([yi_of[y] for y in year[keep]], dtype=np.int64)
+    det_doy = day_of_year(dates[keep])
+    det_month = dates[keep].month.to_numpy()
+
+    valid = _valid_trials(cells, yrs, exclusions)
+    ny = len(yrs)
+    # Detections per (year, cell, doy); drop rows on ground excluded at that time.
+    flat = (det_year * nc + det_cell) * N_DOY + (det_doy - 1)
+    ok = valid.ravel()[flat] > 0
+    flat, det_month, det_cell = flat[ok], det_month[ok], det_cell[ok]
+    uniq, counts = np.unique(flat, return_counts=True)
+    fire = np.zeros(ny * nc * N_DOY, dtype=np.float32)
+    fire[uniq] = 1.0
+    fire = fire.reshape(ny, nc, N_DOY)
+
+    k = fire.sum(axis=0)
+    n = valid.sum(axis=0)
+
+    # Spatial then temporal pooling.
+    adj1 = _adjacency(cells, 1)
+    w = sparse.identity(nc, format="csr") + params.neighbour_weight * (
+        adj1 - sparse.identity(nc, format="csr"))
+    k_s = _circular_window_sum(np.asarray(w @ k), params.day_window)
+    n_s = _circular_window_sum(np.asarray(w @ n), params.day_window)
+
+    # Regional-seasonal prior mean.
+    rres = params.region_resolution
+    parent = np.array([h3.cell_to_parent(c, rres) for c in cells.tolist()], dtype=object)
+    reg_codes, regions = pd.factorize(parent, sort=True)
+    nr = len(regions)
+    rmat = sparse.csr_matrix((np.ones(nc), (reg_codes, np.arange(nc))), shape=(nr, nc))
+    rk = _circular_window_sum(np.asarray(rmat @ k), params.region_day_window)
+    rn = _circular_window_sum(np.asarray(rmat @ n), params.region_day_window)
+    overall = float(k.sum() / max(n.sum(), 1.0))
+    region_p = np.where(rn > 0, (rk + overall) / (rn + 1.0), overall)
+    m = region_p[reg_codes]
+
+    s = params.prior_strength
+    if s is None:
+        s = _estimate_prior_strength(k_s, n_s, m)
+    p = (k_s + s * m) / (n_s + s)
+
+    # Year-to-year variation of fire cell-days in the wider neighbourhood and season.
+    adjk = _adjacency(cells, params.nb_k)
+    x = np.stack([_circular_window_sum(np.asarray(adjk @ fire[i]), params.nb_day_window)
+                  for i in range(ny)])
+    vx = np.stack([_circular_window_sum(np.asarray(adjk @ valid[i]), params.nb_day_window)
+                   for i in range(ny)])
+    full = vx.max(axis=0, keepdims=True)
+    obs = vx >= 0.5 * np.maximum(full, 1e-9)  # a year counts where most trials were observed
+    cnt = obs.sum(axis=0)
+    scale = np.where(vx > 0, full / np.maximum(vx, 1e-9), 0.0)  # rescale partial years
+    xs = np.where(obs, x * scale, 0.0)
+    nb_mean = xs.sum(axis=0) / np.maximum(cnt, 1)
+    nb_var = np.where(cnt > 1, ((xs - nb_mean) ** 2 * obs).sum(axis=0)
+                      / np.maximum(cnt - 1, 1), nb_mean)
+
+    # Persistent industrial hot spots: fire on many days, in most months and years.
+    fire_share = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1.0)
+    months = np.zeros((nc, 12), dtype=bool)
+    months[det_cell, det_month - 1] = True
+    years_with = (fire.sum(axis=2) > 0).sum(axis=0)
+    years_obs = (valid.sum(axis=2) > 0).sum(axis=0)
+    hot = ((fire_share >= params.hot_fraction) & (months.sum(axis=1) >= params.hot_months)
+           & (years_with >= params.hot_year_share * np.maximum(years_obs, 1)))
+
+    # Detections per fire cell-day by region and month: P(N >= n | fire), n = 1..50.
+    count_sf = _count_survival(uniq, counts, nc, reg_codes, nr)
+
+    return Climatology(
+        sensor=sensor, years=tuple(yrs), resolution=resolution, params=params,
+        cells=cells, p=p, k=k, n=n, nb_mean=nb_mean, nb_var=nb_var, hot_spot=hot,
+        fire_share=fire_share, regions=np.asarray(regions, dtype=object),
+        region_of_cell=reg_codes, region_p=region_p, count_sf=count_sf,
+        prior_strength=float(s), exclusions=tuple(e.name for e in exclusions))
+
+
+MAX_COUNT = 50
+
+
+def _count_survival(flat: np.ndarray, counts: np.ndarray, nc: int, reg_codes: np.ndarray,
+                    nr: int) -> np.ndarray:
+    """P(N >= n | fire) per region and month, shrunk toward the all-region curve."""
+    cell = (flat // N_DOY) % nc
+    doy = flat % N_DOY + 1
+    month = pd.DatetimeIndex(pd.Timestamp("2020-01-01") + pd.to_timedelta(doy - 1, "D")).month
+    r = reg_codes[cell]
+    c = np.minimum(counts, MAX_COUNT)
+    hist = np.zeros((nr, 12, MAX_COUNT + 1))
+    np.add.at(hist, (r, month.to_numpy() - 1, c), 1.0)
+    tot_hist = hist.sum(axis=0, keepdims=True)
+    # Pool with 20 pseudo-observations of the all-region shape for the month.
+    prior = tot_hist / np.maximum(tot_hist.sum(axis=2, keepdims=True), 1.0)
+    hist = hist + 20.0 * prior
+    sf = np.cumsum(hist[..., ::-1], axis=2)[..., ::-1]
+    sf = sf / np.maximum(sf[..., 1:2], 1e-12)
+    return sf[..., 1:]
+
+
+def _estimate_prior_strength(k_s: np.ndarray, n_s: np.ndarray, m: np.ndarray) -> float:
+    """Beta prior strength by the method of moments on pooled cell rates.
+
+    Between-cell variance of rates (beyond binomial noise) around the regional mean gives
+    the prior variance tau^2; strength = m(1-m)/tau^2 - 1. The median over a sample of
+    cell-days keeps one noisy region from deciding it.
+    """
+    sel = (n_s > 0) & (m > 0)
+    if not sel.any():
+        return 10.0
+    rate = k_s[sel] / n_s[sel]
+    mm = m[sel]
+    nn = n_s[sel]
+    resid = (rate - mm) ** 2 - mm * (1 - mm) / nn
+    tau2 = max(float(np.mean(resid)), 1e-12)
+    s = float(np.mean(mm * (1 - mm))) / tau2 - 1.0
+    return float(np.clip(s, 1.0, 1000.0))
+
+
+def build_climatologies(detections: pd.DataFrame, *,
+                        sensors: Sequence[str] = ("MODIS", "VIIRS"),
+                        years: Mapping[str, str | Iterable[int]] | None = None,
+                        **kwargs: object) -> dict[str, Climatology]:
+    """One climatology per sensor over the same cells (see :func:`build_climatology`)."""
+    years = years or {}
+    return {s: build_climatology(detections, s, years=years.get(s), **kwargs)  # type: ignore[arg-type]
+            for s in sensors}
