@@ -353,3 +353,26 @@ def test_sites_path_is_relative_to_the_agreement(tmp_path: Path) -> None:
     text = MINIMAL + '\n[prohibited]\nfire_near_line = false\nprotected_sites = "sites.csv"\n'
     a = load_agreement(write(tmp_path / "sub", text))
     assert a.prohibited.protected_sites == tmp_path / "sub" / "sites.csv"
+
+
+def test_scope_mask_combines_band_sectors_polygons_and_exclusions(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[scope]
+sectors = ["Pokrovsk"]
+band_km = [0, 15]
+polygons = { type = "Polygon", coordinates = [[[37, 48], [38, 48], [38, 49], [37, 49], \
+[37, 48]]] }
+exclusions = { type = "Polygon", coordinates = [[[37.4, 48.4], [37.6, 48.4], [37.6, 48.6], \
+[37.4, 48.6], [37.4, 48.4]]] }
+"""
+    a = load_agreement(write(tmp_path, text))
+    dist = [-2.0, 5.0, 20.0, 5.0, 5.0, 5.0]
+    sector = ["pokrovsk", "Pokrovsk", "Pokrovsk", "Kupiansk", "Pokrovsk", None]
+    lon = [37.2, 37.2, 37.2, 37.2, 37.5, 37.2]
+    lat = [48.2, 48.2, 48.2, 48.2, 48.5, 48.2]
+    assert a.scope.mask(dist, sector, lon, lat).tolist() == [True, True, False, False, False,
+                                                              False]
+    with pytest.raises(InputError, match="expected a sector for each detection"):
+        a.scope.mask(dist)
+    assert a.control_mask([-70.0, 59.9, 150.0, float("nan")]).tolist() == [True, False, False,
+                                                                           False]

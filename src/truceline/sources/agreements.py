@@ -133,6 +133,49 @@ class Scope:
         """True when the agreement covers the whole line (no sectors, no polygons)."""
         return not self.sectors and self.polygons is None
 
+    def mask(
+        self,
+        distance_km: Any,
+        sector: Any = None,
+        lon: Any = None,
+        lat: Any = None,
+    ) -> np.ndarray:
+        """Which detections are in scope: one vectorised rule for every stage that asks.
+
+        `distance_km` is the signed distance to the line (either sign counts); the band
+        is half-open ``[min, max)`` like the enrichment bands; NaN is out of scope.
+        `sector` is needed when sectors are named, `lon`/`lat` when polygons or
+        exclusions are given.
+
+        Example
+        -------
+        >>> Scope(band_km=(0.0, 15.0)).mask([-3.0, 14.9, 15.0, float("nan")]).tolist()
+        [True, True, False, False]
+        """
+        d = np.abs(np.asarray(distance_km, dtype=float))
+        with np.errstate(invalid="ignore"):
+            out = (d >= self.band_km[0]) & (d < self.band_km[1])
+        if self.sectors:
+            if sector is None:
+                raise InputError(f"scope names sectors {list(self.sectors)}: expected a "
+                                 "sector for each detection")
+            wanted = {s.casefold() for s in self.sectors}
+            sec = pd.Series(np.asarray(sector, dtype=object)).astype("string").str.casefold()
+            out &= sec.isin(wanted).to_numpy(dtype=bool)
+        if self.polygons is not None or self.exclusions is not None:
+            if lon is None or lat is None:
+                raise InputError("scope has polygons or exclusions: expected lon and lat for "
+                                 "each detection")
+            x = np.asarray(lon, dtype=float)
+            y = np.asarray(lat, dtype=float)
+            if self.polygons is not None:
+                shapely.prepare(self.polygons)
+                out &= shapely.contains_xy(self.polygons, x, y)
+            if self.exclusions is not None:
+                shapely.prepare(self.exclusions)
+                out &= ~shapely.contains_xy(self.exclusions, x, y)
+        return out
+
     def describe(self) -> str:
         """One line for reports: what ground the verdict is about."""
         parts = ["whole line" if self.whole_line else ""]
@@ -194,6 +237,12 @@ class Agreement:
     def duration(self) -> timedelta:
         """Elapsed length of the agreement window."""
         return self.end_utc - self.start_utc
+
+    def control_mask(self, distance_km: Any) -> np.ndarray:
+        """Which detections lie in the control band (half-open, either side; NaN: no)."""
+        d = np.abs(np.asarray(distance_km, dtype=float))
+        with np.errstate(invalid="ignore"):
+            return (d >= self.control_band_km[0]) & (d < self.control_band_km[1])
 
     @property
     def party_ids(self) -> tuple[str, ...]:
