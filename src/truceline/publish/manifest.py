@@ -369,9 +369,12 @@ def verify_report(
     m_path, s_path = d / MANIFEST_FILE, d / SIGNATURE_FILE
     try:
         raw = m_path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         problems.append(Problem("missing_manifest", MANIFEST_FILE,
                                 f"no {MANIFEST_FILE} in {d}: nothing can be verified"))
+        return VerificationResult(d, tuple(problems), tuple(warnings))
+    except OSError as e:
+        problems.append(Problem("unreadable_manifest", MANIFEST_FILE, str(e)))
         return VerificationResult(d, tuple(problems), tuple(warnings))
 
     signature = _read_signature(s_path, problems)
@@ -427,7 +430,7 @@ def _expected_key(source: Ed25519PublicKey | str | Path | None,
 def _read_signature(path: Path, problems: list[Problem]) -> bytes | None:
     try:
         text = path.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         problems.append(Problem("missing_signature", SIGNATURE_FILE,
                                 f"no {SIGNATURE_FILE}: the manifest is not signed"))
         return None
@@ -506,7 +509,11 @@ def _check_outputs(d: Path, manifest: Mapping[str, Any], problems: list[Problem]
         if not f.is_file():
             problems.append(Problem("missing_output", name, "listed in the manifest, not found"))
             continue
-        actual = sha256_file(f)
+        try:
+            actual = sha256_file(f)
+        except OSError as e:
+            problems.append(Problem("unreadable_output", name, str(e)))
+            continue
         if actual != digest:
             problems.append(Problem("changed_output", name,
                                     f"sha256 {actual[:16]}..., manifest says {digest[:16]}..."))
@@ -529,10 +536,12 @@ def _check_inputs(manifest: Mapping[str, Any], inputs_root: str | Path | None,
         p = Path(name)
         if not p.is_absolute() and root is not None:
             p = root / p
-        if not p.is_file():
-            warnings.append(Problem("missing_input", name, f"not found at {p}: not checked"))
+        try:
+            actual = sha256_file(p)
+        except OSError:
+            warnings.append(Problem("missing_input", name, f"not readable at {p}: not checked"))
             continue
-        if sha256_file(p) != digest:
+        if actual != digest:
             problems.append(Problem("changed_input", name,
                                     "sha256 differs from the manifest: the input changed "
                                     "since the report was made"))
