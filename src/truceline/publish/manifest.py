@@ -209,7 +209,7 @@ def _jsonable(value: Any, where: str) -> Any:
         if not math.isfinite(value):
             raise InputError(f"{where} = {value!r}: expected a finite number (JSON has no "
                              "NaN or infinity)")
-        return value
+        return float(value)  # a NumPy float64 becomes a plain float
     if isinstance(value, Path):
         return value.as_posix()
     if isinstance(value, datetime):
@@ -227,8 +227,8 @@ def _jsonable(value: Any, where: str) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
-        return _jsonable(value.item(), where)
+    if callable(getattr(value, "tolist", None)):  # NumPy scalars and arrays, pandas
+        return _jsonable(value.tolist(), where)
     raise InputError(f"{where} = {value!r}: {type(value).__name__} is not JSON: expected "
                      "str, number, bool, null, list, table, path or datetime")
 

@@ -154,7 +154,7 @@ class Scope:
         """
         d = np.abs(np.asarray(distance_km, dtype=float))
         with np.errstate(invalid="ignore"):
-            out = (d >= self.band_km[0]) & (d < self.band_km[1])
+            out: np.ndarray = (d >= self.band_km[0]) & (d < self.band_km[1])
         if self.sectors:
             if sector is None:
                 raise InputError(f"scope names sectors {list(self.sectors)}: expected a "
@@ -242,7 +242,8 @@ class Agreement:
         """Which detections lie in the control band (half-open, either side; NaN: no)."""
         d = np.abs(np.asarray(distance_km, dtype=float))
         with np.errstate(invalid="ignore"):
-            return (d >= self.control_band_km[0]) & (d < self.control_band_km[1])
+            out: np.ndarray = (d >= self.control_band_km[0]) & (d < self.control_band_km[1])
+        return out
 
     @property
     def party_ids(self) -> tuple[str, ...]:
@@ -364,14 +365,14 @@ def _build(doc: dict[str, Any], ctx: _Ctx) -> Agreement:
     if schema != SCHEMA_VERSION or isinstance(schema, bool):
         raise ctx.fail("schema", schema, f"{SCHEMA_VERSION} (the only schema version so far)")
 
-    name = _string(doc, "name", ctx, required=True)
+    name = _required_string(doc, "name", ctx)
     notes = _string(doc, "notes", ctx) or ""
     parties = _parties(doc, ctx)
     ids = tuple(p.id for p in parties)
     declared_by = _party_refs(doc, "declared_by", ids, ctx)
     accepted_by = _party_refs(doc, "accepted_by", ids, ctx)
 
-    zone_name = _string(doc, "time_zone", ctx, required=True)
+    zone_name = _required_string(doc, "time_zone", ctx)
     zone = _zone(zone_name, ctx)
 
     if "start" not in doc:
@@ -433,6 +434,13 @@ def _string(doc: Mapping[str, Any], key: str, ctx: _Ctx, *, required: bool = Fal
     return value.strip() if required else value
 
 
+def _required_string(doc: Mapping[str, Any], key: str, ctx: _Ctx,
+                     label: str | None = None) -> str:
+    value = _string(doc, key, ctx, required=True, label=label)
+    assert value is not None  # _string raised otherwise
+    return value
+
+
 def _table(doc: Mapping[str, Any], key: str, ctx: _Ctx) -> dict[str, Any]:
     value = doc.get(key, {})
     if not isinstance(value, dict):
@@ -461,9 +469,7 @@ def _parties(doc: Mapping[str, Any], ctx: _Ctx) -> tuple[Party, ...]:
         if pid in seen:
             raise ctx.fail(prefix + "id", pid, "an id not used by another party")
         seen.add(pid)
-        pname = _string(r, "name", ctx, required=True, label=prefix + "name")
-        assert pname is not None
-        out.append(Party(pid, pname))
+        out.append(Party(pid, _required_string(r, "name", ctx, label=prefix + "name")))
     return tuple(out)
 
 
@@ -479,7 +485,7 @@ def _party_refs(doc: Mapping[str, Any], key: str, ids: tuple[str, ...],
     return tuple(value)
 
 
-def _zone(name: str | None, ctx: _Ctx) -> ZoneInfo:
+def _zone(name: str, ctx: _Ctx) -> ZoneInfo:
     try:
         if not name or name != name.strip():
             raise ValueError
@@ -540,7 +546,7 @@ def _end(doc: Mapping[str, Any], start: datetime, zone: ZoneInfo, ctx: _Ctx) -> 
     key = given[0]
     if key == "end":
         end = _local_time(doc["end"], "end", zone, ctx)
-        if end <= start:
+        if end.astimezone(UTC) <= start.astimezone(UTC):
             raise ctx.fail("end", doc["end"], f"a time after start ({start:%Y-%m-%d %H:%M} "
                                               f"{zone.key})")
         return end
@@ -675,9 +681,11 @@ def _comparison(table: dict[str, Any], start: datetime, end: datetime, zone: Zon
                                    "(the default: the same length just before)")
     c_start = _local_time(table["start"], "comparison.start", zone, ctx)
     c_end = _local_time(table["end"], "comparison.end", zone, ctx)
-    if c_end <= c_start:
+    if c_end.astimezone(UTC) <= c_start.astimezone(UTC):
         raise ctx.fail("comparison.end", table["end"], "a time after comparison.start")
-    if c_start < end and start < c_end:
+    # compare instants, not wall clocks: aware datetimes sharing a tzinfo compare naively
+    if c_start.astimezone(UTC) < end.astimezone(UTC) and \
+            start.astimezone(UTC) < c_end.astimezone(UTC):
         raise ctx.fail("comparison.start", table["start"],
                        "a comparison window that does not overlap the agreement window "
                        f"({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} {zone.key})")

@@ -26,6 +26,7 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -117,7 +118,7 @@ def parse_sites(text: str, *, source: str = "<sites>") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=geometry, crs="EPSG:4326")
 
 
-def _row(source: str, line: int, header: list[str], cells: list[str]) -> dict[str, object]:
+def _row(source: str, line: int, header: list[str], cells: list[str]) -> dict[str, Any]:
     where = f"{source}: line {line}"
     if len(cells) != len(header):
         raise InputError(f"{where}: {len(cells)} fields: expected {len(header)} "
@@ -141,7 +142,7 @@ def _row(source: str, line: int, header: list[str], cells: list[str]) -> dict[st
         raise fail("name", "a non-empty site name")
     if not raw["kind"]:
         raise fail("kind", "a non-empty kind such as 'thermal_power_plant' or 'substation'")
-    rec: dict[str, object] = dict(raw)
+    rec: dict[str, Any] = dict(raw)
     rec["lon"] = number("lon", -180, 180, "a longitude in degrees within [-180, 180]")
     rec["lat"] = number("lat", -90, 90, "a latitude in degrees within [-90, 90]")
     rec["radius_m"] = number("radius_m", 0, MAX_RADIUS_M,
