@@ -179,6 +179,35 @@ def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
         raise typer.Exit(4)
 
 
+@app.command("demo")
+def demo(
+    lake: LakeOpt = None,
+    data: Annotated[Path | None, typer.Option(help="Real sample data folder (default "
+                                              "$TRUCELINE_DATA or ../shared/data).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a lake from the real sample data and show what it holds."""
+    from truceline.demo import build_demo_lake
+
+    folder = config.data_dir(data)
+    if folder is None:
+        raise TrucelineError("no sample data found: pass --data DIR or set TRUCELINE_DATA "
+                             "(see README: Data)")
+    lk = _open_lake(lake)
+    console.print(f"building the lake in {lk.root} from {folder} ...")
+    with _progress(not as_json) as progress:
+        result = build_demo_lake(lk, folder, progress)
+    info = lk.info()
+    if as_json:
+        _emit_json({"ingest": result, "lake": info})
+        return
+    out.print(f"ingested {result['firms_files_ingested']} FIRMS files "
+              f"({result['detections_added']:,} detections, {result['rows_rejected']:,} rows "
+              f"quarantined) and {result['control_snapshots_ingested']} control snapshots; "
+              f"{result['files_skipped']} files skipped (already in the lake, or not FIRMS)")
+    _print_info(info)
+
+
 @app.command("version")
 def version() -> None:
     """Print the truceline version."""

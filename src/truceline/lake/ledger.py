@@ -79,16 +79,43 @@ def make_entry(prev_entries: list[dict[str, Any]], kind: str, **fields: Any) -> 
     return entry
 
 
-def append_entry(path: Path, entry: dict[str, Any]) -> None:
-    """Append one entry and move the head file forward, each write flushed to disk."""
+def append_entries(path: Path, entries: list[dict[str, Any]]) -> None:
+    """Append entries in one write, then move the head file forward.
+
+    The head file is the commit point: lines past the count it records belong to a
+    write that never finished, and :func:`drop_uncommitted` removes them.
+    """
+    if not entries:
+        return
     with open(path, "a", encoding="utf-8") as f:
-        f.write(canonical_json(entry) + "\n")
+        f.write("".join(canonical_json(e) + "\n" for e in entries))
         f.flush()
         os.fsync(f.fileno())
     head = path.with_suffix(".head")
     tmp = head.with_suffix(".head.tmp")
-    tmp.write_text(canonical_json({"entries": entry["seq"], "hash": entry["hash"]}) + "\n")
+    last = entries[-1]
+    tmp.write_text(canonical_json({"entries": last["seq"], "hash": last["hash"]}) + "\n")
     os.replace(tmp, head)
+
+
+def append_entry(path: Path, entry: dict[str, Any]) -> None:
+    """Append one entry (see :func:`append_entries`)."""
+    append_entries(path, [entry])
+
+
+def drop_uncommitted(path: Path) -> int:
+    """Cut ledger lines written after the last committed head; return how many."""
+    head_file = path.with_suffix(".head")
+    if not path.exists():
+        return 0
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    n = json.loads(head_file.read_text())["entries"] if head_file.exists() else 0
+    if len(lines) <= n:
+        return 0
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(lines[:n]), encoding="utf-8")
+    os.replace(tmp, path)
+    return len(lines) - n
 
 
 def verify_ledger(path: Path) -> LedgerCheck:

@@ -77,6 +77,7 @@ class Lake:
             raise LakeError(f"{self.root}: exists and is not a folder")
         if (self.root / ".txn").is_dir():
             with self._locked():
+                ledger_mod.drop_uncommitted(self.ledger_path)
                 committed = {e.get("txn") for e in self.ledger_entries()}
                 recover(self.root, {c for c in committed if c})
 
@@ -108,11 +109,16 @@ class Lake:
 
     def _commit(self, txn: Transaction, entries: list[dict[str, Any]]) -> None:
         def write_ledger(txn_id: str) -> None:
-            existing = self.ledger_entries()
+            chain = self.ledger_entries()
+            new = []
             for fields in entries:
-                entry = ledger_mod.make_entry(existing, txn=txn_id, **fields)
-                ledger_mod.append_entry(self.ledger_path, entry)
-                existing.append(entry)
+                entry = ledger_mod.make_entry(chain + new, txn=txn_id, **fields)
+                new.append(entry)
+            try:
+                ledger_mod.append_entries(self.ledger_path, new)
+            except BaseException:
+                ledger_mod.drop_uncommitted(self.ledger_path)
+                raise
         txn.commit(write_ledger)
 
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:

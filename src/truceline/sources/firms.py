@@ -177,12 +177,12 @@ def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, st
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot be read as CSV ({exc}); {EXPECTED_HELP}") from exc
-    # row numbers from pyarrow count non-empty rows after the skipped header, from 1
-    bad_idx = np.array([b[0] for b in bad], dtype=np.int64)
+    # pyarrow numbers the non-empty lines from 1, header included: line index = number - 1
+    bad_idx = np.array([b[0] - 1 for b in bad], dtype=np.int64)
     valid = np.setdiff1d(np.arange(1, len(lines)), bad_idx)  # index 0 is the header line
     row_lines = lines[valid][: table.num_rows]
     bad_rows = [
-        (int(lines[n]) if n < len(lines) else -1, text,
+        (int(lines[n - 1]) if 0 < n <= len(lines) else -1, text,
          f"has {ncol} fields, expected {len(header)}")
         for n, text, ncol in bad
     ]

@@ -1,0 +1,276 @@
+"""The lake: ingest is idempotent, atomic, deduplicating, and logged in the ledger."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from truceline.cli import app
+from truceline.errors import InputError
+from truceline.lake import ledger as ledger_mod
+from truceline.lake import txn as txn_mod
+from truceline.lake.store import Lake
+from truceline.lake.txn import Transaction
+
+HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
+          "version,bright_ti5,frp,daynight,instrument")
+
+
+def viirs_file(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    p = tmp_path / name
+    p.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    return p
+
+
+def row(lat: float, lon: float, day: str, time: str, version: str, frp: float = 3.0) -> str:
+    return f"{lat},{lon},330,0.4,0.4,{day},{time},N20,n,{version},290,{frp},D,VIIRS"
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Hash of every file in the lake, to prove nothing changed."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".lock"}
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    nrt = viirs_file(tmp_path, "J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025230.txt", [
+        row(48.40647, 37.19036, "2025-08-18", "00:13:00", "2.0NRT", 1.0),
+        row(47.62988, 35.50128, "2025-08-18", "00:13:00", "2.0NRT", 1.0),
+        row(47.0, 35.0, "2025-09-01", "11:00:00", "2.0NRT", 1.0),
+    ])
+    archive = viirs_file(tmp_path, "fire_archive_J1V-C2_1.csv", [
+        row(48.40647, 37.19036, "2025-08-18", "0013", "2", 9.0),
+        row(46.5, 33.5, "2025-08-19", "1040", "2", 9.0),
+        row(46.6, 33.6, "2025-09-02", "1040", "2", 9.0),
+    ])
+    return nrt, archive
+
+
+def test_same_file_twice_adds_nothing(tmp_path, two_files):
+    lake = Lake(tmp_path / "lake")
+    first = lake.ingest_firms([two_files[0]])
+    before = snapshot(lake.root)
+    again = lake.ingest_firms([two_files[0]])
+    assert first.total("added") == 3
+    assert again.files == [] and again.skipped[0]["reason"] == "already ingested"
+    assert snapshot(lake.root) == before
+
+
+def test_archive_replaces_nrt_copy_of_same_detection(tmp_path, two_files):
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms([two_files[0]])
+    s = lake.ingest_firms([two_files[1]])
+    assert s.files[0]["replaced_nrt"] == 1 and s.files[0]["added"] == 2
+    d = lake.read_detections()
+    assert len(d) == 5
+    kept = d[(d["lat"] == 48.40647)]
+    assert len(kept) == 1 and kept["frp"].iloc[0] == 9.0 and not kept["is_nrt"].iloc[0]
+    # NRT arriving after the archive does not displace it
+    lake2 = Lake(tmp_path / "lake2")
+    lake2.ingest_firms([two_files[1]])
+    s2 = lake2.ingest_firms([two_files[0]])
+    assert s2.files[0]["already_in_lake"] == 1
+    assert lake2.read_detections().query("lat == 48.40647")["frp"].iloc[0] == 9.0
+
+
+def test_partitions_are_geoparquet_readable_by_geopandas_and_duckdb(tmp_path, two_files):
+    import duckdb
+
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms(list(two_files))
+    files = lake.detection_files()
+    assert {f.parent.parent.name for f in files} == {"year=2025"}
+    g = gpd.read_parquet(files[0])
+    assert g.crs.to_epsg() == 4326 and (g.geometry.x == g["lon"]).all()
+    n = duckdb.sql(f"select count(*) from read_parquet('{lake.root}/detections/**/*.parquet')"
+                   ).fetchall()[0][0]
+    assert n == 5
+
+
+@pytest.mark.parametrize("fail_after", [0, 1, 2, 3, "ledger"])
+def test_failure_mid_ingest_leaves_lake_exactly_as_it_was(tmp_path, two_files, monkeypatch,
+                                                          fail_after):
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms([two_files[0]])
+    before = snapshot(lake.root)
+    real_move = txn_mod._move
+    calls = {"n": 0}
+
+    def flaky_move(src, dst):
+        if calls["n"] == fail_after:
+            raise OSError("disk full (injected)")
+        calls["n"] += 1
+        real_move(src, dst)
+
+    def flaky_append(path, entries):
+        with open(path, "a") as f:  # half a line reaches the disk, then the write fails
+            f.write('{"seq": 99, "kind": "ing')
+        raise OSError("ledger disk full (injected)")
+
+    monkeypatch.setattr(txn_mod, "_move", flaky_move)
+    if fail_after == "ledger":
+        monkeypatch.setattr(ledger_mod, "append_entries", flaky_append)
+    with pytest.raises(OSError, match="injected"):
+        lake.ingest_firms([two_files[1]])
+    assert snapshot(lake.root) == before
+    assert lake.verify_ledger().ok
+
+
+def test_crash_mid_ingest_is_rolled_back_when_lake_is_reopened(tmp_path, two_files,
+                                                               monkeypatch):
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms([two_files[0]])
+    before = snapshot(lake.root)
+    real_move = txn_mod._move
+    calls = {"n": 0}
+
+    class Crash(BaseException):
+        pass
+
+    def dying_move(src, dst):
+        calls["n"] += 1
+        real_move(src, dst)
+        if calls["n"] == 2:
+            raise Crash()
+
+    monkeypatch.setattr(txn_mod, "_move", dying_move)
+    # the process dies: nothing after the crash runs, neither rollback nor clean-up
+    monkeypatch.setattr(txn_mod, "rollback", lambda root, d: None)
+    monkeypatch.setattr(Transaction, "abandon", lambda self: None)
+    with pytest.raises(Crash):
+        lake.ingest_firms([two_files[1]])
+    assert snapshot(lake.root) != before
+    monkeypatch.undo()
+    Lake(lake.root)  # reopening recovers
+    assert snapshot(lake.root) == before
+
+
+def test_bad_file_in_batch_writes_nothing(tmp_path, two_files):
+    bad = tmp_path / "notes.csv"
+    bad.write_text("name,value\na,1\n")
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(InputError, match="notes.csv: not a FIRMS file"):
+        lake.ingest_firms([two_files[0], bad])
+    assert lake.read_detections().empty and lake.ledger_entries() == []
+
+
+def test_quarantine_keeps_rejected_rows_and_counts(tmp_path):
+    p = viirs_file(tmp_path, "fire_archive_J1V-C2_2.csv", [
+        row(48.1, 37.1, "2025-08-18", "0013", "2"),
+        row(148.1, 37.1, "2025-08-18", "0013", "2"),
+        "48.1,37.1,330,0.4,0.4,2025-08-18,0013,N20,n,2,290,lots,D,VIIRS",
+    ])
+    lake = Lake(tmp_path / "lake")
+    s = lake.ingest_firms([p])
+    assert s.files[0]["rejected"] == 2 and s.files[0]["accepted"] == 1
+    q = lake.read_quarantine()
+    assert list(q["line"]) == [3, 4]
+    assert "frp value 'lots' is not a number" in q["reason"].iloc[1]
+    info = lake.info()
+    assert info["quarantine"]["rows"] == 2 and info["total_detections"] == 1
+
+
+def _tamper(path: Path, how: str) -> None:
+    lines = path.read_text().splitlines()
+    if how == "edit":
+        e = json.loads(lines[1])
+        e["accepted"] = e.get("accepted", 0) + 1
+        lines[1] = json.dumps(e, sort_keys=True, separators=(",", ":"))
+    elif how == "delete":
+        del lines[1]
+    elif how == "reorder":
+        lines[0], lines[1] = lines[1], lines[0]
+    elif how == "truncate":
+        del lines[-1]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("how", ["edit", "delete", "reorder", "truncate"])
+def test_ledger_catches_tampering(tmp_path, two_files, how):
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms([two_files[0]])
+    lake.ingest_firms([two_files[1]])
+    lake.record("test-finding", note="x")
+    assert lake.verify_ledger().ok
+    _tamper(lake.ledger_path, how)
+    check = lake.verify_ledger()
+    assert not check.ok and check.problems
+    result = CliRunner().invoke(app, ["ledger", "verify", "--lake", str(lake.root)])
+    assert result.exit_code == 4
+
+
+def test_cli_refuses_non_firms_file_with_exit_2_and_writes_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "x.csv"
+    bad.write_text("foo,bar\n1,2\n")
+    lake = tmp_path / "lake"
+    r = subprocess.run([sys.executable, "-m", "truceline.cli", "ingest", "firms", str(bad),
+                        "--lake", str(lake)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "x.csv: not a FIRMS file" in r.stderr and "latitude" in r.stderr
+    assert not (lake / "detections").exists() and not (lake / "ledger.jsonl").exists()
+
+
+# ------------------------------------------------------------------ real data
+@pytest.fixture(scope="module")
+def real_lake(tmp_path_factory, data_dir):
+    lake = Lake(tmp_path_factory.mktemp("real") / "lake")
+    y = data_dir / "firms/ukraine_yearly"
+    s = lake.ingest_firms([y / "ukr_fire_data_2021.csv", y / "ukr_fire_data_2022.csv",
+                           data_dir / "firms/viirs_noaa20_nrt_2025"])
+    front = data_dir / "frontline"
+    c = lake.ingest_control([front / "deepstate/deepstatemap_data_20250820.geojson",
+                             front / "liveuamap_nzz/nzz_2023-01-05.json",
+                             front / "rus_control_2023/rus_control_2023.shp"])
+    return lake, s, c
+
+
+def test_real_counts_equal_raw_rows_minus_rejected(real_lake, data_dir):
+    lake, s, _ = real_lake
+    for f in s.files:
+        raw_rows = len(pd.read_csv(f["file"]))
+        assert f["rows"] == raw_rows
+        assert f["accepted"] == raw_rows - f["rejected"]
+    info = lake.info()
+    assert info["total_detections"] == s.total("accepted")
+    assert info["detections"]["VIIRS"]["2025"] == 10_523
+    assert info["quarantine"]["rows"] == s.total("rejected")
+    assert info["ledger"]["ok"] and info["ledger"]["entries"] == len(s.files) + 3
+
+
+def test_real_values_round_trip(real_lake, data_dir):
+    lake, _, _ = real_lake
+    raw = pd.read_csv(data_dir / "firms/ukraine_yearly/ukr_fire_data_2021.csv")
+    d = lake.read_detections("2021-01-01", "2021-12-31")
+    assert len(d) == len(raw)
+    a = raw.sort_values(["ACQ_DATE", "LATITUDE", "LONGITUDE"]).reset_index(drop=True)
+    b = d.sort_values(["acq_date", "lat", "lon"]).reset_index(drop=True)
+    assert (a["LATITUDE"].to_numpy() == b["lat"].to_numpy()).all()
+    assert (a["LONGITUDE"].to_numpy() == b["lon"].to_numpy()).all()
+    assert (pd.to_datetime(a["ACQ_DATE"]).to_numpy() == b["acq_date"].to_numpy()).all()
+
+
+def test_real_control_snapshots(real_lake):
+    lake, _, c = real_lake
+    snaps = lake.read_control().set_index("source")
+    assert snaps.loc["deepstate", "valid_from"] == pd.Timestamp("2025-08-20")
+    assert not snaps.loc["deepstate", "crimea_missing"]
+    assert snaps.loc["liveuamap", "crimea_missing"]
+    assert snaps.loc["liveuamap", "valid_from"] == pd.Timestamp("2023-01-05")
+    # liveuamap without Crimea ~83,000 km2 (110,000 with Crimea's 26,689, per SOURCES.md)
+    assert 80_000 < snaps.loc["liveuamap", "area_km2"] < 86_000
+    isw = snaps.loc["isw"]
+    assert isw["content_date"] == pd.Timestamp("2023-03-28")
+    minx, miny, maxx, maxy = isw.geometry.bounds  # reprojected from EPSG:3857 to degrees
+    assert 22 < minx < 40 and 44 < miny < 53 and maxx < 41
+    assert lake.read_control("deepstate").shape[0] == 1
+    assert all(f["repair_area_km2"] >= 0 for f in c.files)
