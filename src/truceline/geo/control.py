@@ -1,12 +1,19 @@
 """Areas of control for one snapshot: who holds which ground (pure functions).
 
 A control source draws only the ground Russia holds inside Ukraine, and draws it
-approximately: it follows the state border and the coast within a few hundred metres.
-Left alone, the thin strips between a source's polygon and Natural Earth's border would
-count as Ukrainian-held ground and grow a false "front" along the whole occupied border
-and coast. We therefore *open* Ukraine's remaining ground (erode, then dilate, by
-``sliver_m``): any Ukrainian-held strip thinner than ``2 * sliver_m`` is given to the
-held side. Everything is computed in the theatre's metric CRS (metres).
+approximately: it follows the state border and the coast within a few hundred metres
+(up to ~2 km in places). Left alone, the thin strips between a source's polygon and
+Natural Earth's border would count as Ukrainian-held ground and grow a false "front"
+along the whole occupied border and coast. Two repairs, both documented in docs/GEO.md:
+
+1. *snap*: held ground is grown by ``sliver_m`` but only inside a band of
+   ``2 * sliver_m`` along Ukraine's border and coast, which closes those strips and
+   leaves the front itself where the source drew it;
+2. *pockets*: islands of Ukrainian-held ground under ``pocket_km2``, cut off from the
+   main body and touching held ground (wider strips, the "grey zone" holes some sources
+   leave), are counted as held.
+
+Everything is computed in the theatre's metric CRS (metres).
 
 Four areas, disjoint and covering the theatre window:
 
@@ -22,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -31,11 +37,10 @@ from truceline.geo import outlines
 
 __all__ = ["POCKET_KM2", "SLIVER_M", "ControlAreas", "control_areas", "held_in_ukraine"]
 
-#: Half the width of the thinnest Ukrainian-held strip kept (metres). Source polygons
-#: follow the border and coast of Natural Earth 10m to within ~0.5 km (measured on
-#: DeepState 2025 and liveuamap 2022–2025); 750 m removes those strips and moves no
-#: real front line.
-SLIVER_M = 750.0
+#: Snap distance (metres): strips between held ground and Ukraine's border or coast
+#: narrower than this are closed. Source polygons follow Natural Earth 10m's border and
+#: coast to within ~0.5 km mostly, 1–2.5 km in places (measured on DeepState 2025).
+SLIVER_M = 1_500.0
 
 #: Ukrainian-held islands smaller than this (km²), cut off from the main body and
 #: touching held ground, are counted as held: they are source slivers or grey-zone holes,
@@ -105,11 +110,12 @@ def held_in_ukraine(
     return held
 
 
-@lru_cache(maxsize=1)
-def _ukr_edge() -> BaseGeometry:
-    edge = shapely.boundary(outlines.outline_m("UKR"))
-    shapely.prepare(edge)
-    return edge
+@lru_cache(maxsize=4)
+def _edge_band(sliver_m: float) -> BaseGeometry:
+    """Ground within 2 * sliver_m of Ukraine's border or coast (cached)."""
+    band = shapely.buffer(shapely.boundary(outlines.outline_m("UKR")), 2 * sliver_m, quad_segs=2)
+    shapely.prepare(band)
+    return band
 
 
 @lru_cache(maxsize=1)
@@ -137,24 +143,25 @@ def control_areas(
     """
     held = held_in_ukraine(geometry, crimea_missing=crimea_missing, snapshot_id=snapshot_id)
     ukr = outlines.outline_m("UKR")
-    ua = shapely.difference(ukr, held)
     if sliver_m > 0:
-        opened = shapely.buffer(shapely.buffer(ua, -sliver_m), sliver_m)
-        strips = shapely.get_parts(shapely.difference(ua, opened))
-        # a source sliver lies between held ground and Ukraine's border or coast; other
-        # strips (spits, corners rounded by the opening) stay Ukrainian-held
-        edge = _ukr_edge()
-        strips = strips[shapely.dwithin(strips, held, 1.0) & shapely.dwithin(strips, edge, 1.0)]
+        # snap: held ground grows by sliver_m, but only within 2 * sliver_m of Ukraine's
+        # border or coast, closing the strips a source leaves along them
+        grow = shapely.intersection(
+            shapely.buffer(held, sliver_m, quad_segs=2), _edge_band(sliver_m)
+        )
+        held = _polygonal(shapely.intersection(shapely.union(held, grow), ukr))
+    ua = shapely.difference(ukr, held)
+    if pocket_km2 > 0:
         # islands of ua ground cut off from the main body and touching held ground:
-        # slivers wider than the opening, and the "grey zone" holes some sources leave
-        parts = shapely.get_parts(shapely.difference(ua, shapely.union_all(strips)))
+        # strips wider than the snap, and the "grey zone" holes some sources leave
+        parts = shapely.get_parts(ua)
         area = shapely.area(parts)
         small = (area < pocket_km2 * 1e6) & (area < area.max())
-        small &= shapely.dwithin(parts, held, 1.0)
-        fill = np.concatenate([strips, parts[small]])
-        if len(fill):
-            held = _polygonal(shapely.union(held, shapely.union_all(fill)))
-            ua = _polygonal(shapely.difference(ukr, held))
+        shapely.prepare(held)
+        small[small] = shapely.dwithin(parts[small], held, 1.0)
+        if small.any():
+            held = _polygonal(shapely.union(held, shapely.union_all(parts[small])))
+            ua = shapely.multipolygons(parts[~small])
     ru = shapely.union(held, outlines.outline_m("RUS"))
     for g in (ua, ru, held):
         shapely.prepare(g)

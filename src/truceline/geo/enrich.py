@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -60,12 +61,12 @@ BAND_EDGES_KM = (5.0, 15.0, 30.0, 60.0, 150.0)
 BANDS = ("0-5", "5-15", "15-30", "30-60", "60-150", ">150")
 FLAGS = ("ok", "stale", "before_first_snapshot", "outside_theatre")
 
-#: Longest segment of the line of contact (metres) in the distance index. The exact
-#: point-to-segment distance is taken over the ``K_SEGMENTS`` segments with the nearest
-#: midpoints, so the result is exact unless the line folds back on itself within this
-#: length of the point, and never more than half of it off.
-SEGMENT_M = 1_000.0
-K_SEGMENTS = 6
+#: Longest segment of the line of contact (metres) in the distance index; see
+#: :func:`_distance_to_segments` for why the distance is exact in practice and never
+#: more than half a segment off.
+SEGMENT_M = 500.0
+NEAR_M = 25_000.0
+K_NEAR = 8
 
 #: Default sectors: GeoNames places of at least ``SECTOR_MIN_POP`` people within
 #: ``SECTOR_NEAR_KM`` of the line, the largest first, keeping none within
@@ -90,6 +91,7 @@ class PreparedSnapshot:
     contact: ContactLine
     seg_a: np.ndarray  # (n, 2) segment starts
     seg_b: np.ndarray  # (n, 2) segment ends
+    seg_part: np.ndarray  # (n,) index of the line part each segment belongs to
     tree: cKDTree  # over segment midpoints
     seg_sector: np.ndarray  # (n,) sector name of each segment (object)
 
@@ -97,12 +99,22 @@ class PreparedSnapshot:
 # --------------------------------------------------------------------------- snapshot
 
 
-def _segments(line: BaseGeometry, max_len: float) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end points of every segment of a (multi)line, densified to ``max_len``."""
+def _kdtree(xy: np.ndarray) -> cKDTree:
+    """A k-d tree tuned for many queries far from its points.
+
+    The sliding-midpoint (unbalanced) tree with small leaves answers queries several
+    kilometres away from a line 3-4x faster than SciPy's default balanced tree
+    (measured: 0.33 s against 1.0-3.7 s per million points on this machine).
+    """
+    return cKDTree(xy, leafsize=16, balanced_tree=False, compact_nodes=False)
+
+
+def _segments(line: BaseGeometry, max_len: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start, end and part index of every segment of a (multi)line, densified to ``max_len``."""
     parts = shapely.get_parts(shapely.segmentize(line, max_len))
     xy, idx = shapely.get_coordinates(parts, return_index=True)
     same = idx[1:] == idx[:-1]
-    return xy[:-1][same], xy[1:][same]
+    return xy[:-1][same], xy[1:][same], idx[:-1][same]
 
 
 def _default_sector_anchors(seg_a: np.ndarray, seg_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,7 +122,7 @@ def _default_sector_anchors(seg_a: np.ndarray, seg_b: np.ndarray) -> tuple[np.nd
     pl = places.places().table
     big = pl[pl.population >= SECTOR_MIN_POP]
     xy = big[["x", "y"]].to_numpy()
-    d = _distance_to_segments(xy, seg_a, seg_b, cKDTree((seg_a + seg_b) / 2))[0]
+    d = _distance_to_segments(xy, seg_a, seg_b, _kdtree((seg_a + seg_b) / 2))[0]
     near = big[d <= SECTOR_NEAR_KM * 1000.0].sort_values("population", ascending=False)
     kept: list[int] = []
     pts = near[["x", "y"]].to_numpy()
@@ -169,14 +181,15 @@ def prepare_snapshot(
         return _CACHE[key]
     areas = control_areas(geometry, crimea_missing=crimea_missing, snapshot_id=snapshot_id)
     contact = contact_line(areas)
-    seg_a, seg_b = _segments(contact.line, SEGMENT_M)
-    tree = cKDTree((seg_a + seg_b) / 2) if len(seg_a) else None
+    seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
+    tree = _kdtree((seg_a + seg_b) / 2) if len(seg_a) else None
     prep = PreparedSnapshot(
         snapshot_id=snapshot_id,
         areas=areas,
         contact=contact,
         seg_a=seg_a,
         seg_b=seg_b,
+        seg_part=seg_part,
         tree=tree,  # type: ignore[arg-type]
         seg_sector=_sector_of_segments(seg_a, seg_b, sectors),
     )
@@ -189,26 +202,66 @@ def prepare_snapshot(
 # --------------------------------------------------------------------------- per point
 
 
+def _point_segment_d2(
+    px: np.ndarray, py: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray, j: np.ndarray
+) -> np.ndarray:
+    """Squared distance from each point to its segment ``j`` (one segment per point)."""
+    ax, ay = seg_a[j, 0], seg_a[j, 1]
+    abx, aby = seg_b[j, 0] - ax, seg_b[j, 1] - ay
+    apx, apy = px - ax, py - ay
+    den = abx * abx + aby * aby
+    t = np.clip((apx * abx + apy * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
+    dx, dy = apx - t * abx, apy - t * aby
+    return dx * dx + dy * dy
+
+
 def _distance_to_segments(
-    xy: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray, tree: cKDTree | None
+    xy: np.ndarray,
+    seg_a: np.ndarray,
+    seg_b: np.ndarray,
+    tree: cKDTree | None,
+    seg_part: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distance (m) from each point to the nearest segment, and that segment's index."""
+    """Distance (m) from each point to the nearest segment, and that segment's index.
+
+    One k-d query finds the segment with the nearest midpoint. Far from the line
+    (midpoint farther than ``NEAR_M``) the exact distance is taken over that segment and
+    its neighbours along the line: the answer is then at most half a segment too long,
+    under 1% beyond ``NEAR_M``. Nearer, where folds of the line matter, it is taken over
+    the ``K_NEAR`` segments with the nearest midpoints. The loops run over candidate
+    columns (a handful), never over points.
+    """
     n = len(xy)
-    if tree is None or len(seg_a) == 0:
+    m = len(seg_a)
+    if tree is None or m == 0:
         return np.full(n, np.nan), np.full(n, -1, dtype=np.int64)
-    k = min(K_SEGMENTS, len(seg_a))
-    _, cand = tree.query(xy, k=k, workers=-1)
-    cand = np.asarray(cand).reshape(n, k)
-    a = seg_a[cand]  # (n, k, 2)
-    ab = seg_b[cand] - a
-    ap = xy[:, None, :] - a
-    den = np.einsum("nkj,nkj->nk", ab, ab)
-    t = np.clip(np.einsum("nkj,nkj->nk", ap, ab) / np.where(den > 0, den, 1.0), 0.0, 1.0)
-    diff = ap - t[..., None] * ab
-    d2 = np.einsum("nkj,nkj->nk", diff, diff)
-    best = np.argmin(d2, axis=1)
-    rows = np.arange(n)
-    return np.sqrt(d2[rows, best]), cand[rows, best]
+    if seg_part is None:
+        seg_part = np.zeros(m, dtype=np.int64)
+    px, py = xy[:, 0], xy[:, 1]
+    dmid, i0 = tree.query(xy, k=1, workers=-1)
+    i0 = np.asarray(i0, dtype=np.int64)
+    best = _point_segment_d2(px, py, seg_a, seg_b, i0)
+    arg = i0.copy()
+    for off in (-1, 1):
+        j = np.clip(i0 + off, 0, m - 1)
+        j = np.where(seg_part[j] == seg_part[i0], j, i0)
+        d2 = _point_segment_d2(px, py, seg_a, seg_b, j)
+        better = d2 < best
+        best = np.where(better, d2, best)
+        arg = np.where(better, j, arg)
+    near = np.flatnonzero(dmid < NEAR_M)
+    if len(near):
+        k = min(K_NEAR, m)
+        _, cand = tree.query(xy[near], k=k, workers=-1)
+        cand = np.asarray(cand, dtype=np.int64).reshape(len(near), k)
+        nb, na = best[near], arg[near]
+        for c in range(k):
+            d2 = _point_segment_d2(px[near], py[near], seg_a, seg_b, cand[:, c])
+            better = d2 < nb
+            nb = np.where(better, d2, nb)
+            na = np.where(better, cand[:, c], na)
+        best[near], arg[near] = nb, na
+    return np.sqrt(best), arg
 
 
 def _side(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -232,7 +285,8 @@ def signed_distance_km(
     ``x``, ``y`` are theatre-metric coordinates (metres).
     """
     side = _side(prep, x, y)
-    d, seg = _distance_to_segments(np.column_stack([x, y]), prep.seg_a, prep.seg_b, prep.tree)
+    xy = np.column_stack([x, y])
+    d, seg = _distance_to_segments(xy, prep.seg_a, prep.seg_b, prep.tree, prep.seg_part)
     d = d / 1000.0
     d[side == 1] *= -1.0
     return side, d, seg
@@ -315,56 +369,73 @@ def enrich(
     which[np.isnat(dates)] = -1
     has_snap = which >= 0
 
-    side = np.full(n, -1, dtype=np.int8)
-    dist = np.full(n, np.nan)
-    sector = np.full(n, None, dtype=object)
-    todo = has_snap & inside
-    crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
-    for k in np.unique(which[todo]):  # one group per snapshot
-        rows = np.flatnonzero(todo & (which == k))
-        prep = prepare_snapshot(
-            str(snaps["snapshot_id"].iat[k]),
-            snaps.geometry.iat[k],
-            crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
-            sectors=sectors,
-        )
-        s, d, seg = signed_distance_km(prep, x[rows], y[rows])
-        side[rows], dist[rows] = s, d
-        sector[rows] = np.where(seg >= 0, prep.seg_sector[np.maximum(seg, 0)], None)
+    # geometry and H3 need no snapshot: build them on a second core meanwhile (Shapely
+    # and h3ronpy release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        geom_f = pool.submit(gpd.points_from_xy, lon, lat)
+        h3_f = pool.submit(grid.h3_cells, lat, lon, h3_resolution)
 
-    # places and regions: static, all points inside the theatre at once
-    pl = places.places().table
-    place = np.full(n, None, dtype=object)
-    region = np.full(n, None, dtype=object)
-    place_km = np.full(n, np.nan)
-    if inside.any():
-        j, dk = places.nearest_place(x[inside], y[inside])
-        place[inside] = pl["name"].to_numpy()[j]
-        region[inside] = pl["region"].to_numpy()[j]
-        place_km[inside] = dk
+        side = np.full(n, -1, dtype=np.int8)
+        dist = np.full(n, np.nan)
+        sector_code = np.full(n, -1, dtype=np.int64)
+        sector_names: dict[str, int] = {}
+        todo = np.flatnonzero(has_snap & inside)
+        by_snap = todo[np.argsort(which[todo], kind="stable")]
+        ks, first = np.unique(which[by_snap], return_index=True)
+        bounds = np.append(first, len(by_snap))
+        crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
+        for g, k in enumerate(ks):  # one group per snapshot, vectorised inside
+            rows = by_snap[bounds[g] : bounds[g + 1]]
+            prep = prepare_snapshot(
+                str(snaps["snapshot_id"].iat[k]),
+                snaps.geometry.iat[k],
+                crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
+                sectors=sectors,
+            )
+            s, d, seg = signed_distance_km(prep, x[rows], y[rows])
+            side[rows], dist[rows] = s, d
+            local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
+            to_global = np.array(
+                [sector_names.setdefault(str(nm), len(sector_names)) for nm in local],
+                dtype=np.int64,
+            )  # one entry per sector name, not per detection
+            ok = seg >= 0
+            sector_code[rows[ok]] = to_global[local_code[seg[ok]]]
+
+        # places and regions: static, all points inside the theatre at once
+        pl = places.places()
+        place_code = np.full(n, -1, dtype=np.int64)
+        region_code = np.full(n, -1, dtype=np.int64)
+        place_km = np.full(n, np.nan)
+        if inside.any():
+            j, dk = places.nearest_place(x[inside], y[inside])
+            place_code[inside] = pl.name_code[j]
+            region_code[inside] = pl.region_code[j]
+            place_km[inside] = dk
+        geometry = geom_f.result()
+        h3 = h3_f.result()
 
     band_code = np.where(np.isfinite(dist), np.digitize(np.abs(dist), BAND_EDGES_KM), -1)
-    staleness = np.where(
-        has_snap, (dates - starts[np.maximum(which, 0)]).astype("int64"), -1
-    ).astype("int64")
+    staleness = np.where(has_snap, (dates - starts[np.maximum(which, 0)]).astype("int64"), 0)
 
     flag = np.zeros(n, dtype=np.int8)
     flag[has_snap & (staleness > max_staleness_days)] = 1
     flag[~has_snap] = 2
     flag[~inside] = 3
 
+    ids, id_code = np.unique(snaps["snapshot_id"].astype(str).to_numpy(), return_inverse=True)
     out = detections.copy()
-    ids = snaps["snapshot_id"].astype(str).to_numpy(dtype=object)
-    out["snapshot_id"] = np.where(has_snap, ids[np.maximum(which, 0)], None)
-    out["staleness_days"] = pd.array(np.where(has_snap, staleness, 0), dtype="Int64")
-    out.loc[~has_snap, "staleness_days"] = pd.NA
+    out["snapshot_id"] = pd.Categorical.from_codes(
+        np.where(has_snap, id_code[np.maximum(which, 0)], -1), categories=ids
+    )
+    out["staleness_days"] = pd.arrays.IntegerArray(staleness, ~has_snap)
     out["side"] = pd.Categorical.from_codes(side, categories=list(SIDES))
     out["distance_km"] = dist
     out["band"] = pd.Categorical.from_codes(band_code, categories=list(BANDS), ordered=True)
-    out["h3"] = grid.h3_cells(lat, lon, h3_resolution)
-    out["region"] = region
-    out["sector"] = sector
-    out["place"] = place
+    out["h3"] = h3
+    out["region"] = pd.Categorical.from_codes(region_code, categories=pl.region_categories)
+    out["sector"] = pd.Categorical.from_codes(sector_code, categories=list(sector_names))
+    out["place"] = pd.Categorical.from_codes(place_code, categories=pl.name_categories)
     out["place_km"] = place_km
     out["flag"] = pd.Categorical.from_codes(flag, categories=list(FLAGS))
-    return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")

@@ -79,9 +79,7 @@ def to_metric(geom: BaseGeometry) -> BaseGeometry:
 
 def to_lonlat(geom: BaseGeometry) -> BaseGeometry:
     """Reproject a theatre-metric geometry back to lon/lat (EPSG:4326)."""
-    return shapely.transform(
-        geom, lambda xy: np.column_stack(_TO_LL.transform(xy[:, 0], xy[:, 1]))
-    )
+    return shapely.transform(geom, lambda xy: np.column_stack(_TO_LL.transform(xy[:, 0], xy[:, 1])))
 
 
 def _ne_zip() -> Path:

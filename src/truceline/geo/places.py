@@ -59,6 +59,10 @@ class Places:
 
     table: pd.DataFrame  # name, lon, lat, x, y, population, cc, admin1, region
     tree: cKDTree
+    name_code: np.ndarray  # per place: code into name_categories
+    name_categories: pd.Index
+    region_code: np.ndarray  # per place: code into region_categories
+    region_categories: pd.Index
 
 
 def region_name(cc: str, admin1: str, largest: str | None = None) -> str:
@@ -102,7 +106,18 @@ def places() -> Places:
     df["x"], df["y"] = x, y
     df = _drop_city_sections(df)
     x, y = df.x.to_numpy(), df.y.to_numpy()
-    return Places(table=df, tree=cKDTree(np.column_stack([x, y])))
+    name_code, name_cats = pd.factorize(df["name"])
+    region_code, region_cats = pd.factorize(df["region"])
+    return Places(
+        name_code=name_code,
+        name_categories=pd.Index(name_cats),
+        region_code=region_code,
+        region_categories=pd.Index(region_cats),
+        table=df,
+        tree=cKDTree(
+            np.column_stack([x, y]), leafsize=16, balanced_tree=False, compact_nodes=False
+        ),
+    )
 
 
 #: A city of at least this many people absorbs the smaller GeoNames entries within
