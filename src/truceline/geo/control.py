@@ -97,7 +97,7 @@ def held_in_ukraine(
         raise InputError(f"control snapshot {snapshot_id!r} has an empty geometry")
     g = outlines.to_metric(_polygonal(shapely.make_valid(geometry)))
     if crimea_missing:
-        g = shapely.union(g, outlines.crimea_m())
+        g = shapely.union(g, outlines.crimea_fill_m())
     ukr = outlines.outline_m("UKR")
     held = _polygonal(shapely.intersection(g, ukr))
     km2 = held.area / 1e6

@@ -264,32 +264,45 @@ def _distance_to_segments(
     return np.sqrt(best), arg
 
 
-def _side(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Side code per point: 0 ua, 1 ru, 2 third, 3 sea."""
-    side = np.full(len(x), 3, dtype=np.int8)
+#: Ground codes used inside this module: where a point is, finer than its side.
+UA, HELD, RUSSIA, THIRD, SEA = 0, 1, 2, 3, 4
+_GROUND_TO_SIDE = np.array([0, 1, 1, 2, 3], dtype=np.int8)
+
+
+def _ground(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Ground code per point (UA, HELD, RUSSIA, THIRD, SEA), tested in that order."""
+    ground = np.full(len(x), SEA, dtype=np.int8)
     todo = np.arange(len(x))
-    for code, geom in ((0, prep.areas.ua), (1, prep.areas.ru), (2, prep.areas.third)):
+    tests = (
+        (UA, prep.areas.ua),
+        (HELD, prep.areas.held),
+        (RUSSIA, outlines.outline_m("RUS")),
+        (THIRD, prep.areas.third),
+    )
+    for code, geom in tests:
         if len(todo) == 0:
             break
         inside = shapely.contains_xy(geom, x[todo], y[todo])
-        side[todo[inside]] = code
+        ground[todo[inside]] = code
         todo = todo[~inside]
-    return side
+    return ground
 
 
 def signed_distance_km(
     prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Side codes, signed distance (km; + on ua, - on ru, unsigned elsewhere), segment index.
+    """Ground codes, signed distance (km; + on ua, - on ru, unsigned elsewhere), segment.
 
-    ``x``, ``y`` are theatre-metric coordinates (metres).
+    ``x``, ``y`` are theatre-metric coordinates (metres). Ground codes: 0 ua, 1 held
+    (Russian-held Ukraine), 2 Russia, 3 third country, 4 sea; map to sides with
+    ``_GROUND_TO_SIDE``.
     """
-    side = _side(prep, x, y)
+    ground = _ground(prep, x, y)
     xy = np.column_stack([x, y])
     d, seg = _distance_to_segments(xy, prep.seg_a, prep.seg_b, prep.tree, prep.seg_part)
     d = d / 1000.0
-    d[side == 1] *= -1.0
-    return side, d, seg
+    d[(ground == HELD) | (ground == RUSSIA)] *= -1.0
+    return ground, d, seg
 
 
 # --------------------------------------------------------------------------- validation
@@ -375,7 +388,7 @@ def enrich(
         geom_f = pool.submit(gpd.points_from_xy, lon, lat)
         h3_f = pool.submit(grid.h3_cells, lat, lon, h3_resolution)
 
-        side = np.full(n, -1, dtype=np.int8)
+        ground = np.full(n, -1, dtype=np.int8)
         dist = np.full(n, np.nan)
         sector_code = np.full(n, -1, dtype=np.int64)
         sector_names: dict[str, int] = {}
@@ -392,8 +405,8 @@ def enrich(
                 crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
                 sectors=sectors,
             )
-            s, d, seg = signed_distance_km(prep, x[rows], y[rows])
-            side[rows], dist[rows] = s, d
+            gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
+            ground[rows], dist[rows] = gr, d
             local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
             to_global = np.array(
                 [sector_names.setdefault(str(nm), len(sector_names)) for nm in local],
@@ -408,7 +421,10 @@ def enrich(
         region_code = np.full(n, -1, dtype=np.int64)
         place_km = np.full(n, np.nan)
         if inside.any():
-            j, dk = places.nearest_place(x[inside], y[inside])
+            # the nearest place in the same country: Ukraine, elsewhere, or unknown
+            country = np.where(ground <= HELD, 0, np.where(ground <= THIRD, 1, 2))
+            country = np.where(ground < 0, 2, country)[inside]
+            j, dk = places.nearest_place(x[inside], y[inside], country)
             place_code[inside] = pl.name_code[j]
             region_code[inside] = pl.region_code[j]
             place_km[inside] = dk
@@ -429,6 +445,7 @@ def enrich(
         np.where(has_snap, id_code[np.maximum(which, 0)], -1), categories=ids
     )
     out["staleness_days"] = pd.arrays.IntegerArray(staleness, ~has_snap)
+    side = np.where(ground >= 0, _GROUND_TO_SIDE[np.maximum(ground, 0)], -1)
     out["side"] = pd.Categorical.from_codes(side, categories=list(SIDES))
     out["distance_km"] = dist
     out["band"] = pd.Categorical.from_codes(band_code, categories=list(BANDS), ordered=True)

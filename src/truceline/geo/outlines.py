@@ -32,6 +32,8 @@ __all__ = [
     "THEATRE_CRS",
     "countries",
     "crimea",
+    "crimea_fill_m",
+    "crimea_m",
     "outline",
     "outline_m",
     "to_metric",
@@ -66,6 +68,16 @@ _CRIMEA_CUT = (
     (32.0, 44.0), (32.0, 46.0), (33.40, 46.0), (33.55, 46.16), (33.95, 46.16),
     (34.35, 46.02), (34.75, 45.98), (35.05, 45.95), (35.40, 45.95), (37.0, 45.3),
     (37.0, 44.0), (32.0, 44.0),
+)  # fmt: skip
+
+# What is added as Russian-held for a source that leaves Crimea out (liveuamap): Crimea
+# and the strip of Kherson oblast just north of it (Perekop–Armiansk approaches, the
+# Chonhar peninsula, Henichesk and the Kherson part of the Arabat Spit), all occupied on
+# 24 February 2022 and held since. liveuamap's polygons stop short of Crimea's
+# administrative line there, leaving 50–260 km² gaps that would read as a false front.
+_CRIMEA_FILL = (
+    (32.0, 44.0), (32.0, 46.0), (33.40, 46.0), (33.50, 46.25), (34.30, 46.28),
+    (35.10, 46.20), (35.40, 45.95), (37.0, 45.3), (37.0, 44.0), (32.0, 44.0),
 )  # fmt: skip
 
 _TO_M = pyproj.Transformer.from_crs("EPSG:4326", THEATRE_CRS, always_xy=True)
@@ -140,3 +152,15 @@ def crimea() -> BaseGeometry:
 def crimea_m() -> BaseGeometry:
     """Crimea in the theatre's metric CRS."""
     return shapely.make_valid(to_metric(crimea()))
+
+
+@lru_cache(maxsize=1)
+def crimea_fill_m() -> BaseGeometry:
+    """Ground added as Russian-held for sources that omit Crimea (metric CRS).
+
+    Crimea plus the strip of Kherson oblast just north of it held since 24 February 2022
+    (see ``_CRIMEA_FILL``).
+    """
+    return shapely.make_valid(
+        to_metric(shapely.intersection(outline("UKR"), shapely.Polygon(_CRIMEA_FILL)))
+    )

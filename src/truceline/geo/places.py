@@ -142,11 +142,36 @@ def _drop_city_sections(df: pd.DataFrame) -> pd.DataFrame:
     return df[keep].reset_index(drop=True)
 
 
-def nearest_place(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nearest_place(
+    x: np.ndarray, y: np.ndarray, country: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Index into ``places().table`` of the nearest place and its distance in km.
 
-    ``x``, ``y`` are theatre-metric coordinates (metres).
+    ``x``, ``y`` are theatre-metric coordinates (metres). ``country`` (optional, per
+    point) restricts the search: 0 places in Ukraine, 1 places outside Ukraine, 2 any;
+    so a point just across the border is named after a place on its own side.
     """
-    p = places()
-    d, i = p.tree.query(np.column_stack([x, y]), k=1, workers=-1)
-    return np.asarray(i, dtype=np.int64), np.asarray(d) / 1000.0
+    xy = np.column_stack([x, y])
+    if country is None:
+        country = np.full(len(xy), 2, dtype=np.int8)
+    idx = np.zeros(len(xy), dtype=np.int64)
+    dist = np.zeros(len(xy))
+    for code, (tree, members) in enumerate(_country_trees()):  # three trees, not points
+        rows = np.flatnonzero(country == code)
+        if len(rows):
+            d, i = tree.query(xy[rows], k=1, workers=-1)
+            idx[rows] = members[np.asarray(i, dtype=np.int64)]
+            dist[rows] = d
+    return idx, dist / 1000.0
+
+
+@lru_cache(maxsize=1)
+def _country_trees() -> tuple[tuple[cKDTree, np.ndarray], ...]:
+    t = places().table
+    out = []
+    for mask in (t.cc == "UA", t.cc != "UA", np.ones(len(t), dtype=bool)):
+        members = np.flatnonzero(np.asarray(mask))
+        xy = t[["x", "y"]].to_numpy()[members]
+        tree = cKDTree(xy, leafsize=16, balanced_tree=False, compact_nodes=False)
+        out.append((tree, members))
+    return tuple(out)
