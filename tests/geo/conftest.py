@@ -74,6 +74,22 @@ def isw(root: Path | None = None) -> gpd.GeoDataFrame:
     }])  # fmt: skip
 
 
+class Frontlines:
+    """The loaders, bound to the real data folder (a fixture: conftest is not importable)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def deepstate(self, day: str) -> gpd.GeoDataFrame:
+        return deepstate(day, self.root)
+
+    def liveuamap(self, day: str) -> gpd.GeoDataFrame:
+        return liveuamap(day, self.root)
+
+    def isw(self) -> gpd.GeoDataFrame:
+        return isw(self.root)
+
+
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     root = data_dir()
@@ -86,3 +102,9 @@ def real_data() -> Path:
 def ds2025(real_data: Path) -> gpd.GeoDataFrame:
     """DeepState, 15 August 2025."""
     return deepstate("20250815", real_data)
+
+
+@pytest.fixture(scope="session")
+def frontlines(real_data: Path) -> Frontlines:
+    """Loaders for real DeepState, liveuamap and ISW snapshots."""
+    return Frontlines(real_data)
