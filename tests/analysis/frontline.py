@@ -63,7 +63,13 @@ def nzz_files() -> list[tuple[pd.Timestamp, str]]:
     ds = sorted((root / "frontline" / "deepstate").glob("deepstatemap_data_*.geojson"))
     out = [x for x in out if x[0] < pd.Timestamp("2024-07-08")]
     out += [(pd.Timestamp(f.stem.split("_")[-1]), str(f)) for f in ds]
-    return sorted(out)
+    out.sort()
+    # Weekly is enough to place fires within a few km: thin the daily runs.
+    thinned: list[tuple[pd.Timestamp, str]] = []
+    for d, f in out:
+        if not thinned or (d - thinned[-1][0]).days >= 6 or d >= pd.Timestamp("2025-08-01"):
+            thinned.append((d, f))
+    return thinned
 
 
 @lru_cache(maxsize=256)
@@ -79,11 +85,11 @@ def line_points(path: str) -> np.ndarray:
     held = held.buffer(0.01).buffer(-0.01)  # close slivers between features
     ua = shapely.difference(land, held)
     shapely.prepare(ua)
-    bnd = shapely.segmentize(shapely.boundary(held), 0.01)
+    bnd = shapely.segmentize(shapely.boundary(held), 0.015)
     pts = shapely.get_coordinates(bnd)
     keep = np.zeros(len(pts), dtype=bool)
     coslat = np.cos(np.radians(pts[:, 1]))
-    for ang in np.linspace(0, 2 * np.pi, 12, endpoint=False):
+    for ang in np.linspace(0, 2 * np.pi, 8, endpoint=False):
         for pair in ((3.0, 6.0), (12.0, 16.0)):  # the second steps over the reservoirs
             ok = np.ones(len(pts), dtype=bool)
             for km in pair:

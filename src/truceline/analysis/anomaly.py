@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+import h3
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
@@ -45,6 +46,7 @@ from truceline.analysis.baseline import (
     _adjacency,
     _with_cells,
     day_of_year,
+    wide_operators,
 )
 from truceline.errors import InputError
 
@@ -61,6 +63,10 @@ class RuleParams:
     season_alpha: p_season must also be below this (None: not tested, count-only rule).
     follow_season_alpha: follow-on fire must also have p_season below this (None: any).
     exclude_hot_spots: never count persistent industrial hot spots.
+    wide: scale the seasonal expectation by the wide area's fire rate this year.
+    blaze_max: per sensor, same-day detections in the cell's ring-1 neighbourhood at or
+        above which a cell-day is a large blaze (wildfire, stubble or reed burn) and not
+        counted as war: fire along a front shows as many small fires over many days.
     """
 
     name: str = "seasonal"
@@ -71,6 +77,8 @@ class RuleParams:
     season_alpha: float | None = 0.01
     follow_season_alpha: float | None = 0.2
     exclude_hot_spots: bool = True
+    wide: bool = True
+    blaze_max: tuple[tuple[str, int], ...] | None = (("VIIRS", 30), ("MODIS", 8))
 
 
 RULES: dict[str, RuleParams] = {
@@ -78,6 +86,8 @@ RULES: dict[str, RuleParams] = {
                             exclude_hot_spots=False),
     "economist+hotspots": RuleParams(name="economist+hotspots", season_alpha=None,
                                      follow_season_alpha=None, exclude_hot_spots=True),
+    "seasonal-local": RuleParams(name="seasonal-local", wide=False, blaze_max=None),
+    "seasonal-wide": RuleParams(name="seasonal-wide", blaze_max=None),
     "seasonal": RuleParams(),
 }
 
@@ -158,13 +168,72 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     cd["p_natural"] = p_fire * p_count
     cd["hot_spot"] = np.where(known, clim.hot_spot[np.maximum(ci, 0)], False)
 
+    # Fire size: detections the same day in the cell and its ring-1 neighbours.
+    cd["blaze"] = _same_day_ring_counts(cd)
+
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)
     cd["x_season"] = x
     mean = np.where(known, clim.nb_mean[np.maximum(ci, 0), d0], 0.0)
     var = np.where(known, clim.nb_var[np.maximum(ci, 0), d0], 0.0)
     cd["p_season"] = _nb_sf(x, mean, var)
+
+    # Region-wide burn years: scale the expectation by the wide area's fire rate this
+    # year relative to peacetime (never below 1: a quiet year does not sharpen the test).
+    wide_obs = _wide_rate_now(cd, clim)
+    wide_hist = np.where(known, clim.wide_rate[np.maximum(ci, 0), d0], np.nan)
+    factor = np.where(wide_hist > 0, wide_obs / np.maximum(wide_hist, 1e-12), 1.0)
+    factor = np.clip(np.nan_to_num(factor, nan=1.0), 1.0, None)
+    cd["wide_factor"] = factor
+    cd["p_season_wide"] = _nb_sf(x, mean * factor, var * factor**2)
     return cd
+
+
+def _wide_rate_now(cd: pd.DataFrame, clim: Climatology) -> np.ndarray:
+    """This period's fire rate (fire cell-days per modelled cell-day) in each cell-day's
+    wide area, over the same +-nb_day_window days (clipped at the period's ends)."""
+    params = clim.params
+    cells = np.asarray(clim.cells, dtype=object)
+    pm, dm, _ = wide_operators(cells, params)
+    op = dm @ pm  # parents x cells
+    day0 = cd["date"].min()
+    t = ((cd["date"] - day0).dt.days).to_numpy()
+    nt = int(t.max()) + 1
+    ci = clim.cell_index(cd["cell"].to_numpy())
+    ok = ci >= 0
+    fire = sparse.csr_matrix((np.ones(int(ok.sum())), (ci[ok], t[ok])),
+                             shape=(len(cells), nt))
+    per_parent = (op @ fire).toarray()
+    trials = np.asarray(op.sum(axis=1)).ravel()
+    h = params.nb_day_window
+    cs = np.concatenate([np.zeros((per_parent.shape[0], 1)), np.cumsum(per_parent, axis=1)],
+                        axis=1)
+    lo = np.clip(np.arange(nt) - h, 0, nt)
+    hi = np.clip(np.arange(nt) + h + 1, 0, nt)
+    win = (cs[:, hi] - cs[:, lo]) / (np.maximum(trials, 1)[:, None] * (hi - lo)[None, :])
+    # Map each cell-day to its parent row.
+    wres = params.wide_resolution
+    parent_of = {c: i for i, c in enumerate(
+        pd.factorize(np.array([h3.cell_to_parent(c, wres) for c in cells.tolist()]),
+                     sort=True)[1].tolist())}
+    out = np.full(len(cd), np.nan)
+    pr = np.array([parent_of.get(h3.cell_to_parent(c, wres), -1)
+                   for c in cd["cell"].to_numpy()])
+    good = pr >= 0
+    out[good] = win[pr[good], t[good]]
+    return out
+
+
+def _same_day_ring_counts(cd: pd.DataFrame) -> np.ndarray:
+    """Detections on the same day in each cell and its grid_disk(1) neighbours."""
+    cells_u, cinv = np.unique(cd["cell"].to_numpy(), return_inverse=True)
+    day0 = cd["date"].min()
+    t = ((cd["date"] - day0).dt.days).to_numpy()
+    nt = int(t.max()) + 1
+    m = sparse.csr_matrix((cd["n_det"].to_numpy().astype(float), (cinv, t)),
+                          shape=(len(cells_u), nt))
+    spread = (_adjacency(np.asarray(cells_u, dtype=object), 1) @ m).tocsr()
+    return np.asarray(spread[cinv, t]).ravel()
 
 
 def _neighbourhood_season_counts(cd: pd.DataFrame, clim: Climatology,
@@ -222,10 +291,16 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     """Apply excess, persistence and follow-on logic per (sensor, cell), vectorised."""
     cd = cd.sort_values(["sensor", "cell", "date"]).reset_index(drop=True)
     excess = cd["p_natural"].to_numpy() < rp.alpha
+    season = cd["p_season_wide" if rp.wide else "p_season"].to_numpy()
     if rp.season_alpha is not None:
-        excess &= cd["p_season"].to_numpy() < rp.season_alpha
+        excess &= season < rp.season_alpha
     if rp.exclude_hot_spots:
         excess &= ~cd["hot_spot"].to_numpy(dtype=bool)
+    small = np.ones(len(cd), dtype=bool)
+    if rp.blaze_max is not None:
+        cap = pd.Series(dict(rp.blaze_max)).reindex(cd["sensor"]).to_numpy(dtype=float)
+        small = ~(cd["blaze"].to_numpy() >= np.nan_to_num(cap, nan=np.inf))
+        excess &= small
     cd["excess"] = excess
 
     key = pd.factorize(pd.MultiIndex.from_frame(cd[["sensor", "cell"]]))[0]
@@ -257,10 +332,10 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
         follow = has & (prev // 10**7 == key) & (allcomp - prev <= rp.follow_days) & (
             allcomp - prev >= 1)
         if rp.follow_season_alpha is not None:
-            follow &= cd["p_season"].to_numpy() < rp.follow_season_alpha
+            follow &= season < rp.follow_season_alpha
         if rp.exclude_hot_spots:
             follow &= ~cd["hot_spot"].to_numpy(dtype=bool)
-        war |= follow
+        war |= follow & small
     cd["war"] = war
     return cd
 

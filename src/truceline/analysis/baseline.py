@@ -112,6 +112,9 @@ class BaselineParams:
     hot_fraction: share of observed days with fire above which a cell can be a hot spot.
     hot_months: distinct calendar months with fire a hot spot must show.
     hot_year_share: share of years with fire a hot spot must show.
+    wide_resolution, wide_k: the wide area (H3 parent and its grid_disk, ~100 km) whose
+        fire rate this year, against peacetime, tells a region-wide burn year from a
+        local anomaly.
     """
 
     day_window: int = 7
@@ -124,6 +127,8 @@ class BaselineParams:
     hot_fraction: float = 0.03
     hot_months: int = 10
     hot_year_share: float = 0.6
+    wide_resolution: int = 4
+    wide_k: int = 2
 
 
 @dataclass
@@ -152,6 +157,7 @@ class Climatology:
     region_of_cell: np.ndarray
     region_p: np.ndarray
     count_sf: np.ndarray
+    wide_rate: np.ndarray
     prior_strength: float
     exclusions: tuple[str, ...] = ()
     _index: dict[str, int] = field(default_factory=dict, repr=False)
@@ -200,6 +206,7 @@ class Climatology:
             "n": self.n.ravel().astype(np.float32),
             "nb_mean": self.nb_mean.ravel().astype(np.float32),
             "nb_var": self.nb_var.ravel().astype(np.float32),
+            "wide_rate": self.wide_rate.ravel().astype(np.float32),
             "hot_spot": np.repeat(self.hot_spot, N_DOY),
         })
         frame.attrs["truceline"] = json.dumps(self.metadata)
@@ -418,6 +425,10 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     nb_var = np.where(cnt > 1, ((xs - nb_mean) ** 2 * obs).sum(axis=0)
                       / np.maximum(cnt - 1, 1), nb_mean)
 
+    # Peacetime fire rate of the wide area around each cell (cell-days with fire per
+    # observed cell-day, +-nb_day_window days), mean over years; indexed like p.
+    wide_rate = _wide_rate_history(cells, fire, valid, params)
+
     # Persistent industrial hot spots: fire on many days, in most months and years.
     fire_share = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1.0)
     months = np.zeros((nc, 12), dtype=bool)
@@ -435,10 +446,39 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
         cells=cells, p=p, k=k, n=n, nb_mean=nb_mean, nb_var=nb_var, hot_spot=hot,
         fire_share=fire_share, regions=np.asarray(regions, dtype=object),
         region_of_cell=reg_codes, region_p=region_p, count_sf=count_sf,
-        prior_strength=float(s), exclusions=tuple(e.name for e in exclusions))
+        wide_rate=wide_rate, prior_strength=float(s), exclusions=tuple(e.name for e in exclusions))
 
 
 MAX_COUNT = 50
+
+
+def wide_operators(cells: np.ndarray, params: BaselineParams
+                   ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
+    """(P, D, parent index): P sums cells into wide parents, D spreads parents over
+    their grid_disk(wide_k); parent index maps each cell to its parent row."""
+    wres = params.wide_resolution
+    parent = np.array([h3.cell_to_parent(c, wres) for c in cells.tolist()], dtype=object)
+    codes, parents = pd.factorize(parent, sort=True)
+    npar = len(parents)
+    pm = sparse.csr_matrix((np.ones(len(cells)), (codes, np.arange(len(cells)))),
+                           shape=(npar, len(cells)))
+    dm = _adjacency(np.asarray(parents, dtype=object), params.wide_k)
+    return pm, dm, codes
+
+
+def _wide_rate_history(cells: np.ndarray, fire: np.ndarray, valid: np.ndarray,
+                       params: BaselineParams) -> np.ndarray:
+    pm, dm, codes = wide_operators(cells, params)
+    op = dm @ pm
+    h = params.nb_day_window
+    rates = []
+    for i in range(fire.shape[0]):
+        f = _circular_window_sum(np.asarray(op @ fire[i]), h)
+        v = _circular_window_sum(np.asarray(op @ valid[i]), h)
+        rates.append(np.where(v > 0, f / np.maximum(v, 1e-9), np.nan))
+    r = np.nanmean(np.stack(rates), axis=0)
+    r = np.nan_to_num(r, nan=0.0)
+    return r[codes]
 
 
 def _count_survival(flat: np.ndarray, counts: np.ndarray, nc: int, reg_codes: np.ndarray,

@@ -1,0 +1,213 @@
+"""Measure the detection stage on the real data: placebo, war, rear, August 2025.
+
+Run ``python tests/analysis/validate_detection.py`` to print the figures quoted in
+docs/VALIDATION.md ("Detection") and redraw docs/img/detection_*.png; the tests in
+test_validation.py assert the same outcomes through :func:`measure`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import frontline  # noqa: E402
+
+import conftest as data  # noqa: E402
+from truceline.analysis.anomaly import classify, score_cell_days  # noqa: E402
+from truceline.analysis.baseline import DEFAULT_YEARS, build_climatologies  # noqa: E402
+from truceline.analysis.incidents import cluster_incidents  # noqa: E402
+
+SOUTH = ("UA23", "UA65")  # Zaporizhzhia, Kherson
+PLACEBO_YEARS = (2018, 2019, 2020, 2021)
+HISTORY = range(2000, 2024)
+
+
+def south_area_km2() -> float:
+    """Area of Zaporizhzhia + Kherson oblasts from the 0.1° grid (cells x cell area)."""
+    g = data.oblast_grid()
+    s = g[g["OBLAST_ID"].isin(SOUTH)]
+    return float((111.32 * 0.1) ** 2 * np.cos(np.radians(s["LATITUDE"])).sum())
+
+
+def nearest_city(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    root = data.data_root()
+    cities = pd.read_csv(root / "context" / "oblasts" / "ukr_cities.csv")
+    from scipy.spatial import cKDTree
+    tree = cKDTree(frontline.to_metres(cities["LONGITUDE"], cities["LATITUDE"]))
+    _, i = tree.query(frontline.to_metres(lon, lat))
+    return cities["CITY"].to_numpy()[i]
+
+
+def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
+            compare: tuple[str, ...] = ("economist",)) -> dict[str, object]:
+    """All validation figures as a dict; also returns frames under keys starting '_'."""
+    t0 = time.time()
+    hist = history if history is not None else data.load_years(HISTORY)
+    out: dict[str, object] = {}
+    clim = build_climatologies(hist)
+    out["t_build_s"] = round(time.time() - t0, 1)
+
+    # --- placebo: 2018-2021 with a climatology that leaves them out -------------------
+    years_lo = {s: tuple(y for y in DEFAULT_YEARS[s] if y not in PLACEBO_YEARS)
+                for s in DEFAULT_YEARS}
+    clim_lo = build_climatologies(hist, years=years_lo)
+    area = south_area_km2()
+    plac = []
+    for y in PLACEBO_YEARS:
+        d = hist[hist["acq_date"].dt.year == y]
+        o = classify(d, clim_lo, rule)
+        o["oblast"] = data.oblast_of(o["lon"].to_numpy(), o["lat"].to_numpy())
+        s = o[np.isin(o["oblast"], SOUTH)]
+        wcd = s[s["war"]].groupby(["sensor", "cell", "acq_date"]).size()
+        inc, _ = cluster_incidents(s)
+        row = {"year": y, "detections": len(s), "war_detections": int(s["war"].sum()),
+               "war_cell_days": len(wcd), "incidents": len(inc)}
+        for r in compare:
+            row[f"war_detections_{r}"] = int(classify(d, clim_lo, r)
+                                             .loc[s.index, "war"].sum())
+        plac.append(row)
+        if y == PLACEBO_YEARS[-1]:
+            out["_placebo_incidents"] = inc
+    plac_df = pd.DataFrame(plac)
+    out["placebo"] = plac_df.to_dict(orient="records")
+    out["placebo_area_km2"] = round(area)
+    out["placebo_rate_per_1000km2_year"] = round(
+        plac_df["war_cell_days"].sum() / (area / 1000) / len(PLACEBO_YEARS), 3)
+
+    # --- war and rear: 2022-2023 -----------------------------------------------------
+    d = hist[hist["acq_date"].dt.year.isin([2022, 2023])].copy()
+    d["dist_km"] = frontline.distance_to_line_km(d["lon"].to_numpy(), d["lat"].to_numpy(),
+                                                 d["acq_date"])
+    d["oblast"] = data.oblast_of(d["lon"].to_numpy(), d["lat"].to_numpy())
+    scores = score_cell_days(d, clim)
+    o = classify(d, clim, rule, scores=scores)
+    rear = o["dist_km"].to_numpy() > 150
+    south = np.isin(o["oblast"], SOUTH)
+    war_rows = []
+    for y in (2022, 2023):
+        yy = (o["acq_date"].dt.year == y).to_numpy()
+        s = o[south & yy]
+        inc, _ = cluster_incidents(s)
+        near = inc["dist_km"] <= 15 if len(inc) else pd.Series(dtype=bool)
+        row = {"year": y, "south_detections": int(len(s)),
+               "south_war_detections": int(s["war"].sum()),
+               "south_incidents": len(inc), "incidents_within_15km": int(near.sum()),
+               "share_war_detections_within_15km": round(
+                   float((s.loc[s["war"], "dist_km"] <= 15).mean()), 3),
+               "share_detections_within_15km": round(float((s["dist_km"] <= 15).mean()), 3),
+               "south_war_cell_days_per_1000km2": round(
+                   len(s[s["war"]].groupby(["sensor", "cell", "acq_date"])) / (area / 1000),
+                   1),
+               "rear_detections": int((rear & yy).sum()),
+               "rear_war_share": round(float(o["war"].to_numpy()[rear & yy].mean()), 4)}
+        for r in compare:
+            oc = classify(d, clim, r, scores=scores)
+            row[f"rear_war_share_{r}"] = round(float(oc["war"].to_numpy()[rear & yy].mean()),
+                                               4)
+            row[f"south_war_detections_{r}"] = int(oc["war"].to_numpy()[south & yy].sum())
+        war_rows.append(row)
+        out[f"_war_incidents_{y}"] = inc
+    out["war_rear"] = war_rows
+    out["_classified_2022_2023"] = o
+
+    # --- August 2025, NOAA-20 against the VIIRS (S-NPP) climatology -------------------
+    a = data.load_noaa20_2025()
+    a["dist_km"] = frontline.distance_to_line_km(a["lon"].to_numpy(), a["lat"].to_numpy(),
+                                                 a["acq_date"])
+    ao = classify(a, clim, rule)
+    ao["place"] = nearest_city(ao["lon"].to_numpy(), ao["lat"].to_numpy())
+    inc, _ = cluster_incidents(ao)
+    rear25 = ao["dist_km"] > 150
+    out["aug2025"] = {
+        "detections": len(ao), "war_detections": int(ao["war"].sum()),
+        "incidents": len(inc),
+        "incidents_within_15km": int((inc["dist_km"] <= 15).sum()) if len(inc) else 0,
+        "incidents_over_150km": int((inc["dist_km"] > 150).sum()) if len(inc) else 0,
+        "rear_detections": int(rear25.sum()),
+        "rear_war_share": round(float(ao.loc[rear25, "war"].mean()), 4),
+        "war_detections_by_place": ao[ao["war"]]["place"].value_counts().head(12).to_dict(),
+    }
+    for r in compare:
+        out["aug2025"][f"rear_war_share_{r}"] = round(
+            float(classify(a, clim, r).loc[rear25, "war"].mean()), 4)
+    out["_aug2025"] = ao
+    out["_aug2025_incidents"] = inc
+    out["t_total_s"] = round(time.time() - t0, 1)
+    return out
+
+
+def plots(res: dict[str, object], outdir: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    o = res["_classified_2022_2023"]
+    g = data.oblast_grid()
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.5))
+    for ax, y in zip(axes, (2022, 2023), strict=True):
+        s = o[o["acq_date"].dt.year == y]
+        ax.scatter(g["LONGITUDE"], g["LATITUDE"], s=0.2, c="0.9", lw=0)
+        ax.scatter(s.loc[~s["war"], "lon"], s.loc[~s["war"], "lat"], s=0.3, c="0.55", lw=0,
+                   label="not war (farm, wild, industrial)")
+        ax.scatter(s.loc[s["war"], "lon"], s.loc[s["war"], "lat"], s=0.6, c="crimson", lw=0,
+                   label="war fire (seasonal rule)")
+        ax.axvline(31, color="steelblue", lw=0.8, ls="--")
+        ax.set_title(f"{y}: {int(s['war'].sum()):,} of {len(s):,} detections classified war")
+        ax.set_xlabel("lon")
+        ax.set_ylabel("lat")
+        ax.legend(loc="lower left", markerscale=12, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(outdir / "detection_2022_2023_map.png", dpi=90)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    w = o[o["war"] & np.isin(o["oblast"], SOUTH)]
+    a = o[np.isin(o["oblast"], SOUTH)]
+    bins = np.arange(0, 201, 5)
+    ax.hist(a["dist_km"].clip(upper=200), bins=bins, color="0.7",
+            label="all detections", density=True)
+    ax.hist(w["dist_km"].clip(upper=200), bins=bins, color="crimson", alpha=0.7,
+            label="war fire", density=True)
+    ax.set_xlabel("distance to the line that week (km)")
+    ax.set_ylabel("density")
+    ax.set_title("Zaporizhzhia & Kherson, 2022-2023")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(outdir / "detection_south_distance.png", dpi=90)
+    plt.close(fig)
+
+    ao = res["_aug2025"]
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    ax.scatter(g["LONGITUDE"], g["LATITUDE"], s=0.2, c="0.9", lw=0)
+    ax.scatter(ao.loc[~ao["war"], "lon"], ao.loc[~ao["war"], "lat"], s=1, c="0.55", lw=0,
+               label="not war")
+    ax.scatter(ao.loc[ao["war"], "lon"], ao.loc[ao["war"], "lat"], s=2, c="crimson", lw=0,
+               label="war fire")
+    ax.set_title("VIIRS NOAA-20, 11-31 August 2025")
+    ax.legend(loc="lower left", markerscale=6)
+    fig.tight_layout()
+    fig.savefig(outdir / "detection_aug2025.png", dpi=90)
+    plt.close(fig)
+
+
+def main() -> None:
+    res = measure()
+    pub = {k: v for k, v in res.items() if not k.startswith("_")}
+    print(json.dumps(pub, indent=1, default=str))
+    inc = res["_aug2025_incidents"]
+    if len(inc):
+        print(inc.groupby("place")["n_detections"].agg(["size", "sum"])
+              .sort_values("sum", ascending=False).head(15))
+    plots(res, Path(__file__).resolve().parents[2] / "docs" / "img")
+
+
+if __name__ == "__main__":
+    main()
