@@ -57,7 +57,9 @@ def test_square_on_russian_border_faces_russia_along_border() -> None:
 def test_line_avoids_belarus_and_the_sea() -> None:
     c = _line(box(37.7, 47.9, 38.0, 48.1))
     blr = outlines.outline_m("BLR")
-    assert shapely.intersection(c.line, shapely.buffer(blr, 2_000)).length < 3_000  # only the end at the tripoint
+    assert (
+        shapely.intersection(c.line, shapely.buffer(blr, 2_000)).length < 3_000
+    )  # only the end at the tripoint
 
 
 def test_geojson_export_round_trips() -> None:

@@ -57,7 +57,9 @@ def test_sliver_along_the_border_is_closed() -> None:
     drawn = shapely.difference(near_border, shapely.buffer(rus, 800))
     drawn = shapely.intersection(drawn, outlines.to_metric(box(39.0, 47.8, 40.0, 48.8)))
     a = control.control_areas(outlines.to_lonlat(drawn), snapshot_id="strip")
-    strip = shapely.intersection(shapely.buffer(rus, 700), outlines.to_metric(box(39.2, 48.0, 39.8, 48.6)))
+    strip = shapely.intersection(
+        shapely.buffer(rus, 700), outlines.to_metric(box(39.2, 48.0, 39.8, 48.6))
+    )
     assert shapely.intersection(a.ua, strip).area < 1e5  # < 0.1 km² left free
 
 

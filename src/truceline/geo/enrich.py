@@ -152,6 +152,13 @@ def _sector_of_segments(
     return out
 
 
+def _sectors_key(sectors: gpd.GeoDataFrame) -> str:
+    h = hashlib.sha1()
+    for name, wkb in zip(sectors["name"].astype(str), sectors.geometry.to_wkb(), strict=True):
+        h.update(name.encode() + b"\0" + bytes(wkb))
+    return h.hexdigest()
+
+
 _CACHE: OrderedDict[tuple[object, ...], PreparedSnapshot] = OrderedDict()
 _CACHE_SIZE = 64
 
@@ -172,10 +179,8 @@ def prepare_snapshot(
         snapshot_id,
         hashlib.sha1(shapely.to_wkb(geometry)).hexdigest(),
         bool(crimea_missing),
-        None if sectors is None else hashlib.sha1(pd.util.hash_pandas_object(
-            sectors.assign(geometry=sectors.geometry.to_wkb()), index=False
-        ).to_numpy().tobytes()).hexdigest(),
-    )  # fmt: skip
+        None if sectors is None else _sectors_key(sectors),
+    )
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]

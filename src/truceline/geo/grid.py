@@ -18,8 +18,8 @@ __all__ = ["h3_cells", "h3_to_str"]
 def h3_cells(lat: np.ndarray, lon: np.ndarray, resolution: int = 7) -> np.ndarray:
     """H3 cell ids (uint64) of points given in degrees; 0 where a coordinate is NaN.
 
-    >>> h3_to_str(h3_cells(np.array([50.45]), np.array([30.52]), 7))[0]
-    '871e...'
+    >>> str(h3_to_str(h3_cells(np.array([50.45]), np.array([30.52]), 7))[0])
+    '871e6384affffff'
     """
     if not 0 <= int(resolution) <= 15:
         raise InputError(f"h3_resolution must be an integer 0..15, got {resolution!r}")

@@ -1,0 +1,231 @@
+"""enrich(): the facts of issue 3 §4 on real snapshots, known answers, flags, bad input."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from shapely import box
+
+from truceline.errors import InputError
+from truceline.geo import enrich as en
+from truceline.geo import outlines
+
+GEOD = pyproj.Geod(ellps="WGS84")
+DAY = pd.Timestamp("2025-08-16")
+
+
+def _det(points: dict[str, tuple[float, float]], day: pd.Timestamp = DAY) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": list(points),
+            "lon": [p[0] for p in points.values()],
+            "lat": [p[1] for p in points.values()],
+            "acq_date": day,
+        }
+    )
+
+
+def _snap(geom, sid: str = "syn", day: str = "2025-08-01", crimea_missing: bool = False):
+    return gpd.GeoDataFrame(
+        [{"snapshot_id": sid, "source": "test", "valid_from": pd.Timestamp(day), "party": "ru",
+          "geometry": geom, "crimea_missing": crimea_missing}],
+        geometry="geometry", crs="EPSG:4326",
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- real facts
+
+FACTS = {
+    # name: (lon, lat, side, check on signed distance km)
+    "Donetsk": (37.80, 48.00, "ru", lambda d: d < 0),
+    "Simferopol": (34.10, 44.95, "ru", lambda d: d < -100),
+    "Kyiv": (30.52, 50.45, "ua", lambda d: d > 150),
+    "Pokrovsk": (37.18, 48.28, "ua", lambda d: abs(d) < 15),
+    "Sea of Azov": (36.50, 46.30, "sea", lambda d: True),
+    "Minsk": (27.56, 53.90, "third", lambda d: True),
+    # Belgorod oblast, ~5 km from the border north of Kharkiv, which faces free ground
+    "Belgorod oblast by the border": (36.00, 50.47, "ru", lambda d: -10 < d < 0),
+    # Luhansk oblast on the Russian border near Izvaryne: inside held ground
+    "Luhansk oblast, Izvaryne": (39.83, 48.15, "ru", lambda d: d < -100),
+    "Luhansk oblast, Milove": (40.05, 49.40, "ru", lambda d: d < -100),
+    # added: the Dnipro front at Kherson, Zaporizhzhia city, Sevastopol, Chisinau,
+    # the Black Sea off Odesa, Kharkiv (30 km from the Belgorod border)
+    "Kherson": (32.60, 46.655, "ua", lambda d: 0 < d < 8),
+    "Zaporizhzhia": (35.14, 47.84, "ua", lambda d: 15 < d < 60),
+    "Sevastopol": (33.52, 44.60, "ru", lambda d: d < -150),
+    "Chisinau": (28.86, 47.01, "third", lambda d: d > 150),
+    "Black Sea": (31.00, 45.50, "sea", lambda d: d > 60),
+    "Kharkiv": (36.25, 50.00, "ua", lambda d: 15 < d < 60),
+}
+
+
+@pytest.fixture(scope="module")
+def facts2025(ds2025: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    pts = {k: (v[0], v[1]) for k, v in FACTS.items()}
+    return en.enrich(_det(pts), ds2025).set_index("name")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(FACTS))
+def test_fact_deepstate_2025(facts2025: gpd.GeoDataFrame, name: str) -> None:
+    _, _, side, check = FACTS[name]
+    row = facts2025.loc[name]
+    assert row.side == side, (name, row.side, row.distance_km)
+    assert check(row.distance_km), (name, row.distance_km)
+    assert row.flag == "ok"
+
+
+@pytest.mark.slow
+def test_fact_regions_and_places(facts2025: gpd.GeoDataFrame) -> None:
+    assert facts2025.loc["Donetsk", "region"] == "Donetsk Oblast"
+    assert facts2025.loc["Donetsk", "place"] == "Donetsk"
+    assert facts2025.loc["Kyiv", "place"] == "Kyiv"
+    assert facts2025.loc["Belgorod oblast by the border", "region"] == "Belgorod Oblast"
+    assert facts2025.loc["Simferopol", "region"] == "Crimea"
+    assert facts2025.loc["Luhansk oblast, Izvaryne", "region"] == "Luhansk Oblast"
+    assert facts2025.loc["Pokrovsk", "sector"] == "Pokrovsk"
+    assert facts2025.loc["Kyiv", "band"] == ">150"
+    assert facts2025.loc["Pokrovsk", "band"] in ("0-5", "5-15")
+
+
+@pytest.mark.slow
+def test_liveuamap_crimea_is_added(frontlines) -> None:
+    snap = frontlines.liveuamap("2023-01-05")
+    out = en.enrich(_det({"Simferopol": (34.10, 44.95), "Bakhmut": (38.00, 48.595)},
+                         pd.Timestamp("2023-01-06")), snap).set_index("name")  # fmt: skip
+    assert out.loc["Simferopol", "side"] == "ru"
+    assert out.loc["Simferopol", "distance_km"] < -100
+    assert out.loc["Bakhmut", "side"] == "ua"
+    assert out.loc["Bakhmut", "distance_km"] < 10
+
+
+@pytest.mark.slow
+def test_liveuamap_kherson_before_and_after_liberation(frontlines) -> None:
+    before = frontlines.liveuamap("2022-11-03")
+    after = frontlines.liveuamap("2022-11-17")
+    snaps = pd.concat([before, after], ignore_index=True)
+    det = pd.concat([_det({"Kherson": (32.60, 46.655)}, pd.Timestamp("2022-11-05")),
+                     _det({"Kherson": (32.60, 46.655)}, pd.Timestamp("2022-11-20"))])  # fmt: skip
+    out = en.enrich(det, snaps)
+    assert list(out.side) == ["ru", "ua"]
+    assert list(out.staleness_days) == [
+        (pd.Timestamp("2022-11-05") - before.valid_from.iat[0]).days,
+        (pd.Timestamp("2022-11-20") - after.valid_from.iat[0]).days,
+    ]
+
+
+@pytest.mark.slow
+def test_distance_within_one_percent_of_geodesic(ds2025: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(7)
+    n = 3000
+    det = pd.DataFrame({"lon": rng.uniform(22.5, 40.0, n), "lat": rng.uniform(44.5, 52.3, n),
+                        "acq_date": DAY})  # fmt: skip
+    out = en.enrich(det, ds2025)
+    row = ds2025.iloc[0]
+    line = en.prepare_snapshot(row.snapshot_id, row.geometry).contact.line
+    pts = shapely.points(np.column_stack(outlines._TO_M.transform(det.lon, det.lat)))
+    near = shapely.get_coordinates(shapely.shortest_line(pts, line))[1::2]
+    lon2, lat2 = outlines._TO_LL.transform(near[:, 0], near[:, 1])
+    geo_km = GEOD.inv(det.lon.to_numpy(), det.lat.to_numpy(), lon2, lat2)[2] / 1000
+    ok = geo_km > 1.0  # relative error is meaningless at a few metres
+    rel = np.abs(np.abs(out.distance_km.to_numpy()) - geo_km)[ok] / geo_km[ok]
+    assert np.max(rel) < 0.01
+    assert np.median(rel) < 0.003
+
+
+# --------------------------------------------------------------------------- known answers
+
+SQUARE = box(33.0, 49.4, 33.2, 49.6)  # Poltava oblast, far from borders and coasts
+
+
+def test_known_distances_from_a_square() -> None:
+    lon, lat, _ = GEOD.fwd(33.2, 49.5, 90, 10_000)  # 10 km (geodesic) east of its edge
+    det = _det({"east": (lon, lat), "centre": (33.1, 49.5)})
+    out = en.enrich(det, _snap(SQUARE)).set_index("name")
+    assert out.loc["east", "side"] == "ua"
+    assert out.loc["east", "distance_km"] == pytest.approx(10.0, rel=0.01)
+    assert out.loc["east", "band"] == "5-15"
+    half_width = GEOD.inv(33.0, 49.5, 33.1, 49.5)[2] / 1000
+    assert out.loc["centre", "side"] == "ru"
+    assert out.loc["centre", "distance_km"] == pytest.approx(-half_width, rel=0.01)
+
+
+def test_snapshot_in_force_staleness_and_flags() -> None:
+    s1 = _snap(SQUARE, "s1", "2025-08-01")
+    s2 = _snap(box(33.0, 49.4, 33.3, 49.6), "s2", "2025-08-10")
+    det = pd.DataFrame({
+        "lon": [33.25, 33.25, 33.25, 33.25, 2.35],
+        "lat": [49.5, 49.5, 49.5, 49.5, 48.85],
+        "acq_date": pd.to_datetime(["2025-07-31", "2025-08-05", "2025-08-10", "2025-09-30",
+                                    "2025-08-05"]),
+    })  # fmt: skip
+    out = en.enrich(det, pd.concat([s2, s1], ignore_index=True))
+    assert list(out.snapshot_id.astype(object)) == [np.nan, "s1", "s2", "s2", "s1"]
+    assert list(out.side.astype(object)) == [np.nan, "ua", "ru", "ru", np.nan]
+    assert list(out.flag) == ["before_first_snapshot", "ok", "ok", "stale", "outside_theatre"]
+    assert out.staleness_days.iloc[1] == 4 and out.staleness_days.iloc[3] == 51
+    assert pd.isna(out.staleness_days.iloc[0])
+    assert out.place.iloc[0] is not np.nan  # places need no snapshot
+    assert np.isnan(out.distance_km.iloc[4]) and out.h3.iloc[4] > 0
+
+
+def test_user_sectors() -> None:
+    sectors = gpd.GeoDataFrame(
+        {"name": ["north", "south"]},
+        geometry=[shapely.LineString([(33.0, 49.6), (33.2, 49.6)]),
+                  shapely.LineString([(33.0, 49.4), (33.2, 49.4)])],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    det = _det({"n": (33.1, 49.65), "s": (33.1, 49.35)})
+    out = en.enrich(det, _snap(SQUARE), sectors=sectors)
+    assert list(out.sector) == ["north", "south"]
+
+
+def test_output_keeps_rows_index_and_columns() -> None:
+    det = _det({"a": (33.5, 49.5), "b": (33.1, 49.5)})
+    det.index = [10, 20]
+    det["frp"] = [1.0, 2.0]
+    out = en.enrich(det, _snap(SQUARE))
+    assert list(out.index) == [10, 20] and list(out.frp) == [1.0, 2.0]
+    assert out.crs == "EPSG:4326"
+    for col in ("snapshot_id", "staleness_days", "side", "distance_km", "band", "h3",
+                "region", "sector", "place", "place_km", "flag"):  # fmt: skip
+        assert col in out.columns
+    assert out.h3.dtype == np.uint64
+
+
+def test_empty_detections() -> None:
+    det = _det({}).astype({"lon": float, "lat": float})
+    out = en.enrich(det, _snap(SQUARE))
+    assert len(out) == 0 and "side" in out.columns
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_snapshot_covering_nothing_of_ukraine_is_an_error() -> None:
+    with pytest.raises(InputError, match="snapshot 'warsaw' covers 0.000 km² of Ukraine"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(box(20.5, 52.0, 21.5, 52.5), "warsaw"))
+
+
+@pytest.mark.parametrize(
+    ("frame", "match"),
+    [
+        (pd.DataFrame({"lon": [1.0], "lat": [2.0]}), r"lack column\(s\) \['acq_date'\]"),
+        (pd.DataFrame({"lon": ["x"], "lat": [2.0], "acq_date": [DAY]}), "'lon' must be numeric"),
+    ],
+)
+def test_bad_detections(frame: pd.DataFrame, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        en.enrich(frame, _snap(SQUARE))
+
+
+def test_bad_snapshots() -> None:
+    with pytest.raises(InputError, match="snapshots is empty"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).iloc[:0])
+    with pytest.raises(InputError, match=r"lack column\(s\) \['valid_from'\]"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).drop(columns="valid_from"))
