@@ -1,0 +1,335 @@
+"""Known-answer tests for truceline.analysis.assess: every verdict rule, the exact rate
+ratio, the contrast, and the rate test's calibration and power on synthetic Poisson data.
+
+The synthetic world: one satellite with two passes a day (00:45 and 11:10 UTC), fire in
+the front band (10 km from the line) and the control band (100 km), on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from truceline.analysis.assess import (
+    RULES,
+    assess,
+    peacetime_rate,
+    placebo_study,
+    poisson_ci,
+    rate_ratio_test,
+    ratio_of_rate_ratios,
+)
+from truceline.analysis.coverage import assess_coverage
+from truceline.errors import InputError
+from truceline.sources.agreements import Agreement, parse_agreement
+
+PARTIES = """
+[[parties]]
+id = "ru"
+name = "Russia"
+[[parties]]
+id = "ua"
+name = "Ukraine"
+"""
+
+
+def agreement(start: str = "2025-08-21 00:00", days: float = 10, extra: str = "",
+              base_dir: Path | None = None, top: str = "") -> Agreement:
+    text = (f'name = "test"\ntime_zone = "UTC"\nstart = "{start}"\n'
+            f"duration_days = {days}\n{top}\n{PARTIES}\n{extra}")
+    return parse_agreement(text, base_dir=base_dir)
+
+
+def world(rates: dict[tuple[str, str], tuple[float, float]], *, seed: int = 1,
+          start: str = "2025-08-11", days: int = 20, split: str = "2025-08-21",
+          timed: bool = True) -> pd.DataFrame:
+    """Poisson fire: ``rates[(area, side)] = (per day before split, per day after)``;
+    area 'front' (10 km) or 'control' (100 km)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in pd.date_range(start, periods=days, freq="D"):
+        after = day >= pd.Timestamp(split)
+        for (area, side), (r0, r1) in rates.items():
+            n = rng.poisson(r1 if after else r0)
+            dist = 10.0 if area == "front" else 100.0
+            sign = 1.0 if side == "ua" else -1.0
+            pas = rng.choice(["00:45", "11:10"], size=n)
+            for k in range(n):
+                t = pd.Timestamp(f"{day.date()} {pas[k]}", tz="UTC") + \
+                    pd.Timedelta(minutes=float(rng.uniform(0, 5)))
+                rows.append({
+                    "lon": 36.0 + rng.uniform(0, 1), "lat": 47.0 + rng.uniform(0, 1),
+                    "acq_date": day, "t_utc": t if timed else pd.NaT,
+                    "sensor": "VIIRS", "satellite": "N20", "side": side,
+                    "dist_km": sign * dist, "band": "5-15" if area == "front" else "60-150",
+                    "sector": "Pokrovsk" if side == "ua" else "Tokmak",
+                    "p_natural": 0.5, "is_war": False, "incident_id": None,
+                })
+    df = pd.DataFrame(rows)
+    df["detection_id"] = [f"d{i}" for i in range(len(df))]
+    if not timed:
+        df["t_utc"] = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, UTC]")
+    return df
+
+
+def add_incident(df: pd.DataFrame, iid: str, t: str, p: float, *, dist: float = 8.0,
+                 side: str = "ru", lon: float = 37.5, lat: float = 47.5, n: int = 3,
+                 timed: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ts = pd.Timestamp(t, tz="UTC")
+    extra = pd.DataFrame({
+        "lon": [lon] * n, "lat": [lat] * n, "acq_date": [ts.normalize().tz_localize(None)] * n,
+        "t_utc": [ts if timed else pd.NaT] * n, "sensor": "VIIRS", "satellite": "N20",
+        "side": side, "dist_km": dist * (1 if side == "ua" else -1), "band": "5-15",
+        "sector": "Tokmak", "p_natural": [p] * n, "is_war": True, "incident_id": iid,
+        "detection_id": [f"{iid}-{k}" for k in range(n)],
+    })
+    if not timed:
+        extra["t_utc"] = pd.Series(pd.NaT, index=extra.index, dtype="datetime64[ns, UTC]")
+    inc = pd.DataFrame({"incident_id": [iid], "t_start": [ts], "t_end": [ts], "lon": [lon],
+                        "lat": [lat], "side": [side], "dist_km": [dist], "sector": ["Tokmak"],
+                        "p_min": [p], "n_detections": [n]})
+    return pd.concat([df, extra], ignore_index=True), inc
+
+
+QUIET = {("front", "ua"): (3, 3), ("front", "ru"): (3, 3),
+         ("control", "ua"): (10, 10), ("control", "ru"): (10, 10)}
+
+
+def run(a: Agreement, det: pd.DataFrame, inc: pd.DataFrame | None = None, **kw: object):
+    cov = assess_coverage(det, a.start_utc, a.end_utc)
+    return assess(a, det, inc, coverage=cov, **kw)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def test_rate_ratio_closed_forms() -> None:
+    # x1 = 0 of n = 10, equal exposure: Clopper-Pearson upper 1 - 0.025**(1/10);
+    # two-sided exact p = 2 * 0.5**10.
+    r = rate_ratio_test(0, 2.0, 10, 2.0)
+    p_hi = 1 - 0.025 ** (1 / 10)
+    assert r.lo == 0.0
+    assert r.hi == pytest.approx(p_hi / (1 - p_hi), rel=1e-9)
+    assert r.p_value == pytest.approx(2 * 0.5**10, rel=1e-9)
+    # exposures enter as T0/T1: doubling the window's exposure halves the ratio and its CI
+    r2 = rate_ratio_test(0, 4.0, 10, 2.0)
+    assert r2.hi == pytest.approx(r.hi / 2, rel=1e-9)
+    # nothing seen: uninformative, never significant
+    z = rate_ratio_test(0, 1.0, 0, 1.0)
+    assert (z.lo, z.hi, z.p_value) == (0.0, math.inf, 1.0)
+
+
+def test_rate_ratio_known_case() -> None:
+    # 10 vs 20 over equal time: ratio 0.5, CI from Clopper-Pearson (0.17286, 0.52812) for
+    # 10/30 mapped by p/(1-p): (0.20901, 1.11917) as R poisson.test gives; exact two-sided p 0.0987.
+    r = rate_ratio_test(10, 1.0, 20, 1.0)
+    assert r.ratio == 0.5
+    assert r.lo == pytest.approx(0.20901, abs=2e-5)
+    assert r.hi == pytest.approx(1.11917, abs=2e-5)
+    assert r.p_value == pytest.approx(0.09874, abs=2e-4)
+    assert poisson_ci(0)[1] == pytest.approx(3.6889, abs=1e-4)
+    with pytest.raises(InputError, match="exposures must be positive"):
+        rate_ratio_test(1, 0.0, 1, 1.0)
+
+
+def test_ratio_of_rate_ratios_cancels_common_change() -> None:
+    # front and control both halve: no contrast
+    d = ratio_of_rate_ratios(50, 100, 200, 400)
+    assert d.estimate == pytest.approx(1.0, abs=0.05)
+    assert d.lo < 1 < d.hi
+    # front drops to a fifth while control stays
+    d = ratio_of_rate_ratios(20, 100, 300, 300)
+    assert d.hi < 1 and d.p_value < 0.001
+    # overdispersion widens the interval used by the rules, never narrows it
+    w = ratio_of_rate_ratios(20, 100, 300, 300, dispersion=25.0)
+    assert w.hi > d.hi and w.lo < d.lo and w.p_value >= d.p_value
+    assert ratio_of_rate_ratios(20, 100, 300, 300, dispersion=0.2).hi == d.hi
+
+
+def test_rate_test_calibration_on_null_windows() -> None:
+    """Share of p < 0.05 over many null windows is near 5% (exact tests are a little
+    conservative on discrete data)."""
+    rng = np.random.default_rng(20260126)
+    n = 2000
+    x1, x0 = rng.poisson(12.0, n), rng.poisson(12.0, n)
+    p = np.array([rate_ratio_test(int(a), 1.0, int(b), 1.0).p_value
+                  for a, b in zip(x1, x0, strict=True)])
+    assert 0.02 <= (p < 0.05).mean() <= 0.09
+    f1, f0, c1, c0 = (rng.poisson(lam, 400) for lam in (15.0, 15.0, 40.0, 40.0))
+    pd_ = np.array([ratio_of_rate_ratios(int(a), int(b), int(c), int(d)).p_value
+                    for a, b, c, d in zip(f1, f0, c1, c0, strict=True)])
+    assert 0.01 <= (pd_ < 0.05).mean() <= 0.09
+
+
+def test_rate_test_power_on_a_real_drop() -> None:
+    rng = np.random.default_rng(7)
+    x1, x0 = rng.poisson(10.0, 500), rng.poisson(30.0, 500)  # rate falls to a third
+    p = np.array([rate_ratio_test(int(a), 1.0, int(b), 1.0).p_value
+                  for a, b in zip(x1, x0, strict=True)])
+    assert (p < 0.05).mean() > 0.8
+    f1, f0, c1, c0 = (rng.poisson(lam, 200) for lam in (20.0, 60.0, 80.0, 80.0))
+    d = np.array([ratio_of_rate_ratios(int(a), int(b), int(c), int(e)).hi
+                  for a, b, c, e in zip(f1, f0, c1, c0, strict=True)])
+    assert (d < 1).mean() > 0.8
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def test_held() -> None:
+    a = agreement()
+    det = world(QUIET)
+    res = run(a, det, None, peacetime_rate_per_day=7.0)
+    assert res.verdict == "held" and res.rule == "H"
+    assert res.incidents == []
+    assert res.resolution == "time" and res.exposure_days == {"window": 10.0,
+                                                               "comparison": 10.0}
+    # without a peacetime yardstick the same data cannot be called held
+    res2 = run(a, det, None)
+    assert res2.verdict == "inconclusive"
+    assert any("no peacetime rate" in r for r in res2.reasons)
+    # nor when the front burns well above peacetime
+    res3 = run(a, det, None, peacetime_rate_per_day=2.0)
+    assert res3.verdict != "held"
+
+
+def test_reduced() -> None:
+    rates = {("front", "ua"): (30, 4), ("front", "ru"): (30, 4),
+             ("control", "ua"): (20, 20), ("control", "ru"): (20, 20)}
+    det = world(rates)
+    res = run(agreement(), det, None)  # no peacetime rate: held impossible
+    assert res.verdict == "reduced" and res.rule == "R"
+    assert res.contrast[0]["hi"] < 1
+    front = next(r for r in res.rates if r["area"] == "front" and r["by"] == "all")
+    assert front["ratio"] < 0.25 and front["hi"] < 1
+    assert {r["key"] for r in res.rates if r["by"] == "sector"} == {"Pokrovsk", "Tokmak"}
+
+
+def test_no_reduction_when_control_falls_alike() -> None:
+    rates = {("front", "ua"): (30, 10), ("front", "ru"): (30, 10),
+             ("control", "ua"): (60, 20), ("control", "ru"): (60, 20)}
+    res = run(agreement(), world(rates), None)
+    assert res.verdict == "inconclusive"
+    assert res.contrast[0]["lo"] < 1 < res.contrast[0]["hi"]
+
+
+def test_violated_needs_p_below_001() -> None:
+    a = agreement()
+    det, inc = add_incident(world(QUIET), "inc-1", "2025-08-24 11:12", 0.001)
+    res = run(a, det, inc, peacetime_rate_per_day=7.0)
+    assert res.verdict == "violated" and res.rule == "V1"
+    assert res.incidents[0]["incident_id"] == "inc-1"
+    assert res.incidents[0]["side"] == "ru" and res.incidents[0]["timing"] == "inside"
+    assert any("ru ground" in r for r in res.reasons)
+    # p_min 0.02: not proof of a violation, but not held either
+    det2, inc2 = add_incident(world(QUIET), "inc-2", "2025-08-24 11:12", 0.02)
+    res2 = run(a, det2, inc2, peacetime_rate_per_day=7.0)
+    assert res2.verdict == "inconclusive" and len(res2.incidents) == 1
+    # an incident before the window or out of the band does not count
+    det3, inc3 = add_incident(world(QUIET), "inc-3", "2025-08-20 23:59", 0.0001)
+    det3, inc4 = add_incident(det3, "inc-4", "2025-08-24 11:12", 0.0001, dist=45.0)
+    res3 = run(a, det3, pd.concat([inc3, inc4]), peacetime_rate_per_day=7.0)
+    assert res3.incidents == [] and res3.verdict == "held"
+
+
+def test_incident_rebuilt_from_detections_when_missing_from_table() -> None:
+    det, _ = add_incident(world(QUIET), "inc-9", "2025-08-22 00:46", 0.004)
+    res = run(agreement(), det, None)
+    assert res.verdict == "violated"
+    assert res.incidents[0]["p_min"] == pytest.approx(0.004)
+
+
+def test_inconclusive_on_poor_coverage() -> None:
+    det = world(QUIET)
+    # no data at all on 5 of the 10 window days (satellite outage, cloud)
+    gone = pd.to_datetime(det["acq_date"]).between("2025-08-23", "2025-08-27")
+    det = det[~gone].reset_index(drop=True)
+    res = run(agreement(), det, None, peacetime_rate_per_day=7.0)
+    assert res.verdict == "inconclusive" and res.rule == "I"
+    assert any("coverage is poor" in r for r in res.reasons)
+    assert "2025-08-25" in res.coverage["days_without_data"]
+    # one pass a day is not enough either
+    one = world(QUIET)
+    one["t_utc"] = one["t_utc"].dt.normalize() + pd.Timedelta(hours=11)
+    assert run(agreement(), one, None, peacetime_rate_per_day=7.0).verdict == "inconclusive"
+
+
+def test_violation_needs_certain_timing_with_dates_only() -> None:
+    # 36 h window 2023-01-06 09:00 to 2023-01-07 21:00 UTC: no whole UTC day inside it
+    a = agreement(start="2023-01-06 09:00", days=1.5)
+    det = world(QUIET, start="2023-01-01", days=10, split="2023-01-06", timed=False)
+    det, inc = add_incident(det, "inc-x", "2023-01-07 00:00", 0.0001, timed=False)
+    res = run(a, det, inc, peacetime_rate_per_day=100.0)
+    assert res.verdict == "inconclusive"
+    assert res.incidents[0]["timing"] == "overlaps"
+    assert res.resolution == "day" and res.exposure_days == {"window": 2.0,
+                                                              "comparison": 2.0}
+    # a whole day inside a longer window is certain
+    b = agreement(start="2023-01-06 09:00", days=3)
+    assert run(b, det, inc).verdict == "violated"
+
+
+def test_moratorium_site_hit_anywhere(tmp_path: Path) -> None:
+    (tmp_path / "sites.csv").write_text(
+        "name,lon,lat,radius_m,kind\n"
+        "Far TPP,30.0,50.0,2000,thermal_power_plant\n"
+        "Other,31.0,49.0,1000,substation\n", encoding="utf-8")
+    extra = '[prohibited]\nfire_near_line = false\nprotected_sites = "sites.csv"\n'
+    a = agreement(extra=extra, base_dir=tmp_path)
+    # 300 km from the line, 500 m from the plant, single detection with low p_natural
+    det = world(QUIET)
+    hit = det.iloc[[0]].assign(lon=30.005, lat=50.0, dist_km=300.0, side="ua",
+                               t_utc=pd.Timestamp("2025-08-25 11:11", tz="UTC"),
+                               acq_date=pd.Timestamp("2025-08-25"), p_natural=0.002,
+                               detection_id="strike")
+    res = run(a, pd.concat([det, hit], ignore_index=True), None)
+    assert res.verdict == "violated" and res.rule == "V2"
+    assert res.site_hits[0]["site"] == "Far TPP"
+    assert res.site_hits[0]["distance_m"] < 1000
+    # front-line incidents do not count under a moratorium
+    det2, inc2 = add_incident(det, "inc-f", "2025-08-24 11:12", 0.0001)
+    res2 = run(a, det2, inc2)
+    assert res2.verdict == "held" and res2.incidents == []
+    # the same strike before the window is no violation
+    early = hit.assign(t_utc=pd.Timestamp("2025-08-15 11:11", tz="UTC"),
+                       acq_date=pd.Timestamp("2025-08-15"))
+    assert run(a, pd.concat([det, early], ignore_index=True), None).verdict == "held"
+
+
+def test_report_is_json_and_names_the_map() -> None:
+    det = world(QUIET)
+    det["snapshot_id"] = "deepstate/2025-08-20"
+    a = agreement(top='control_source = "deepstate"')
+    res = run(a, det, None)
+    d = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert d["control_map"]["source"] == "deepstate"
+    assert d["control_map"]["snapshots"] == ["deepstate/2025-08-20"]
+    assert d["rule_text"] == RULES[res.rule]
+    assert d["coverage"]["adequate"] is True
+
+
+def test_peacetime_rate_same_calendar_window() -> None:
+    det = world(QUIET, start="2019-08-11", split="2019-08-21")
+    rate = peacetime_rate(det, agreement(), [2019])
+    assert 3.0 < rate < 9.0
+
+
+def test_placebo_study_on_peacetime() -> None:
+    det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)
+    start0 = pd.Timestamp("2019-06-12")
+
+    def make(rng: np.random.Generator) -> Agreement:
+        s = start0 + pd.Timedelta(days=int(rng.integers(0, 60)))
+        return agreement(start=f"{s:%Y-%m-%d} 00:00", days=int(rng.integers(2, 11)))
+
+    res = placebo_study(det, None, make, n_windows=50, seed=1)
+    assert res.n_windows == 50 and len(res.windows) == 50
+    assert res.share_violated == 0.0
+    assert res.share_rate_significant <= 0.15
+    assert res.share_contrast_significant <= 0.15
+    json.dumps(res.to_dict(), allow_nan=False)
