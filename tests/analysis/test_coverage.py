@@ -1,0 +1,110 @@
+"""Tests for truceline.analysis.coverage: passes from the detections, named empty days,
+the poor-coverage rules, and the cloud reader on the real weather table."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from truceline.analysis.coverage import (
+    assess_coverage,
+    count_passes,
+    oblast_of,
+    read_cloud_cover,
+    window_days,
+)
+from truceline.errors import InputError
+
+
+def _data_root() -> Path | None:
+    env = os.environ.get("TRUCELINE_DATA")
+    for c in ([Path(env)] if env else []) + [Path("/work/shared/data")]:
+        if (c / "context" / "weather").is_dir():
+            return c
+    return None
+
+
+DATA = _data_root()
+needs_data = pytest.mark.skipif(DATA is None, reason="shared data not found "
+                                "(set TRUCELINE_DATA)")
+
+
+def tiny() -> pd.DataFrame:
+    """Two satellites; N20 passes twice on the 21st (one pass split over 3 minutes),
+    Aqua once; nothing on the 22nd; a date-only MODIS row on the 23rd."""
+    t = pd.to_datetime(["2025-08-21 00:45", "2025-08-21 00:48", "2025-08-21 11:10",
+                        "2025-08-21 10:30", None], utc=True)
+    return pd.DataFrame({
+        "acq_date": pd.to_datetime(["2025-08-21"] * 4 + ["2025-08-23"]),
+        "t_utc": t, "satellite": ["N20", "N20", "N20", "Aqua", None],
+        "sensor": ["VIIRS", "VIIRS", "VIIRS", "MODIS", "MODIS"],
+        "lon": [37.5] * 5, "lat": [47.9] * 5,
+    })
+
+
+def test_count_passes_tiny_frame() -> None:
+    p = count_passes(tiny()).set_index("date")
+    assert p.loc["2025-08-21", "n_passes"] == 3  # N20 x2, Aqua x1
+    assert p.loc["2025-08-21", "n_detections"] == 4
+    assert bool(p.loc["2025-08-21", "timed"])
+    assert p.loc["2025-08-23", "n_passes"] == 1 and not bool(p.loc["2025-08-23", "timed"])
+
+
+def test_coverage_names_empty_days_and_judges() -> None:
+    cov = assess_coverage(tiny(), "2025-08-21", "2025-08-24")
+    assert cov.days_without_data == ("2025-08-22",)
+    assert cov.mean_passes_per_day == pytest.approx(4 / 3)
+    assert not cov.adequate
+    assert any("passes with data per window day" in r for r in cov.reasons)
+    assert any("lower bound" in r for r in cov.reasons)
+    assert cov.to_dict()["days"][1] == {"date": "2025-08-22", "n_passes": 0,
+                                        "n_detections": 0, "timed": True}
+    # one day with three passes: adequate
+    one = assess_coverage(tiny(), "2025-08-21 00:00+00:00", "2025-08-22 00:00+00:00")
+    assert one.adequate and one.days_without_data == ()
+    with pytest.raises(InputError, match="not after start"):
+        assess_coverage(tiny(), "2025-08-22", "2025-08-21")
+
+
+def test_window_days_outer_rounding() -> None:
+    d = window_days(pd.Timestamp("2023-01-06 09:00", tz="UTC"),
+                    pd.Timestamp("2023-01-08 00:00", tz="UTC"))
+    assert [str(x.date()) for x in d] == ["2023-01-06", "2023-01-07"]
+
+
+def test_cloud_missing_folder(tmp_path: Path) -> None:
+    c = read_cloud_cover(tmp_path / "nowhere", "2023-01-06", "2023-01-07")
+    assert c.status == "missing" and "not found" in c.message
+
+
+@needs_data
+def test_cloud_reader_real_file() -> None:
+    assert DATA is not None
+    c = read_cloud_cover(DATA, "2023-01-06", "2023-01-07", ["UA14", "UA23", "UA65"])
+    assert c.status == "ok"
+    m = c.mean_by_oblast().set_index("oblast_id")
+    assert set(m.index) == {"UA14", "UA23", "UA65"}
+    assert m.loc["UA23", "oblast"] == "Zaporizhzhia"
+    assert (m["n_days"] == 2).all()
+    assert ((m["cloud_pct"] >= 0) & (m["cloud_pct"] <= 100)).all()
+    out = read_cloud_cover(DATA / "context" / "weather", "2025-08-21", "2025-08-30")
+    assert out.status == "out_of_range" and "2015-2024" in out.message
+    part = read_cloud_cover(DATA, "2024-10-14", "2024-10-20")
+    assert part.status == "partial" and "2024-10-16" in part.message
+
+
+@needs_data
+def test_coverage_with_cloud_real_file() -> None:
+    assert DATA is not None
+    ids = oblast_of([37.8, 35.1, 24.0, 40.5], [48.0, 47.8, 49.8, 50.5], DATA)
+    assert ids.tolist() == ["UA14", "UA23", "UA46", None]
+    det = tiny().assign(acq_date=pd.to_datetime("2023-01-06"),
+                        t_utc=pd.Timestamp("2023-01-06 10:00", tz="UTC"))
+    cov = assess_coverage(det, "2023-01-06", "2023-01-07", weather_dir=DATA,
+                          max_cloud_pct=0.0)
+    assert cov.cloud is not None and cov.cloud.status == "ok"
+    assert cov.mean_cloud_pct is not None and not cov.adequate
+    assert any("mean cloud cover" in r for r in cov.reasons)
