@@ -1,0 +1,1048 @@
+"""The report a person reads: verdict, map, timeline, incidents, method, in HTML and PDF.
+
+Both parties, a mediator and a journalist must be able to open the report offline and
+check it, so:
+
+- ``report.html`` is one self-contained file: CSS inline, figures as inline SVG, no
+  script, no font or image fetched from anywhere (the tests load it in headless Chromium
+  and record every request);
+- ``report.pdf`` carries the same content for print. It is laid out with ReportLab
+  (pure Python, fonts embedded from Matplotlib's DejaVu, so every glyph of a place name
+  prints) rather than by printing the HTML in a browser: a report must be re-made the same
+  way on any machine, including one with no browser, and ReportLab writes reproducible
+  bytes (``invariant``). Without ReportLab a plainer PDF is drawn with Matplotlib.
+
+The content is assembled once (`report_content`) from the assessment dict, the incident
+table, the line of contact and the daily timeline, then rendered twice. Keys of the
+assessment that this module does not know are still shown ("Other figures"), never
+dropped. The wording attributes only what the data shows: the ground an incident lies
+on, never who fired.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jinja2
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from truceline import __version__
+from truceline.errors import InputError
+from truceline.publish import exports as ex
+from truceline.publish import maps
+
+__all__ = [
+    "HTML_FILE",
+    "PDF_FILE",
+    "VERDICTS",
+    "ReportContent",
+    "render_html",
+    "report_content",
+    "write_pdf",
+    "write_report",
+]
+
+HTML_FILE = "report.html"
+PDF_FILE = "report.pdf"
+_TEMPLATES = Path(__file__).parent / "templates"
+
+#: What each verdict means, in words a reader outside the field can use.
+VERDICTS: Mapping[str, tuple[str, str]] = {
+    "held": ("Held",
+             "Fire near the line stopped, or stayed at the level expected without fighting, "
+             "and the satellites saw enough of the period to tell."),
+    "reduced": ("Reduced",
+                "Fire near the line fell during the agreement compared with before it, "
+                "but did not stop."),
+    "violated": ("Violated",
+                 "The satellites saw fire near the line during the agreement that is very "
+                 "unlikely to be natural or agricultural."),
+    "inconclusive": ("Inconclusive",
+                     "The satellites did not see enough of the period (cloud, few passes or "
+                     "too few fires to compare) to say whether the agreement held."),
+}
+_SIDES = {"ua": "Ukrainian-held", "ru": "Russian-held", "third": "third country",
+          "sea": "sea"}
+_KNOWN_KEYS = {"agreement", "control_source", "verdict", "reasons", "coverage", "counts",
+               "rate_ratio", "did", "caveats", "title"}
+_POOR_CLOUD_PCT = 60.0
+_PDF_MAX_ROWS = 400
+
+
+# --------------------------------------------------------------------------- content
+
+
+@dataclass
+class ReportContent:
+    """Everything both renderers show, already in words and formatted numbers."""
+
+    title: str
+    subtitle: str
+    verdict: str
+    verdict_label: str
+    verdict_text: str
+    reasons: list[str]
+    summary: list[str]
+    agreement: list[tuple[str, str]]
+    coverage: list[tuple[str, str]]
+    coverage_warning: str | None
+    coverage_poor: bool
+    cloud: list[tuple[str, str]]
+    statistics: list[str]
+    counts_header: list[str]
+    counts_rows: list[list[str]]
+    incident_header: list[str]
+    incident_rows: list[dict[str, Any]]
+    method: list[tuple[str, str]]
+    caveats: list[str]
+    other: list[tuple[str, str]]
+    footer: str
+    map_figure: maps.RenderedFigure | None = None
+    timeline_figure: maps.RenderedFigure | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def report_content(
+    assessment: Mapping[str, Any],
+    incidents: pd.DataFrame | None,
+    line_of_contact: BaseGeometry | None,
+    timeline: pd.DataFrame | None,
+    ru_ground: BaseGeometry | None = None,
+    *,
+    window: tuple[Any, Any] | None = None,
+    context: BaseGeometry | None = None,
+    generated_utc: datetime | None = None,
+    title: str | None = None,
+    files: Sequence[str] = (),
+) -> ReportContent:
+    """Assemble the report's words, tables and figures from the assessment's pieces.
+
+    `window` (start, end) defaults to the agreement's ``start_utc``/``end_utc``;
+    `context` is extra lon/lat geometry drawn under the map (country outlines).
+    """
+    if not isinstance(assessment, Mapping):
+        raise InputError(f"assessment = {type(assessment).__name__}: expected a dict "
+                         "(JSON-able) with at least 'verdict'")
+    a = ex.jsonable(assessment)
+    agreement = a.get("agreement") if isinstance(a.get("agreement"), Mapping) else {}
+    name = str(agreement.get("name") or a.get("title") or "Unnamed agreement")
+    verdict = str(a.get("verdict") or "unknown").strip().lower()
+    label, meaning = VERDICTS.get(verdict, (verdict.title() or "Unknown",
+                                            "The assessment gave no recognised verdict."))
+    coverage = a.get("coverage") if isinstance(a.get("coverage"), Mapping) else {}
+    inc = _incident_frame(incidents)
+    if window is None:
+        window = _agreement_window(agreement)
+    generated = (generated_utc or datetime.now(UTC)).astimezone(UTC)
+    control = _control_text(a.get("control_source"))
+
+    map_fig = maps.render_figure(maps.incident_map(
+        incidents if incidents is not None and len(incidents) else None,
+        line_of_contact, ru_ground, context=context))
+    tl_fig = None
+    if timeline is not None:
+        tl_fig = maps.render_figure(maps.timeline_chart(
+            timeline, window, no_data_days=list(coverage.get("days_without_data") or [])))
+
+    counts_header, counts_rows = _counts_table(a.get("counts"))
+    warning, poor = _coverage_warning(coverage, verdict)
+    header, rows = _incident_rows(inc)
+    return ReportContent(
+        title=title or f"Ceasefire monitoring report: {name}",
+        subtitle=_subtitle(agreement, control),
+        verdict=verdict,
+        verdict_label=label,
+        verdict_text=meaning,
+        reasons=[str(r) for r in _as_list(a.get("reasons"))],
+        summary=_summary(inc, coverage),
+        agreement=_agreement_rows(agreement, control),
+        coverage=_coverage_rows(coverage),
+        coverage_warning=warning,
+        coverage_poor=poor,
+        cloud=_cloud_rows(coverage.get("cloud_pct_by_oblast")),
+        statistics=_statistics(a.get("rate_ratio"), a.get("did")),
+        counts_header=counts_header,
+        counts_rows=counts_rows,
+        incident_header=header,
+        incident_rows=rows,
+        method=_method(control),
+        caveats=[str(c) for c in _as_list(a.get("caveats"))],
+        other=_other(a),
+        footer=(f"Made by truceline {__version__} on "
+                f"{generated.strftime('%Y-%m-%d %H:%M')} UTC from the files listed in "
+                "manifest.json. Check it with: truceline verify <this folder>."),
+        map_figure=map_fig,
+        timeline_figure=tl_fig,
+        files=list(files),
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _incident_frame(incidents: pd.DataFrame | None) -> pd.DataFrame:
+    if incidents is None:
+        return pd.DataFrame()
+    if not isinstance(incidents, pd.DataFrame):
+        raise InputError(f"incidents = {type(incidents).__name__}: expected a GeoDataFrame "
+                         "of incidents (or None)")
+    df = pd.DataFrame(incidents).copy()
+    for col in ("t_start", "t_end"):
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True, errors="coerce")
+    if "t_start" in df:
+        df = df.sort_values("t_start", kind="stable")
+    return df.reset_index(drop=True)
+
+
+def _agreement_window(agreement: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    start, end = agreement.get("start_utc"), agreement.get("end_utc")
+    if not start or not end:
+        return None
+    try:
+        return (pd.Timestamp(start), pd.Timestamp(end))
+    except (ValueError, TypeError):
+        return None
+
+
+def _control_text(value: Any) -> str:
+    if value is None:
+        return "not stated"
+    if isinstance(value, Mapping):
+        parts = [str(value.get(k)) for k in ("name", "source", "snapshot_id", "valid_from")
+                 if value.get(k)]
+        return ", ".join(parts) or json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _when(value: Any, zone: str | None) -> str:
+    """'2023-01-06 09:00 UTC (12:00 Europe/Moscow)' from an instant and an IANA zone."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return str(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    text = ts.tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+    if zone and zone.upper() != "UTC":
+        try:
+            local = ts.tz_convert(ZoneInfo(zone))
+            text += f" ({local.strftime('%Y-%m-%d %H:%M')} {zone})"
+        except (ZoneInfoNotFoundError, ValueError):
+            text += f" (time zone {zone!r} unknown)"
+    return text
+
+
+def _parties(value: Any) -> str:
+    names = []
+    for p in _as_list(value):
+        if isinstance(p, Mapping):
+            names.append(str(p.get("name") or p.get("id") or json.dumps(p, sort_keys=True)))
+        else:
+            names.append(str(p))
+    return ", ".join(names) or "not stated"
+
+
+def _subtitle(agreement: Mapping[str, Any], control: str) -> str:
+    bits = []
+    if agreement.get("start_utc") and agreement.get("end_utc"):
+        bits.append(f"{_when(agreement['start_utc'], None)} to "
+                    f"{_when(agreement['end_utc'], None)}")
+    bits.append(f"control map: {control}")
+    return " · ".join(bits)
+
+
+def _agreement_rows(agreement: Mapping[str, Any], control: str) -> list[tuple[str, str]]:
+    zone = agreement.get("time_zone")
+    rows = [("Agreement", str(agreement.get("name") or "not stated")),
+            ("Parties", _parties(agreement.get("parties")))]
+    if agreement.get("start_utc"):
+        rows.append(("Starts", _when(agreement["start_utc"], zone)))
+    if agreement.get("end_utc"):
+        rows.append(("Ends", _when(agreement["end_utc"], zone)))
+    if zone:
+        rows.append(("Time zone of the terms", str(zone)))
+    rows.append(("Map of who holds which ground", control))
+    for key, value in agreement.items():
+        if key not in {"name", "parties", "start_utc", "end_utc", "time_zone"}:
+            rows.append((_label(key), _short(value)))
+    return rows
+
+
+def _label(key: str) -> str:
+    return str(key).replace("_", " ").strip().capitalize()
+
+
+def _short(value: Any, limit: int = 400) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (list, tuple)) and all(not isinstance(v, (Mapping, list))
+                                                   for v in value):
+        text = ", ".join(_num(v) for v in value)
+    elif isinstance(value, (Mapping, list, tuple)):
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    else:
+        text = _num(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _num(value: Any) -> str:
+    """Numbers as people read them: integers plain, others to 3 significant figures."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if not math.isfinite(f):
+            return "—"
+        if f.is_integer() and abs(f) < 1e15:
+            return f"{int(f):,}"
+        return f"{f:.3g}" if abs(f) < 1e4 else f"{f:,.0f}"
+    return str(value)
+
+
+def _p(value: Any) -> str:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(f):
+        return "—"
+    if f < 0.001:
+        return "< 0.001"
+    return f"{f:.3f}"
+
+
+def _days(value: Any) -> list[str]:
+    out = []
+    for d in _as_list(value):
+        try:
+            out.append(pd.Timestamp(d).strftime("%Y-%m-%d"))
+        except (ValueError, TypeError):
+            out.append(str(d))
+    return out
+
+
+def _coverage_rows(cov: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    if "passes" in cov:
+        rows.append(("Satellite passes that delivered data", _num(cov["passes"])))
+    with_data, without = _days(cov.get("days_with_data")), _days(cov.get("days_without_data"))
+    if "days_with_data" in cov or "days_without_data" in cov:
+        total = len(with_data) + len(without)
+        rows.append(("Days with data", f"{len(with_data)} of {total}" if total else "0"))
+        rows.append(("Days with no data", ", ".join(without) if without else "none"))
+    for key, value in cov.items():
+        if key in {"passes", "days_with_data", "days_without_data", "cloud_pct_by_oblast"}:
+            continue
+        rows.append((_label(key), _short(value)))
+    if not rows:
+        rows.append(("Coverage", "not reported by the assessment"))
+    return rows
+
+
+def _coverage_warning(cov: Mapping[str, Any], verdict: str) -> tuple[str | None, bool]:
+    """A plain note on what the satellites missed, and whether coverage was poor.
+
+    Poor: the assessment says so, a third or more of the days had no data, no pass
+    delivered data, or the median region was mostly under cloud. Fewer missing days give
+    a note, not a warning.
+    """
+    poor_bits, notes = [], []
+    without = _days(cov.get("days_without_data"))
+    with_data = _days(cov.get("days_with_data"))
+    if cov.get("poor") is True or cov.get("adequate") is False or cov.get("ok") is False:
+        poor_bits.append("the assessment judged satellite coverage too poor")
+    if without:
+        total = len(without) + len(with_data)
+        text = (f"{len(without)} of {total} days had no satellite data "
+                f"({', '.join(without[:6])}{', …' if len(without) > 6 else ''})")
+        (poor_bits if len(without) * 3 >= total else notes).append(text)
+    if "passes" in cov and _float(cov["passes"]) == 0:
+        poor_bits.append("no satellite pass delivered data")
+    cloud = cov.get("cloud_pct_by_oblast")
+    if isinstance(cloud, Mapping):
+        vals = [v for v in (_float(x) for x in cloud.values()) if v is not None]
+        if vals and float(np.median(vals)) >= _POOR_CLOUD_PCT:
+            poor_bits.append(f"cloud covered a median {np.median(vals):.0f}% of the regions "
+                             "watched, and satellites do not see fire through cloud")
+    if not cov:
+        poor_bits.append("the assessment reported no coverage at all")
+    if not poor_bits and not notes:
+        return None, False
+    missed = ("A day without data is not a day without fire: fire under cloud or between "
+              "passes is missed.")
+    if not poor_bits:
+        return "Note on coverage: " + "; ".join(notes) + ". " + missed, False
+    text = "Coverage was poor: " + "; ".join(poor_bits + notes) + ". " + missed + " "
+    if verdict == "held":
+        text += "Read the verdict with that in mind."
+    else:
+        text += "On such coverage this report never says 'held'."
+    return text, True
+
+
+def _float(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _cloud_rows(cloud: Any) -> list[tuple[str, str]]:
+    if not isinstance(cloud, Mapping):
+        return []
+    items = sorted(cloud.items(), key=lambda kv: -(_float(kv[1]) or -1.0))
+    return [(str(k), f"{_float(v):.0f}%" if _float(v) is not None else "—")
+            for k, v in items]
+
+
+def _ci(d: Mapping[str, Any]) -> str:
+    lo, hi = _float(d.get("ci_low")), _float(d.get("ci_high"))
+    if lo is None or hi is None:
+        return ""
+    return f" (95% interval {lo:.2f} to {hi:.2f})"
+
+
+def _statistics(rate_ratio: Any, did: Any) -> list[str]:
+    out = []
+    if isinstance(rate_ratio, Mapping):
+        est = _float(rate_ratio.get("estimate"))
+        if est is not None:
+            change = ("higher" if est > 1 else "lower") if est != 1 else "the same"
+            text = (f"Rate ratio {est:.2f}{_ci(rate_ratio)}: fire near the line during the "
+                    f"agreement ran at {est:.2f} times the rate of the comparison period")
+            if change != "the same":
+                pct = abs(est - 1) * 100
+                text += f" ({pct:.0f}% {change})"
+            text += "."
+            lo, hi = _float(rate_ratio.get("ci_low")), _float(rate_ratio.get("ci_high"))
+            if lo is not None and hi is not None and lo <= 1 <= hi:
+                text += " The interval includes 1: no clear change."
+            out.append(text)
+        extra = {k: v for k, v in rate_ratio.items()
+                 if k not in {"estimate", "ci_low", "ci_high"}}
+        if extra:
+            out.append("Rate ratio details: " + _details(extra))
+    if isinstance(did, Mapping):
+        est = _float(did.get("estimate"))
+        if est is not None:
+            text = (f"Front against control band (difference in differences): estimate "
+                    f"{est:.2f}{_ci(did)}")
+            if "p_value" in did:
+                text += f", p {_p(did['p_value']) if _p(did['p_value']).startswith('<') else '= ' + _p(did['p_value'])}"  # noqa: E501
+            text += (". This compares the change near the line with the change far from "
+                     "it on the same side, so season, weather and satellite changes cancel.")
+            out.append(text)
+        extra = {k: v for k, v in did.items()
+                 if k not in {"estimate", "ci_low", "ci_high", "p_value"}}
+        if extra:
+            out.append("Difference-in-differences details: " + _details(extra))
+    return out
+
+
+def _details(d: Mapping[str, Any]) -> str:
+    return "; ".join(f"{str(k).replace('_', ' ')}: {_short(v)}" for k, v in
+                     _flatten(d).items())
+
+
+def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        key = str(key).replace("_", " ")
+        name = f"{prefix} › {key}" if prefix else key
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, name))
+        else:
+            out[name] = value
+    return out
+
+
+def _counts_table(counts: Any) -> tuple[list[str], list[list[str]]]:
+    """Rows are what was counted, columns the periods (window, comparison, ...)."""
+    if not isinstance(counts, Mapping) or not counts:
+        return [], []
+    periods = [k for k, v in counts.items() if isinstance(v, Mapping)]
+    scalars = {k: v for k, v in counts.items() if not isinstance(v, Mapping)}
+    flat = {p: _flatten(counts[p]) for p in periods}
+    rows: list[str] = []
+    for p in periods:
+        rows.extend(r for r in flat[p] if r not in rows)
+    header = ["Counted"] + [_label(p) for p in periods]
+    table = [[r] + [_num(flat[p].get(r)) for p in periods] for r in rows]
+    if scalars:
+        if not periods:
+            header = ["Counted", "Value"]
+        for k, v in scalars.items():
+            table.append([str(k), _num(v)] + [""] * max(len(periods) - 1, 0))
+    return header, table
+
+
+def _summary(inc: pd.DataFrame, cov: Mapping[str, Any]) -> list[str]:
+    n = len(inc)
+    if n == 0:
+        return ["No incident was found in the agreement's area during the window."]
+    out = []
+    text = f"{n} incident{'s' if n != 1 else ''} of fire very unlikely to be natural"
+    if "n_detections" in inc:
+        det = int(pd.to_numeric(inc["n_detections"], errors="coerce").fillna(0).sum())
+        text += f", made of {det:,} satellite fire detections"
+    out.append(text + ".")
+    if "confidence" in inc:
+        vc = inc["confidence"].astype(str).str.lower().value_counts()
+        parts = [f"{vc[c]} {c}" for c in ("high", "medium", "low") if c in vc]
+        parts += [f"{v} {k}" for k, v in vc.items() if k not in ("high", "medium", "low")]
+        out.append("Confidence: " + ", ".join(parts) + ".")
+    if "side" in inc:
+        vc = inc["side"].astype(str).value_counts()
+        parts = [f"{v} on {_SIDES.get(k, k)} ground" if k not in ("sea",) else f"{v} at sea"
+                 for k, v in vc.items()]
+        out.append("Where they lay: " + ", ".join(parts) + " (where the fire was, not who "
+                   "caused it).")
+    if "sector" in inc:
+        vc = inc["sector"].dropna().astype(str).value_counts().head(5)
+        if len(vc):
+            out.append("Most incidents by sector: "
+                       + ", ".join(f"{k} ({v})" for k, v in vc.items()) + ".")
+    return out
+
+
+def _incident_rows(inc: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
+    header = ["Incident", "When (UTC)", "Where", "Ground (by the control map)",
+              "Detections", "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
+    rows = []
+    for r in inc.to_dict("records"):
+        ids = r.get("detection_ids")
+        if isinstance(ids, str):
+            ids = [s for s in ids.split(ex.LIST_SEPARATOR) if s]
+        elif isinstance(ids, (list, tuple, np.ndarray)):
+            ids = [str(s) for s in ids]
+        else:
+            ids = []
+        start, end = _time(r.get("t_start")), _time(r.get("t_end"))
+        place = ", ".join(b for b in (_text(r.get("place")), _text(r.get("sector"))) if b)
+        rows.append({
+            "id": _text(r.get("incident_id")),
+            "when_start": start,
+            "when_end": f"to {end}" if end else "",
+            "place": place,
+            "coords": _coords(r),
+            "ground": _ground(r),
+            "detections": _text(r.get("n_detections")),
+            "sensors": _text(r.get("sensors")),
+            "p": _p(r.get("p_min")),
+            "confidence": _text(r.get("confidence")).lower(),
+            "evidence": ids,
+        })
+    return header, rows
+
+
+def _text(value: Any) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return _num(value) if isinstance(value, (int, float, np.number)) else str(value)
+
+
+def _time(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _coords(r: Mapping[str, Any]) -> str:
+    lon, lat = _float(r.get("lon")), _float(r.get("lat"))
+    if lon is None or lat is None:
+        return ""
+    return f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
+
+
+def _ground(r: Mapping[str, Any]) -> str:
+    """'Russian-held, 9.8 km from the line (5–15 km band)': where, never who fired."""
+    side = _text(r.get("side"))
+    text = "At sea" if side == "sea" else _SIDES.get(side, side or "unknown").capitalize()
+    d = _float(r.get("dist_km"))
+    if d is not None:
+        text += f", {abs(d):.1f} km from the line"
+    band = _text(r.get("band"))
+    if band:
+        text += f" ({band.replace('-', '–')} km band)"
+    return text
+
+
+def _method(control: str) -> list[tuple[str, str]]:
+    return [
+        ("What the satellites see",
+         "The fires are NASA FIRMS active-fire detections from the VIIRS and MODIS "
+         "instruments. A satellite sees a fire only when it passes over (a few times a "
+         "day) and the sky is clear: small, short or cloud-covered fires are missed. "
+         "A day without data is not a day without fire."),
+        ("What counts as an incident",
+         "Farming and wildfire make most fires. For each place and season we know from "
+         "years without war how likely fire is. An incident is a cluster of detections, "
+         "close in space and time, that would be very unlikely there in a normal year. "
+         "'Lowest p_natural' is that chance: 0.001 means one in a thousand."),
+        ("How the verdict is reached",
+         "Fire near the line during the agreement is compared with a period just before "
+         "it, and with a control band far from the line on the same side, so that "
+         "season, weather and changes in satellite coverage cancel out. The rules are "
+         "conservative: no 'violated' without at least one incident very unlikely to be "
+         "natural, and never 'held' when coverage is poor."),
+        ("Whose ground, not who fired",
+         f"Each incident is placed on the ground held by one side according to the "
+         f"control map ({control}). This says where a fire burned, not who caused it: "
+         "fire on ground held by one side may well come from the other side's weapons, "
+         "or from neither."),
+        ("How to check this report",
+         "manifest.json lists every input and output file with its SHA-256 hash, the "
+         "parameters and the software version; manifest.sig is its Ed25519 signature. "
+         "'truceline verify <folder>' checks both and can recompute the assessment. "
+         "The incidents are also in incidents.geojson, .gpkg, .kml and .csv."),
+    ]
+
+
+def _other(a: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rest = {k: v for k, v in a.items() if k not in _KNOWN_KEYS}
+    return [(k, _short(v)) for k, v in _flatten(rest).items()]
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(content: ReportContent) -> str:
+    """The self-contained HTML page: inline CSS and SVG, no script, no external URL."""
+    env = _environment()
+    css = (_TEMPLATES / "report.css").read_text(encoding="utf-8")
+    page = env.get_template("report.html").render(
+        c=content, css=css,
+        map_svg=_svg_markup(content.map_figure, "Map of the line of contact, the distance "
+                            "bands and the incidents"),
+        timeline_svg=_svg_markup(content.timeline_figure, "Daily fire detections by "
+                                 "distance band, with the agreement window shaded"),
+    )
+    return page
+
+
+def _svg_markup(fig: maps.RenderedFigure | None, label: str) -> str | None:
+    if fig is None:
+        return None
+    svg = fig.svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1)
+    return jinja2.utils.markupsafe.Markup(svg)
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def write_pdf(path: str | Path, content: ReportContent,
+              engine: Literal["auto", "reportlab", "matplotlib"] = "auto") -> Path:
+    """Write the printable PDF; ReportLab when installed (or asked), else Matplotlib."""
+    path = Path(path)
+    if engine not in ("auto", "reportlab", "matplotlib"):
+        raise InputError(f"engine = {engine!r}: expected 'auto', 'reportlab' or 'matplotlib'")
+    if engine in ("auto", "reportlab"):
+        try:
+            import reportlab  # noqa: F401
+        except ImportError as exc:
+            if engine == "reportlab":
+                raise InputError("engine = 'reportlab' but ReportLab is not installed: "
+                                 "pip install reportlab") from exc
+        else:
+            _write_pdf_reportlab(path, content)
+            return path
+    _write_pdf_matplotlib(path, content)
+    return path
+
+
+_VERDICT_COLORS = {"held": "#1a7f37", "reduced": "#9a6700", "violated": "#b2182b",
+                   "inconclusive": "#57606a"}
+
+
+def _register_fonts() -> tuple[str, str, str]:
+    """DejaVu Sans from Matplotlib's own data: every Latin and Cyrillic glyph, embedded."""
+    import matplotlib
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    names = ("TLSans", "TLSans-Bold", "TLSans-Oblique")
+    if names[0] in pdfmetrics.getRegisteredFontNames():
+        return names
+    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    for name, file in zip(names, ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf",
+                                  "DejaVuSans-Oblique.ttf"), strict=True):
+        pdfmetrics.registerFont(TTFont(name, str(ttf / file)))
+    addMapping(names[0], 0, 0, names[0])
+    addMapping(names[0], 1, 0, names[1])
+    addMapping(names[0], 0, 1, names[2])
+    addMapping(names[0], 1, 1, names[1])
+    return names
+
+
+def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
+    """A4 pages laid out with ReportLab's Platypus; same sections as the HTML."""
+    from PIL import Image as PILImage
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_LEFT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        CondPageBreak,
+        Image,
+        KeepTogether,
+        ListFlowable,
+        ListItem,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    regular, bold, italic = _register_fonts()
+    ink, grey = colors.HexColor("#1f2328"), colors.HexColor("#57606a")
+    rule = colors.HexColor("#d0d7de")
+    vcolor = colors.HexColor(_VERDICT_COLORS.get(content.verdict, "#57606a"))
+
+    def style(name: str, **kw: Any) -> ParagraphStyle:
+        base = {"fontName": regular, "fontSize": 9.5, "leading": 13, "textColor": ink,
+                "alignment": TA_LEFT}
+        base.update(kw)
+        return ParagraphStyle(name, **base)
+
+    s_title = style("title", fontName=bold, fontSize=17, leading=21, spaceAfter=3)
+    s_sub = style("sub", fontSize=8.5, leading=11, textColor=grey, spaceAfter=8)
+    s_h2 = style("h2", fontName=bold, fontSize=12.5, leading=16, spaceBefore=10,
+                 spaceAfter=4)
+    s_h3 = style("h3", fontName=bold, fontSize=10, leading=13, spaceBefore=5, spaceAfter=2)
+    s_body = style("body", spaceAfter=4)
+    s_small = style("small", fontSize=7.5, leading=9.5, textColor=grey)
+    s_cell = style("cell", fontSize=7.5, leading=9.5)
+    s_cellb = style("cellb", fontName=bold, fontSize=7.5, leading=9.5)
+    s_wrap = style("wrap", fontSize=7, leading=9, wordWrap="CJK")  # long ids break anywhere
+    s_tcell = style("tcell", fontSize=7, leading=9)
+    s_thead = style("thead", fontName=bold, fontSize=6.5, leading=8.5)
+    s_verdict = style("verdict", fontName=bold, fontSize=20, leading=24, textColor=vcolor)
+    s_warn = style("warn", fontSize=9, leading=12.5)
+
+    def p(text: str, st: ParagraphStyle = s_body) -> Paragraph:
+        return Paragraph(html.escape(str(text)), st)
+
+    def bullets(items: Sequence[str], st: ParagraphStyle = s_body) -> ListFlowable:
+        return ListFlowable([ListItem(p(i, st), leftIndent=10, value="•") for i in items],
+                            bulletType="bullet", start="•", leftIndent=10,
+                            bulletFontName=regular, bulletFontSize=8)
+
+    def _cell(main: str, minor: str, st: ParagraphStyle) -> Paragraph:
+        text = html.escape(main)
+        if minor:
+            text += f"<br/><font color='#57606a' size='6.3'>{html.escape(minor)}</font>"
+        return Paragraph(text, st)
+
+    def kv_table(rows: Sequence[tuple[str, str]], widths: tuple[float, float]) -> Table:
+        t = Table([[p(k, s_cellb), p(v, s_cell)] for k, v in rows], colWidths=widths,
+                  hAlign="LEFT")
+        t.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.3, rule),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ]))
+        return t
+
+    def grid(header: Sequence[str], rows: Sequence[Sequence[Any]],
+             widths: Sequence[float], head_style: ParagraphStyle | None = None) -> Table:
+        data = [[p(h, head_style or s_cellb) for h in header]]
+        data += [[c if isinstance(c, Paragraph) else p(c, s_cell) for c in r] for r in rows]
+        t = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f2f5")),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.6, grey),
+            ("LINEBELOW", (0, 1), (-1, -1), 0.25, rule),
+            ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]))
+        return t
+
+    def figure(rendered: maps.RenderedFigure, caption: str, max_h: float) -> KeepTogether:
+        w_px, h_px = PILImage.open(BytesIO(rendered.png)).size
+        w = width
+        h = w * h_px / w_px
+        if h > max_h:
+            w, h = w * max_h / h, max_h
+        return KeepTogether([Image(BytesIO(rendered.png), width=w, height=h),
+                             p(caption, s_small), Spacer(1, 6)])
+
+    page_w, page_h = A4
+    margin = 16 * mm
+    width = page_w - 2 * margin
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        canvas.setFillColor(grey)
+        canvas.drawString(margin, 9 * mm, content.title[:110])
+        canvas.drawRightString(page_w - margin, 9 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    story: list[Any] = [p(content.title, s_title), p(content.subtitle, s_sub)]
+
+    box = [p(f"Verdict: {content.verdict_label}", s_verdict), Spacer(1, 3),
+           p(content.verdict_text)]
+    if content.reasons:
+        box += [p("Why:", s_h3), bullets(content.reasons)]
+    vt = Table([[box]], colWidths=[width])
+    vt.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.8, vcolor),
+        ("LINEBEFORE", (0, 0), (0, -1), 5, vcolor),
+        ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fafbfc")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 10), ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+        ("TOPPADDING", (0, 0), (-1, -1), 8), ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+    ]))
+    story += [vt, Spacer(1, 6)]
+    if content.coverage_warning:
+        wt = Table([[p(content.coverage_warning, s_warn)]], colWidths=[width])
+        poor = content.coverage_poor
+        wt.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fff8c5" if poor else "#f6f8fa")),
+            ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#d4a72c" if poor else "#d0d7de")),
+            ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+        ]))
+        story += [wt, Spacer(1, 4)]
+
+    story += [p("What the satellites saw", s_h2), bullets(content.summary + content.statistics)]
+    if content.counts_rows:
+        n = len(content.counts_header)
+        first = min(width * 0.45, 80 * mm)
+        story += [p("Counts", s_h3), grid(content.counts_header, content.counts_rows,
+                                           [first] + [(width - first) / max(n - 1, 1)] * (n - 1))]
+
+    story += [p("The agreement", s_h2), kv_table(content.agreement, (48 * mm, width - 48 * mm))]
+    story += [p("Satellite coverage", s_h2), kv_table(content.coverage,
+                                                       (48 * mm, width - 48 * mm))]
+    if content.cloud:
+        cells = [[p(k, s_cell), p(v, s_cell)] for k, v in content.cloud]
+        half = (len(cells) + 1) // 2
+        left, right = cells[:half], cells[half:] + [["", ""]] * (half - len(cells[half:]))
+        rows = [a + b for a, b in zip(left, right, strict=True)]
+        story += [p("Cloud cover by region during the window", s_h3),
+                  grid(["Region", "Cloud", "Region", "Cloud"], rows,
+                       [width * 0.35, width * 0.15, width * 0.35, width * 0.15])]
+
+    if content.map_figure is not None:
+        story += [CondPageBreak(120 * mm), p("Map", s_h2),
+                  figure(content.map_figure, "The line of contact (black), distance bands "
+                         "around it, ground held by Russia (tan) and the incidents, coloured "
+                         "by confidence and sized by number of detections.",
+                         page_h - 2 * margin - 40 * mm)]
+    if content.timeline_figure is not None:
+        story += [CondPageBreak(85 * mm), p("Day by day", s_h2),
+                  figure(content.timeline_figure, "Fire detections per UTC day in each "
+                         "distance band (bars) and in the control band far from the line "
+                         "(green line); the agreement window is shaded, days without "
+                         "satellite data are hatched.", 90 * mm)]
+
+    story += [CondPageBreak(60 * mm),
+              p(f"Incidents ({len(content.incident_rows)})", s_h2)]
+    if content.incident_rows:
+        rows = []
+        for r in content.incident_rows[:_PDF_MAX_ROWS]:
+            ev = r["evidence"]
+            ev_text = ", ".join(ev[:4]) + (f" and {len(ev) - 4} more" if len(ev) > 4 else "")
+            rows.append([
+                p(r["id"], s_wrap),
+                _cell(r["when_start"], r["when_end"], s_tcell),
+                _cell(r["place"], r["coords"], s_tcell),
+                p(r["ground"], s_tcell),
+                _cell(r["detections"], r["sensors"], s_tcell),
+                p(r["p"], s_tcell), p(r["confidence"], s_tcell), p(ev_text, s_wrap)])
+        widths = [0.08, 0.145, 0.165, 0.145, 0.095, 0.09, 0.095, 0.185]
+        header = ["Incident", "When (UTC)", "Where", "Ground (control map)", "Detections",
+                  "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
+        table = grid(header, rows, [width * w for w in widths], head_style=s_thead)
+        table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 2),
+                                   ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
+        story.append(table)
+        if len(content.incident_rows) > _PDF_MAX_ROWS:
+            story.append(p(f"The first {_PDF_MAX_ROWS} incidents are listed; all "
+                           f"{len(content.incident_rows)} are in incidents.csv.", s_small))
+        story.append(p("Every detection id of every incident is in incidents.csv, "
+                       ".geojson, .gpkg and .kml.", s_small))
+    else:
+        story.append(p("No incident was found in the agreement's area during the window."))
+
+    story += [CondPageBreak(50 * mm), p("Method and caveats", s_h2)]
+    for heading, text in content.method:
+        story += [p(heading, s_h3), p(text)]
+    if content.caveats:
+        story += [p("Caveats of this assessment", s_h3), bullets(content.caveats)]
+    if content.other:
+        story += [p("Other figures", s_h2), kv_table(content.other, (60 * mm, width - 60 * mm))]
+    if content.files:
+        story += [p("Files in this report", s_h3), p(", ".join(content.files), s_small)]
+    story += [Spacer(1, 8), p(content.footer, s_small)]
+
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=margin, rightMargin=margin,
+                            topMargin=14 * mm, bottomMargin=16 * mm, title=content.title,
+                            author="truceline", creator=f"truceline {__version__}",
+                            subject=f"Verdict: {content.verdict}", invariant=1)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+
+
+def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
+    """A plain A4 PDF from Matplotlib alone: wrapped text pages, then the two figures."""
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    lines: list[tuple[str, float, str]] = []  # text, font size, weight
+
+    def add(text: str, size: float = 9.5, weight: str = "normal", width: int = 100) -> None:
+        for i, chunk in enumerate(textwrap.wrap(text, width) or [""]):
+            lines.append((("   " if i and text.startswith("•") else "") + chunk, size, weight))
+
+    add(content.title, 15, "bold", 70)
+    add(content.subtitle, 9, "normal")
+    lines.append(("", 6, "normal"))
+    add(f"Verdict: {content.verdict_label.upper()} ({content.verdict})", 14, "bold")
+    add(content.verdict_text)
+    for r in content.reasons:
+        add("• " + r)
+    if content.coverage_warning:
+        add(content.coverage_warning, 9.5, "bold")
+    for heading, rows in (("Agreement", content.agreement), ("Coverage", content.coverage),
+                          ("Cloud cover by region", content.cloud)):
+        if rows:
+            lines.append(("", 6, "normal"))
+            add(heading, 12, "bold")
+            for k, v in rows:
+                add(f"{k}: {v}")
+    lines.append(("", 6, "normal"))
+    add("What the satellites saw", 12, "bold")
+    for s in content.summary + content.statistics:
+        add("• " + s)
+    for row in content.counts_rows:
+        add(" | ".join(row))
+    lines.append(("", 6, "normal"))
+    add(f"Incidents ({len(content.incident_rows)})", 12, "bold")
+    for r in content.incident_rows[:_PDF_MAX_ROWS]:
+        add(f"{r['id']} · {r['when_start']} {r['when_end']} · {r['place']} {r['coords']} · "
+            f"{r['ground']} · {r['detections']} detections · p {r['p']} · {r['confidence']} · "
+            f"{ex.LIST_SEPARATOR.join(r['evidence'][:8])}", 8)
+    lines.append(("", 6, "normal"))
+    add("Method and caveats", 12, "bold")
+    for h, t in content.method:
+        add(f"{h}. {t}")
+    for c in content.caveats:
+        add("• " + c)
+    for k, v in content.other:
+        add(f"{k}: {v}", 8)
+    add(content.footer, 8)
+
+    with PdfPages(path, metadata={"Title": content.title, "Creator": "truceline",
+                                  "CreationDate": None, "ModDate": None}) as pdf:
+        i = 0
+        while i < len(lines):
+            fig = Figure(figsize=(8.27, 11.69))
+            y = 0.95
+            while i < len(lines) and y > 0.05:
+                text, size, weight = lines[i]
+                fig.text(0.07, y, text, fontsize=size, fontweight=weight, va="top")
+                y -= size * 1.45 / (11.69 * 72)
+                i += 1
+            pdf.savefig(fig)
+        for rendered in (content.map_figure, content.timeline_figure):
+            if rendered is None:
+                continue
+            img = np.asarray(Image.open(BytesIO(rendered.png)))
+            fig = Figure(figsize=(8.27, 11.69))
+            ax = fig.add_axes((0.05, 0.05, 0.9, 0.9))
+            ax.imshow(img)
+            ax.set_axis_off()
+            pdf.savefig(fig)
+
+
+# --------------------------------------------------------------------------- all
+
+
+def write_report(
+    out_dir: str | Path,
+    assessment: Mapping[str, Any],
+    incidents: pd.DataFrame | None,
+    line_of_contact: BaseGeometry | None,
+    timeline: pd.DataFrame | None,
+    ru_ground: BaseGeometry | None = None,
+    *,
+    window: tuple[Any, Any] | None = None,
+    context: BaseGeometry | None = None,
+    generated_utc: datetime | None = None,
+    title: str | None = None,
+    exports: bool = True,
+    figures: bool = True,
+    pdf: bool = True,
+    pdf_engine: Literal["auto", "reportlab", "matplotlib"] = "auto",
+) -> list[Path]:
+    """Write a report folder; return every path written (sign it after with sign_report).
+
+    Writes report.html and report.pdf, the figures (map.png/.svg, timeline.png/.svg)
+    when `figures`, and the data exports (incidents.*, line_of_contact.geojson,
+    assessment.json) when `exports`. Pass `generated_utc` for reproducible bytes.
+    """
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if exports:
+        inc = incidents if incidents is not None else pd.DataFrame(
+            {c: pd.Series(dtype="object") for c in ex.INCIDENT_COLUMNS})
+        written += ex.write_exports(d, inc, line_of_contact, assessment)
+    content = report_content(assessment, incidents, line_of_contact, timeline, ru_ground,
+                             window=window, context=context, generated_utc=generated_utc,
+                             title=title)
+    if figures:
+        for stem, fig in (("map", content.map_figure), ("timeline", content.timeline_figure)):
+            if fig is None:
+                continue
+            (d / f"{stem}.png").write_bytes(fig.png)
+            (d / f"{stem}.svg").write_text(fig.svg + "\n", encoding="utf-8")
+            written += [d / f"{stem}.png", d / f"{stem}.svg"]
+    content.files = sorted([p.name for p in written] + [HTML_FILE]
+                           + ([PDF_FILE] if pdf else []) + ["manifest.json", "manifest.sig"])
+    html_path = d / HTML_FILE
+    html_path.write_text(render_html(content), encoding="utf-8")
+    written.append(html_path)
+    if pdf:
+        written.append(write_pdf(d / PDF_FILE, content, engine=pdf_engine))
+    return written
