@@ -244,7 +244,7 @@ def day_of_year(dates: pd.Series | np.ndarray) -> np.ndarray:
     [61, 61]
     """
     d = pd.DatetimeIndex(pd.Series(dates).to_numpy())
-    doy = d.dayofyear.to_numpy().astype(np.int64)
+    doy = d.day_of_year.to_numpy().astype(np.int64)
     late = (~d.is_leap_year) & (d.month > 2)
     return doy + late.astype(np.int64)
 
@@ -261,10 +261,9 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 6) -> np.ndarra
         raise InputError(f"lon and lat differ in length: {lon.shape} vs {lat.shape}")
     if len(lon) == 0:
         return np.array([], dtype=object)
-    pts = pd.DataFrame({"lat": lat, "lon": lon})
-    codes, uniq = pd.factorize(pd.MultiIndex.from_frame(pts))
+    codes, uniq = pd.factorize(lon + 1j * lat)  # one hash per distinct point
     fn = h3.latlng_to_cell
-    out = np.array([fn(a, b, resolution) for a, b in uniq], dtype=object)
+    out = np.array([fn(z.imag, z.real, resolution) for z in uniq.tolist()], dtype=object)
     return out[codes]
 
 
@@ -410,20 +409,27 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
         s = _estimate_prior_strength(k_s, n_s, m)
     p = (k_s + s * m) / (n_s + s)
 
-    # Year-to-year variation of fire cell-days in the wider neighbourhood and season.
+    # Year-to-year variation of fire cell-days in the wider neighbourhood and season,
+    # streamed over years (sums, not stacks) to keep memory flat.
     adjk = _adjacency(cells, params.nb_k)
-    x = np.stack([_circular_window_sum(np.asarray(adjk @ fire[i]), params.nb_day_window)
-                  for i in range(ny)])
-    vx = np.stack([_circular_window_sum(np.asarray(adjk @ valid[i]), params.nb_day_window)
-                   for i in range(ny)])
-    full = vx.max(axis=0, keepdims=True)
-    obs = vx >= 0.5 * np.maximum(full, 1e-9)  # a year counts where most trials were observed
-    cnt = obs.sum(axis=0)
-    scale = np.where(vx > 0, full / np.maximum(vx, 1e-9), 0.0)  # rescale partial years
-    xs = np.where(obs, x * scale, 0.0)
-    nb_mean = xs.sum(axis=0) / np.maximum(cnt, 1)
-    nb_var = np.where(cnt > 1, ((xs - nb_mean) ** 2 * obs).sum(axis=0)
-                      / np.maximum(cnt - 1, 1), nb_mean)
+    h = params.nb_day_window
+    vxs = [_circular_window_sum(np.asarray(adjk @ valid[i]), h) for i in range(ny)]
+    full = np.maximum(np.max(vxs, axis=0), 1e-9)
+    cnt = np.zeros((nc, N_DOY))
+    s1 = np.zeros((nc, N_DOY))
+    s2 = np.zeros((nc, N_DOY))
+    for i in range(ny):
+        vx = vxs[i]
+        obs = vx >= 0.5 * full  # a year counts where most trials were observed
+        x = _circular_window_sum(np.asarray(adjk @ fire[i]), h)
+        xs = np.where(obs, x * full / np.maximum(vx, 1e-9), 0.0)  # rescale partial years
+        cnt += obs
+        s1 += xs
+        s2 += xs * xs
+    del vxs
+    nb_mean = s1 / np.maximum(cnt, 1)
+    nb_var = np.where(cnt > 1, (s2 - cnt * nb_mean**2) / np.maximum(cnt - 1, 1), nb_mean)
+    nb_var = np.maximum(nb_var, 0.0)
 
     # Peacetime fire rate of the wide area around each cell (cell-days with fire per
     # observed cell-day, +-nb_day_window days), mean over years; indexed like p.
@@ -492,8 +498,13 @@ def _count_survival(flat: np.ndarray, counts: np.ndarray, nc: int, reg_codes: np
     hist = np.zeros((nr, 12, MAX_COUNT + 1))
     np.add.at(hist, (r, month.to_numpy() - 1, c), 1.0)
     tot_hist = hist.sum(axis=0, keepdims=True)
-    # Pool with 20 pseudo-observations of the all-region shape for the month.
-    prior = tot_hist / np.maximum(tot_hist.sum(axis=2, keepdims=True), 1.0)
+    # Pool with 20 pseudo-observations of the all-region shape for the month, that with
+    # the all-month shape, and that with a geometric default, so no curve is empty.
+    geo = np.r_[0.0, 0.5 ** np.arange(1, MAX_COUNT + 1)][None, None, :]
+    allm = tot_hist.sum(axis=1, keepdims=True) + geo
+    allm = allm / allm.sum(axis=2, keepdims=True)
+    month_curve = tot_hist + 5.0 * allm
+    prior = month_curve / month_curve.sum(axis=2, keepdims=True)
     hist = hist + 20.0 * prior
     sf = np.cumsum(hist[..., ::-1], axis=2)[..., ::-1]
     sf = sf / np.maximum(sf[..., 1:2], 1e-12)
@@ -525,5 +536,7 @@ def build_climatologies(detections: pd.DataFrame, *,
                         **kwargs: object) -> dict[str, Climatology]:
     """One climatology per sensor over the same cells (see :func:`build_climatology`)."""
     years = years or {}
+    res = int(kwargs.get("resolution", 6))  # type: ignore[call-overload]
+    detections = detections.assign(h3=_with_cells(detections, res))  # index cells once
     return {s: build_climatology(detections, s, years=years.get(s), **kwargs)  # type: ignore[arg-type]
             for s in sensors}

@@ -1,0 +1,95 @@
+"""Known-answer tests for truceline.analysis.anomaly on synthetic histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from synth import ORIGIN, frame, history, ring_cells
+
+from truceline.analysis.anomaly import RULES, classify, rule_params, score_cell_days
+from truceline.analysis.baseline import build_climatology
+from truceline.errors import InputError
+
+YEARS = tuple(range(2001, 2011))
+
+
+@pytest.fixture(scope="module")
+def clim() -> dict:
+    return {"VIIRS": build_climatology(history(), "VIIRS", years=YEARS, exclusions=())}
+
+
+def test_p_natural_is_small_out_of_season_and_larger_in_season(clim: dict) -> None:
+    d = frame([(ORIGIN, "2022-04-15", 1), (ORIGIN, "2022-08-15", 1),
+               (ORIGIN, "2022-08-20", 6)])
+    s = score_cell_days(d, clim).set_index("date")
+    assert s.loc["2022-04-15", "p_natural"] > 5 * s.loc["2022-08-15", "p_natural"]
+    # more detections on the cell-day make it rarer still
+    assert s.loc["2022-08-20", "p_natural"] <= s.loc["2022-08-15", "p_natural"]
+    assert ((s["p_natural"] > 0) & (s["p_natural"] <= 1)).all()
+
+
+def test_economist_rule_needs_recurrence_seven_days_apart(clim: dict) -> None:
+    c = ring_cells()
+    d = frame([(c[0], "2022-08-01", 2), (c[0], "2022-08-10", 2),  # 9 days apart: war
+               (c[10], "2022-08-01", 2), (c[10], "2022-08-04", 2),  # 3 days apart: not
+               (c[20], "2022-08-01", 2)])  # once: not
+    o = classify(d, clim, "economist")
+    war = o.groupby("cell")["war"].all()
+    assert war[c[0]] and not war[c[10]] and not war[c[20]]
+
+
+def test_follow_on_fire_within_ten_days_counts(clim: dict) -> None:
+    # Excess on 1 and 10 August; an in-season-like small fire on 15 August follows on.
+    d = frame([(ORIGIN, "2022-08-01", 2), (ORIGIN, "2022-08-10", 2),
+               (ORIGIN, "2022-08-15", 1), (ORIGIN, "2022-12-30", 1)])
+    o = classify(d, clim, "economist")
+    by_day = o.groupby("acq_date")["war"].all()
+    assert by_day[pd.Timestamp("2022-08-15")]
+    assert not by_day[pd.Timestamp("2022-12-30")]  # > 90 days later, alone
+
+
+def test_seasonal_rule_keeps_a_normal_burn_season_out(clim: dict) -> None:
+    # Every cell burns once in April, as in every peacetime year, plus a second April
+    # fire 10 days later in a few cells: The Economist's count rule may call it war, the
+    # seasonal rule must not, because the neighbourhood's April is normal.
+    rng = np.random.default_rng(7)
+    rows = [(c, f"2022-04-{rng.integers(1, 29):02d}", 1) for c in ring_cells()]
+    rows += [(c, "2022-04-28", 1) for c in ring_cells()[:3]]
+    o = classify(frame(rows), clim, "seasonal")
+    assert not o["war"].any()
+
+
+def test_seasonal_rule_flags_sustained_out_of_season_fire(clim: dict) -> None:
+    cells = ring_cells()[:7]
+    days = pd.date_range("2022-08-01", "2022-08-28", freq="3D")
+    rows = [(c, d.strftime("%Y-%m-%d"), 2) for c in cells for d in days]
+    o = classify(frame(rows), clim, "seasonal")
+    assert o["war"].mean() > 0.8
+
+
+def test_hot_spots_are_not_war_under_seasonal_rule() -> None:
+    rows = [(ORIGIN, d.strftime("%Y-%m-%d"), 2)
+            for d in pd.date_range("2001-01-01", "2010-12-31", freq="4D")]
+    h = pd.concat([history(), frame(rows)], ignore_index=True)
+    clim = {"VIIRS": build_climatology(h, "VIIRS", years=YEARS, exclusions=())}
+    now = frame([(ORIGIN, d.strftime("%Y-%m-%d"), 8)
+                 for d in pd.date_range("2022-08-01", "2022-08-30", freq="2D")])
+    assert not classify(now, clim, "seasonal")["war"].any()
+    assert classify(now, clim, "economist")["hot_spot"].all()
+
+
+def test_output_keeps_rows_and_index(clim: dict) -> None:
+    d = frame([(ORIGIN, "2022-08-01", 3)])
+    d.index = [10, 11, 12]
+    o = classify(d, clim)
+    assert list(o.index) == [10, 11, 12]
+    assert {"cell", "p_natural", "p_season", "war", "excess"} <= set(o.columns)
+
+
+def test_errors_name_the_problem(clim: dict) -> None:
+    with pytest.raises(InputError, match="no climatology for sensor 'MODIS'"):
+        score_cell_days(frame([(ORIGIN, "2022-08-01", 1)], sensor="MODIS"), clim)
+    with pytest.raises(InputError, match="rule 'nope' is unknown"):
+        rule_params("nope")
+    assert {"economist", "seasonal"} <= set(RULES)

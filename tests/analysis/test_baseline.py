@@ -1,0 +1,118 @@
+"""Known-answer tests for truceline.analysis.baseline on synthetic histories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from synth import ORIGIN, frame, history, ring_cells
+
+from truceline.analysis.baseline import (
+    BaselineParams,
+    Exclusion,
+    build_climatology,
+    cells_of,
+    day_of_year,
+    parse_years,
+)
+from truceline.errors import InputError
+
+YEARS = tuple(range(2001, 2011))
+
+
+def test_parse_years_ranges_and_errors() -> None:
+    assert parse_years("2001-2003,2016, 2018-2019") == (2001, 2002, 2003, 2016, 2018, 2019)
+    assert parse_years([2020, 2012, 2012]) == (2012, 2020)
+    with pytest.raises(InputError, match="cannot read 'x20'"):
+        parse_years("2001,x20")
+
+
+def test_day_of_year_leap_calendar() -> None:
+    d = pd.Series(pd.to_datetime(["2021-02-28", "2021-03-01", "2020-02-29", "2020-12-31"]))
+    assert day_of_year(d).tolist() == [59, 61, 60, 366]
+
+
+def test_cells_of_matches_h3() -> None:
+    lon = np.array([30.0, 30.0, 35.1])
+    lat = np.array([48.0, 48.0, 47.9])
+    assert cells_of(lon, lat, 6).tolist() == [h3.latlng_to_cell(la, lo, 6)
+                                               for la, lo in zip(lat, lon, strict=True)]
+
+
+def test_seasonal_peak_and_shrinkage() -> None:
+    clim = build_climatology(history(), "VIIRS", years=YEARS, exclusions=())
+    i = clim.cell_index([ORIGIN])[0]
+    april = clim.p[i, 95:115].mean()
+    august = clim.p[i, 215:235].mean()
+    assert april > 10 * august  # the burn season is learned
+    assert 0 < august < 0.01  # shrunk toward a small regional mean, never zero
+    assert (clim.p > 0).all() and (clim.p < 1).all()
+    assert clim.prior_strength > 0
+
+
+def test_sparse_cell_is_shrunk_toward_region() -> None:
+    # One fire in ten years on one day in a quiet cell: the raw rate that day (0.1) must
+    # be pulled well down by pooling and the prior.
+    h = history()
+    lone = ring_cells()[5]
+    extra = frame([(lone, "2005-09-15", 1)])
+    clim = build_climatology(pd.concat([h, extra], ignore_index=True), "VIIRS",
+                             years=YEARS, exclusions=())
+    i = clim.cell_index([lone])[0]
+    doy = int(day_of_year(pd.Series(pd.to_datetime(["2005-09-15"])))[0])
+    assert clim.p[i, doy - 1] < 0.05
+
+
+def test_exclusion_removes_trials() -> None:
+    la, lo = h3.cell_to_latlng(ORIGIN)
+    box = shapely.box(lo - 0.01, la - 0.01, lo + 0.01, la + 0.01)
+    ex = Exclusion("test", box, dt.date(2006, 1, 1))
+    clim = build_climatology(history(), "VIIRS", years=YEARS, exclusions=(ex,))
+    i = clim.cell_index([ORIGIN])[0]
+    j = clim.cell_index([ring_cells()[1]])[0]
+    assert clim.n[i, 100] == 5  # 2001-2005 only
+    assert clim.n[j, 100] == 10
+    assert clim.n[j, 59] == 2  # 29 February: 2004 and 2008
+
+
+def test_hot_spot_learned() -> None:
+    rows = [(ORIGIN, d.strftime("%Y-%m-%d"), 3)
+            for d in pd.date_range("2001-01-01", "2010-12-31", freq="4D")]
+    h = pd.concat([history(), frame(rows)], ignore_index=True)
+    clim = build_climatology(h, "VIIRS", years=YEARS, exclusions=())
+    hot = dict(zip(clim.cells.tolist(), clim.hot_spot.tolist(), strict=True))
+    assert hot[ORIGIN]
+    assert sum(hot.values()) == 1
+
+
+def test_to_frame_carries_metadata() -> None:
+    clim = build_climatology(history(), "VIIRS", years=YEARS, exclusions=(),
+                             params=BaselineParams(day_window=3))
+    f = clim.to_frame()
+    assert len(f) == len(clim.cells) * 366
+    assert {"cell", "sensor", "doy", "p", "hot_spot"} <= set(f.columns)
+    meta = json.loads(f.attrs["truceline"])
+    assert meta["years"] == list(YEARS) and meta["params"]["day_window"] == 3
+
+
+def test_only_the_requested_sensor_and_years_count() -> None:
+    h = history()
+    modis = frame([(ORIGIN, "2005-08-01", 5)], sensor="MODIS")
+    later = frame([(ORIGIN, "2015-08-01", 5)])
+    base = build_climatology(h, "VIIRS", years=YEARS, exclusions=())
+    mixed = build_climatology(pd.concat([h, modis, later], ignore_index=True), "VIIRS",
+                              years=YEARS, exclusions=())
+    i, j = base.cell_index([ORIGIN])[0], mixed.cell_index([ORIGIN])[0]
+    assert mixed.k[j].sum() == base.k[i].sum()
+
+
+def test_bad_input_is_named() -> None:
+    with pytest.raises(InputError, match=r"lacks column\(s\) \['sensor'\]"):
+        build_climatology(history().drop(columns="sensor"), "VIIRS", years=YEARS)
+    with pytest.raises(InputError, match="no default years"):
+        build_climatology(history(), "SLSTR")
