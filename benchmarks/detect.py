@@ -26,7 +26,6 @@ def main() -> None:
     if args.data:
         os.environ["TRUCELINE_DATA"] = args.data
     import conftest as data  # the loader the tests use (precision split of MODIS/VIIRS)
-
     from truceline.analysis.anomaly import classify, score_cell_days
     from truceline.analysis.baseline import build_climatologies
     from truceline.analysis.incidents import cluster_incidents

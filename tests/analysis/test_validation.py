@@ -7,6 +7,7 @@ skipped when the shared data is absent. The figures are those in docs/VALIDATION
 from __future__ import annotations
 
 import pytest
+
 from conftest import requires_data
 
 pytestmark = [requires_data, pytest.mark.slow]
