@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -136,7 +137,9 @@ def _join_list(value: Any) -> Any:
 
 def _utc(col: pd.Series, name: str) -> pd.Series:
     try:
-        t = pd.to_datetime(col, utc=True)
+        with warnings.catch_warnings():  # mixed formats parse one by one: fine here
+            warnings.simplefilter("ignore", UserWarning)
+            t = pd.to_datetime(col, utc=True)
     except (ValueError, TypeError) as exc:
         raise InputError(f"incidents column {name!r}: {exc}: expected UTC timestamps") from exc
     return t.dt.as_unit("s") if hasattr(t.dt, "as_unit") else t
