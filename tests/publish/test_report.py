@@ -1,0 +1,394 @@
+"""The report: self-contained HTML that opens offline in a real browser, a PDF with the verdict.
+
+Real clients check it when they are installed (each check skips cleanly otherwise):
+headless Chromium loads report.html over file:// through the DevTools protocol, records
+every network request and console message, reads the rendered text and takes a
+screenshot; pdftotext reads the verdict back out of report.pdf.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import json
+import os
+import queue
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely import LineString, box
+
+from truceline.errors import InputError
+from truceline.publish.report import (
+    HTML_FILE,
+    PDF_FILE,
+    VERDICTS,
+    render_html,
+    report_content,
+    write_pdf,
+    write_report,
+)
+
+LINE = LineString([(37.0, 48.0), (37.6, 48.25), (38.3, 48.3)])
+HELD = box(36.8, 48.0, 38.5, 48.8).difference(LineString(LINE.coords).buffer(0.0001))
+GENERATED = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which(
+    "google-chrome")
+
+
+def _incidents() -> gpd.GeoDataFrame:
+    t0 = pd.Timestamp("2023-01-06 10:00", tz="UTC")
+    lon = np.array([37.2, 37.55, 37.9, 38.1])
+    lat = np.array([48.05, 48.3, 48.25, 48.35])
+    return gpd.GeoDataFrame({
+        "incident_id": ["XMAS-001", "XMAS-002", "XMAS-003", "XMAS-004-with-a-very-long-id"],
+        "t_start": [t0, t0 + pd.Timedelta(hours=5), t0 + pd.Timedelta(hours=20),
+                    t0 + pd.Timedelta(hours=26)],
+        "t_end": [t0 + pd.Timedelta(hours=2), t0 + pd.Timedelta(hours=30),
+                  t0 + pd.Timedelta(hours=21), pd.NaT],
+        "n_detections": [2, 7, 1, 3],
+        "lon": lon, "lat": lat,
+        "side": ["ua", "ru", "ru", "ua"],
+        "dist_km": [3.2, -8.1, -1.0, 22.0],
+        "band": ["0-5", "5-15", "0-5", "15-30"],
+        "sector": ["Bakhmut", "Bakhmut", "Donetsk", "Donetsk"],
+        "place": ["Chasiv Yar", "Soledar", "Opytne", "Kostiantynivka"],
+        "p_min": [0.0004, 1e-6, 0.03, 0.008],
+        "confidence": ["high", "high", "low", "medium"],
+        "detection_ids": [["v1", "v2"], [f"v{i}" for i in range(3, 10)], "m1", "v10;v11;v12"],
+        "sensors": ["VIIRS", "VIIRS+MODIS", "MODIS", "VIIRS"],
+    }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+
+
+def _timeline() -> pd.DataFrame:
+    idx = pd.date_range("2023-01-01", "2023-01-10", freq="D")
+    rng = np.random.default_rng(2)
+    return pd.DataFrame({b: rng.poisson(k, len(idx)) for b, k in
+                         [("0-5", 5), ("5-15", 3), ("15-30", 2), ("30-60", 1), ("control", 1)]},
+                        index=idx)
+
+
+def _assessment(**over: Any) -> dict[str, Any]:
+    a: dict[str, Any] = {
+        "agreement": {"name": "Orthodox Christmas truce 2023",
+                      "parties": [{"id": "ru", "name": "Russia"}, "Ukraine"],
+                      "start_utc": "2023-01-06T09:00:00Z", "end_utc": "2023-01-07T21:00:00Z",
+                      "time_zone": "Europe/Moscow", "declared_by": "ru"},
+        "control_source": {"source": "isw", "snapshot_id": "isw:2023-01-05"},
+        "verdict": "violated",
+        "reasons": ["2 incidents in scope with p_natural below 0.01"],
+        "coverage": {"passes": 6, "days_with_data": ["2023-01-06"],
+                     "days_without_data": ["2023-01-07"],
+                     "cloud_pct_by_oblast": {"Donetsk": 88.0, "Luhansk": 95.5, "Kharkiv": 70}},
+        "counts": {"window": {"front": 13, "control": 2, "by_sector": {"Bakhmut": 9}},
+                   "comparison": {"front": 40, "control": 5, "by_sector": {"Bakhmut": 22}},
+                   "days": 2},
+        "rate_ratio": {"estimate": 0.65, "ci_low": 0.34, "ci_high": 1.21},
+        "did": {"estimate": 0.81, "ci_low": 0.2, "ci_high": 3.3, "p_value": 0.77,
+                "model": "poisson"},
+        "caveats": ["Winter cloud hid most of the front on 7 January."],
+        "placebo_rank": 0.42,
+        "notes": {"analyst": "synthetic fixture", "nan_here": float("nan")},
+    }
+    a.update(over)
+    return a
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("report")
+    write_report(d, _assessment(), _incidents(), LINE, _timeline(), HELD,
+                 context=box(36, 47, 40, 49.5), generated_utc=GENERATED)
+    return d
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_write_report_writes_every_file(report_dir: Path) -> None:
+    names = sorted(p.name for p in report_dir.iterdir())
+    assert names == sorted([
+        "assessment.json", "incidents.csv", "incidents.geojson", "incidents.gpkg",
+        "incidents.kml", "line_of_contact.geojson", "map.png", "map.svg", "timeline.png",
+        "timeline.svg", HTML_FILE, PDF_FILE])
+
+
+def test_write_report_returns_its_paths(tmp_path: Path) -> None:
+    paths = write_report(tmp_path, {"verdict": "held"}, None, None, None, pdf=False,
+                         figures=False, exports=False)
+    assert paths == [tmp_path / HTML_FILE]
+
+
+class _Refs(HTMLParser):
+    """Every URL-bearing attribute and every tag name in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        for name, value in attrs:
+            if value is not None and name in {"src", "href", "xlink:href", "srcset",
+                                              "action", "poster", "data", "formaction",
+                                              "background", "manifest", "ping"}:
+                self.refs.append(value)
+
+
+def test_html_is_self_contained(report_dir: Path) -> None:
+    page = (report_dir / HTML_FILE).read_text(encoding="utf-8")
+    parser = _Refs()
+    parser.feed(page)
+    assert parser.refs, "expected in-page links at least"
+    bad = [r for r in parser.refs if not r.startswith(("#", "data:"))]
+    assert bad == []
+    assert not parser.tags & {"script", "link", "iframe", "object", "embed", "img"}
+    assert "@import" not in page
+    assert re.findall(r"url\(\s*['\"]?([^#'\")\s])", page) == []  # only url(#local-id)
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert page.count("<svg") >= 2
+
+
+def test_html_says_what_the_data_shows(report_dir: Path) -> None:
+    page = (report_dir / HTML_FILE).read_text(encoding="utf-8")
+    assert "Verdict: <strong>Violated</strong>" in page
+    assert VERDICTS["violated"][1] in page
+    assert "2 incidents in scope with p_natural below 0.01" in page
+    # times in UTC and in the agreement's zone
+    assert "2023-01-06 09:00 UTC (2023-01-06 12:00 Europe/Moscow)" in page
+    assert "Coverage was poor" in page and "2023-01-07" in page
+    assert "not who fired" in page or "not who caused it" in page
+    for inc in ("XMAS-001", "XMAS-002", "Chasiv Yar", "Russian-held, 8.1 km from the line"):
+        assert inc in page
+    assert "v3, v4, v5 and 4 more" in page  # long evidence folds, all ids still present
+    assert "v9" in page
+    assert "isw, isw:2023-01-05" in page
+    # keys the renderer does not know are shown, not dropped
+    assert "Other figures" in page and "placebo rank" in page and "synthetic fixture" in page
+    assert "Luhansk" in page and "96%" in page
+
+
+def test_minimal_assessment_still_renders(tmp_path: Path) -> None:
+    content = report_content({"verdict": "inconclusive"}, None, None, None,
+                             generated_utc=GENERATED)
+    page = render_html(content)
+    assert "Inconclusive" in page and "Unnamed agreement" in page
+    assert "reported no coverage at all" in page
+    assert "No incident was found" in page
+    odd = render_html(report_content({"verdict": "paused", "coverage": {"passes": 40}},
+                                     _incidents().iloc[:0], LINE, _timeline()))
+    assert "Paused" in odd and "no recognised verdict" in odd
+    assert "Coverage was poor" not in odd
+    with pytest.raises(InputError, match="expected a dict"):
+        report_content(["violated"], None, None, None)  # type: ignore[arg-type]
+
+
+def test_good_coverage_with_one_missing_day_is_a_note_not_a_warning() -> None:
+    cov = {"passes": 30, "days_with_data": [f"2025-08-{d}" for d in range(21, 30)],
+           "days_without_data": ["2025-08-30"], "cloud_pct_by_oblast": {"Donetsk": 10}}
+    c = report_content(_assessment(verdict="held", coverage=cov), None, LINE, None)
+    assert c.coverage_warning is not None and c.coverage_warning.startswith("Note on coverage")
+    assert not c.coverage_poor
+
+
+def test_html_is_reproducible(tmp_path: Path) -> None:
+    pages = []
+    for sub in ("a", "b"):
+        write_report(tmp_path / sub, _assessment(), _incidents(), LINE, _timeline(), HELD,
+                     generated_utc=GENERATED, pdf=False, exports=False)
+        pages.append((tmp_path / sub / HTML_FILE).read_bytes())
+    assert pages[0] == pages[1]
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext not installed (Debian: poppler-utils)")
+def test_pdftotext_finds_the_verdict(report_dir: Path) -> None:
+    pytest.importorskip("reportlab")
+    text = _pdftotext(report_dir / PDF_FILE)
+    assert "Verdict: Violated" in text
+    assert "2 incidents in scope with p_natural below 0.01" in text
+    assert "XMAS-001" in text and "Method and caveats" in text
+    assert "Coverage was poor" in text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext not installed (Debian: poppler-utils)")
+def test_matplotlib_pdf_fallback_has_the_verdict(tmp_path: Path) -> None:
+    content = report_content(_assessment(verdict="reduced"), _incidents(), LINE, _timeline())
+    path = write_pdf(tmp_path / "r.pdf", content, engine="matplotlib")
+    text = _pdftotext(path)
+    assert "Verdict: REDUCED" in text and "XMAS-002" in text
+
+
+def test_pdf_is_reproducible(tmp_path: Path) -> None:
+    pytest.importorskip("reportlab")
+    content = report_content(_assessment(), _incidents(), LINE, _timeline(),
+                             generated_utc=GENERATED)
+    a = write_pdf(tmp_path / "a.pdf", content).read_bytes()
+    b = write_pdf(tmp_path / "b.pdf", content).read_bytes()
+    assert a.startswith(b"%PDF") and a == b
+    with pytest.raises(InputError, match="engine"):
+        write_pdf(tmp_path / "c.pdf", content, engine="chrome")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- Chromium
+
+
+class _DevTools:
+    """The Chrome DevTools protocol over --remote-debugging-pipe (fds 3 and 4)."""
+
+    def __init__(self, args: list[str]) -> None:
+        to_chrome_r, self._to_chrome = _high_pipe()
+        self._from_chrome, from_chrome_w = _high_pipe()
+        cmd = " ".join(_quote(a) for a in args)
+        self.proc = subprocess.Popen(
+            ["bash", "-c", f"exec {cmd} 3<&{to_chrome_r} 4>&{from_chrome_w}"],
+            pass_fds=(to_chrome_r, from_chrome_w), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.replies: dict[int, dict[str, Any]] = {}
+        self._next = 0
+        self._lock = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            chunk = os.read(self._from_chrome, 1 << 16)
+            if not chunk:
+                return
+            buf += chunk
+            while b"\0" in buf:
+                raw, buf = buf.split(b"\0", 1)
+                msg = json.loads(raw)
+                if "id" in msg:
+                    with self._lock:
+                        self.replies[msg["id"]] = msg
+                        self._lock.notify_all()
+                else:
+                    self.events.put(msg)
+
+    def send(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
+        self._next += 1
+        msg: dict[str, Any] = {"id": self._next, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._next not in self.replies:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no reply to {method}")
+                self._lock.wait(left)
+            reply = self.replies.pop(self._next)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", timeout=5)
+        except (RuntimeError, TimeoutError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_chrome)
+
+
+def _high_pipe() -> tuple[int, int]:
+    """A pipe whose fds are >= 10, so the shell's 3</4> redirections cannot clobber them."""
+    r, w = os.pipe()
+    hr, hw = fcntl.fcntl(r, fcntl.F_DUPFD, 10), fcntl.fcntl(w, fcntl.F_DUPFD, 10)
+    os.close(r)
+    os.close(w)
+    return hr, hw
+
+
+def _quote(arg: str) -> str:
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
+def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
+    profile = tempfile.mkdtemp(prefix="truceline-chromium-")
+    browser = _DevTools([
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
+        "--remote-debugging-pipe", "--window-size=1280,1800", "about:blank"])
+    try:
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target,
+                                                         "flatten": True})["sessionId"]
+        for domain in ("Network", "Page", "Log", "Runtime"):
+            browser.send(f"{domain}.enable", session=session)
+        url = (report_dir / HTML_FILE).resolve().as_uri()
+        browser.send("Page.navigate", {"url": url}, session=session)
+        requests, console, loaded = [], [], False
+        deadline = time.monotonic() + 30
+        while not loaded and time.monotonic() < deadline:
+            try:
+                ev = browser.events.get(timeout=1)
+            except queue.Empty:
+                continue
+            method, params = ev.get("method"), ev.get("params", {})
+            if method == "Network.requestWillBeSent":
+                requests.append(params["request"]["url"])
+            elif method in ("Log.entryAdded", "Runtime.consoleAPICalled"):
+                console.append(json.dumps(params)[:300])
+            elif method == "Page.loadEventFired":
+                loaded = True
+        assert loaded, "the page never finished loading"
+        time.sleep(0.3)  # let late requests (fonts, lazy images) show up
+        while not browser.events.empty():
+            ev = browser.events.get()
+            if ev.get("method") == "Network.requestWillBeSent":
+                requests.append(ev["params"]["request"]["url"])
+            elif ev.get("method") in ("Log.entryAdded", "Runtime.consoleAPICalled"):
+                console.append(json.dumps(ev.get("params"))[:300])
+        text = browser.send("Runtime.evaluate", {"expression": "document.body.innerText",
+                                                 "returnByValue": True},
+                            session=session)["result"]["value"]
+        shot = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"},
+                                             session=session)["data"])
+    finally:
+        browser.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+    (report_dir / "requests.log").write_text("\n".join(requests) + "\n")
+    (report_dir / "screenshot.png").write_bytes(shot)
+    # the only request is the page itself: nothing leaves the file
+    leaving = [u for u in requests if not u.startswith(("file:", "data:", "about:"))]
+    assert leaving == [], leaving
+    assert url in requests
+    assert not [c for c in console if "Content Security Policy" in c or "Refused" in c]
+    assert "Verdict: Violated" in text and "XMAS-002" in text
+    assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
