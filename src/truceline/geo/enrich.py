@@ -54,6 +54,7 @@ __all__ = [
     "enrich",
     "prepare_snapshot",
     "signed_distance_km",
+    "warm_up",
 ]
 
 SIDES = ("ua", "ru", "third", "sea")
@@ -77,6 +78,17 @@ SECTOR_NEAR_KM = 30.0
 SECTOR_SPACING_KM = 45.0
 
 MAX_STALENESS_DAYS = 14
+
+#: Spatial sort key: 5 km cells of the theatre's metric CRS, column by column.
+_CELL_M = 5_000.0
+_CELLS = 4_000 * 4_000
+
+
+def _cell_key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    cx = np.clip(x // _CELL_M + 2_000, 0, 3_999).astype(np.int64)
+    cy = np.clip(y // _CELL_M + 2_000, 0, 3_999).astype(np.int64)
+    return cx * 4_000 + cy
+
 
 REQUIRED_SNAPSHOT_COLUMNS = ("snapshot_id", "valid_from", "geometry")
 REQUIRED_DETECTION_COLUMNS = ("lon", "lat", "acq_date")
@@ -229,12 +241,11 @@ def _distance_to_segments(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) from each point to the nearest segment, and that segment's index.
 
-    One k-d query finds the segment with the nearest midpoint. Far from the line
-    (midpoint farther than ``NEAR_M``) the exact distance is taken over that segment and
-    its neighbours along the line: the answer is then at most half a segment too long,
-    under 1% beyond ``NEAR_M``. Nearer, where folds of the line matter, it is taken over
-    the ``K_NEAR`` segments with the nearest midpoints. The loops run over candidate
-    columns (a handful), never over points.
+    Near the line (a segment midpoint within ``NEAR_M``), where its folds matter, the
+    exact point-to-segment distance is taken over the ``K_NEAR`` segments with the
+    nearest midpoints. Farther, over the segment with the nearest midpoint and its
+    neighbours along the line: at most half a segment (250 m) too long, under 1%
+    beyond ``NEAR_M``. The loops run over candidate columns (a handful), never points.
     """
     n = len(xy)
     m = len(seg_a)
@@ -243,29 +254,40 @@ def _distance_to_segments(
     if seg_part is None:
         seg_part = np.zeros(m, dtype=np.int64)
     px, py = xy[:, 0], xy[:, 1]
-    dmid, i0 = tree.query(xy, k=1, workers=-1)
-    i0 = np.asarray(i0, dtype=np.int64)
-    best = _point_segment_d2(px, py, seg_a, seg_b, i0)
-    arg = i0.copy()
-    for off in (-1, 1):
-        j = np.clip(i0 + off, 0, m - 1)
-        j = np.where(seg_part[j] == seg_part[i0], j, i0)
-        d2 = _point_segment_d2(px, py, seg_a, seg_b, j)
-        better = d2 < best
-        best = np.where(better, d2, best)
-        arg = np.where(better, j, arg)
-    near = np.flatnonzero(dmid < NEAR_M)
-    if len(near):
-        k = min(K_NEAR, m)
-        _, cand = tree.query(xy[near], k=k, workers=-1)
-        cand = np.asarray(cand, dtype=np.int64).reshape(len(near), k)
-        nb, na = best[near], arg[near]
-        for c in range(k):
-            d2 = _point_segment_d2(px[near], py[near], seg_a, seg_b, cand[:, c])
-            better = d2 < nb
+    best = np.full(n, np.inf)
+    arg = np.zeros(n, dtype=np.int64)
+    # near the line (a midpoint within NEAR_M): the K_NEAR nearest midpoints, one query
+    # whose search stops at NEAR_M, so that it is cheap for the far points too
+    k = min(K_NEAR, m)
+    dmid, cand = tree.query(xy, k=k, distance_upper_bound=NEAR_M, workers=-1)
+    cand = np.asarray(cand, dtype=np.int64).reshape(n, k)
+    near = np.isfinite(np.asarray(dmid).reshape(n, k)[:, 0])
+    nr = np.flatnonzero(near)
+    if len(nr):
+        nb, na = best[nr], arg[nr]
+        for c in range(k):  # a handful of candidate columns, not points
+            j = cand[nr, c]
+            valid = j < m
+            d2 = _point_segment_d2(px[nr], py[nr], seg_a, seg_b, np.minimum(j, m - 1))
+            better = valid & (d2 < nb)
             nb = np.where(better, d2, nb)
-            na = np.where(better, cand[:, c], na)
-        best[near], arg[near] = nb, na
+            na = np.where(better, j, na)
+        best[nr], arg[nr] = nb, na
+    # far from it: the nearest midpoint, then that segment and its neighbours
+    fr = np.flatnonzero(~near)
+    if len(fr):
+        _, i0 = tree.query(xy[fr], k=1, workers=-1)
+        i0 = np.asarray(i0, dtype=np.int64)
+        fb = _point_segment_d2(px[fr], py[fr], seg_a, seg_b, i0)
+        fa = i0.copy()
+        for off in (-1, 1):
+            j = np.clip(i0 + off, 0, m - 1)
+            j = np.where(seg_part[j] == seg_part[i0], j, i0)
+            d2 = _point_segment_d2(px[fr], py[fr], seg_a, seg_b, j)
+            better = d2 < fb
+            fb = np.where(better, d2, fb)
+            fa = np.where(better, j, fa)
+        best[fr], arg[fr] = fb, fa
     return np.sqrt(best), arg
 
 
@@ -308,6 +330,19 @@ def signed_distance_km(
     d = d / 1000.0
     d[(ground == HELD) | (ground == RUSSIA)] *= -1.0
     return ground, d, seg
+
+
+def warm_up() -> None:
+    """Load the outlines, GeoNames and the place lookup grids now (~2-3 s, once).
+
+    Everything is cached per process; a service or a benchmark calls this at start so
+    the first request does not pay for it.
+    """
+    outlines.countries()
+    outlines.outline_m("UKR")
+    places.places()
+    places._grid(0)
+    places._grid(1)
 
 
 # --------------------------------------------------------------------------- validation
@@ -387,52 +422,58 @@ def enrich(
     which[np.isnat(dates)] = -1
     has_snap = which >= 0
 
-    # geometry and H3 need no snapshot: build them on a second core meanwhile (Shapely
-    # and h3ronpy release the GIL)
+    # H3 and the point geometries need no snapshot: build them on the second core
+    # meanwhile (h3ronpy, Shapely and SciPy's k-d queries release the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        geom_f = pool.submit(gpd.points_from_xy, lon, lat)
         h3_f = pool.submit(grid.h3_cells, lat, lon, h3_resolution)
+        geom_f = pool.submit(gpd.points_from_xy, lon, lat)
 
         ground = np.full(n, -1, dtype=np.int8)
         dist = np.full(n, np.nan)
         sector_code = np.full(n, -1, dtype=np.int64)
         sector_names: dict[str, int] = {}
-        todo = np.flatnonzero(has_snap & inside)
-        by_snap = todo[np.argsort(which[todo], kind="stable")]
-        ks, first = np.unique(which[by_snap], return_index=True)
-        bounds = np.append(first, len(by_snap))
-        crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
-        for g, k in enumerate(ks):  # one group per snapshot, vectorised inside
-            rows = by_snap[bounds[g] : bounds[g + 1]]
-            prep = prepare_snapshot(
-                str(snaps["snapshot_id"].iat[k]),
-                snaps.geometry.iat[k],
-                crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
-                sectors=sectors,
-            )
-            gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
-            ground[rows], dist[rows] = gr, d
-            local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
-            to_global = np.array(
-                [sector_names.setdefault(str(nm), len(sector_names)) for nm in local],
-                dtype=np.int64,
-            )  # one entry per sector name, not per detection
-            ok = seg >= 0
-            sector_code[rows[ok]] = to_global[local_code[seg[ok]]]
-
-        # places and regions: static, all points inside the theatre at once
         pl = places.places()
         place_code = np.full(n, -1, dtype=np.int64)
         region_code = np.full(n, -1, dtype=np.int64)
         place_km = np.full(n, np.nan)
-        if inside.any():
-            # the nearest place in the same country: Ukraine, elsewhere, or unknown
-            country = np.where(ground <= HELD, 0, np.where(ground <= THIRD, 1, 2))
-            country = np.where(ground < 0, 2, country)[inside]
-            j, dk = places.nearest_place(x[inside], y[inside], country)
-            place_code[inside] = pl.name_code[j]
-            region_code[inside] = pl.region_code[j]
-            place_km[inside] = dk
+
+        # one sort puts the detections in snapshot order and, within a snapshot, in
+        # 5 km cells: k-d queries for nearby points in a row run 2-3x faster (measured)
+        todo = np.flatnonzero(inside)
+        key = (which[todo] + 1).astype(np.int64) * _CELLS + _cell_key(x[todo], y[todo])
+        by = todo[np.argsort(key)]
+        w = which[by]
+        bounds = np.concatenate([[0], np.flatnonzero(np.diff(w)) + 1, [len(by)]])
+        if len(by) == 0:
+            bounds = bounds[:1]
+        crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
+        for g in range(len(bounds) - 1):  # one group per snapshot, vectorised inside
+            rows = by[bounds[g] : bounds[g + 1]]
+            k = int(w[bounds[g]])
+            if k < 0:  # before the first snapshot: places only, from either country
+                country = np.full(len(rows), 2, dtype=np.int8)
+            else:
+                prep = prepare_snapshot(
+                    str(snaps["snapshot_id"].iat[k]),
+                    snaps.geometry.iat[k],
+                    crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
+                    sectors=sectors,
+                )
+                gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
+                ground[rows], dist[rows] = gr, d
+                local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
+                to_global = np.array(
+                    [sector_names.setdefault(str(nm), len(sector_names)) for nm in local],
+                    dtype=np.int64,
+                )  # one entry per sector name, not per detection
+                ok = seg >= 0
+                sector_code[rows[ok]] = to_global[local_code[seg[ok]]]
+                # the nearest place in the point's own country: Ukraine, or elsewhere
+                country = np.where(gr <= HELD, 0, np.where(gr <= THIRD, 1, 2))
+            j, dk = places.nearest_place(x[rows], y[rows], country)
+            place_code[rows] = pl.name_code[j]
+            region_code[rows] = pl.region_code[j]
+            place_km[rows] = dk
         geometry = geom_f.result()
         h3 = h3_f.result()
 
@@ -445,19 +486,25 @@ def enrich(
     flag[~inside] = 3
 
     ids, id_code = np.unique(snaps["snapshot_id"].astype(str).to_numpy(), return_inverse=True)
-    out = detections.copy()
-    out["snapshot_id"] = pd.Categorical.from_codes(
-        np.where(has_snap, id_code[np.maximum(which, 0)], -1), categories=ids
-    )
-    out["staleness_days"] = pd.arrays.IntegerArray(staleness, ~has_snap)
     side = np.where(ground >= 0, _GROUND_TO_SIDE[np.maximum(ground, 0)], -1)
-    out["side"] = pd.Categorical.from_codes(side, categories=list(SIDES))
-    out["distance_km"] = dist
-    out["band"] = pd.Categorical.from_codes(band_code, categories=list(BANDS), ordered=True)
-    out["h3"] = h3
-    out["region"] = pd.Categorical.from_codes(region_code, categories=pl.region_categories)
-    out["sector"] = pd.Categorical.from_codes(sector_code, categories=list(sector_names))
-    out["place"] = pd.Categorical.from_codes(place_code, categories=pl.name_categories)
-    out["place_km"] = place_km
-    out["flag"] = pd.Categorical.from_codes(flag, categories=list(FLAGS))
+    cols = {c: detections[c] for c in detections.columns if c != "geometry"}
+    cols.update({
+        "snapshot_id": pd.Categorical.from_codes(
+            np.where(has_snap, id_code[np.maximum(which, 0)], -1), categories=ids
+        ),
+        "staleness_days": pd.arrays.IntegerArray(staleness, ~has_snap),
+        "side": pd.Categorical.from_codes(side, categories=list(SIDES)),
+        "distance_km": dist,
+        "band": pd.Categorical.from_codes(band_code, categories=list(BANDS), ordered=True),
+        "h3": h3,
+        "region": pd.Categorical.from_codes(region_code, categories=pl.region_categories),
+        "sector": pd.Categorical.from_codes(sector_code, categories=list(sector_names)),
+        "place": pd.Categorical.from_codes(place_code, categories=pl.name_categories),
+        "place_km": place_km,
+        "flag": pd.Categorical.from_codes(flag, categories=list(FLAGS)),
+    })  # fmt: skip
+    out = pd.DataFrame(
+        {k: (v.array if isinstance(v, pd.Series) else v) for k, v in cols.items()},
+        index=detections.index,
+    )
     return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")

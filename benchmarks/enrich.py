@@ -1,0 +1,164 @@
+"""Benchmark: enrich a million detections against real 2025 DeepState snapshots.
+
+Run: ``.venv/bin/python benchmarks/enrich.py [--n 1000000] [--ref-n 20000] [--year]``
+
+Detections are the real VIIRS NOAA-20 detections of 11-31 August 2025 (FIRMS, in
+../shared/data), resampled with replacement to ``--n`` rows and jittered by up to 300 m,
+so they keep the real mix of front, rear and farm fires; each day is judged against that
+day's DeepState snapshot (21 snapshots). ``--year`` adds a second run: ``--n`` points
+drawn uniformly in Ukraine's bounding box over all of 2025 (about 360 snapshots), the
+worst case for per-snapshot work.
+
+The reference is the straightforward GeoPandas way on a subsample: ``sjoin`` of the
+points with the areas of control for the side, and ``GeoSeries.distance`` to the line of
+contact in the same metric CRS. It is given the areas and the line ready-made (their
+cost is not counted), so the ratio is a fair one for the per-detection work.
+
+Figures are printed; nothing is asserted (see STYLE.md: benchmarks are scripts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from truceline.geo import enrich as en
+from truceline.geo import outlines
+
+
+def data_dir() -> Path:
+    env = os.environ.get("TRUCELINE_DATA")
+    root = Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    if not (root / "frontline" / "deepstate").is_dir():
+        sys.exit(f"real data not found at {root}: set TRUCELINE_DATA")
+    return root
+
+
+def load_deepstate(root: Path, days: list[str]) -> gpd.GeoDataFrame:
+    rows = []
+    for day in days:
+        path = root / "frontline" / "deepstate" / f"deepstatemap_data_{day}.geojson"
+        if not path.exists():
+            continue
+        g = gpd.read_file(path)
+        rows.append({
+            "snapshot_id": f"deepstate-{day}", "source": "deepstate",
+            "valid_from": pd.Timestamp(day), "party": "ru",
+            "geometry": shapely.make_valid(shapely.union_all(g.geometry.to_numpy())),
+            "crimea_missing": False,
+        })  # fmt: skip
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+def load_viirs(root: Path) -> pd.DataFrame:
+    folder = root / "firms" / "viirs_noaa20_nrt_2025"
+    frames = [pd.read_csv(p, usecols=["latitude", "longitude", "acq_date"]) for p in
+              sorted(folder.glob("*.csv"))]  # fmt: skip
+    df = pd.concat(frames, ignore_index=True)
+    return pd.DataFrame({
+        "lon": df.longitude.astype("float64"), "lat": df.latitude.astype("float64"),
+        "acq_date": pd.to_datetime(df.acq_date),
+    })  # fmt: skip
+
+
+def reference(det: pd.DataFrame, snaps: gpd.GeoDataFrame) -> tuple[float, pd.DataFrame]:
+    """Straightforward GeoPandas: sjoin for the side, GeoSeries.distance in metres."""
+    starts = snaps.valid_from.to_numpy()
+    which = np.searchsorted(starts, det.acq_date.to_numpy(), side="right") - 1
+    preps = {k: en.prepare_snapshot(snaps.snapshot_id.iat[k], snaps.geometry.iat[k])
+             for k in np.unique(which)}  # fmt: skip  # ready-made, not timed
+    crs = outlines.THEATRE_CRS
+    t0 = time.perf_counter()
+    outs = []
+    for k, prep in preps.items():
+        sub = det[which == k]
+        pts = gpd.GeoDataFrame(sub, geometry=gpd.points_from_xy(sub.lon, sub.lat), crs=4326)
+        pts_m = pts.to_crs(crs)
+        areas = gpd.GeoDataFrame(
+            {"side": ["ua", "ru", "third"]},
+            geometry=[prep.areas.ua, prep.areas.ru, prep.areas.third], crs=crs,
+        )  # fmt: skip
+        joined = gpd.sjoin(pts_m, areas, how="left", predicate="within")
+        joined = joined[~joined.index.duplicated()]
+        side = joined["side"].fillna("sea")
+        dist = pts_m.distance(prep.contact.line) / 1000.0
+        dist = dist.where(side != "ru", -dist)
+        outs.append(pd.DataFrame({"side": side, "distance_km": dist}))
+    return time.perf_counter() - t0, pd.concat(outs).loc[det.index]
+
+
+def run(label: str, det: pd.DataFrame, snaps: gpd.GeoDataFrame, ref_n: int) -> None:
+    n = len(det)
+    en._CACHE.clear()
+    t0 = time.perf_counter()
+    out = en.enrich(det, snaps)
+    cold = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = en.enrich(det, snaps)
+    warm = time.perf_counter() - t0
+    sub = det.sample(min(ref_n, n), random_state=1)
+    ref_s, ref = reference(sub, snaps)
+    ref_rate = len(sub) / ref_s
+    mine = out.loc[sub.index]
+    same_side = (mine.side.astype(str).replace("nan", "sea") == ref.side.astype(str)).mean()
+    d_err = np.nanmax(np.abs(mine.distance_km.to_numpy() - ref.distance_km.to_numpy()))
+    print(f"\n== {label}: {n:,} detections, {out.snapshot_id.nunique()} snapshots")
+    print(f"truceline enrich, cold (snapshots prepared): {n / cold:12,.0f} detections/s "
+          f"({cold:.2f} s)")  # fmt: skip
+    print(f"truceline enrich, warm (snapshots cached):   {n / warm:12,.0f} detections/s "
+          f"({warm:.2f} s)")  # fmt: skip
+    print(f"GeoPandas reference (sjoin + distance):      {ref_rate:12,.0f} detections/s "
+          f"({len(sub):,} rows in {ref_s:.2f} s)")  # fmt: skip
+    print(f"ratio cold / reference: {n / cold / ref_rate:8.1f}x    "
+          f"warm / reference: {n / warm / ref_rate:8.1f}x")  # fmt: skip
+    print(f"agreement with the reference on its subsample: side {same_side:.4%}, "
+          f"max |distance difference| {d_err * 1000:.1f} m")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--ref-n", type=int, default=20_000)
+    ap.add_argument("--year", action="store_true", help="also run over all 2025 snapshots")
+    args = ap.parse_args()
+    root = data_dir()
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+
+    t0 = time.perf_counter()
+    en.warm_up()
+    print(f"one-off load of outlines, GeoNames and place grids: {time.perf_counter() - t0:.2f} s")
+
+    viirs = load_viirs(root)
+    days = sorted({d.strftime("%Y%m%d") for d in viirs.acq_date})
+    snaps = load_deepstate(root, days)
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(viirs), args.n)
+    det = viirs.iloc[pick].reset_index(drop=True)
+    jitter = rng.uniform(-0.003, 0.003, (args.n, 2))
+    det["lon"] += jitter[:, 0]
+    det["lat"] += jitter[:, 1]
+    run(f"real VIIRS Aug 2025 resampled ({len(viirs):,} originals)", det, snaps, args.ref_n)
+
+    if args.year:
+        days = pd.date_range("2025-01-01", "2025-12-31").strftime("%Y%m%d").tolist()
+        t0 = time.perf_counter()
+        snaps = load_deepstate(root, days)
+        print(f"\n(read {len(snaps)} DeepState 2025 files in {time.perf_counter() - t0:.1f} s)")
+        det = pd.DataFrame({
+            "lon": rng.uniform(22.1, 40.2, args.n), "lat": rng.uniform(44.4, 52.4, args.n),
+            "acq_date": pd.Timestamp("2025-01-01")
+            + pd.to_timedelta(rng.integers(0, 365, args.n), unit="D"),
+        })  # fmt: skip
+        run("uniform in Ukraine's bbox over 2025", det, snaps, args.ref_n)
+
+
+if __name__ == "__main__":
+    main()
