@@ -937,7 +937,7 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
     add(content.title, 15, "bold", 70)
     add(content.subtitle, 9, "normal")
     lines.append(("", 6, "normal"))
-    add(f"Verdict: {content.verdict_label.upper()} ({content.verdict})", 14, "bold")
+    add(f"Verdict: {content.verdict_label}", 14, "bold")
     add(content.verdict_text)
     for r in content.reasons:
         add("• " + r)
@@ -988,8 +988,9 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
             if rendered is None:
                 continue
             img = np.asarray(Image.open(BytesIO(rendered.png)))
-            fig = Figure(figsize=(8.27, 11.69))
-            ax = fig.add_axes((0.05, 0.05, 0.9, 0.9))
+            wide = img.shape[1] > img.shape[0]  # landscape page for a wide figure
+            fig = Figure(figsize=(11.69, 8.27) if wide else (8.27, 11.69))
+            ax = fig.add_axes((0.04, 0.04, 0.92, 0.92))
             ax.imshow(img)
             ax.set_axis_off()
             pdf.savefig(fig)
