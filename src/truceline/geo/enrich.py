@@ -73,9 +73,9 @@ K_NEAR = 8
 #: ``SECTOR_NEAR_KM`` of the line, the largest first, keeping none within
 #: ``SECTOR_SPACING_KM`` of a larger one; each stretch of the line is named after the
 #: nearest such place.
-SECTOR_MIN_POP = 10_000
-SECTOR_NEAR_KM = 30.0
-SECTOR_SPACING_KM = 45.0
+SECTOR_MIN_POP = 5_000
+SECTOR_NEAR_KM = 20.0
+SECTOR_SPACING_KM = 30.0
 
 MAX_STALENESS_DAYS = 14
 
