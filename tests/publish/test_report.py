@@ -224,7 +224,6 @@ def _pdftotext(path: Path) -> str:
 @pytest.mark.skipif(shutil.which("pdftotext") is None,
                     reason="pdftotext not installed (Debian: poppler-utils)")
 def test_pdftotext_finds_the_verdict(report_dir: Path) -> None:
-    pytest.importorskip("reportlab")
     text = _pdftotext(report_dir / PDF_FILE)
     assert "Verdict: Violated" in text
     assert "2 incidents in scope with p_natural below 0.01" in text

@@ -344,7 +344,8 @@ def write_line_geojson(path: str | Path, line_of_contact: BaseGeometry | None,
 def _geojson_geometry(geom: BaseGeometry | None) -> dict[str, Any] | None:
     if geom is None or shapely.is_empty(geom):
         return None
-    return json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-6)))
+    out: dict[str, Any] = json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-6)))
+    return out
 
 
 def write_assessment_json(path: str | Path, assessment: Mapping[str, Any]) -> Path:

@@ -46,7 +46,6 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
-from shapely.ops import transform as shp_transform  # noqa: E402
 
 from truceline.errors import InputError  # noqa: E402
 
@@ -148,16 +147,21 @@ def band_rings(line: BaseGeometry, bands_km: Sequence[float] = BANDS_KM,
     crs = _fitted_crs(line.bounds)
     fwd = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform
     back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform
-    line_m = shapely.simplify(shp_transform(fwd, line), 100.0)
+    line_m = shapely.simplify(_reproject(line, fwd), 100.0)
     buffers = [shapely.buffer(line_m, e * 1000.0, quad_segs=6) for e in edges]
     rings: list[tuple[str, BaseGeometry]] = []
     inner: BaseGeometry | None = None
     lo = 0.0
     for edge, buf in zip(edges, buffers, strict=True):
         ring = buf if inner is None else shapely.difference(buf, inner)
-        rings.append((f"{_km(lo)}-{_km(edge)}", shp_transform(back, ring)))
+        rings.append((f"{_km(lo)}-{_km(edge)}", _reproject(ring, back)))
         inner, lo = buf, edge
     return rings
+
+
+def _reproject(geom: BaseGeometry, func: Any) -> BaseGeometry:
+    """Apply a pyproj ``transform(x, y)`` to every coordinate, vectorised."""
+    return shapely.transform(geom, lambda xy: np.column_stack(func(xy[:, 0], xy[:, 1])))
 
 
 def _km(x: float) -> str:
@@ -172,8 +176,8 @@ def _polygon_path(geom: BaseGeometry) -> MplPath | None:
         if poly.geom_type == "GeometryCollection" or poly.geom_type.startswith("Multi"):
             sub = _polygon_path(poly)
             if sub is not None:
-                verts.append(sub.vertices)
-                codes.append(sub.codes)
+                verts.append(np.asarray(sub.vertices))
+                codes.append(np.asarray(sub.codes))
             continue
         if poly.geom_type != "Polygon" or poly.is_empty:
             continue
@@ -494,9 +498,10 @@ def timeline_chart(
         ax.spines[side].set_visible(False)
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(
+        mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
     fig.legend(fontsize=8, loc="outside right upper", frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from shapely.geometry.base import BaseGeometry
 
 from truceline import __version__
@@ -247,7 +248,7 @@ def _when(value: Any, zone: str | None) -> str:
             text += f" ({local.strftime('%Y-%m-%d %H:%M')} {zone})"
         except (ZoneInfoNotFoundError, ValueError):
             text += f" (time zone {zone!r} unknown)"
-    return text
+    return str(text)
 
 
 def _parties(value: Any) -> str:
@@ -368,7 +369,8 @@ def _coverage_warning(cov: Mapping[str, Any], verdict: str) -> tuple[str | None,
     delivered data, or the median region was mostly under cloud. Fewer missing days give
     a note, not a warning.
     """
-    poor_bits, notes = [], []
+    poor_bits: list[str] = []
+    notes: list[str] = []
     without = _days(cov.get("days_without_data"))
     with_data = _days(cov.get("days_with_data"))
     if cov.get("poor") is True or cov.get("adequate") is False or cov.get("ok") is False:
@@ -569,7 +571,7 @@ def _text(value: Any) -> str:
 def _time(value: Any) -> str:
     if value is None or pd.isna(value):
         return ""
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return str(pd.Timestamp(value).strftime("%Y-%m-%d %H:%M"))
 
 
 def _coords(r: Mapping[str, Any]) -> str:
@@ -655,11 +657,12 @@ def render_html(content: ReportContent) -> str:
     return page
 
 
-def _svg_markup(fig: maps.RenderedFigure | None, label: str) -> str | None:
+def _svg_markup(fig: maps.RenderedFigure | None, label: str) -> Markup | None:
+    """The figure's SVG marked safe for the template (it is our own Matplotlib output)."""
     if fig is None:
         return None
     svg = fig.svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', 1)
-    return jinja2.utils.markupsafe.Markup(svg)
+    return Markup(svg)
 
 
 # --------------------------------------------------------------------------- PDF
@@ -958,10 +961,11 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
         add(" | ".join(row))
     lines.append(("", 6, "normal"))
     add(f"Incidents ({len(content.incident_rows)})", 12, "bold")
-    for r in content.incident_rows[:_PDF_MAX_ROWS]:
-        add(f"{r['id']} · {r['when_start']} {r['when_end']} · {r['place']} {r['coords']} · "
-            f"{r['ground']} · {r['detections']} detections · p {r['p']} · {r['confidence']} · "
-            f"{ex.LIST_SEPARATOR.join(r['evidence'][:8])}", 8)
+    for inc in content.incident_rows[:_PDF_MAX_ROWS]:
+        add(f"{inc['id']} · {inc['when_start']} {inc['when_end']} · {inc['place']} "
+            f"{inc['coords']} · {inc['ground']} · {inc['detections']} detections · "
+            f"p {inc['p']} · {inc['confidence']} · "
+            f"{ex.LIST_SEPARATOR.join(inc['evidence'][:8])}", 8)
     lines.append(("", 6, "normal"))
     add("Method and caveats", 12, "bold")
     for h, t in content.method:
