@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from truceline import __version__, config
-from truceline.errors import TrucelineError
+from truceline.errors import InputError, TrucelineError
 
 app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -30,6 +30,8 @@ ledger_app = typer.Typer(help="The lake's hash-chained ledger.", no_args_is_help
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(lake_app, name="lake")
 app.add_typer(ledger_app, name="ledger")
+keys_app = typer.Typer(help="Ed25519 keys that sign reports.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
 out = Console()
@@ -206,6 +208,101 @@ def demo(
               f"quarantined) and {result['control_snapshots_ingested']} control snapshots; "
               f"{result['files_skipped']} files skipped (already in the lake, or not FIRMS)")
     _print_info(info)
+
+
+@app.command("enrich")
+def enrich_cmd(
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")
+                         ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    control_source: Annotated[str | None, typer.Option(help="Control map source (default: "
+                              "the most recent snapshot of any source).")] = None,
+    h3_resolution: Annotated[int, typer.Option(help="H3 resolution of the cell column.")
+                             ] = 7,
+    sectors: Annotated[Path | None, typer.Option(help="Sector file (GeoJSON/GPKG with a "
+                       "name column) instead of the default settlement-named sectors.")
+                       ] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Give every detection its side, signed distance to the line, band, cell, sector, place."""
+    import geopandas as gpd
+
+    from truceline.pipeline import enrich_detections, enrichment_summary
+
+    lk = _open_lake(lake)
+    sector_frame = None
+    if sectors is not None:
+        try:
+            sector_frame = gpd.read_file(sectors).to_crs("EPSG:4326")
+        except Exception as exc:  # pyogrio raises several types
+            raise InputError(f"{sectors}: cannot be read as a sector file ({exc})") from exc
+        if "name" not in sector_frame.columns:
+            raise InputError(f"{sectors}: has no 'name' column; expected one name per sector")
+    with console.status("enriching detections ..."):
+        frame = enrich_detections(lk, date_from, date_to, control_source=control_source,
+                                  h3_resolution=h3_resolution, sectors=sector_frame)
+        rec = lk.write_enriched(frame, control=control_source or "any",
+                                params={"h3_resolution": h3_resolution,
+                                        "sectors": str(sectors) if sectors else None})
+    summary = enrichment_summary(frame) | {"stored": rec}
+    if as_json:
+        _emit_json(summary)
+        return
+    out.print(f"enriched {summary['rows']:,} detections against "
+              f"{summary.get('snapshots_used', 0)} snapshots ({control_source or 'any source'})")
+    for col in ("side", "band", "flag"):
+        if col in summary:
+            out.print(f"  {col}: " + ", ".join(f"{k} {v:,}" for k, v in summary[col].items()))
+
+
+@keys_app.command("generate")
+def keys_generate(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Folder for the key pair "
+                         "(default $TRUCELINE_KEYS or ~/.config/truceline/keys).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing key pair.")] = False,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a new signing key pair (private key mode 0600) outside the lake."""
+    from truceline.publish.signing import generate_keypair
+
+    target = config.keys_dir(directory).resolve()
+    lake_root = config.lake_dir(lake).resolve()
+    if target == lake_root or lake_root in target.parents:
+        raise InputError(f"--dir {target}: is inside the lake {lake_root}; keys must live "
+                         "outside the lake, which is shared and published")
+    pair = generate_keypair(target, overwrite=overwrite)
+    result = {"private_key": str(pair.private_key_path), "public_key_file":
+              str(pair.public_key_path), "public_key": pair.public_key,
+              "fingerprint": pair.fingerprint}
+    if as_json:
+        _emit_json(result)
+    else:
+        out.print(f"private key {pair.private_key_path} (mode 0600: keep it secret)\n"
+                  f"public key  {pair.public_key_path}\nfingerprint {pair.fingerprint}")
+
+
+@app.command("verify")
+def verify(
+    directory: Annotated[Path, typer.Argument(help="A report folder with manifest.json.")],
+    public_key: Annotated[str | None, typer.Option(help="Expected signer: a public key "
+                          "file, PEM text or ed25519:... string.")] = None,
+    check_inputs: Annotated[bool, typer.Option(help="Re-hash the input files listed in "
+                            "the manifest.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a report's signature and every hash; exit 4 listing what differs."""
+    from truceline.publish.manifest import verify_report
+
+    result = verify_report(directory, expected_public_key=public_key,
+                           check_inputs=check_inputs)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        out.print(result.summary())
+    if not result.ok:
+        raise typer.Exit(4)
 
 
 @app.command("version")

@@ -12,6 +12,7 @@ from pathlib import Path
 LAKE_ENV = "TRUCELINE_LAKE"
 DATA_ENV = "TRUCELINE_DATA"
 DEFAULT_LAKE = Path("truceline-lake")
+KEYS_ENV = "TRUCELINE_KEYS"
 
 
 def lake_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -40,3 +41,17 @@ def data_dir(path: str | os.PathLike[str] | None = None) -> Path | None:
         if (c / "SOURCES.md").exists() or (c / "firms").is_dir():
             return c
     return None
+
+
+def keys_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where signing keys live: `path`, else $TRUCELINE_KEYS, else ~/.config/truceline/keys.
+
+    Kept outside the lake on purpose: a lake is shared and published, a private key never.
+    """
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(KEYS_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "truceline" / "keys"

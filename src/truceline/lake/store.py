@@ -339,6 +339,91 @@ class Lake:
                 columns=cols).to_pandas()
         return frame.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
 
+    # ---------------------------------------------------------------- derived tables
+    def write_enriched(self, frame: pd.DataFrame, *, control: str,
+                       params: dict[str, Any]) -> dict[str, Any]:
+        """Store enriched detections, replacing the months they cover, in one transaction.
+
+        ``control`` names the control source the frame was enriched against (``any``
+        for the most recent snapshot of any source); each source keeps its own copy.
+        """
+        if frame.empty:
+            return {"rows": 0, "partitions": 0}
+        work = frame.copy()
+        years = pd.to_datetime(work["acq_date"]).dt.year.to_numpy()
+        months = pd.to_datetime(work["acq_date"]).dt.month.to_numpy()
+        with self._locked():
+            txn = Transaction(self.root)
+            try:
+                groups = work.groupby([work["sensor"].to_numpy(), years, months], sort=True)
+                n = 0
+                for (sens, year, month), part in groups:
+                    rel = (f"enriched/control={control}/sensor={sens}/year={int(year):04d}/"
+                           f"month={int(month):02d}/part.parquet")
+                    gdf = part if isinstance(part, gpd.GeoDataFrame) else gpd.GeoDataFrame(
+                        part, geometry=gpd.points_from_xy(part["lon"], part["lat"]),
+                        crs="EPSG:4326")
+                    gdf.reset_index(drop=True).to_parquet(
+                        txn.stage(rel), index=False, schema_version=GEOPARQUET_VERSION,
+                        compression="zstd")
+                    n += 1
+                rec = {"kind": "enrich", "control": control, "rows": int(len(work)),
+                       "partitions": n, "from": str(pd.to_datetime(work["acq_date"]).min().date()),
+                       "to": str(pd.to_datetime(work["acq_date"]).max().date()),
+                       "params": params, "truceline": __version__}
+                self._commit(txn, [rec])
+            finally:
+                txn.abandon()
+        return rec
+
+    def read_enriched(self, start: str | pd.Timestamp | None = None,
+                      end: str | pd.Timestamp | None = None, *, control: str = "any",
+                      geometry: bool = False) -> pd.DataFrame:
+        """Enriched detections stored by :meth:`write_enriched` with acq_date in [start, end]."""
+        base = self.root / "enriched" / f"control={control}"
+        s = pd.Timestamp(start) if start is not None else None
+        e = pd.Timestamp(end) if end is not None else None
+        files = []
+        for f in sorted(base.rglob("part.parquet")) if base.is_dir() else []:
+            m = re.search(r"year=(\d{4})/month=(\d{2})", f.as_posix())
+            ym = int(m.group(1)) * 12 + int(m.group(2)) if m else 0
+            if (s is None or ym >= s.year * 12 + s.month) and (
+                    e is None or ym <= e.year * 12 + e.month):
+                files.append(f)
+        if not files:
+            return pd.DataFrame()
+        if geometry:
+            frame = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
+        else:
+            cols = [c for c in pq.read_schema(files[0]).names if c != "geometry"]
+            frame = pads.dataset([str(f) for f in files], format="parquet").to_table(
+                columns=cols).to_pandas()
+        d = pd.to_datetime(frame["acq_date"])
+        keep = np.ones(len(frame), dtype=bool)
+        if s is not None:
+            keep &= (d >= s).to_numpy()
+        if e is not None:
+            keep &= (d <= e).to_numpy()
+        return frame[keep].reset_index(drop=True)
+
+    def write_table(self, rel: str, frame: pd.DataFrame, *, kind: str,
+                    **fields: Any) -> dict[str, Any]:
+        """Store one derived table (baseline, incidents, ...) and log it in the ledger."""
+        with self._locked():
+            txn = Transaction(self.root)
+            try:
+                target = txn.stage(rel)
+                if isinstance(frame, gpd.GeoDataFrame):
+                    frame.to_parquet(target, index=False, schema_version=GEOPARQUET_VERSION)
+                else:
+                    frame.to_parquet(target, index=False)
+                rec = {"kind": kind, "table": rel, "rows": int(len(frame)), **fields,
+                       "truceline": __version__}
+                self._commit(txn, [rec])
+            finally:
+                txn.abandon()
+        return rec
+
     # ---------------------------------------------------------------- quarantine + info
     def read_quarantine(self) -> pd.DataFrame:
         files = sorted((self.root / "quarantine").glob("*.parquet"))
