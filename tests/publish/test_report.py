@@ -171,7 +171,7 @@ def test_html_says_what_the_data_shows(report_dir: Path) -> None:
     assert "2023-01-06 09:00 UTC (2023-01-06 12:00 Europe/Moscow)" in page
     assert "Coverage was poor" in page and "2023-01-07" in page
     assert "not who fired" in page or "not who caused it" in page
-    for inc in ("XMAS-001", "XMAS-002", "Chasiv Yar", "Russian-held, 8.1 km from the line"):
+    for inc in ("XMAS-001", "XMAS-002", "Chasiv Yar", "Held by Russia, 8.1 km from the line"):
         assert inc in page
     assert "v3, v4, v5 and 4 more" in page  # long evidence folds, all ids still present
     assert "v9" in page
@@ -392,3 +392,16 @@ def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
                 or '"level": "error"' in c], console
     assert "Verdict: Violated" in text and "XMAS-002" in text
     assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
+
+
+def test_party_names_come_from_the_agreement() -> None:
+    agreement = {"name": "Another front", "parties": [{"id": "ua", "name": "Side A"},
+                                                      {"id": "ru", "name": "Side B"}]}
+    c = report_content({"verdict": "violated", "agreement": agreement}, _incidents(), LINE,
+                       None)
+    grounds = [r["ground"] for r in c.incident_rows]
+    assert grounds[0].startswith("Held by Side A, 3.2 km from the line (0–5 km band)")
+    assert grounds[1].startswith("Held by Side B")
+    assert any("2 on ground held by Side A" in s for s in c.summary)
+    assert "ground held by Side B (tan)" in c.map_caption
+    assert not any("Russia" in g or "Ukrain" in g for g in grounds)

@@ -214,15 +214,17 @@ def incident_map(
     extent: Sequence[float] | None = None,
     label_places: int = 8,
     size: tuple[float, float] | None = None,
+    held_label: str = "Ground held by Russia (control map)",
 ) -> Figure:
-    """The map of the line of contact, its bands, Russian-held ground and the incidents.
+    """The map of the line of contact, its bands, ground held by Russia and the incidents.
 
     `context` is any extra lon/lat geometry drawn thin and grey underneath (country
     outlines, coasts) so readers can place the front. `extent` is (minx, miny, maxx,
     maxy) in degrees; by default the line plus its outer band and every incident.
     Up to `label_places` places of the most certain incidents are named on the map.
-    The legend says "ground held", never who fired. `size` (inches) defaults to one
-    that fits the extent's shape, with the legend to the right of the map.
+    The legend says "ground held" (`held_label` names the party), never who fired.
+    `size` (inches) defaults to one that fits the extent's shape, with the legend to
+    the right of the map.
     """
     line = _check_geometry(line_of_contact, "line_of_contact")
     held = _check_geometry(ru_ground, "ru_ground")
@@ -251,7 +253,7 @@ def incident_map(
             ax.add_patch(PathPatch(path, facecolor=_HELD_COLOR, edgecolor="#a89f8f",
                                    lw=0.4, zorder=1.5))
             handles.append(Patch(facecolor=_HELD_COLOR, edgecolor="#a89f8f",
-                                 label="Ground held by Russia (control map)"))
+                                 label=held_label))
     colors = _band_colors(len(rings))
     for (_label, ring), color in zip(reversed(rings), reversed(colors), strict=True):
         path = _polygon_path(ring)

@@ -45,6 +45,7 @@ from truceline.publish import exports as ex
 from truceline.publish import maps
 
 __all__ = [
+    "DEFAULT_PARTY_NAMES",
     "HTML_FILE",
     "PDF_FILE",
     "VERDICTS",
@@ -74,8 +75,8 @@ VERDICTS: Mapping[str, tuple[str, str]] = {
                      "The satellites did not see enough of the period (cloud, few passes or "
                      "too few fires to compare) to say whether the agreement held."),
 }
-_SIDES = {"ua": "Ukrainian-held", "ru": "Russian-held", "third": "third country",
-          "sea": "sea"}
+#: Party names by side code when the agreement does not name them (first theatre).
+DEFAULT_PARTY_NAMES: Mapping[str, str] = {"ua": "Ukraine", "ru": "Russia"}
 _KNOWN_KEYS = {"agreement", "control_source", "verdict", "reasons", "coverage", "counts",
                "rate_ratio", "did", "caveats", "title"}
 _POOR_CLOUD_PCT = 60.0
@@ -110,6 +111,7 @@ class ReportContent:
     caveats: list[str]
     other: list[tuple[str, str]]
     footer: str
+    map_caption: str = ""
     map_figure: maps.RenderedFigure | None = None
     timeline_figure: maps.RenderedFigure | None = None
     files: list[str] = field(default_factory=list)
@@ -148,10 +150,13 @@ def report_content(
         window = _agreement_window(agreement)
     generated = (generated_utc or datetime.now(UTC)).astimezone(UTC)
     control = _control_text(a.get("control_source"))
+    names = _party_names(agreement)
+    held_by = names.get("ru", "Russia")
 
     map_fig = maps.render_figure(maps.incident_map(
         incidents if incidents is not None and len(incidents) else None,
-        line_of_contact, ru_ground, context=context))
+        line_of_contact, ru_ground, context=context,
+        held_label=f"Ground held by {held_by} (control map)"))
     tl_fig = None
     if timeline is not None:
         tl_fig = maps.render_figure(maps.timeline_chart(
@@ -159,7 +164,7 @@ def report_content(
 
     counts_header, counts_rows = _counts_table(a.get("counts"))
     warning, poor = _coverage_warning(coverage, verdict)
-    header, rows = _incident_rows(inc)
+    header, rows = _incident_rows(inc, names)
     return ReportContent(
         title=title or f"Ceasefire monitoring report: {name}",
         subtitle=_subtitle(agreement, control),
@@ -167,7 +172,7 @@ def report_content(
         verdict_label=label,
         verdict_text=meaning,
         reasons=[str(r) for r in _as_list(a.get("reasons"))],
-        summary=_summary(inc, coverage),
+        summary=_summary(inc, names),
         agreement=_agreement_rows(agreement, control),
         coverage=_coverage_rows(coverage),
         coverage_warning=warning,
@@ -184,6 +189,10 @@ def report_content(
         footer=(f"Made by truceline {__version__} on "
                 f"{generated.strftime('%Y-%m-%d %H:%M')} UTC from the files listed in "
                 "manifest.json. Check it with: truceline verify <this folder>."),
+        map_caption=("The line of contact (black), the distance bands around it, ground held "
+                     f"by {held_by} (tan) and the incidents, coloured by confidence and "
+                     "sized by number of detections. Drawn from the report's own data: no "
+                     "map tiles."),
         map_figure=map_fig,
         timeline_figure=tl_fig,
         files=list(files),
@@ -259,6 +268,26 @@ def _parties(value: Any) -> str:
         else:
             names.append(str(p))
     return ", ".join(names) or "not stated"
+
+
+def _party_names(agreement: Mapping[str, Any]) -> dict[str, str]:
+    """Side code -> party name, from the agreement's parties where they give both."""
+    names = dict(DEFAULT_PARTY_NAMES)
+    for p in _as_list(agreement.get("parties")):
+        if isinstance(p, Mapping) and p.get("id") and p.get("name"):
+            names[str(p["id"])] = str(p["name"])
+    return names
+
+
+def _ground_name(side: str, names: Mapping[str, str]) -> str:
+    """'ground held by Russia', 'a third country's ground', 'the sea': where, not who."""
+    if side == "sea":
+        return "the sea"
+    if side == "third":
+        return "a third country's ground"
+    if side in names:
+        return f"ground held by {names[side]}"
+    return f"ground of side {side!r}" if side else "ground of unknown control"
 
 
 def _subtitle(agreement: Mapping[str, Any], control: str) -> str:
@@ -501,7 +530,7 @@ def _counts_table(counts: Any) -> tuple[list[str], list[list[str]]]:
     return header, table
 
 
-def _summary(inc: pd.DataFrame, cov: Mapping[str, Any]) -> list[str]:
+def _summary(inc: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
     n = len(inc)
     if n == 0:
         return ["No incident was found in the agreement's area during the window."]
@@ -518,7 +547,7 @@ def _summary(inc: pd.DataFrame, cov: Mapping[str, Any]) -> list[str]:
         out.append("Confidence: " + ", ".join(parts) + ".")
     if "side" in inc:
         vc = inc["side"].astype(str).value_counts()
-        parts = [f"{v} on {_SIDES.get(k, k)} ground" if k not in ("sea",) else f"{v} at sea"
+        parts = [f"{v} at sea" if k == "sea" else f"{v} on {_ground_name(k, names)}"
                  for k, v in vc.items()]
         out.append("Where they lay: " + ", ".join(parts) + " (where the fire was, not who "
                    "caused it).")
@@ -530,7 +559,8 @@ def _summary(inc: pd.DataFrame, cov: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _incident_rows(inc: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
+def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
+                   ) -> tuple[list[str], list[dict[str, Any]]]:
     header = ["Incident", "When (UTC)", "Where", "Ground (by the control map)",
               "Detections", "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
     rows = []
@@ -550,7 +580,7 @@ def _incident_rows(inc: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]]:
             "when_end": f"to {end}" if end else "",
             "place": place,
             "coords": _coords(r),
-            "ground": _ground(r),
+            "ground": _ground(r, names),
             "detections": _text(r.get("n_detections")),
             "sensors": _text(r.get("sensors")),
             "p": _p(r.get("p_min")),
@@ -581,10 +611,16 @@ def _coords(r: Mapping[str, Any]) -> str:
     return f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
 
 
-def _ground(r: Mapping[str, Any]) -> str:
-    """'Russian-held, 9.8 km from the line (5–15 km band)': where, never who fired."""
+def _ground(r: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """'Held by Russia, 9.8 km from the line (5–15 km band)': where, never who fired."""
     side = _text(r.get("side"))
-    text = "At sea" if side == "sea" else _SIDES.get(side, side or "unknown").capitalize()
+    if side == "sea":
+        text = "At sea"
+    elif side in names:
+        text = f"Held by {names[side]}"
+    else:
+        text = _ground_name(side, names)
+        text = text[0].upper() + text[1:]
     d = _float(r.get("dist_km"))
     if d is not None:
         text += f", {abs(d):.1f} km from the line"
@@ -867,9 +903,7 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
 
     if content.map_figure is not None:
         story += [CondPageBreak(120 * mm), p("Map", s_h2),
-                  figure(content.map_figure, "The line of contact (black), distance bands "
-                         "around it, ground held by Russia (tan) and the incidents, coloured "
-                         "by confidence and sized by number of detections.",
+                  figure(content.map_figure, content.map_caption,
                          page_h - 2 * margin - 40 * mm)]
     if content.timeline_figure is not None:
         story += [CondPageBreak(85 * mm), p("Day by day", s_h2),
