@@ -18,6 +18,7 @@ import pytest
 from truceline.analysis.assess import (
     RULES,
     assess,
+    false_incident_rate,
     peacetime_rate,
     placebo_study,
     poisson_ci,
@@ -151,16 +152,24 @@ def test_ratio_of_rate_ratios_cancels_common_change() -> None:
     assert ratio_of_rate_ratios(20, 100, 300, 300, dispersion=0.2).hi == d.hi
 
 
+def _rr_p(x1: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """p-values of the exact rate ratio test (equal exposures), one call per distinct pair."""
+    memo: dict[tuple[int, int], float] = {}
+    out = []
+    for a, b in zip(x1.tolist(), x0.tolist(), strict=True):
+        if (a, b) not in memo:
+            memo[(a, b)] = rate_ratio_test(a, 1.0, b, 1.0).p_value
+        out.append(memo[(a, b)])
+    return np.array(out)
+
+
 def test_rate_test_calibration_on_null_windows() -> None:
     """Share of p < 0.05 over many null windows is near 5% (exact tests are a little
     conservative on discrete data)."""
     rng = np.random.default_rng(20260126)
-    n = 2000
-    x1, x0 = rng.poisson(12.0, n), rng.poisson(12.0, n)
-    p = np.array([rate_ratio_test(int(a), 1.0, int(b), 1.0).p_value
-                  for a, b in zip(x1, x0, strict=True)])
+    p = _rr_p(rng.poisson(12.0, 2000), rng.poisson(12.0, 2000))
     assert 0.02 <= (p < 0.05).mean() <= 0.09
-    f1, f0, c1, c0 = (rng.poisson(lam, 400) for lam in (15.0, 15.0, 40.0, 40.0))
+    f1, f0, c1, c0 = (rng.poisson(lam, 300) for lam in (15.0, 15.0, 40.0, 40.0))
     pd_ = np.array([ratio_of_rate_ratios(int(a), int(b), int(c), int(d)).p_value
                     for a, b, c, d in zip(f1, f0, c1, c0, strict=True)])
     assert 0.01 <= (pd_ < 0.05).mean() <= 0.09
@@ -168,11 +177,9 @@ def test_rate_test_calibration_on_null_windows() -> None:
 
 def test_rate_test_power_on_a_real_drop() -> None:
     rng = np.random.default_rng(7)
-    x1, x0 = rng.poisson(10.0, 500), rng.poisson(30.0, 500)  # rate falls to a third
-    p = np.array([rate_ratio_test(int(a), 1.0, int(b), 1.0).p_value
-                  for a, b in zip(x1, x0, strict=True)])
+    p = _rr_p(rng.poisson(10.0, 500), rng.poisson(30.0, 500))  # rate falls to a third
     assert (p < 0.05).mean() > 0.8
-    f1, f0, c1, c0 = (rng.poisson(lam, 200) for lam in (20.0, 60.0, 80.0, 80.0))
+    f1, f0, c1, c0 = (rng.poisson(lam, 100) for lam in (20.0, 60.0, 80.0, 80.0))
     d = np.array([ratio_of_rate_ratios(int(a), int(b), int(c), int(e)).hi
                   for a, b, c, e in zip(f1, f0, c1, c0, strict=True)])
     assert (d < 1).mean() > 0.8
@@ -218,28 +225,50 @@ def test_no_reduction_when_control_falls_alike() -> None:
     assert res.contrast[0]["lo"] < 1 < res.contrast[0]["hi"]
 
 
+RARE = 0.001  # false incidents per day: one incident in 10 days is then proof
+
+
 def test_violated_needs_p_below_001() -> None:
     a = agreement()
     det, inc = add_incident(world(QUIET), "inc-1", "2025-08-24 11:12", 0.001)
-    res = run(a, det, inc, peacetime_rate_per_day=7.0)
+    res = run(a, det, inc, peacetime_rate_per_day=7.0, false_incident_rate_per_day=RARE)
     assert res.verdict == "violated" and res.rule == "V1"
     assert res.incidents[0]["incident_id"] == "inc-1"
     assert res.incidents[0]["side"] == "ru" and res.incidents[0]["timing"] == "inside"
     assert any("ru ground" in r for r in res.reasons)
     # p_min 0.02: not proof of a violation, but not held either
     det2, inc2 = add_incident(world(QUIET), "inc-2", "2025-08-24 11:12", 0.02)
-    res2 = run(a, det2, inc2, peacetime_rate_per_day=7.0)
+    res2 = run(a, det2, inc2, peacetime_rate_per_day=7.0, false_incident_rate_per_day=RARE)
     assert res2.verdict == "inconclusive" and len(res2.incidents) == 1
     # an incident before the window or out of the band does not count
     det3, inc3 = add_incident(world(QUIET), "inc-3", "2025-08-20 23:59", 0.0001)
     det3, inc4 = add_incident(det3, "inc-4", "2025-08-24 11:12", 0.0001, dist=45.0)
-    res3 = run(a, det3, pd.concat([inc3, inc4]), peacetime_rate_per_day=7.0)
+    res3 = run(a, det3, pd.concat([inc3, inc4]), peacetime_rate_per_day=7.0,
+               false_incident_rate_per_day=RARE)
     assert res3.incidents == [] and res3.verdict == "held"
 
 
+def test_violation_must_beat_peacetime_false_alarms() -> None:
+    """The placebo finding: the detection stage makes ~0.03 false incidents a day on a
+    third of the line, so one incident in a 10-day window proves nothing; ten do."""
+    a = agreement()
+    det, inc = add_incident(world(QUIET), "inc-1", "2025-08-24 11:12", 0.001)
+    one = run(a, det, inc, peacetime_rate_per_day=7.0)  # default rate 0.1/day: 1 expected
+    assert one.verdict == "inconclusive"
+    assert one.false_alarms["expected"] == pytest.approx(1.0)
+    assert any("too few to rule out false alarms" in r for r in one.reasons)
+    incs = [inc]
+    for k in range(9):
+        det, i = add_incident(det, f"inc-m{k}", f"2025-08-{22 + k} 11:12", 0.001,
+                              lon=37.0 + 0.1 * k)
+        incs.append(i)
+    many = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0)
+    assert many.verdict == "violated" and many.rule == "V1"
+    assert many.false_alarms["p_value"] < 0.01
+
 def test_incident_rebuilt_from_detections_when_missing_from_table() -> None:
     det, _ = add_incident(world(QUIET), "inc-9", "2025-08-22 00:46", 0.004)
-    res = run(agreement(), det, None)
+    res = run(agreement(), det, None, false_incident_rate_per_day=RARE)
     assert res.verdict == "violated"
     assert res.incidents[0]["p_min"] == pytest.approx(0.004)
 
@@ -264,14 +293,14 @@ def test_violation_needs_certain_timing_with_dates_only() -> None:
     a = agreement(start="2023-01-06 09:00", days=1.5)
     det = world(QUIET, start="2023-01-01", days=10, split="2023-01-06", timed=False)
     det, inc = add_incident(det, "inc-x", "2023-01-07 00:00", 0.0001, timed=False)
-    res = run(a, det, inc, peacetime_rate_per_day=100.0)
+    res = run(a, det, inc, peacetime_rate_per_day=100.0, false_incident_rate_per_day=RARE)
     assert res.verdict == "inconclusive"
     assert res.incidents[0]["timing"] == "overlaps"
     assert res.resolution == "day" and res.exposure_days == {"window": 2.0,
                                                               "comparison": 2.0}
     # a whole day inside a longer window is certain
     b = agreement(start="2023-01-06 09:00", days=3)
-    assert run(b, det, inc).verdict == "violated"
+    assert run(b, det, inc, false_incident_rate_per_day=RARE).verdict == "violated"
 
 
 def test_moratorium_site_hit_anywhere(tmp_path: Path) -> None:
@@ -317,7 +346,11 @@ def test_peacetime_rate_same_calendar_window() -> None:
     det = world(QUIET, start="2019-08-11", split="2019-08-21")
     rate = peacetime_rate(det, agreement(), [2019])
     assert 3.0 < rate < 9.0
-
+    det, _ = add_incident(det, "p-1", "2019-08-25 11:00", 0.005)
+    det, _ = add_incident(det, "p-2", "2019-07-01 11:00", 0.005)  # outside +-30 days
+    det, _ = add_incident(det, "p-3", "2019-08-26 11:00", 0.5)  # not below 0.01
+    fr = false_incident_rate(det, agreement(), [2019])
+    assert fr == pytest.approx(1 / 70)  # 10 window days + 2 x 30
 
 def test_placebo_study_on_peacetime() -> None:
     det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)

@@ -46,13 +46,16 @@ from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
 __all__ = [
+    "ALPHA_FALSE_ALARM",
     "ALPHA_VIOLATION",
+    "DEFAULT_FALSE_INCIDENTS_PER_DAY",
     "RULES",
     "Assessment",
     "PlaceboResult",
     "RateRatio",
     "RatioOfRateRatios",
     "assess",
+    "false_incident_rate",
     "peacetime_rate",
     "placebo_study",
     "poisson_ci",
@@ -65,6 +68,14 @@ ALPHA_VIOLATION = 0.01
 #: A fire at a protected site with p_natural below this blocks ``held`` (not natural enough
 #: to ignore) even when it is too weak to prove a violation.
 ALPHA_SITE_BLOCK = 0.05
+#: Peacetime false alarms: incidents with p_min < 0.01 per day within 0-30 km of a whole
+#: front line of ~1,200 km, when the caller measures none for the scope (see
+#: :func:`false_incident_rate`). Measured on the southern third of the 2023 line over
+#: 2018-2021 (docs/VALIDATION.md, Assessment): about 0.03 a day there; tripled for the
+#: whole line and rounded up.
+DEFAULT_FALSE_INCIDENTS_PER_DAY = 0.1
+#: The count of proving incidents must be this improbable as false alarms.
+ALPHA_FALSE_ALARM = 0.01
 LEVEL = 0.95
 _Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
 _SIDES_LINE = ("ua", "ru")
@@ -72,8 +83,10 @@ _SIDES_LINE = ("ua", "ru")
 #: The verdict rules, in the order they are tried; the first that applies decides.
 RULES: dict[str, str] = {
     "V1": "violated: at least one incident in scope whose detections fall certainly inside "
-          "the window (by time, or by a whole UTC day inside it) with p_min < 0.01 "
-          "(fire near the line prohibited)",
+          "the window (by time, or by a whole UTC day inside it) with p_min < 0.01, and "
+          "so many of them that peacetime false alarms cannot explain them: P(Poisson("
+          "false-incident rate x window days) >= their number) < 0.01 (fire near the line "
+          "prohibited)",
     "V2": "violated: an incident (or a single detection not in any incident) within a "
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
           "0.01, whatever its distance from the line (protected sites prohibited)",
@@ -342,6 +355,7 @@ class Assessment:
     contrast: list[dict[str, Any]]
     war_counts: dict[str, int]
     peacetime: dict[str, Any]
+    false_alarms: dict[str, Any]
     coverage: dict[str, Any]
     verdict: str
     rule: str
@@ -369,6 +383,7 @@ def assess(
     dispersion: float | None = None,
     measure: str = "all",
     control_source: str | None = None,
+    false_incident_rate_per_day: float | None = None,
 ) -> Assessment:
     """Judge ``agreement`` on enriched, scored detections; see :data:`RULES`.
 
@@ -380,7 +395,8 @@ def assess(
         p_natural, is_war or war, incident_id).
     incidents
         One row per incident (incident_id, t_start, t_end, lon, lat, side, dist_km,
-        sector, p_min, n_detections); ``None`` or empty when there are none. Incidents
+        sector, p_min or p_natural_min, n_detections); ``None`` or empty when there
+        are none. Incidents
         named by detections but absent here are rebuilt from their detections.
     coverage
         :func:`truceline.analysis.coverage.assess_coverage` for the agreement window.
@@ -399,6 +415,11 @@ def assess(
     control_source
         The control map the detections were enriched with (deepstate, liveuamap, isw
         or a file name); recorded in the report. Default: the agreement's.
+    false_incident_rate_per_day
+        Incidents with p_min < 0.01 per day the detection stage finds in this scope in
+        peacetime (:func:`false_incident_rate`); default
+        :data:`DEFAULT_FALSE_INCIDENTS_PER_DAY`. A single incident is not proof when
+        false alarms of that rate would often produce one.
     """
     if measure not in ("all", "war"):
         raise InputError(f"assess: measure = {measure!r}: expected 'all' or 'war'")
@@ -482,8 +503,20 @@ def assess(
     if peacetime_rate_per_day is not None:
         peace["compatible"] = bool(lo / t_w <= peacetime_rate_per_day)
 
+    rate_fa = DEFAULT_FALSE_INCIDENTS_PER_DAY if false_incident_rate_per_day is None \
+        else float(false_incident_rate_per_day)
+    n_proof = sum(r["timing"] == "inside" and r["p_min"] < ALPHA_VIOLATION for r in inc_rows)
+    expected = rate_fa * t_w
+    false_alarm = {
+        "rate_per_day": rate_fa,
+        "rate_given": false_incident_rate_per_day is not None,
+        "window_days": t_w,
+        "expected": expected,
+        "n_incidents_p_below_alpha": n_proof,
+        "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
+    }
     verdict, rule = _verdict(prohibited.fire_near_line, inc_rows, site_rows, coverage,
-                             overall, peace, war_counts, reasons)
+                             overall, peace, war_counts, false_alarm, reasons)
 
     # Say what the coverage was whatever the verdict.
     reasons.extend(coverage.reasons)
@@ -514,6 +547,7 @@ def assess(
         contrast=contrast,
         war_counts=war_counts,
         peacetime=peace,
+        false_alarms=false_alarm,
         coverage=coverage.to_dict(),
         verdict=verdict,
         rule=rule,
@@ -526,14 +560,20 @@ def assess(
 
 def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
              site_rows: list[dict[str, Any]], coverage: Coverage, did: dict[str, Any],
-             peace: dict[str, Any], war_counts: dict[str, int],
+             peace: dict[str, Any], war_counts: dict[str, int], false_alarm: dict[str, Any],
              reasons: list[str]) -> tuple[str, str]:
     """Apply :data:`RULES` in order; append the reasons to ``reasons``."""
     proof = [r for r in inc_rows if r["timing"] == "inside" and r["p_min"] < ALPHA_VIOLATION]
-    if proof:
+    fa_text = (f"peacetime false alarms would give {false_alarm['expected']:.2f} such "
+               f"incident(s) in {false_alarm['window_days']:g} days (rate "
+               f"{false_alarm['rate_per_day']:g}/day"
+               + ("" if false_alarm["rate_given"] else ", the default") + "); "
+               f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
+    if proof and false_alarm["p_value"] < ALPHA_FALSE_ALARM:
         ids = ", ".join(str(r["incident_id"]) for r in proof[:10])
         reasons.append(f"{len(proof)} incident(s) in scope inside the window with p_min < "
                        f"{ALPHA_VIOLATION}: {ids}" + (" ..." if len(proof) > 10 else ""))
+        reasons.append(fa_text)
         where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
         if where:
             reasons.append("they lie on " + " and ".join(where) + " (where the fire was, "
@@ -547,7 +587,10 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
         return "violated", "V2"
 
     blockers: list[str] = []
-    if inc_rows:
+    if proof:
+        blockers.append(f"{len(proof)} incident(s) in scope inside the window with p_min < "
+                        f"{ALPHA_VIOLATION}, too few to rule out false alarms: {fa_text}")
+    elif inc_rows:
         weak = [r for r in inc_rows if r["p_min"] >= ALPHA_VIOLATION]
         unsure = [r for r in inc_rows if r["timing"] != "inside"]
         blockers.append(
@@ -676,6 +719,8 @@ def _incident_table(det: pd.DataFrame, incidents: pd.DataFrame | None, ids: Sequ
         inc = incidents.copy()
         if "dist_km" not in inc and "distance_km" in inc:
             inc = inc.rename(columns={"distance_km": "dist_km"})
+        if "p_min" not in inc and "p_natural_min" in inc:  # incidents.cluster_incidents
+            inc = inc.rename(columns={"p_natural_min": "p_min"})
         inc["incident_id"] = inc["incident_id"].astype(str)
         have = inc[inc["incident_id"].isin(ids)]
         have = have.reindex(columns=[c for c in cols if c in have.columns] +
@@ -809,6 +854,37 @@ def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequen
     return total / exposure
 
 
+def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
+                        years: Sequence[int], margin_days: int = 30) -> float:
+    """Incidents with p_min < 0.01 per day in the agreement's scope in peacetime ``years``,
+    around the same calendar window (+- ``margin_days``: false alarms are rare, and
+    seasonal).
+
+    Why: the detection stage has a false-alarm rate; a verdict of ``violated`` must rest
+    on more incidents than that rate would produce in the window. ``detections``: scored
+    peacetime detections with ``incident_id``, enriched against the agreement's line.
+    """
+    if not years:
+        raise InputError("false_incident_rate: expected at least one peacetime year")
+    det = _normalise(detections)
+    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
+    has = det["incident_id"].notna().to_numpy()
+    p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
+        else pd.Series(dtype=float)
+    w0, w1 = _utc(agreement.start_utc), _utc(agreement.end_utc)
+    total = 0
+    exposure = 0.0
+    for y in years:
+        shift = pd.DateOffset(years=int(y) - w0.year)
+        days = window_days(w0 + shift - pd.Timedelta(days=margin_days),
+                           w1 + shift + pd.Timedelta(days=margin_days))
+        m = has & scope & det["date"].isin(days).to_numpy()
+        ids = det.loc[m, "incident_id"].astype(str).unique()
+        total += int((p_min.reindex(ids) < ALPHA_VIOLATION).sum())
+        exposure += float(len(days))
+    return total / exposure
+
+
 # --------------------------------------------------------------------------- placebo
 
 
@@ -840,6 +916,8 @@ def placebo_study(
     seed: int = 0,
     coverage_fn: Callable[[Agreement], Coverage] | None = None,
     peacetime_rate_per_day: float | None = None,
+    peacetime_fn: Callable[[Agreement], float | None] | None = None,
+    false_rate_fn: Callable[[Agreement], float | None] | None = None,
     alpha: float = 0.05,
 ) -> PlaceboResult:
     """Run ``n_windows`` hypothetical agreements (``make_agreement(rng)`` draws one) over
@@ -848,7 +926,10 @@ def placebo_study(
     be near 0 and the significant shares near ``alpha``.
 
     ``coverage_fn`` gives each window's coverage (default: from the detections, no
-    cloud).
+    cloud); ``peacetime_fn`` each window's peacetime rate (e.g. :func:`peacetime_rate`
+    over the other years), else ``peacetime_rate_per_day`` for all; ``false_rate_fn``
+    each window's false-incident rate (e.g. :func:`false_incident_rate` over the other
+    years), else the default.
     """
     from truceline.analysis.coverage import assess_coverage
 
@@ -860,8 +941,10 @@ def placebo_study(
         a = make_agreement(rng)
         cov = coverage_fn(a) if coverage_fn is not None else assess_coverage(
             detections, a.start_utc, a.end_utc)
-        res = assess(a, detections, incidents, coverage=cov,
-                     peacetime_rate_per_day=peacetime_rate_per_day)
+        rate = peacetime_fn(a) if peacetime_fn is not None else peacetime_rate_per_day
+        fa = false_rate_fn(a) if false_rate_fn is not None else None
+        res = assess(a, detections, incidents, coverage=cov, peacetime_rate_per_day=rate,
+                     false_incident_rate_per_day=fa)
         front = next(r for r in res.rates if r["area"] == "front" and r["by"] == "all")
         did = res.contrast[0]
         rows.append({"start_utc": res.agreement["start_utc"], "end_utc": res.agreement["end_utc"],
@@ -869,7 +952,10 @@ def placebo_study(
                      "front_window": front["x_window"], "front_comparison": front["x_comparison"],
                      "rate_p": front["p_value"], "contrast": did["estimate"],
                      "contrast_p": did["p_value"], "dispersion": did["dispersion"],
-                     "n_incidents": len(res.incidents)})
+                     "n_incidents": len(res.incidents), "peacetime_rate": rate,
+                     "false_incident_rate": res.false_alarms["rate_per_day"],
+                     "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
+                     "coverage_adequate": cov.adequate})
     w = pd.DataFrame(rows)
 
     def share(v: str) -> float:
