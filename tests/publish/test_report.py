@@ -405,3 +405,13 @@ def test_party_names_come_from_the_agreement() -> None:
     assert any("2 on ground held by Side A" in s for s in c.summary)
     assert "ground held by Side B (tan)" in c.map_caption
     assert not any("Russia" in g or "Ukrain" in g for g in grounds)
+
+
+def test_timeline_window_can_come_with_the_timeline() -> None:
+    tl = _timeline()
+    tl.attrs["window"] = ("2023-01-06T09:00Z", "2023-01-07T21:00Z")
+    c = report_content({"verdict": "held"}, None, None, tl)
+    assert c.timeline_figure is not None and "<svg" in c.timeline_figure.svg
+    no_window = report_content({"verdict": "held"}, None, None, _timeline())
+    assert no_window.timeline_figure is not None
+    assert c.timeline_figure.svg != no_window.timeline_figure.svg

@@ -132,7 +132,8 @@ def report_content(
 ) -> ReportContent:
     """Assemble the report's words, tables and figures from the assessment's pieces.
 
-    `window` (start, end) defaults to the agreement's ``start_utc``/``end_utc``;
+    `window` (start, end) defaults to the agreement's ``start_utc``/``end_utc``, then
+    to ``timeline.attrs["window"]``;
     `context` is extra lon/lat geometry drawn under the map (country outlines).
     """
     if not isinstance(assessment, Mapping):
@@ -148,6 +149,9 @@ def report_content(
     inc = _incident_frame(incidents)
     if window is None:
         window = _agreement_window(agreement)
+    if window is None and timeline is not None and timeline.attrs.get("window") is not None:
+        start, end = timeline.attrs["window"]
+        window = (start, end)
     generated = (generated_utc or datetime.now(UTC)).astimezone(UTC)
     control = _control_text(a.get("control_source"))
     names = _party_names(agreement)
