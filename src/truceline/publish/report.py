@@ -364,7 +364,7 @@ def _p(value: Any) -> str:
         return "—"
     if f < 0.001:
         return "< 0.001"
-    return f"{f:.3f}"
+    return f"{f:.3f}" if f < 0.01 else f"{f:.2f}"
 
 
 def _days(value: Any) -> list[str]:
