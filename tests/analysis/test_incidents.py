@@ -36,7 +36,7 @@ def test_space_and_time_split_incidents() -> None:
     assert first["n_detections"] == 3 and first["detection_ids"] == ["d0", "d1", "d2"]
     assert first["t_start"] == pd.Timestamp("2022-08-01")
     assert first["t_end"] == pd.Timestamp("2022-08-04")
-    assert first["p_natural_min"] == 1e-4 and first["confidence"] == "high"
+    assert first["p_min"] == 1e-4 and first["confidence"] == "high"
     assert first["side"] == "UA" and first["dist_km"] == 2
     assert abs(first["lon"] - (35.0 + 2 * km)) < 1e-9
     assert set(inc["confidence"]) == {"high", "medium", "low"}

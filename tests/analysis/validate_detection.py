@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import h3
 import numpy as np
 import pandas as pd
 
@@ -36,13 +37,40 @@ def south_area_km2() -> float:
     return float((111.32 * 0.1) ** 2 * np.cos(np.radians(s["LATITUDE"])).sum())
 
 
-def nearest_city(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def enrich_aug2025(a: pd.DataFrame) -> pd.DataFrame:
+    """Side, signed distance, sector and place from truceline.geo on the DeepState map of
+    15 August 2025 (the line moved little within the 21 days); dist_km = |distance|."""
+    import geopandas as gpd
+    import shapely
+
+    from truceline.geo.enrich import enrich
+
     root = data.data_root()
-    cities = pd.read_csv(root / "context" / "oblasts" / "ukr_cities.csv")
-    from scipy.spatial import cKDTree
-    tree = cKDTree(frontline.to_metres(cities["LONGITUDE"], cities["LATITUDE"]))
-    _, i = tree.query(frontline.to_metres(lon, lat))
-    return cities["CITY"].to_numpy()[i]
+    g = gpd.read_file(root / "frontline" / "deepstate" / "deepstatemap_data_20250815.geojson")
+    snap = gpd.GeoDataFrame([{
+        "snapshot_id": "deepstate-20250815", "source": "deepstate",
+        "valid_from": pd.Timestamp("2025-08-01"), "party": "ru", "crimea_missing": False,
+        "geometry": shapely.make_valid(shapely.union_all(g.geometry.to_numpy()))}],
+        geometry="geometry", crs="EPSG:4326")
+    e = pd.DataFrame(enrich(a, snap).drop(columns="geometry"))
+    e["dist_km"] = e["distance_km"].abs()
+    return e
+
+
+def _expected_vs_observed(ao: pd.DataFrame, clim) -> tuple[float, int]:
+    """Fire cell-days the VIIRS climatology expects on ground > 150 km from the line
+    (all its cells there, every day of the period) and those NOAA-20 saw there."""
+    from truceline.analysis.baseline import day_of_year
+    days = pd.date_range(ao["acq_date"].min(), ao["acq_date"].max())
+    doy = day_of_year(pd.Series(days)) - 1
+    latlng = np.array([h3.cell_to_latlng(c) for c in clim.cells.tolist()])
+    dist = frontline.distance_to_line_km(latlng[:, 1], latlng[:, 0],
+                                         pd.Series([days[len(days) // 2]] * len(latlng)))
+    rear_cells = clim.cells[dist > 150]
+    expected = float(clim.p[np.ix_(np.flatnonzero(dist > 150), doy)].sum())
+    seen = ao[np.isin(ao["cell"], rear_cells)]
+    observed = int(seen.groupby(["cell", "acq_date"]).ngroups)
+    return expected, observed
 
 
 def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
@@ -118,13 +146,13 @@ def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
     out["_classified_2022_2023"] = o
 
     # --- August 2025, NOAA-20 against the VIIRS (S-NPP) climatology -------------------
-    a = data.load_noaa20_2025()
-    a["dist_km"] = frontline.distance_to_line_km(a["lon"].to_numpy(), a["lat"].to_numpy(),
-                                                 a["acq_date"])
+    a = enrich_aug2025(data.load_noaa20_2025())
     ao = classify(a, clim, rule)
-    ao["place"] = nearest_city(ao["lon"].to_numpy(), ao["lat"].to_numpy())
     inc, _ = cluster_incidents(ao)
     rear25 = ao["dist_km"] > 150
+    # Calibration of NOAA-20 against the S-NPP climatology on ground > 150 km from the
+    # line: fire cell-days seen over those expected (sum of p over the same cells-days).
+    exp_cd, obs_cd = _expected_vs_observed(ao, clim["VIIRS"])
     out["aug2025"] = {
         "detections": len(ao), "war_detections": int(ao["war"].sum()),
         "incidents": len(inc),
@@ -132,7 +160,11 @@ def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
         "incidents_over_150km": int((inc["dist_km"] > 150).sum()) if len(inc) else 0,
         "rear_detections": int(rear25.sum()),
         "rear_war_share": round(float(ao.loc[rear25, "war"].mean()), 4),
-        "war_detections_by_place": ao[ao["war"]]["place"].value_counts().head(12).to_dict(),
+        "rear_fire_cell_days_observed": obs_cd,
+        "rear_fire_cell_days_expected": round(exp_cd, 1),
+        "war_detections_by_sector": ao[ao["war"]]["sector"].value_counts().head(12).to_dict(),
+        "incidents_by_sector": inc["sector"].value_counts().head(12).to_dict()
+        if len(inc) else {},
     }
     for r in compare:
         out["aug2025"][f"rear_war_share_{r}"] = round(
@@ -204,7 +236,7 @@ def main() -> None:
     print(json.dumps(pub, indent=1, default=str))
     inc = res["_aug2025_incidents"]
     if len(inc):
-        print(inc.groupby("place")["n_detections"].agg(["size", "sum"])
+        print(inc.groupby("sector")["n_detections"].agg(["size", "sum"])
               .sort_values("sum", ascending=False).head(15))
     plots(res, Path(__file__).resolve().parents[2] / "docs" / "img")
 

@@ -275,11 +275,20 @@ def _validate(detections: pd.DataFrame, name: str = "detections") -> None:
 
 
 def _with_cells(detections: pd.DataFrame, resolution: int) -> np.ndarray:
-    """Use an enrichment-provided 'h3' column when it is at our resolution."""
+    """H3 cells (str) at ``resolution``, reusing an enrichment-provided 'h3' column
+    (str or uint64 ids, at this or a finer resolution) so points are indexed once."""
     if "h3" in detections.columns and len(detections):
-        first = detections["h3"].iloc[0]
-        if isinstance(first, str) and h3.get_resolution(first) == resolution:
-            return detections["h3"].to_numpy(dtype=object)
+        col = detections["h3"]
+        if col.notna().all():
+            codes, uniq = pd.factorize(col)
+            first = uniq[0]
+            as_str = (list(uniq) if isinstance(first, str)
+                      else [h3.int_to_str(int(v)) for v in uniq])
+            res = h3.get_resolution(as_str[0])
+            if res >= resolution:
+                if res > resolution:
+                    as_str = [h3.cell_to_parent(c, resolution) for c in as_str]
+                return np.asarray(as_str, dtype=object)[codes]
     return cells_of(detections["lon"].to_numpy(), detections["lat"].to_numpy(), resolution)
 
 

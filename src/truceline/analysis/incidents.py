@@ -27,7 +27,8 @@ __all__ = ["CONFIDENCE_BREAKS", "PASS_THROUGH", "cluster_incidents", "confidence
 
 #: Columns copied onto incidents when the detections carry them (from enrichment):
 #: categorical ones take their most frequent value, numeric ones their median.
-PASS_THROUGH: tuple[str, ...] = ("side", "band", "sector", "place", "dist_km", "oblast")
+PASS_THROUGH: tuple[str, ...] = ("side", "band", "sector", "place", "region",
+                                 "distance_km", "dist_km", "oblast")
 
 #: (upper bound on the incident's lowest p_natural, class), checked in order.
 CONFIDENCE_BREAKS: tuple[tuple[float, str], ...] = ((1e-3, "high"), (1e-2, "medium"))
@@ -73,8 +74,9 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
     Returns
     -------
     (incidents, incident_of) : one row per incident (incident_id, detection_ids,
-        t_start, t_end, lon, lat, n_detections, n_days, p_natural_min, confidence,
-        sensors, and the :data:`PASS_THROUGH` columns present), sorted by t_start; and
+        t_start, t_end, lon, lat, n_detections, n_days, p_min (lowest p_natural),
+        confidence, sensors, and the :data:`PASS_THROUGH` columns present; the
+        publish stage's incident contract), sorted by t_start; and
         a Series mapping each clustered detection's index to its incident_id.
     """
     need = {"lon", "lat", "acq_date", "detection_id", "p_natural"}
@@ -127,7 +129,7 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
         "lat": g["lat"].mean(),
         "n_detections": g.size(),
         "n_days": g["day"].nunique(),
-        "p_natural_min": g["p_natural"].min(),
+        "p_min": g["p_natural"].min(),
         "sensors": g["sensor"].agg(lambda s: ",".join(sorted(set(s)))),
     })
     for col in PASS_THROUGH:
@@ -139,7 +141,9 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
         else:
             inc[col] = vals.groupby(frame["label"]).agg(
                 lambda s: s.mode().iloc[0] if s.notna().any() else None)
-    inc["confidence"] = confidence_class(inc["p_natural_min"].to_numpy())
+    inc["confidence"] = confidence_class(inc["p_min"].to_numpy())
+    if "dist_km" not in inc.columns and "distance_km" in inc.columns:
+        inc["dist_km"] = inc["distance_km"]  # the export contract's name
     inc = inc[inc["n_detections"] >= min_detections]
     inc["incident_id"] = [
         "inc-" + hashlib.sha256("|".join(ids).encode()).hexdigest()[:12]
@@ -150,13 +154,13 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
                             name="incident_id").dropna()
     inc = inc.sort_values(["t_start", "incident_id"]).reset_index(drop=True)
     first = ["incident_id", "t_start", "t_end", "lon", "lat", "n_detections", "n_days",
-             "p_natural_min", "confidence"]
+             "p_min", "confidence"]
     inc = inc[first + [c for c in inc.columns if c not in first]]
     return inc, incident_of
 
 
 def _empty(detections: pd.DataFrame) -> pd.DataFrame:
     cols = ["incident_id", "t_start", "t_end", "lon", "lat", "n_detections", "n_days",
-            "p_natural_min", "confidence", "detection_ids", "sensors"]
+            "p_min", "confidence", "detection_ids", "sensors"]
     cols += [c for c in PASS_THROUGH if c in detections.columns]
     return pd.DataFrame(columns=cols)
