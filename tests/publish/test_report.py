@@ -415,3 +415,93 @@ def test_timeline_window_can_come_with_the_timeline() -> None:
     no_window = report_content({"verdict": "held"}, None, None, _timeline())
     assert no_window.timeline_figure is not None
     assert c.timeline_figure.svg != no_window.timeline_figure.svg
+
+
+def _real_schema() -> dict[str, Any]:
+    """The shape truceline.analysis.assess.Assessment.to_dict() gives (abridged)."""
+    rate = {"t_window": 10.0, "t_comparison": 10.0}
+    return {
+        "agreement": {"name": "what-if", "start_utc": "2025-08-21T00:00:00+00:00",
+                      "end_utc": "2025-08-31T00:00:00+00:00",
+                      "comparison_start_utc": "2025-08-11T00:00:00+00:00",
+                      "comparison_end_utc": "2025-08-21T00:00:00+00:00",
+                      "time_zone": "Europe/Kyiv", "scope": "whole line; 0-30 km",
+                      "control_band_km": [60.0, 150.0], "fire_near_line": True,
+                      "protected_sites": None, "declared_by": ["ru"], "accepted_by": [],
+                      "parties": [{"id": "ru", "name": "Russia"},
+                                  {"id": "ua", "name": "Ukraine"}]},
+        "control_map": {"source": "deepstate", "snapshots": ["deepstate:2025-08-20"],
+                        "note": None},
+        "incidents": [{"incident_id": "inc-1", "timing": "inside", "p_min": 1e-4,
+                       "side": "ru", "dist_km": 8.0, "sector": "Tokmak",
+                       "t_start": "2025-08-23T00:50:00+00:00",
+                       "t_end": "2025-08-23T00:50:00+00:00", "lon": 37.5, "lat": 47.5,
+                       "n_detections": 3}],
+        "site_hits": [{"site": "Zaporizhzhia NPP", "incident_id": "inc-1", "p_min": 1e-4}],
+        "rates": [{"area": "front", "by": "all", "key": "all", "x_window": 173,
+                   "x_comparison": 226, "rate_window": 17.3, "rate_comparison": 22.6,
+                   "ratio": 0.7655, "lo": 0.6243, "hi": 0.9372, "p_value": 0.0091, **rate},
+                  {"area": "control", "by": "all", "key": "all", "x_window": 202,
+                   "x_comparison": 226, "rate_window": 20.2, "rate_comparison": 22.6,
+                   "ratio": 0.8938, "lo": 0.7356, "hi": 1.0854, "p_value": 0.266, **rate},
+                  {"area": "front", "by": "sector", "key": "Tokmak", "x_window": 92,
+                   "x_comparison": 114, "ratio": 0.807, "lo": 0.606, "hi": 1.07,
+                   "p_value": 0.14, **rate}],
+        "contrast": [{"side": "all", "front_window": 173, "front_comparison": 226,
+                      "control_window": 202, "control_comparison": 226, "estimate": 0.857,
+                      "lo": 0.619, "hi": 1.185, "p_value": 0.35, "dispersion": 1.4}],
+        "war_counts": {"window_certain": 3, "window_possible": 3, "comparison": 0},
+        "coverage": {"start_utc": "2025-08-21T00:00:00+00:00",
+                     "days": [{"date": "2025-08-21", "n_passes": 2, "n_detections": 43},
+                              {"date": "2025-08-22", "n_passes": 0, "n_detections": 0}],
+                     "days_without_data": ["2025-08-22"], "mean_passes_per_day": 1.0,
+                     "cloud_by_oblast": [{"oblast_id": "UA23", "oblast": "Zaporizhzhia",
+                                          "cloud_pct": 81.5, "n_days": 2}],
+                     "adequate": False, "reasons": ["1.00 passes per window day (< 2)"],
+                     "thresholds": {"min_passes_per_day": 2.0}},
+        "verdict": "inconclusive", "rule": "I",
+        "rule_text": "inconclusive: none of the above",
+        "reasons": ["front rate 17.30/day is above the peacetime rate 1.00/day"],
+        "parameters": {"alpha_violation": 0.01},
+    }
+
+
+def test_the_assessment_stage_schema_renders_in_full() -> None:
+    c = report_content(_real_schema(), None, LINE, _timeline(), generated_utc=GENERATED)
+    page = render_html(c)
+    # the verdict, the rule that decided it and the control map actually used
+    assert "Rule I: inconclusive: none of the above" in page
+    assert "deepstate, snapshot deepstate:2025-08-20" in page
+    # headline figures come from the rates and contrast rows
+    assert any(s.startswith("Rate ratio 0.77 (95% interval 0.62 to 0.94)")
+               and "173 detections in the window against 226" in s for s in c.statistics)
+    assert any("control band) the rate ratio was 0.89" in s for s in c.statistics)
+    assert any("ratio of rate ratios 0.86" in s for s in c.statistics)
+    titles = [t.title for t in c.tables]
+    assert titles == ["Counts and rates, window against comparison",
+                      "Front against control band", "Site hits"]
+    assert c.tables[0].rows[0][-2:] == ["0.77 (0.62–0.94)", "0.009"]
+    # coverage: passes summed from the days, the assessment's judgement wins
+    assert ("Satellite passes that delivered data", "2") in c.coverage
+    assert ("Days with data", "1 of 2") in c.coverage
+    assert c.coverage_poor and "1.00 passes per window day (< 2)" in (c.coverage_warning or "")
+    assert c.cloud == [("Zaporizhzhia", "82%")]
+    assert c.coverage_days == [["2025-08-21", "2", "43"], ["2025-08-22", "0", "0"]]
+    # incidents come from the assessment when no frame is given, with their timing
+    assert [r["id"] for r in c.incident_rows] == ["inc-1"]
+    assert "inside the window" in c.incident_rows[0]["when_end"]
+    assert c.incident_rows[0]["ground"].startswith("Held by Russia, 8.0 km")
+    # agreement instants in words, party ids as names, empty values left out
+    rows = dict(c.agreement)
+    assert rows["Compared with the period from"].startswith("2025-08-11 00:00 UTC")
+    assert rows["Declared by"] == "Russia" and "Accepted by" not in rows
+    assert ("war counts › window certain", "3") in c.other
+    assert "Zaporizhzhia NPP" in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None,
+                    reason="pdftotext not installed (Debian: poppler-utils)")
+def test_the_assessment_stage_schema_prints(tmp_path: Path) -> None:
+    c = report_content(_real_schema(), None, LINE, _timeline(), generated_utc=GENERATED)
+    text = _pdftotext(write_pdf(tmp_path / "r.pdf", c))
+    assert "Verdict: Inconclusive" in text and "Front against control band" in text

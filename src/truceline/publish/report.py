@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import geopandas as gpd
 import jinja2
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ from truceline.publish import maps
 
 __all__ = [
     "DEFAULT_PARTY_NAMES",
+    "Tabled",
     "HTML_FILE",
     "PDF_FILE",
     "VERDICTS",
@@ -77,13 +79,26 @@ VERDICTS: Mapping[str, tuple[str, str]] = {
 }
 #: Party names by side code when the agreement does not name them (first theatre).
 DEFAULT_PARTY_NAMES: Mapping[str, str] = {"ua": "Ukraine", "ru": "Russia"}
-_KNOWN_KEYS = {"agreement", "control_source", "verdict", "reasons", "coverage", "counts",
-               "rate_ratio", "did", "caveats", "title"}
+# keys given their own place in the report; every other key goes to "Other figures"
+_KNOWN_KEYS = {"agreement", "control_source", "control_map", "verdict", "rule", "rule_text",
+               "reasons", "coverage", "counts", "rate_ratio", "did", "rates", "contrast",
+               "caveats", "title", "incidents"}
 _POOR_CLOUD_PCT = 60.0
 _PDF_MAX_ROWS = 400
 
 
 # --------------------------------------------------------------------------- content
+
+
+@dataclass
+class Tabled:
+    """A table of the assessment's: where it goes (``saw`` or ``other``), title, note."""
+
+    section: str
+    title: str
+    note: str
+    header: list[str]
+    rows: list[list[str]]
 
 
 @dataclass
@@ -96,12 +111,14 @@ class ReportContent:
     verdict_label: str
     verdict_text: str
     reasons: list[str]
+    rule: str
     summary: list[str]
     agreement: list[tuple[str, str]]
     coverage: list[tuple[str, str]]
     coverage_warning: str | None
     coverage_poor: bool
     cloud: list[tuple[str, str]]
+    coverage_days: list[list[str]]
     statistics: list[str]
     counts_header: list[str]
     counts_rows: list[list[str]]
@@ -110,6 +127,7 @@ class ReportContent:
     method: list[tuple[str, str]]
     caveats: list[str]
     other: list[tuple[str, str]]
+    tables: list[Tabled]
     footer: str
     map_caption: str = ""
     map_figure: maps.RenderedFigure | None = None
@@ -146,6 +164,8 @@ def report_content(
     label, meaning = VERDICTS.get(verdict, (verdict.title() or "Unknown",
                                             "The assessment gave no recognised verdict."))
     coverage = a.get("coverage") if isinstance(a.get("coverage"), Mapping) else {}
+    if incidents is None and isinstance(a.get("incidents"), list) and a["incidents"]:
+        incidents = pd.DataFrame([r for r in a["incidents"] if isinstance(r, Mapping)])
     inc = _incident_frame(incidents)
     if window is None:
         window = _agreement_window(agreement)
@@ -153,18 +173,20 @@ def report_content(
         start, end = timeline.attrs["window"]
         window = (start, end)
     generated = (generated_utc or datetime.now(UTC)).astimezone(UTC)
-    control = _control_text(a.get("control_source"))
+    control = _control_text(a.get("control_source") if a.get("control_source") is not None
+                            else a.get("control_map"))
     names = _party_names(agreement)
     held_by = names.get("ru", "Russia")
 
     map_fig = maps.render_figure(maps.incident_map(
-        incidents if incidents is not None and len(incidents) else None,
+        inc if len(inc) and {"lon", "lat"} <= set(inc.columns) or isinstance(
+            incidents, gpd.GeoDataFrame) else None,
         line_of_contact, ru_ground, context=context,
         held_label=f"Ground held by {held_by} (control map)"))
     tl_fig = None
     if timeline is not None:
         tl_fig = maps.render_figure(maps.timeline_chart(
-            timeline, window, no_data_days=list(coverage.get("days_without_data") or [])))
+            timeline, window, no_data_days=_days(coverage.get("days_without_data"))))
 
     counts_header, counts_rows = _counts_table(a.get("counts"))
     warning, poor = _coverage_warning(coverage, verdict)
@@ -176,13 +198,17 @@ def report_content(
         verdict_label=label,
         verdict_text=meaning,
         reasons=[str(r) for r in _as_list(a.get("reasons"))],
+        rule=_rule(a.get("rule"), a.get("rule_text")),
         summary=_summary(inc, names),
         agreement=_agreement_rows(agreement, control),
         coverage=_coverage_rows(coverage),
         coverage_warning=warning,
         coverage_poor=poor,
-        cloud=_cloud_rows(coverage.get("cloud_pct_by_oblast")),
-        statistics=_statistics(a.get("rate_ratio"), a.get("did")),
+        cloud=_cloud_rows(coverage.get("cloud_pct_by_oblast", coverage.get("cloud_by_oblast"))),
+        coverage_days=_coverage_days(coverage.get("days")),
+        statistics=_statistics(a.get("rate_ratio", _front_rate(a.get("rates"))),
+                               a.get("did", _contrast_all(a.get("contrast"))),
+                               _control_rate(a.get("rates"))),
         counts_header=counts_header,
         counts_rows=counts_rows,
         incident_header=header,
@@ -190,6 +216,7 @@ def report_content(
         method=_method(control),
         caveats=[str(c) for c in _as_list(a.get("caveats"))],
         other=_other(a),
+        tables=_tables(a),
         footer=(f"Made by truceline {__version__} on "
                 f"{generated.strftime('%Y-%m-%d %H:%M')} UTC from the files listed in "
                 "manifest.json. Check it with: truceline verify <this folder>."),
@@ -237,13 +264,30 @@ def _agreement_window(agreement: Mapping[str, Any]) -> tuple[Any, Any] | None:
 
 
 def _control_text(value: Any) -> str:
+    """The control map in words: source, snapshots and any note the assessment made."""
     if value is None:
         return "not stated"
     if isinstance(value, Mapping):
         parts = [str(value.get(k)) for k in ("name", "source", "snapshot_id", "valid_from")
                  if value.get(k)]
-        return ", ".join(parts) or json.dumps(value, sort_keys=True)
+        snaps = [str(x) for x in _as_list(value.get("snapshots")) if x]
+        if snaps:
+            parts.append("snapshot" + ("s " if len(snaps) > 1 else " ") + ", ".join(snaps))
+        if not parts:
+            parts.append("not named")
+        text = ", ".join(parts)
+        if value.get("note"):
+            text += f" ({value['note']})"
+        return text
     return str(value)
+
+
+def _rule(rule: Any, text: Any) -> str:
+    if not rule and not text:
+        return ""
+    if rule and text:
+        return f"Rule {rule}: {text}"
+    return f"Rule: {rule or text}"
 
 
 def _when(value: Any, zone: str | None) -> str:
@@ -315,9 +359,33 @@ def _agreement_rows(agreement: Mapping[str, Any], control: str) -> list[tuple[st
         rows.append(("Time zone of the terms", str(zone)))
     rows.append(("Map of who holds which ground", control))
     for key, value in agreement.items():
-        if key not in {"name", "parties", "start_utc", "end_utc", "time_zone"}:
-            rows.append((_label(key), _short(value)))
+        if key in {"name", "parties", "start_utc", "end_utc", "time_zone"}:
+            continue
+        if value is None or value == [] or value == {} or value == "":
+            continue
+        if str(key).endswith("_utc"):
+            text = _when(value, zone)
+        elif isinstance(value, Mapping):
+            text = _details(value)
+        elif key in ("declared_by", "accepted_by"):
+            names = _party_names(agreement)
+            text = ", ".join(names.get(str(x), str(x)) for x in _as_list(value))
+        else:
+            text = _short(value)
+        rows.append((_AGREEMENT_LABELS.get(key, _label(key)), text))
     return rows
+
+
+_AGREEMENT_LABELS = {
+    "comparison_start_utc": "Compared with the period from",
+    "comparison_end_utc": "Compared with the period to",
+    "scope": "Where it applies",
+    "control_band_km": "Control band (km from the line)",
+    "fire_near_line": "Fire near the line prohibited",
+    "protected_sites": "Protected sites",
+    "declared_by": "Declared by",
+    "accepted_by": "Accepted by",
+}
 
 
 def _label(key: str) -> str:
@@ -377,22 +445,72 @@ def _days(value: Any) -> list[str]:
     return out
 
 
+_COVERAGE_LABELS = {
+    "start_utc": "From", "end_utc": "To", "mean_passes_per_day": "Passes per day (mean)",
+    "passes_timed": "Pass times known", "cloud_status": "Cloud data",
+    "cloud_message": "Cloud", "mean_cloud_pct": "Mean cloud cover (%)",
+    "adequate": "Coverage judged adequate", "thresholds": "Thresholds used",
+}
+
+
+def _with_data(cov: Mapping[str, Any]) -> list[str]:
+    """Days with data: given, or the listed days that had a pass or a detection."""
+    if "days_with_data" in cov:
+        return _days(cov.get("days_with_data"))
+    out = []
+    for d in _as_list(cov.get("days")):
+        if isinstance(d, Mapping) and ((_float(d.get("n_passes")) or 0) > 0
+                                       or (_float(d.get("n_detections")) or 0) > 0):
+            out.extend(_days(d.get("date")))
+    return out
+
+
+def _passes(cov: Mapping[str, Any]) -> float | None:
+    if "passes" in cov:
+        return _float(cov["passes"])
+    days = [d for d in _as_list(cov.get("days")) if isinstance(d, Mapping)]
+    if days and any("n_passes" in d for d in days):
+        return float(sum(_float(d.get("n_passes")) or 0 for d in days))
+    return None
+
+
 def _coverage_rows(cov: Mapping[str, Any]) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
-    if "passes" in cov:
-        rows.append(("Satellite passes that delivered data", _num(cov["passes"])))
-    with_data, without = _days(cov.get("days_with_data")), _days(cov.get("days_without_data"))
-    if "days_with_data" in cov or "days_without_data" in cov:
-        total = len(with_data) + len(without)
+    passes = _passes(cov)
+    if passes is not None:
+        rows.append(("Satellite passes that delivered data", _num(passes)))
+    with_data, without = _with_data(cov), _days(cov.get("days_without_data"))
+    if with_data or without or "days_with_data" in cov or "days" in cov:
+        total = len(set(with_data) | set(without))
         rows.append(("Days with data", f"{len(with_data)} of {total}" if total else "0"))
         rows.append(("Days with no data", ", ".join(without) if without else "none"))
+    skip = {"passes", "days", "days_with_data", "days_without_data", "cloud_pct_by_oblast",
+            "cloud_by_oblast", "reasons"}
     for key, value in cov.items():
-        if key in {"passes", "days_with_data", "days_without_data", "cloud_pct_by_oblast"}:
+        if key in skip or value is None or value == [] or value == {}:
             continue
-        rows.append((_label(key), _short(value)))
+        if key in ("start_utc", "end_utc"):
+            text = _when(value, None)
+        elif isinstance(value, Mapping):
+            text = _details(value)
+        else:
+            text = _short(value)
+        rows.append((_COVERAGE_LABELS.get(key, _label(key)), text))
+    for reason in _as_list(cov.get("reasons")):
+        rows.append(("Judgement", str(reason)))
     if not rows:
         rows.append(("Coverage", "not reported by the assessment"))
     return rows
+
+
+def _coverage_days(days: Any) -> list[list[str]]:
+    """Date, passes, detections for each window day the assessment listed."""
+    out = []
+    for d in _as_list(days):
+        if isinstance(d, Mapping) and d.get("date"):
+            out.append([_days(d["date"])[0], _num(d.get("n_passes")),
+                        _num(d.get("n_detections"))])
+    return out
 
 
 def _coverage_warning(cov: Mapping[str, Any], verdict: str) -> tuple[str | None, bool]:
@@ -405,22 +523,27 @@ def _coverage_warning(cov: Mapping[str, Any], verdict: str) -> tuple[str | None,
     poor_bits: list[str] = []
     notes: list[str] = []
     without = _days(cov.get("days_without_data"))
-    with_data = _days(cov.get("days_with_data"))
-    if cov.get("poor") is True or cov.get("adequate") is False or cov.get("ok") is False:
-        poor_bits.append("the assessment judged satellite coverage too poor")
+    with_data = _with_data(cov)
+    # the assessment's own judgement wins; the thresholds below only stand in for it
+    judged = next((cov[k] for k in ("adequate", "ok") if isinstance(cov.get(k), bool)), None)
+    if cov.get("poor") is True:
+        judged = False
+    if judged is False:
+        reasons = [str(r) for r in _as_list(cov.get("reasons"))]
+        poor_bits.append("the assessment judged satellite coverage too poor"
+                         + (f" ({'; '.join(reasons)})" if reasons else ""))
     if without:
-        total = len(without) + len(with_data)
+        total = len(set(without) | set(with_data))
         text = (f"{len(without)} of {total} days had no satellite data "
                 f"({', '.join(without[:6])}{', …' if len(without) > 6 else ''})")
-        (poor_bits if len(without) * 3 >= total else notes).append(text)
-    if "passes" in cov and _float(cov["passes"]) == 0:
+        (poor_bits if judged is None and len(without) * 3 >= total else notes).append(text)
+    if judged is None and _passes(cov) == 0:
         poor_bits.append("no satellite pass delivered data")
-    cloud = cov.get("cloud_pct_by_oblast")
-    if isinstance(cloud, Mapping):
-        vals = [v for v in (_float(x) for x in cloud.values()) if v is not None]
-        if vals and float(np.median(vals)) >= _POOR_CLOUD_PCT:
-            poor_bits.append(f"cloud covered a median {np.median(vals):.0f}% of the regions "
-                             "watched, and satellites do not see fire through cloud")
+    vals = [v for _, v in _cloud_values(cov.get("cloud_pct_by_oblast",
+                                                cov.get("cloud_by_oblast")))]
+    if judged is None and vals and float(np.median(vals)) >= _POOR_CLOUD_PCT:
+        poor_bits.append(f"cloud covered a median {np.median(vals):.0f}% of the regions "
+                         "watched, and satellites do not see fire through cloud")
     if not cov:
         poor_bits.append("the assessment reported no coverage at all")
     if not poor_bits and not notes:
@@ -445,12 +568,22 @@ def _float(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _cloud_values(cloud: Any) -> list[tuple[str, float]]:
+    """(region, cloud %) from a {region: pct} table or a list of {oblast, cloud_pct} rows."""
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(cloud, Mapping):
+        pairs = [(str(k), v) for k, v in cloud.items()]
+    elif isinstance(cloud, list):
+        for r in cloud:
+            if isinstance(r, Mapping):
+                name = r.get("oblast") or r.get("region") or r.get("oblast_id") or "?"
+                pairs.append((str(name), r.get("cloud_pct")))
+    out = [(k, f) for k, f in ((k, _float(v)) for k, v in pairs) if f is not None]
+    return sorted(out, key=lambda kv: -kv[1])
+
+
 def _cloud_rows(cloud: Any) -> list[tuple[str, str]]:
-    if not isinstance(cloud, Mapping):
-        return []
-    items = sorted(cloud.items(), key=lambda kv: -(_float(kv[1]) or -1.0))
-    return [(str(k), f"{_float(v):.0f}%" if _float(v) is not None else "—")
-            for k, v in items]
+    return [(k, f"{v:.0f}%") for k, v in _cloud_values(cloud)]
 
 
 def _ci(d: Mapping[str, Any]) -> str:
@@ -460,38 +593,89 @@ def _ci(d: Mapping[str, Any]) -> str:
     return f" (95% interval {lo:.2f} to {hi:.2f})"
 
 
-def _statistics(rate_ratio: Any, did: Any) -> list[str]:
+def _pick(rows: Any, **match: str) -> dict[str, Any] | None:
+    for r in _as_list(rows):
+        if isinstance(r, Mapping) and all(str(r.get(k)) == v for k, v in match.items()):
+            return dict(r)
+    return None
+
+
+def _as_ratio(row: Mapping[str, Any] | None, estimate: str) -> dict[str, Any] | None:
+    """A rates/contrast row in the {estimate, ci_low, ci_high, p_value} shape, with counts."""
+    if row is None:
+        return None
+    out = {"estimate": row.get(estimate), "ci_low": row.get("lo"), "ci_high": row.get("hi")}
+    if "p_value" in row:
+        out["p_value"] = row["p_value"]
+    for k in ("x_window", "x_comparison", "rate_window", "rate_comparison"):
+        if k in row:
+            out[k] = row[k]
+    return out
+
+
+def _front_rate(rates: Any) -> dict[str, Any] | None:
+    return _as_ratio(_pick(rates, area="front", by="all"), "ratio")
+
+
+def _control_rate(rates: Any) -> dict[str, Any] | None:
+    return _as_ratio(_pick(rates, area="control", by="all"), "ratio")
+
+
+def _contrast_all(contrast: Any) -> dict[str, Any] | None:
+    return _as_ratio(_pick(contrast, side="all"), "estimate")
+
+
+def _counts_phrase(d: Mapping[str, Any]) -> str:
+    x1, x0 = _float(d.get("x_window")), _float(d.get("x_comparison"))
+    if x1 is None or x0 is None:
+        return ""
+    text = f" ({_num(x1)} detections in the window against {_num(x0)} before"
+    r1, r0 = _float(d.get("rate_window")), _float(d.get("rate_comparison"))
+    if r1 is not None and r0 is not None:
+        text += f": {r1:.1f} against {r0:.1f} a day"
+    return text + ")"
+
+
+def _statistics(rate_ratio: Any, did: Any, control: Any = None) -> list[str]:
     out = []
     if isinstance(rate_ratio, Mapping):
         est = _float(rate_ratio.get("estimate"))
         if est is not None:
             change = ("higher" if est > 1 else "lower") if est != 1 else "the same"
             text = (f"Rate ratio {est:.2f}{_ci(rate_ratio)}: fire near the line during the "
-                    f"agreement ran at {est:.2f} times the rate of the comparison period")
+                    f"agreement ran at {est:.2f} times the rate of the comparison period"
+                    f"{_counts_phrase(rate_ratio)}")
             if change != "the same":
                 pct = abs(est - 1) * 100
-                text += f" ({pct:.0f}% {change})"
+                text += f", {pct:.0f}% {change}"
             text += "."
             lo, hi = _float(rate_ratio.get("ci_low")), _float(rate_ratio.get("ci_high"))
             if lo is not None and hi is not None and lo <= 1 <= hi:
                 text += " The interval includes 1: no clear change."
             out.append(text)
         extra = {k: v for k, v in rate_ratio.items()
-                 if k not in {"estimate", "ci_low", "ci_high"}}
+                 if k not in {"estimate", "ci_low", "ci_high", "x_window", "x_comparison",
+                              "rate_window", "rate_comparison", "p_value"}}
         if extra:
             out.append("Rate ratio details: " + _details(extra))
+    if isinstance(control, Mapping) and _float(control.get("estimate")) is not None:
+        est = float(control["estimate"])
+        out.append(f"Far from the line (control band) the rate ratio was {est:.2f}"
+                   f"{_ci(control)}{_counts_phrase(control)}.")
     if isinstance(did, Mapping):
         est = _float(did.get("estimate"))
         if est is not None:
-            text = (f"Front against control band (difference in differences): estimate "
-                    f"{est:.2f}{_ci(did)}")
+            text = (f"Front against control band (difference in differences): ratio of rate "
+                    f"ratios {est:.2f}{_ci(did)}")
             if "p_value" in did:
-                text += f", p {_p(did['p_value']) if _p(did['p_value']).startswith('<') else '= ' + _p(did['p_value'])}"  # noqa: E501
+                pv = _p(did["p_value"])
+                text += f", p {pv if pv.startswith('<') else '= ' + pv}"
             text += (". This compares the change near the line with the change far from "
                      "it on the same side, so season, weather and satellite changes cancel.")
             out.append(text)
         extra = {k: v for k, v in did.items()
-                 if k not in {"estimate", "ci_low", "ci_high", "p_value"}}
+                 if k not in {"estimate", "ci_low", "ci_high", "p_value", "x_window",
+                              "x_comparison", "rate_window", "rate_comparison"}}
         if extra:
             out.append("Difference-in-differences details: " + _details(extra))
     return out
@@ -581,13 +765,13 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
         rows.append({
             "id": _text(r.get("incident_id")),
             "when_start": start,
-            "when_end": f"to {end}" if end else "",
+            "when_end": (f"to {end}" if end else "") + _timing(r.get("timing")),
             "place": place,
             "coords": _coords(r),
             "ground": _ground(r, names),
             "detections": _text(r.get("n_detections")),
             "sensors": _text(r.get("sensors")),
-            "p": _p(r.get("p_min")),
+            "p": _p(r.get("p_min", r.get("p_natural_min"))),
             "confidence": _text(r.get("confidence")).lower(),
             "evidence": ids,
         })
@@ -600,6 +784,15 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and math.isnan(value):
         return ""
     return _num(value) if isinstance(value, (int, float, np.number)) else str(value)
+
+
+def _timing(value: Any) -> str:
+    """How sure we are the incident fell inside the window, when the assessment says."""
+    text = _text(value)
+    if not text:
+        return ""
+    return {"inside": " · inside the window", "possible": " · possibly inside the window",
+            "outside": " · outside the window"}.get(text, f" · {text}")
 
 
 def _time(value: Any) -> str:
@@ -666,8 +859,71 @@ def _method(control: str) -> list[tuple[str, str]]:
 
 
 def _other(a: Mapping[str, Any]) -> list[tuple[str, str]]:
-    rest = {k: v for k, v in a.items() if k not in _KNOWN_KEYS}
-    return [(k, _short(v)) for k, v in _flatten(rest).items()]
+    rest = {k: v for k, v in a.items() if k not in _KNOWN_KEYS and not _is_table(v)}
+    return [(k, _short(v)) for k, v in _flatten(rest).items() if v is not None
+            and v != [] and v != {}]
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(r, Mapping)
+                                                           for r in value)
+
+
+_RATE_HEADER = ["Where", "Group", "Window", "Comparison", "Per day, window",
+                "Per day, comparison", "Rate ratio (95% interval)", "p"]
+_CONTRAST_HEADER = ["Side", "Front, window", "Front, comparison", "Control, window",
+                    "Control, comparison", "Ratio of rate ratios (95% interval)", "p"]
+
+
+def _interval(est: Any, lo: Any, hi: Any) -> str:
+    e, low, high = _float(est), _float(lo), _float(hi)
+    if e is None:
+        return "—"
+    if low is None or high is None:
+        return f"{e:.2f}"
+    return f"{e:.2f} ({low:.2f}–{high:.2f})"
+
+
+def _tables(a: Mapping[str, Any]) -> list[Tabled]:
+    """The assessment's row lists as tables: rates and contrast first, then any other."""
+    out = []
+    if _is_table(a.get("rates")):
+        rows = [[_text(r.get("area")), _group(r), _num(r.get("x_window")),
+                 _num(r.get("x_comparison")), _num(r.get("rate_window")),
+                 _num(r.get("rate_comparison")), _interval(r.get("ratio"), r.get("lo"),
+                                                           r.get("hi")),
+                 _p(r.get("p_value"))] for r in a["rates"]]
+        out.append(Tabled("saw", "Counts and rates, window against comparison",
+                          "Fire detections counted in each area; the rate ratio is the "
+                          "window's daily rate over the comparison period's.",
+                          _RATE_HEADER, rows))
+    if _is_table(a.get("contrast")):
+        rows = [[_text(r.get("side")), _num(r.get("front_window")),
+                 _num(r.get("front_comparison")), _num(r.get("control_window")),
+                 _num(r.get("control_comparison")),
+                 _interval(r.get("estimate"), r.get("lo"), r.get("hi")),
+                 _p(r.get("p_value"))] for r in a["contrast"]]
+        out.append(Tabled("saw", "Front against control band",
+                          "Below 1: fire near the line fell more than fire far from it.",
+                          _CONTRAST_HEADER, rows))
+    for key, value in a.items():
+        if key in _KNOWN_KEYS or not _is_table(value):
+            continue
+        cols: list[str] = []
+        for r in value:
+            cols.extend(str(c) for c in r if str(c) not in cols)
+        rows = [[_short(r.get(c), 120) if r.get(c) is not None else "" for c in cols]
+                for r in value]
+        out.append(Tabled("other", _label(key), "", [c.replace("_", " ") for c in cols],
+                          rows))
+    return out
+
+
+def _group(r: Mapping[str, Any]) -> str:
+    by, key = _text(r.get("by")), _text(r.get("key"))
+    if by in ("", "all") and key in ("", "all"):
+        return "all"
+    return f"{by}: {key}" if by else key
 
 
 # --------------------------------------------------------------------------- HTML
@@ -848,6 +1104,15 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         return KeepTogether([Image(BytesIO(rendered.png), width=w, height=h),
                              p(caption, s_small), Spacer(1, 6)])
 
+    def table_block(t: Tabled) -> list[Any]:
+        n = max(len(t.header), 1)
+        block: list[Any] = [p(t.title, s_h3)]
+        if t.note:
+            block.append(p(t.note, s_small))
+        block.append(grid(t.header, [[p(c, s_wrap) for c in r] for r in t.rows],
+                          [width / n] * n, head_style=s_thead))
+        return block
+
     page_w, page_h = A4
     margin = 16 * mm
     width = page_w - 2 * margin
@@ -866,6 +1131,8 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
            p(content.verdict_text)]
     if content.reasons:
         box += [p("Why:", s_h3), bullets(content.reasons)]
+    if content.rule:
+        box += [Spacer(1, 2), p(content.rule, s_small)]
     vt = Table([[box]], colWidths=[width])
     vt.setStyle(TableStyle([
         ("BOX", (0, 0), (-1, -1), 0.8, vcolor),
@@ -893,6 +1160,10 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         story += [p("Counts", s_h3), grid(content.counts_header, content.counts_rows,
                                            [first] + [(width - first) / max(n - 1, 1)] * (n - 1))]
 
+    for t in content.tables:
+        if t.section == "saw":
+            story += table_block(t)
+
     story += [p("The agreement", s_h2), kv_table(content.agreement, (48 * mm, width - 48 * mm))]
     story += [p("Satellite coverage", s_h2), kv_table(content.coverage,
                                                        (48 * mm, width - 48 * mm))]
@@ -904,6 +1175,13 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         story += [p("Cloud cover by region during the window", s_h3),
                   grid(["Region", "Cloud", "Region", "Cloud"], rows,
                        [width * 0.35, width * 0.15, width * 0.35, width * 0.15])]
+    if content.coverage_days:
+        cells = content.coverage_days
+        half = (len(cells) + 1) // 2
+        left, right = cells[:half], cells[half:] + [["", "", ""]] * (half - len(cells[half:]))
+        rows = [a + b for a, b in zip(left, right, strict=True)]
+        story += [p("Day by day in the window", s_h3),
+                  grid(["Date (UTC)", "Passes", "Detections"] * 2, rows, [width / 6] * 6)]
 
     if content.map_figure is not None:
         story += [CondPageBreak(120 * mm), p("Map", s_h2),
@@ -950,8 +1228,13 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         story += [p(heading, s_h3), p(text)]
     if content.caveats:
         story += [p("Caveats of this assessment", s_h3), bullets(content.caveats)]
+    others = [t for t in content.tables if t.section != "saw"]
+    if content.other or others:
+        story += [p("Other figures", s_h2)]
     if content.other:
-        story += [p("Other figures", s_h2), kv_table(content.other, (60 * mm, width - 60 * mm))]
+        story += [kv_table(content.other, (60 * mm, width - 60 * mm))]
+    for t in others:
+        story += table_block(t)
     if content.files:
         story += [p("Files in this report", s_h3), p(", ".join(content.files), s_small)]
     story += [Spacer(1, 8), p(content.footer, s_small)]
@@ -980,6 +1263,8 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
     lines.append(("", 6, "normal"))
     add(f"Verdict: {content.verdict_label}", 14, "bold")
     add(content.verdict_text)
+    if content.rule:
+        add(content.rule, 8.5)
     for r in content.reasons:
         add("• " + r)
     if content.coverage_warning:
@@ -997,6 +1282,11 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
         add("• " + s)
     for row in content.counts_rows:
         add(" | ".join(row))
+    for tab in content.tables:
+        add(tab.title, 10, "bold")
+        add(" | ".join(tab.header), 8)
+        for row in tab.rows:
+            add(" | ".join(row), 8)
     lines.append(("", 6, "normal"))
     add(f"Incidents ({len(content.incident_rows)})", 12, "bold")
     for inc in content.incident_rows[:_PDF_MAX_ROWS]:
