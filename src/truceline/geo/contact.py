@@ -1,7 +1,8 @@
 """The line of contact: where Ukrainian-held ground meets Russian-held ground.
 
 It is the part of the boundary of ``ua`` that lies within ``tolerance_m`` of ``ru``
-(Russian-held Ukraine or Russia itself). So it follows the front through Ukraine, and the
+(Russian-held Ukraine or Russia itself), i.e. everything but the coast and the borders
+with third countries. So it follows the front through Ukraine, and the
 Ukraine–Russia state border wherever free Ukraine faces Russia (Sumy, Kharkiv, Chernihiv),
 and it leaves out every coast and every border with a third country, because no Russian
 ground lies there. The state border inside Russian-held ground is not on it: no ``ua``
@@ -79,13 +80,26 @@ def _lines(geom: BaseGeometry) -> BaseGeometry:
     return shapely.multilinestrings(shapely.get_parts(merged))
 
 
+@lru_cache(maxsize=4)
+def _not_russia_band(tolerance_m: float) -> BaseGeometry:
+    """Ukraine's coast and third-country borders, widened by ``tolerance_m`` (cached)."""
+    ukr_edge = shapely.boundary(outlines.outline_m("UKR"))
+    other = shapely.difference(ukr_edge, _russia_band(tolerance_m))
+    g = shapely.buffer(other, tolerance_m, quad_segs=2)
+    shapely.prepare(g)
+    return g
+
+
 def contact_line(areas: ControlAreas, *, tolerance_m: float = CONTACT_TOLERANCE_M) -> ContactLine:
-    """The line of contact of one snapshot, split into inside-Ukraine and state-border parts."""
+    """The line of contact of one snapshot, split into inside-Ukraine and state-border parts.
+
+    ``ua``'s boundary is made of the front (facing held ground), the state border with
+    Russia, the coast and borders with third countries; the last two are a fixed set, so
+    the line is the boundary minus that set widened by ``tolerance_m`` (one overlay).
+    """
     edge = shapely.boundary(areas.ua)
-    near_held = shapely.intersection(edge, shapely.buffer(areas.held, tolerance_m))
     russia = _russia_band(tolerance_m)
-    near_russia = shapely.intersection(edge, russia)
-    line = _lines(shapely.union(near_held, near_russia))
+    line = _lines(shapely.difference(edge, _not_russia_band(tolerance_m)))
     border = _lines(shapely.intersection(line, russia))
     inside = _lines(shapely.difference(line, russia))
     return ContactLine(snapshot_id=areas.snapshot_id, line=line, inside=inside, border=border)

@@ -27,7 +27,7 @@ Four areas, disjoint and covering the theatre window:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -60,9 +60,15 @@ class ControlAreas:
 
     snapshot_id: str
     ua: BaseGeometry
-    ru: BaseGeometry
     held: BaseGeometry
     third: BaseGeometry
+
+    @cached_property
+    def ru(self) -> BaseGeometry:
+        """Russian-held ground: held Ukraine and Russia (built on first use)."""
+        g = shapely.union(self.held, outlines.outline_m("RUS"))
+        shapely.prepare(g)
+        return g
 
     def areas_km2(self) -> dict[str, float]:
         """Area of each land class in km² (sea is unbounded and left out)."""
@@ -162,7 +168,6 @@ def control_areas(
         if small.any():
             held = _polygonal(shapely.union(held, shapely.union_all(parts[small])))
             ua = shapely.multipolygons(parts[~small])
-    ru = shapely.union(held, outlines.outline_m("RUS"))
-    for g in (ua, ru, held):
+    for g in (ua, held):
         shapely.prepare(g)
-    return ControlAreas(snapshot_id=snapshot_id, ua=ua, ru=ru, held=held, third=_third_m())
+    return ControlAreas(snapshot_id=snapshot_id, ua=ua, held=held, third=_third_m())

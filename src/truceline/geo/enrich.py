@@ -29,9 +29,11 @@ naming it.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -129,29 +131,41 @@ def _segments(line: BaseGeometry, max_len: float) -> tuple[np.ndarray, np.ndarra
     return xy[:-1][same], xy[1:][same], idx[:-1][same]
 
 
-def _default_sector_anchors(seg_a: np.ndarray, seg_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Names and metric xy of the settlements that name the stretches of the line."""
+@lru_cache(maxsize=1)
+def _sector_candidates() -> tuple[np.ndarray, np.ndarray]:
+    """Names and metric xy of settlements big enough to name a sector, largest first."""
     pl = places.places().table
-    big = pl[pl.population >= SECTOR_MIN_POP]
-    xy = big[["x", "y"]].to_numpy()
-    d = _distance_to_segments(xy, seg_a, seg_b, _kdtree((seg_a + seg_b) / 2))[0]
-    near = big[d <= SECTOR_NEAR_KM * 1000.0].sort_values("population", ascending=False)
+    big = pl[pl.population >= SECTOR_MIN_POP].sort_values("population", ascending=False)
+    return big["name"].to_numpy(dtype=object), big[["x", "y"]].to_numpy()
+
+
+def _default_sector_anchors(
+    seg_a: np.ndarray, seg_b: np.ndarray, tree: cKDTree, seg_part: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Names and metric xy of the settlements that name the stretches of the line."""
+    names, xy = _sector_candidates()
+    d = _distance_to_segments(xy, seg_a, seg_b, tree, seg_part)[0]
+    near = np.flatnonzero(d <= SECTOR_NEAR_KM * 1000.0)
+    pts = xy[near]
     kept: list[int] = []
-    pts = near[["x", "y"]].to_numpy()
     for i in range(len(near)):  # a few hundred settlements, not detections
         if not kept or np.min(np.hypot(*(pts[kept] - pts[i]).T)) >= SECTOR_SPACING_KM * 1e3:
             kept.append(i)
-    return near.name.to_numpy()[kept], pts[kept]
+    return names[near[kept]], pts[kept]
 
 
 def _sector_of_segments(
-    seg_a: np.ndarray, seg_b: np.ndarray, sectors: gpd.GeoDataFrame | None
+    seg_a: np.ndarray,
+    seg_b: np.ndarray,
+    tree: cKDTree | None,
+    seg_part: np.ndarray,
+    sectors: gpd.GeoDataFrame | None,
 ) -> np.ndarray:
     mid = (seg_a + seg_b) / 2
-    if len(mid) == 0:
-        return np.zeros(0, dtype=object)
+    if len(mid) == 0 or tree is None:
+        return np.zeros(len(mid), dtype=object)
     if sectors is None:
-        names, xy = _default_sector_anchors(seg_a, seg_b)
+        names, xy = _default_sector_anchors(seg_a, seg_b, tree, seg_part)
         if len(names) == 0:
             return np.full(len(mid), None, dtype=object)
         _, j = cKDTree(xy).query(mid, k=1)
@@ -173,6 +187,13 @@ def _sectors_key(sectors: gpd.GeoDataFrame) -> str:
 
 _CACHE: OrderedDict[tuple[object, ...], PreparedSnapshot] = OrderedDict()
 _CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _renamed(prep: PreparedSnapshot, snapshot_id: str) -> PreparedSnapshot:
+    areas = replace(prep.areas, snapshot_id=snapshot_id)
+    contact = replace(prep.contact, snapshot_id=snapshot_id)
+    return replace(prep, snapshot_id=snapshot_id, areas=areas, contact=contact)
 
 
 def prepare_snapshot(
@@ -185,17 +206,20 @@ def prepare_snapshot(
     """Areas, line of contact, segment index and sector names of one snapshot.
 
     Cached by content (geometry bytes, Crimea flag, sectors), so re-running over the same
-    snapshots costs nothing.
+    snapshots, or over a source that repeats an unchanged map under a new date, costs
+    nothing.
     """
     key: tuple[object, ...] = (
-        snapshot_id,
         hashlib.sha1(shapely.to_wkb(geometry)).hexdigest(),
         bool(crimea_missing),
         None if sectors is None else _sectors_key(sectors),
     )
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    if hit is not None:  # same map under another name (sources repeat unchanged days)
+        return hit if hit.snapshot_id == snapshot_id else _renamed(hit, snapshot_id)
     areas = control_areas(geometry, crimea_missing=crimea_missing, snapshot_id=snapshot_id)
     contact = contact_line(areas)
     seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
@@ -208,11 +232,12 @@ def prepare_snapshot(
         seg_b=seg_b,
         seg_part=seg_part,
         tree=tree,  # type: ignore[arg-type]
-        seg_sector=_sector_of_segments(seg_a, seg_b, sectors),
+        seg_sector=_sector_of_segments(seg_a, seg_b, tree, seg_part, sectors),
     )
-    _CACHE[key] = prep
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    with _CACHE_LOCK:
+        _CACHE[key] = prep
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return prep
 
 
@@ -259,7 +284,8 @@ def _distance_to_segments(
     # near the line (a midpoint within NEAR_M): the K_NEAR nearest midpoints, one query
     # whose search stops at NEAR_M, so that it is cheap for the far points too
     k = min(K_NEAR, m)
-    dmid, cand = tree.query(xy, k=k, distance_upper_bound=NEAR_M, workers=-1)
+    workers = -1 if n > 50_000 else 1  # threads cost more than they save on few points
+    dmid, cand = tree.query(xy, k=k, distance_upper_bound=NEAR_M, workers=workers)
     cand = np.asarray(cand, dtype=np.int64).reshape(n, k)
     near = np.isfinite(np.asarray(dmid).reshape(n, k)[:, 0])
     nr = np.flatnonzero(near)
@@ -276,7 +302,7 @@ def _distance_to_segments(
     # far from it: the nearest midpoint, then that segment and its neighbours
     fr = np.flatnonzero(~near)
     if len(fr):
-        _, i0 = tree.query(xy[fr], k=1, workers=-1)
+        _, i0 = tree.query(xy[fr], k=1, workers=workers)
         i0 = np.asarray(i0, dtype=np.int64)
         fb = _point_segment_d2(px[fr], py[fr], seg_a, seg_b, i0)
         fa = i0.copy()
@@ -424,7 +450,7 @@ def enrich(
 
     # H3 and the point geometries need no snapshot: build them on the second core
     # meanwhile (h3ronpy, Shapely and SciPy's k-d queries release the GIL)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=2) as prep_pool:
         h3_f = pool.submit(grid.h3_cells, lat, lon, h3_resolution)
         geom_f = pool.submit(gpd.points_from_xy, lon, lat)
 
@@ -447,18 +473,25 @@ def enrich(
         if len(by) == 0:
             bounds = bounds[:1]
         crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
+        group_snap = [int(w[b]) for b in bounds[:-1]]  # one per snapshot group
+
+        def _prepare(k: int) -> PreparedSnapshot:
+            return prepare_snapshot(
+                str(snaps["snapshot_id"].iat[k]),
+                snaps.geometry.iat[k],
+                crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
+                sectors=sectors,
+            )
+
+        # snapshots are prepared on a second pool while earlier groups are measured
+        preps = [prep_pool.submit(_prepare, k) if k >= 0 else None for k in group_snap]
         for g in range(len(bounds) - 1):  # one group per snapshot, vectorised inside
             rows = by[bounds[g] : bounds[g + 1]]
-            k = int(w[bounds[g]])
+            k = group_snap[g]
             if k < 0:  # before the first snapshot: places only, from either country
                 country = np.full(len(rows), 2, dtype=np.int8)
             else:
-                prep = prepare_snapshot(
-                    str(snaps["snapshot_id"].iat[k]),
-                    snaps.geometry.iat[k],
-                    crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
-                    sectors=sectors,
-                )
+                prep = preps[g].result()  # type: ignore[union-attr]
                 gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
                 ground[rows], dist[rows] = gr, d
                 local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
