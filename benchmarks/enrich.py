@@ -145,7 +145,8 @@ def run(label: str, det: pd.DataFrame, snaps: gpd.GeoDataFrame, ref_n: int, reps
         print(f"{name:46s}{k / w:12,.0f}   ({w:6.2f}, {c:6.2f})")
     ref_rate = m / ref_w
     print(f"ratio to the reference (wall): enrich cold {n / cold / ref_rate:5.1f}x, "
-          f"warm {n / warm_w / ref_rate:5.1f}x, like for like {n / core_w / ref_rate:5.1f}x")  # fmt: skip
+          f"warm {n / warm_w / ref_rate:5.1f}x, "
+          f"like for like {n / core_w / ref_rate:5.1f}x")  # fmt: skip
     ref_cpu_rate = m / ref_c
     print(f"ratio to the reference (CPU):  enrich cold {n / cold_cpu / ref_cpu_rate:5.1f}x, "
           f"warm {n / warm_c / ref_cpu_rate:5.1f}x, "
