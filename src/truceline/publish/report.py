@@ -1109,8 +1109,16 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         block: list[Any] = [p(t.title, s_h3)]
         if t.note:
             block.append(p(t.note, s_small))
-        block.append(grid(t.header, [[p(c, s_wrap) for c in r] for r in t.rows],
-                          [width / n] * n, head_style=s_thead))
+        # columns as wide as their content wants (capped), so short cells never break
+        want = []
+        for i, h in enumerate(t.header):
+            cells = [len(r[i]) for r in t.rows if i < len(r)]
+            word = max((len(w) for w in h.split()), default=4)
+            want.append(float(min(max([word, *cells]) + 2, 34)))
+        total = sum(want) or float(n)
+        widths = [width * w / total for w in want]
+        block.append(grid(t.header, [[p(c, s_tcell) for c in r] for r in t.rows], widths,
+                          head_style=s_thead))
         return block
 
     page_w, page_h = A4
