@@ -505,3 +505,19 @@ def test_the_assessment_stage_schema_prints(tmp_path: Path) -> None:
     c = report_content(_real_schema(), None, LINE, _timeline(), generated_utc=GENERATED)
     text = _pdftotext(write_pdf(tmp_path / "r.pdf", c))
     assert "Verdict: Inconclusive" in text and "Front against control band" in text
+
+
+def test_report_folder_signs_and_verifies(tmp_path: Path) -> None:
+    from truceline.publish.manifest import sign_report, verify_report
+    from truceline.publish.signing import KeySigner
+
+    write_report(tmp_path, _assessment(), _incidents(), LINE, _timeline(), HELD,
+                 generated_utc=GENERATED, pdf=False)
+    signer = KeySigner.generate()
+    manifest = sign_report(tmp_path, inputs=[], parameters={"agreement": "xmas"},
+                           signer=signer, created=GENERATED)
+    assert {o["path"] for o in manifest["outputs"]} >= {HTML_FILE, "incidents.gpkg",
+                                                        "assessment.json"}
+    assert verify_report(tmp_path).ok
+    (tmp_path / HTML_FILE).write_text("Verdict: held", encoding="utf-8")
+    assert not verify_report(tmp_path).ok
