@@ -463,7 +463,7 @@ def assess(
     control = agreement.control_mask(det["dist_km"]) & line_side
     resolution, in_w, in_c, t_w, t_c, day_of = _windows(det, w0, w1, c0, c1)
     keep = det.index.isin(det_counts.index)
-    rates = _rate_rows(det, keep, scope, control, in_w, in_c, t_w, t_c)
+    rates = _rate_rows(det, keep, scope, control, in_w, in_c, t_w, t_c, day_of)
 
     # ---- contrast (difference in differences), overall and per side
     contrast: list[dict[str, Any]] = []
@@ -668,30 +668,47 @@ def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Times
 def _daily(det: pd.DataFrame, front: np.ndarray, control: np.ndarray, in_w: np.ndarray,
            in_c: np.ndarray, day_of: pd.Series) -> pd.DataFrame:
     """Daily counts of the four groups, zero-filled over the days each group spans."""
-    frames = []
-    for name, m in (("fw", front & in_w), ("fc", front & in_c), ("cw", control & in_w),
-                    ("cc", control & in_c)):
-        span_mask = in_w if name.endswith("w") else in_c
-        days = pd.DatetimeIndex(day_of[span_mask].unique())
-        if len(days) == 0:
+    day = day_of.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+    groups, counts = [], []
+    for name, m, span_mask in (("fw", front & in_w, in_w), ("fc", front & in_c, in_c),
+                               ("cw", control & in_w, in_w), ("cc", control & in_c, in_c)):
+        days = np.unique(day[span_mask])
+        if days.size == 0:
             continue
-        counts = day_of[m].value_counts()
-        frames.append(pd.DataFrame({"group": name,
-                                    "n": counts.reindex(days, fill_value=0).to_numpy()}))
-    return pd.concat(frames, ignore_index=True) if frames else \
-        pd.DataFrame({"group": [], "n": []})
+        n = np.bincount(np.searchsorted(days, day[m]), minlength=days.size)
+        groups.extend([name] * days.size)
+        counts.append(n)
+    if not counts:
+        return pd.DataFrame({"group": [], "n": []})
+    return pd.DataFrame({"group": groups, "n": np.concatenate(counts)})
+
+
+def _adjusted(r: RateRatio, phi: float, level: float = LEVEL) -> dict[str, float]:
+    """The rate ratio's interval and p-value widened for overdispersion: the hull of the
+    exact interval and a quasi-Poisson Wald interval (0.5 added to each count, variance
+    times ``max(phi, 1)``); the larger p-value."""
+    phi = max(phi, 1.0)
+    a, b = r.x_window + 0.5, r.x_comparison + 0.5
+    log_rr = math.log(a / r.t_window) - math.log(b / r.t_comparison)
+    se = math.sqrt(phi * (1 / a + 1 / b))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = float(2 * stats.norm.sf(abs(log_rr) / se))
+    return {"dispersion": phi, "lo_adj": min(r.lo, math.exp(log_rr - z * se)),
+            "hi_adj": max(r.hi, math.exp(log_rr + z * se)), "p_adj": max(r.p_value, p)}
 
 
 def _rate_rows(det: pd.DataFrame, keep: np.ndarray, scope: np.ndarray, control: np.ndarray,
-               in_w: np.ndarray, in_c: np.ndarray, t_w: float, t_c: float
-               ) -> list[dict[str, Any]]:
-    """Counts, rates and exact rate ratios: front and control, overall, per side and per
-    sector (front only)."""
+               in_w: np.ndarray, in_c: np.ndarray, t_w: float, t_c: float,
+               day_of: pd.Series) -> list[dict[str, Any]]:
+    """Counts, rates and exact rate ratios (and their overdispersion-widened versions):
+    front and control, overall, per side and per sector (front only)."""
     rows: list[dict[str, Any]] = []
+    none = np.zeros(len(det), dtype=bool)
 
     def add(area: str, by: str, key: str, m: np.ndarray) -> None:
         r = rate_ratio_test(int((m & in_w).sum()), t_w, int((m & in_c).sum()), t_c)
-        rows.append({"area": area, "by": by, "key": key, **asdict(r)})
+        phi, _ = _dispersion(_daily(det, m, none, in_w, in_c, day_of))
+        rows.append({"area": area, "by": by, "key": key, **asdict(r), **_adjusted(r, phi)})
 
     side = det["side"].astype(object).fillna("(none)").to_numpy()
     line_side = np.isin(side, _SIDES_LINE)
@@ -898,6 +915,7 @@ class PlaceboResult:
     share_reduced: float
     share_inconclusive: float
     share_rate_significant: float  # front window-vs-comparison exact test, p < 0.05
+    share_rate_adj_significant: float  # the same, widened for overdispersion
     share_contrast_significant: float  # front-vs-control contrast, p < 0.05
     windows: pd.DataFrame = field(repr=False)
 
@@ -950,7 +968,8 @@ def placebo_study(
         rows.append({"start_utc": res.agreement["start_utc"], "end_utc": res.agreement["end_utc"],
                      "verdict": res.verdict, "rule": res.rule,
                      "front_window": front["x_window"], "front_comparison": front["x_comparison"],
-                     "rate_p": front["p_value"], "contrast": did["estimate"],
+                     "rate_p": front["p_value"], "rate_p_adj": front["p_adj"],
+                     "contrast": did["estimate"],
                      "contrast_p": did["p_value"], "dispersion": did["dispersion"],
                      "n_incidents": len(res.incidents), "peacetime_rate": rate,
                      "false_incident_rate": res.false_alarms["rate_per_day"],
@@ -966,6 +985,7 @@ def placebo_study(
         share_violated=share("violated"), share_held=share("held"),
         share_reduced=share("reduced"), share_inconclusive=share("inconclusive"),
         share_rate_significant=float((w["rate_p"] < alpha).mean()),
+        share_rate_adj_significant=float((w["rate_p_adj"] < alpha).mean()),
         share_contrast_significant=float((w["contrast_p"] < alpha).mean()),
         windows=w,
     )
