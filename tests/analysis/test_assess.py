@@ -18,6 +18,7 @@ import pytest
 from truceline.analysis.assess import (
     RULES,
     assess,
+    compare_control_maps,
     false_incident_rate,
     peacetime_rate,
     placebo_study,
@@ -366,3 +367,16 @@ def test_placebo_study_on_peacetime() -> None:
     assert res.share_rate_significant <= 0.15
     assert res.share_contrast_significant <= 0.15
     json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_compare_control_maps_says_when_the_verdict_flips() -> None:
+    a = agreement()
+    quiet = run(a, world(QUIET), None, peacetime_rate_per_day=7.0)
+    det, inc = add_incident(world(QUIET), "inc-1", "2025-08-24 11:12", 0.001)
+    loud = run(a, det, inc, peacetime_rate_per_day=7.0, false_incident_rate_per_day=RARE)
+    c = compare_control_maps({"deepstate": loud, "liveuamap": quiet})
+    assert c["flips"] and "depends on the control map" in c["note"]
+    assert [m["verdict"] for m in c["maps"]] == ["violated", "held"]
+    same = compare_control_maps({"deepstate": quiet, "isw": quiet})
+    assert not same["flips"] and "held with every map" in same["note"]
+    json.dumps(c, allow_nan=False)

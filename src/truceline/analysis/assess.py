@@ -55,6 +55,7 @@ __all__ = [
     "RateRatio",
     "RatioOfRateRatios",
     "assess",
+    "compare_control_maps",
     "false_incident_rate",
     "peacetime_rate",
     "placebo_study",
@@ -841,6 +842,35 @@ def _site_hits(det: pd.DataFrame, incidents: pd.DataFrame | None, sites: Any,
         })
     rows.sort(key=lambda r: (r["timing"] != "inside", r["p"]))
     return rows
+
+
+def compare_control_maps(results: dict[str, Assessment]) -> dict[str, Any]:
+    """Line up assessments of one agreement made with different control maps (keyed by
+    map name): verdict, front counts, incidents per map, and whether the verdict flips.
+
+    Why: the control map decides what is "near the line" and whose ground a fire is on;
+    a verdict that depends on the map must say so in the report.
+    """
+    if not results:
+        raise InputError("compare_control_maps: expected at least one assessment")
+    rows = []
+    for name, a in results.items():
+        front = next(r for r in a.rates if r["area"] == "front" and r["by"] == "all")
+        sides = {r["key"]: r["x_window"] for r in a.rates
+                 if r["area"] == "front" and r["by"] == "side"}
+        rows.append({"map": name, "verdict": a.verdict, "rule": a.rule,
+                     "front_window": front["x_window"],
+                     "front_comparison": front["x_comparison"],
+                     "front_window_by_side": sides, "incidents": len(a.incidents),
+                     "contrast": a.contrast[0]["estimate"],
+                     "contrast_lo": a.contrast[0]["lo"], "contrast_hi": a.contrast[0]["hi"]})
+    verdicts = sorted({r["verdict"] for r in rows})
+    flips = len(verdicts) > 1
+    per_map = ", ".join(str(r["map"]) + ": " + str(r["verdict"]) for r in rows)
+    maps = ", ".join(str(r["map"]) for r in rows)
+    note = (f"the verdict depends on the control map ({per_map})" if flips
+            else f"the verdict is {verdicts[0]} with every map compared ({maps})")
+    return _clean({"maps": rows, "flips": flips, "note": note})  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- baselines
