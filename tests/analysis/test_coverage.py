@@ -108,3 +108,9 @@ def test_coverage_with_cloud_real_file() -> None:
     assert cov.cloud is not None and cov.cloud.status == "ok"
     assert cov.mean_cloud_pct is not None and not cov.adequate
     assert any("mean cloud cover" in r for r in cov.reasons)
+
+
+def test_time_known_false_means_date_only() -> None:
+    d = tiny().iloc[:3].assign(time_known=[True, True, False])
+    p = count_passes(d).set_index("date")
+    assert p.loc["2025-08-21", "n_passes"] == 1 and not bool(p.loc["2025-08-21", "timed"])

@@ -287,6 +287,8 @@ def _normalise(det: pd.DataFrame) -> pd.DataFrame:
     out["date"] = d.dt.normalize()
     out["t"] = pd.to_datetime(det["t_utc"], utc=True) if "t_utc" in det else \
         pd.Series(pd.NaT, index=det.index, dtype="datetime64[ns, UTC]")
+    if "time_known" in det:  # the lake's flag: a time that was not in the file is no time
+        out.loc[~det["time_known"].fillna(False).astype(bool), "t"] = pd.NaT
     out["side"] = det["side"].astype(object).where(det["side"].notna(), None)
     out["dist_km"] = det[dist].astype(float)
     out["sector"] = det["sector"].astype(object) if "sector" in det else None

@@ -86,9 +86,13 @@ def window_days(start_utc: datetime | pd.Timestamp, end_utc: datetime | pd.Times
 
 
 def _utc_times(det: pd.DataFrame) -> pd.Series:
+    """Detection times in UTC; NaT where the file gave a date only."""
     if "t_utc" not in det:
         return pd.Series(pd.NaT, index=det.index, dtype="datetime64[ns, UTC]")
-    return pd.to_datetime(det["t_utc"], utc=True)
+    t = pd.to_datetime(det["t_utc"], utc=True)
+    if "time_known" in det:  # the lake's flag for rows that had a date only
+        t = t.where(det["time_known"].fillna(False).astype(bool))
+    return t
 
 
 def _dates(det: pd.DataFrame) -> pd.Series:
@@ -168,7 +172,8 @@ def _satellite(det: pd.DataFrame) -> np.ndarray:
         s = det["satellite"].astype(object)
         ok = s.notna() & (s.astype(str).str.lower() != "unknown") & (s.astype(str) != "")
         sat = sat.where(~ok, s.astype(str))
-    return sat.to_numpy(dtype=object)
+    out: np.ndarray = sat.to_numpy(dtype=object)
+    return out
 
 
 # --------------------------------------------------------------------------- cloud
