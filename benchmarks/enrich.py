@@ -118,7 +118,7 @@ def core_side_distance(det: pd.DataFrame, snaps: gpd.GeoDataFrame) -> None:
 
 def run(label: str, det: pd.DataFrame, snaps: gpd.GeoDataFrame, ref_n: int, reps: int) -> None:
     n = len(det)
-    en._CACHE.clear()
+    en.clear_cache()
     out, cold, cold_cpu = _timed(lambda: en.enrich(det, snaps))
     warm = [_timed(lambda: en.enrich(det, snaps))[1:] for _ in range(reps)]
     warm_w, warm_c = min(w for w, _ in warm), min(c for _, c in warm)

@@ -54,6 +54,15 @@ def test_square_on_russian_border_faces_russia_along_border() -> None:
     assert shapely.intersection(c.border, shapely.buffer(held, 300)).length < 0.25 * shared
 
 
+def test_across_water_can_be_switched_off() -> None:
+    a = control.control_areas(box(31.5, 46.4, 32.6, 46.62), snapshot_id="kinburn")
+    with_water = contact.contact_line(a)
+    without = contact.contact_line(a, across_water_m=0)
+    assert without.water_km == 0
+    assert with_water.water_km > 5  # Ochakiv's coast faces the held spit across the strait
+    assert with_water.inside_km == pytest.approx(without.inside_km + with_water.water_km, rel=0.02)
+
+
 def test_line_avoids_belarus_and_the_sea() -> None:
     c = _line(box(37.7, 47.9, 38.0, 48.1))
     blr = outlines.outline_m("BLR")
@@ -79,8 +88,10 @@ def test_geojson_export_round_trips() -> None:
 def test_real_deepstate_2025_lengths(ds2025: gpd.GeoDataFrame) -> None:
     row = ds2025.iloc[0]
     c = contact.contact_line(control.control_areas(row.geometry, snapshot_id=row.snapshot_id))
-    # the front proper is about 1,200-1,300 km in summer 2025 (plus Sumy/Kharkiv pockets)
-    assert 1_150 < c.inside_km < 1_500
+    # the front proper is about 1,200-1,300 km in summer 2025 (plus Sumy/Kharkiv pockets
+    # and ~100 km of free coast facing Kinburn and the Dnipro mouth across water)
+    assert 1_150 < c.inside_km < 1_550
+    assert 50 < c.water_km < 150
     # the free Ukraine-Russia border (Chernihiv, Sumy, Kharkiv), less held stretches
     assert 550 < c.border_km < 850
     # Kherson (on the Dnipro) is near the line; Simferopol is not: the coast is no front

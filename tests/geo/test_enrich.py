@@ -55,6 +55,12 @@ FACTS = {
     # added: the Dnipro front at Kherson, Zaporizhzhia city, Sevastopol, Chisinau,
     # the Black Sea off Odesa, Kharkiv (30 km from the Belgorod border)
     "Kherson": (32.60, 46.655, "ua", lambda d: 0 < d < 8),
+    # Kherson's centre and Ochakiv: Natural Earth's coast puts them just offshore; they
+    # join the nearest land, and face held ground across the Dnipro / the Kinburn strait
+    "Kherson centre": (32.617, 46.636, "ua", lambda d: 0 < d < 5),
+    "Ochakiv": (31.54, 46.61, "ua", lambda d: 0 < d < 5),
+    "Odesa, 1 km offshore": (30.775, 46.47, "ua", lambda d: 30 < d < 80),
+    "Mykolaiv": (31.99, 46.97, "ua", lambda d: 15 < d < 60),
     "Zaporizhzhia": (35.14, 47.84, "ua", lambda d: 15 < d < 60),
     "Sevastopol": (33.52, 44.60, "ru", lambda d: d < -150),
     "Chisinau": (28.86, 47.01, "third", lambda d: d > 150),
@@ -183,6 +189,12 @@ def test_user_sectors() -> None:
     det = _det({"n": (33.1, 49.65), "s": (33.1, 49.35)})
     out = en.enrich(det, _snap(SQUARE), sectors=sectors)
     assert list(out.sector) == ["north", "south"]
+
+
+def test_bad_sectors() -> None:
+    bad = gpd.GeoDataFrame({"label": ["x"]}, geometry=[shapely.Point(33, 49)], crs=4326)
+    with pytest.raises(InputError, match="sectors lack a 'name' column"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE), sectors=bad)
 
 
 def test_output_keeps_rows_index_and_columns() -> None:

@@ -8,6 +8,10 @@ and it leaves out every coast and every border with a third country, because no 
 ground lies there. The state border inside Russian-held ground is not on it: no ``ua``
 ground touches it.
 
+One exception to "no coast": free coast facing held ground across narrow water (within
+``across_water_m``, 10 km: the lower Dnipro, the Kinburn–Ochakiv strait) is a front too,
+and is on the line as its ``water`` part.
+
 The line is split into the part inside Ukraine (the front) and the part along the state
 border (within ``tolerance_m`` of Russia's outline); lengths are computed in the theatre's
 Lambert conformal CRS, whose scale error over Ukraine is below 0.3%.
@@ -26,12 +30,23 @@ from shapely.geometry.base import BaseGeometry
 from truceline.geo import outlines
 from truceline.geo.control import ControlAreas
 
-__all__ = ["CONTACT_TOLERANCE_M", "ContactLine", "contact_geojson", "contact_line"]
+__all__ = [
+    "ACROSS_WATER_M",
+    "CONTACT_TOLERANCE_M",
+    "ContactLine",
+    "contact_geojson",
+    "contact_line",
+]
 
 #: How far a stretch of ``ua``'s boundary may be from ``ru`` and still be on the line.
 #: After the sliver repair in :mod:`truceline.geo.control` the two touch exactly; the
 #: tolerance only absorbs floating-point noise and Natural Earth's shared border vertices.
 CONTACT_TOLERANCE_M = 100.0
+
+#: Free coast this close (metres) to held ground across water is on the line: the
+#: Dnipro below Kherson and the Dnipro–Buh estuary are water in Natural Earth 10m, and
+#: the two banks face each other there as much as across any field.
+ACROSS_WATER_M = 10_000.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class ContactLine:
     line: BaseGeometry
     inside: BaseGeometry
     border: BaseGeometry
+    water: BaseGeometry = shapely.MultiLineString()
 
     @property
     def length_km(self) -> float:
@@ -58,9 +74,19 @@ class ContactLine:
         """Length in km of the part along the Ukraine–Russia state border."""
         return self.border.length / 1000.0
 
+    @property
+    def water_km(self) -> float:
+        """Length in km of free coast facing held coast across narrow water (in ``inside``)."""
+        return self.water.length / 1000.0
+
     def lengths_km(self) -> dict[str, float]:
-        """The three lengths, for reports and `--json` output."""
-        return {"total": self.length_km, "inside": self.inside_km, "border": self.border_km}
+        """The lengths, for reports and `--json` output (``water`` is part of ``inside``)."""
+        return {
+            "total": self.length_km,
+            "inside": self.inside_km,
+            "border": self.border_km,
+            "water": self.water_km,
+        }
 
 
 @lru_cache(maxsize=4)
@@ -90,19 +116,49 @@ def _not_russia_band(tolerance_m: float) -> BaseGeometry:
     return g
 
 
-def contact_line(areas: ControlAreas, *, tolerance_m: float = CONTACT_TOLERANCE_M) -> ContactLine:
+@lru_cache(maxsize=4)
+def _coast_band(tolerance_m: float) -> BaseGeometry:
+    """Ukraine's sea coast (no land border with any country), widened (cached)."""
+    ukr_edge = shapely.boundary(outlines.outline_m("UKR"))
+    others = [outlines.outline_m(c) for c in outlines.countries() if c != "UKR"]
+    land = shapely.buffer(shapely.union_all(others), tolerance_m, quad_segs=2)
+    g = shapely.buffer(shapely.difference(ukr_edge, land), tolerance_m, quad_segs=2)
+    shapely.prepare(g)
+    return g
+
+
+def contact_line(
+    areas: ControlAreas,
+    *,
+    tolerance_m: float = CONTACT_TOLERANCE_M,
+    across_water_m: float = ACROSS_WATER_M,
+) -> ContactLine:
     """The line of contact of one snapshot, split into inside-Ukraine and state-border parts.
 
     ``ua``'s boundary is made of the front (facing held ground), the state border with
     Russia, the coast and borders with third countries; the last two are a fixed set, so
     the line is the boundary minus that set widened by ``tolerance_m`` (one overlay).
+    Free coast within ``across_water_m`` of held ground faces it across narrow water
+    (the lower Dnipro, Kinburn–Ochakiv) and is on the line too (``water``, counted in
+    ``inside``); 0 leaves it out.
     """
     edge = shapely.boundary(areas.ua)
     russia = _russia_band(tolerance_m)
-    line = _lines(shapely.difference(edge, _not_russia_band(tolerance_m)))
+    line = shapely.difference(edge, _not_russia_band(tolerance_m))
+    water = shapely.MultiLineString()
+    if across_water_m > 0:
+        coast = shapely.intersection(edge, _coast_band(tolerance_m))
+        reach = shapely.buffer(shapely.simplify(areas.held, 100.0), across_water_m, quad_segs=2)
+        water = _lines(
+            shapely.difference(shapely.intersection(coast, reach), shapely.buffer(line, 1.0))
+        )
+        line = shapely.union(line, water)
+    line = _lines(line)
     border = _lines(shapely.intersection(line, russia))
     inside = _lines(shapely.difference(line, russia))
-    return ContactLine(snapshot_id=areas.snapshot_id, line=line, inside=inside, border=border)
+    return ContactLine(
+        snapshot_id=areas.snapshot_id, line=line, inside=inside, border=border, water=water
+    )
 
 
 def contact_geojson(contact: ContactLine, *, properties: dict[str, Any] | None = None) -> str:
@@ -112,7 +168,7 @@ def contact_geojson(contact: ContactLine, *, properties: dict[str, Any] | None =
     snapshot id, so QGIS or a browser map can style the front and the border apart.
     """
     feats = []
-    for part, geom in (("inside", contact.inside), ("border", contact.border)):
+    for part, geom in (("inside", contact.inside), ("border", contact.border)):  # noqa: B007
         feats.append(
             {
                 "type": "Feature",

@@ -127,7 +127,9 @@ def _edge_band(sliver_m: float) -> BaseGeometry:
 @lru_cache(maxsize=1)
 def _third_m() -> BaseGeometry:
     others = [outlines.outline_m(c) for c in outlines.countries() if c not in ("UKR", "RUS")]
-    return shapely.union_all(others)
+    g = shapely.union_all(others)
+    shapely.prepare(g)
+    return g
 
 
 def control_areas(

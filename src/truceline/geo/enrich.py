@@ -5,8 +5,9 @@ Detections are grouped by the control snapshot in force at their date (the lates
 its segments and sectors, cached by content) and each group is handled with vectorised
 calls: ``shapely.contains_xy`` on prepared polygons for the side, a k-d tree over the
 line's segments plus an exact NumPy point-to-segment distance for the signed distance,
-``h3ronpy`` for H3 and a k-d tree over GeoNames for places. No Python loop runs over
-detections or vertices; the only loops are over snapshots and sectors.
+``h3ronpy`` for H3 and a lookup grid over GeoNames for places. No Python loop runs over
+detections or vertices; the only loops are over snapshots, sector names and a handful
+of candidate columns.
 
 Distances are planar in the theatre's Lambert conformal CRS (metres): within 0.3% of the
 geodesic over Ukraine (tests/geo/test_enrich.py measures it against ``pyproj.Geod``).
@@ -17,8 +18,8 @@ Flags (column ``flag``):
 - ``before_first_snapshot``: the detection is dated before every snapshot; it keeps its
   H3 cell, region and place, but side, distance, band and sector are missing;
 - ``outside_theatre``: the point lies outside the theatre window
-  (:data:`truceline.geo.outlines.THEATRE_BBOX`) where we hold no outlines; only H3 is
-  given;
+  (:data:`truceline.geo.outlines.THEATRE_BBOX`) where we hold no outlines; only H3 and
+  the snapshot in force are given;
 - ``stale``: the snapshot in force is more than ``max_staleness_days`` old (the result
   is computed but should be read with care).
 
@@ -53,6 +54,7 @@ __all__ = [
     "FLAGS",
     "SIDES",
     "PreparedSnapshot",
+    "clear_cache",
     "enrich",
     "prepare_snapshot",
     "signed_distance_km",
@@ -170,9 +172,10 @@ def _sector_of_segments(
             return np.full(len(mid), None, dtype=object)
         _, j = cKDTree(xy).query(mid, k=1)
         return names[j].astype(object)
-    geoms = np.array([outlines.to_metric(g) for g in sectors.geometry.to_crs(4326)])
-    tree = shapely.STRtree(geoms)
-    (i_pt, i_sec) = tree.query_nearest(shapely.points(mid), all_matches=False)
+    geo = sectors.geometry if sectors.crs is None else sectors.geometry.to_crs(4326)
+    geoms = outlines.to_metric(geo.to_numpy())
+    index = shapely.STRtree(geoms)
+    i_pt, i_sec = index.query_nearest(shapely.points(mid), all_matches=False)
     out = np.full(len(mid), None, dtype=object)
     out[i_pt] = sectors["name"].to_numpy()[i_sec]
     return out
@@ -186,8 +189,16 @@ def _sectors_key(sectors: gpd.GeoDataFrame) -> str:
 
 
 _CACHE: OrderedDict[tuple[object, ...], PreparedSnapshot] = OrderedDict()
-_CACHE_SIZE = 64
+#: Prepared snapshots kept (about 1.2 MB each for a 2025 DeepState map): a year of daily
+#: maps, so re-running over a year costs no preparation.
+_CACHE_SIZE = 400
 _CACHE_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every prepared snapshot (to free memory, or to time a cold run)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 def _renamed(prep: PreparedSnapshot, snapshot_id: str) -> PreparedSnapshot:
@@ -322,22 +333,31 @@ UA, HELD, RUSSIA, THIRD, SEA = 0, 1, 2, 3, 4
 _GROUND_TO_SIDE = np.array([0, 1, 1, 2, 3], dtype=np.int8)
 
 
+#: A point in the sea within this distance (metres) of land takes the side of the nearest
+#: land: Natural Earth's 1:10M coast cuts through coastal towns (Kherson's centre,
+#: Ochakiv), and FIRMS pixels on a shore can fall just offshore.
+COAST_M = 2_000.0
+
+
 def _ground(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Ground code per point (UA, HELD, RUSSIA, THIRD, SEA), tested in that order."""
     ground = np.full(len(x), SEA, dtype=np.int8)
     todo = np.arange(len(x))
-    tests = (
-        (UA, prep.areas.ua),
-        (HELD, prep.areas.held),
-        (RUSSIA, outlines.outline_m("RUS")),
-        (THIRD, prep.areas.third),
-    )
-    for code, geom in tests:
+    lands = (prep.areas.ua, prep.areas.held, outlines.outline_m("RUS"), prep.areas.third)
+    for code, geom in enumerate(lands):  # UA, HELD, RUSSIA, THIRD
         if len(todo) == 0:
             break
         inside = shapely.contains_xy(geom, x[todo], y[todo])
         ground[todo[inside]] = code
         todo = todo[~inside]
+    if len(todo) and COAST_M > 0:  # sea points: those just off a coast join that land
+        pts = shapely.points(x[todo], y[todo])
+        near = np.zeros(len(todo), dtype=bool)
+        for geom in lands:
+            near |= shapely.dwithin(geom, pts, COAST_M)
+        if near.any():
+            d = np.column_stack([shapely.distance(g, pts[near]) for g in lands])
+            ground[todo[near]] = np.argmin(d, axis=1).astype(np.int8)
     return ground
 
 
@@ -387,6 +407,17 @@ def _check_detections(det: pd.DataFrame) -> None:
             raise InputError(f"detections column {c!r} must be numeric, got {det[c].dtype}")
 
 
+def _check_sectors(sectors: gpd.GeoDataFrame | None) -> None:
+    if sectors is None:
+        return
+    if not isinstance(sectors, gpd.GeoDataFrame):
+        raise InputError(f"sectors must be a GeoDataFrame, got {type(sectors).__name__}")
+    if "name" not in sectors.columns:
+        raise InputError(f"sectors lack a 'name' column; columns given: {list(sectors.columns)}")
+    if len(sectors) == 0 or sectors.geometry.is_empty.all():
+        raise InputError("sectors has no geometry: give at least one line or polygon")
+
+
 def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(snaps, gpd.GeoDataFrame):
         raise InputError(f"snapshots must be a GeoDataFrame, got {type(snaps).__name__}")
@@ -429,6 +460,7 @@ def enrich(
     """
     _check_detections(detections)
     snaps = _check_snapshots(snapshots)
+    _check_sectors(sectors)
     n = len(detections)
     lon = detections["lon"].to_numpy(dtype=np.float64)
     lat = detections["lat"].to_numpy(dtype=np.float64)
