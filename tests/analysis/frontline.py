@@ -82,7 +82,7 @@ def line_points(path: str) -> np.ndarray:
              if (f.get("properties") or {}).get("type", "nochange") in ("nochange", "gains")]
     land, crimea = _land_and_crimea()
     held = shapely.make_valid(shapely.union_all(geoms + [crimea]))
-    held = held.buffer(0.01).buffer(-0.01)  # close slivers between features
+    held = held.buffer(0.01, quad_segs=1).buffer(-0.01, quad_segs=1)  # close slivers
     ua = shapely.difference(land, held)
     shapely.prepare(ua)
     bnd = shapely.segmentize(shapely.boundary(held), 0.015)
@@ -100,7 +100,8 @@ def line_points(path: str) -> np.ndarray:
     line = pts[keep]
     border = shapely.segmentize(shapely.LineString(RU_BORDER), 0.01)
     bpts = shapely.get_coordinates(border)
-    bpts = bpts[~shapely.contains_xy(held.buffer(0.02), bpts[:, 0], bpts[:, 1])]
+    shapely.prepare(held)
+    bpts = bpts[~shapely.dwithin(held, shapely.points(bpts), 0.02)]
     return to_metres(*np.r_[line, bpts].T)
 
 

@@ -22,7 +22,11 @@ import frontline  # noqa: E402
 
 import conftest as data  # noqa: E402
 from truceline.analysis.anomaly import classify, score_cell_days  # noqa: E402
-from truceline.analysis.baseline import DEFAULT_YEARS, build_climatologies  # noqa: E402
+from truceline.analysis.baseline import (  # noqa: E402
+    DEFAULT_YEARS,
+    build_climatologies,
+    cells_of,
+)
 from truceline.analysis.incidents import cluster_incidents  # noqa: E402
 
 SOUTH = ("UA23", "UA65")  # Zaporizhzhia, Kherson
@@ -78,6 +82,8 @@ def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
     """All validation figures as a dict; also returns frames under keys starting '_'."""
     t0 = time.time()
     hist = history if history is not None else data.load_years(HISTORY)
+    if "h3" not in hist.columns:  # index the points once for every build and run
+        hist = hist.assign(h3=cells_of(hist["lon"].to_numpy(), hist["lat"].to_numpy(), 6))
     out: dict[str, object] = {}
     clim = build_climatologies(hist)
     out["t_build_s"] = round(time.time() - t0, 1)
@@ -88,12 +94,14 @@ def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
     clim_lo = build_climatologies(hist, years=years_lo)
     area = south_area_km2()
     plac = []
+    plac_war = []
     for y in PLACEBO_YEARS:
         d = hist[hist["acq_date"].dt.year == y]
         o = classify(d, clim_lo, rule)
         o["oblast"] = data.oblast_of(o["lon"].to_numpy(), o["lat"].to_numpy())
         s = o[np.isin(o["oblast"], SOUTH)]
         wcd = s[s["war"]].groupby(["sensor", "cell", "acq_date"]).size()
+        plac_war.append(s[s["war"]])
         inc, _ = cluster_incidents(s)
         row = {"year": y, "detections": len(s), "war_detections": int(s["war"].sum()),
                "war_cell_days": len(wcd), "incidents": len(inc)}
@@ -104,6 +112,13 @@ def measure(history: pd.DataFrame | None = None, rule: str = "seasonal",
         if y == PLACEBO_YEARS[-1]:
             out["_placebo_incidents"] = inc
     plac_df = pd.DataFrame(plac)
+    pw = pd.concat(plac_war)
+    out["placebo_war_by_month"] = pw["acq_date"].dt.month.value_counts().sort_index().to_dict()
+    out["placebo_war_by_sensor"] = pw["sensor"].value_counts().to_dict()
+    spot = (pw["lon"].round(1).map("{:.1f}E".format) + " "
+            + pw["lat"].round(1).map("{:.1f}N".format))
+    out["placebo_war_top_places"] = spot.value_counts().head(8).to_dict()
+    out["_placebo_war"] = pw
     out["placebo"] = plac_df.to_dict(orient="records")
     out["placebo_area_km2"] = round(area)
     out["placebo_rate_per_1000km2_year"] = round(

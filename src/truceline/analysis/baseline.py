@@ -253,7 +253,7 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 6) -> np.ndarra
     """H3 cell (str) of each point; unique points are indexed once.
 
     >>> cells_of(np.array([30.5]), np.array([50.45]), 6).tolist()
-    ['861e2d4d7ffffff']
+    ['861e6384fffffff']
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
