@@ -192,9 +192,11 @@ class Climatology:
                            dtype=np.int64, count=len(cells))
 
     def to_frame(self) -> pd.DataFrame:
-        """Long table (cell, sensor, doy, p, k, n, nb_mean, nb_var, hot_spot) for Parquet.
+        """Long table (cell, sensor, doy, p, k, n, nb_mean, nb_var, wide_rate, hot_spot,
+        fire_share) for Parquet, one row per cell and day of year.
 
-        Metadata (years, params, ...) rides in ``attrs['truceline']`` as JSON.
+        Metadata (years, params, ...) rides in ``attrs['truceline']`` as JSON, the small
+        regional arrays in ``attrs['truceline_arrays']``; :meth:`from_frame` reads both.
         """
         nc = len(self.cells)
         frame = pd.DataFrame({
@@ -208,9 +210,54 @@ class Climatology:
             "nb_var": self.nb_var.ravel().astype(np.float32),
             "wide_rate": self.wide_rate.ravel().astype(np.float32),
             "hot_spot": np.repeat(self.hot_spot, N_DOY),
+            "fire_share": np.repeat(self.fire_share, N_DOY).astype(np.float32),
         })
         frame.attrs["truceline"] = json.dumps(self.metadata)
+        frame.attrs["truceline_arrays"] = json.dumps({
+            "regions": self.regions.tolist(),
+            "region_p": np.round(self.region_p, 8).tolist(),
+            "count_sf": np.round(self.count_sf, 8).tolist(),
+        })
         return frame
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Climatology:
+        """Rebuild a climatology from :meth:`to_frame`'s table (e.g. read from Parquet).
+
+        The metadata and the small regional arrays travel in ``frame.attrs``; a table
+        without them is refused, since p alone cannot judge a cell the history never saw.
+        """
+        for key in ("truceline", "truceline_arrays"):
+            if key not in frame.attrs:
+                raise InputError(f"climatology table lacks attrs[{key!r}]: write it with "
+                                 "Climatology.to_frame() and a Parquet writer that keeps "
+                                 "pandas attrs")
+        meta = json.loads(frame.attrs["truceline"])
+        arrays = json.loads(frame.attrs["truceline_arrays"])
+        f = frame.sort_values(["cell", "doy"], kind="stable")
+        cells = f["cell"].to_numpy()[::N_DOY].astype(object)
+        if len(f) != len(cells) * N_DOY:
+            raise InputError(f"climatology table has {len(f)} rows: expected {N_DOY} per cell")
+
+        def grid(col: str) -> np.ndarray:
+            return f[col].to_numpy(dtype=np.float64).reshape(len(cells), N_DOY)
+
+        params = BaselineParams(**meta["params"])
+        regions = np.asarray(arrays["regions"], dtype=object)
+        reg_index = {r: i for i, r in enumerate(regions.tolist())}
+        region_of_cell = np.array([reg_index[h3.cell_to_parent(c, params.region_resolution)]
+                                   for c in cells.tolist()], dtype=np.int64)
+        return cls(
+            sensor=meta["sensor"], years=tuple(meta["years"]), resolution=meta["resolution"],
+            params=params, cells=cells, p=grid("p"), k=grid("k"), n=grid("n"),
+            nb_mean=grid("nb_mean"), nb_var=grid("nb_var"),
+            hot_spot=f["hot_spot"].to_numpy(dtype=bool)[::N_DOY],
+            fire_share=f["fire_share"].to_numpy(dtype=np.float64)[::N_DOY],
+            regions=regions, region_of_cell=region_of_cell,
+            region_p=np.asarray(arrays["region_p"], dtype=np.float64),
+            count_sf=np.asarray(arrays["count_sf"], dtype=np.float64),
+            wide_rate=grid("wide_rate"), prior_strength=float(meta["prior_strength"]),
+            exclusions=tuple(meta["exclusions"]))
 
 
 def parse_years(spec: str | Iterable[int]) -> tuple[int, ...]:
