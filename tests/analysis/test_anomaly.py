@@ -93,3 +93,19 @@ def test_errors_name_the_problem(clim: dict) -> None:
     with pytest.raises(InputError, match="rule 'nope' is unknown"):
         rule_params("nope")
     assert {"economist", "seasonal"} <= set(RULES)
+
+
+def test_detect_pipeline_links_detections_to_incidents(clim: dict) -> None:
+    from truceline.analysis.detect import detect
+
+    cells = ring_cells()[:7]
+    days = pd.date_range("2022-08-01", "2022-08-28", freq="3D")
+    d = frame([(c, day.strftime("%Y-%m-%d"), 2) for c in cells for day in days])
+    d["sector"] = "Test sector"
+    res = detect(d, clim, radius_km=8, gap_days=4)
+    assert len(res.incidents) >= 1
+    assert res.incidents["sector"].eq("Test sector").all()
+    war = res.detections[res.detections["war"]]
+    assert war["incident_id"].notna().all()
+    assert set(war["incident_id"]) == set(res.incidents["incident_id"])
+    assert res.params["rule"]["name"] == "seasonal"
