@@ -380,3 +380,28 @@ def test_compare_control_maps_says_when_the_verdict_flips() -> None:
     same = compare_control_maps({"deepstate": quiet, "isw": quiet})
     assert not same["flips"] and "held with every map" in same["note"]
     json.dumps(c, allow_nan=False)
+
+
+def test_enrich_style_columns_and_empty_frames() -> None:
+    a = agreement()
+    d = world(QUIET)[["lon", "lat", "acq_date", "t_utc", "side", "dist_km"]]
+    d = d.rename(columns={"dist_km": "distance_km"})
+    d["side"] = pd.Categorical(d["side"], categories=["ua", "ru", "third", "sea"])
+    d["war"] = False  # anomaly.classify's name
+    assert run(a, d, None, peacetime_rate_per_day=7.0).verdict == "held"
+    empty = run(a, d.iloc[:0], None, peacetime_rate_per_day=7.0)
+    assert empty.verdict == "inconclusive"  # no data is poor coverage, never held
+    assert any("not estimable" in r for r in empty.reasons)
+    json.dumps(empty.to_dict(), allow_nan=False)
+    with pytest.raises(InputError, match="dist_km"):
+        run(a, d.drop(columns="distance_km"), None)
+
+
+def test_sector_scope_compares_with_the_same_sector() -> None:
+    a = agreement(extra='[scope]\nsectors = ["tokmak"]\n')
+    res = run(a, world(QUIET), None, peacetime_rate_per_day=4.0)
+    assert res.verdict == "held"
+    assert [r["key"] for r in res.rates if r["by"] == "sector"] == ["Tokmak"]
+    control = next(r for r in res.rates if r["area"] == "control" and r["by"] == "all")
+    ua_control = next(r for r in res.rates if r["area"] == "control" and r["key"] == "ua")
+    assert ua_control["x_window"] == 0 and control["x_window"] > 0  # Tokmak is all 'ru'

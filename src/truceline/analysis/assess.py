@@ -464,6 +464,10 @@ def assess(
     # ---- rates: resolution, exposures, groups
     line_side = det["side"].isin(_SIDES_LINE).to_numpy()
     control = agreement.control_mask(det["dist_km"]) & line_side
+    if agreement.scope.sectors:  # compare like with like: the same stretches of the line
+        wanted = {x.casefold() for x in agreement.scope.sectors}
+        control &= det["sector"].astype("string").str.casefold().isin(wanted) \
+            .fillna(False).to_numpy(dtype=bool)
     resolution, in_w, in_c, t_w, t_c, day_of = _windows(det, w0, w1, c0, c1)
     keep = det.index.isin(det_counts.index)
     rates = _rate_rows(det, keep, scope, control, in_w, in_c, t_w, t_c, day_of)
@@ -635,9 +639,14 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
         reasons.append("the contrast suggests a drop, but not on adequate coverage")
     elif fire_near_line:
         hi = did["hi"]
-        reasons.append(f"front/control ratio of rate ratios {did['estimate']:.2f} (95% CI "
-                       f"{did['lo']:.2f}-{'inf' if not math.isfinite(hi) else f'{hi:.2f}'}) "
-                       "does not show a drop")
+        est = did["estimate"]
+        if not math.isfinite(est):
+            reasons.append("front/control ratio of rate ratios not estimable (no fire in a "
+                           "band or window): it cannot show a drop")
+        else:
+            reasons.append(f"front/control ratio of rate ratios {est:.2f} (95% CI "
+                           f"{did['lo']:.2f}-{'inf' if not math.isfinite(hi) else f'{hi:.2f}'})"
+                           " does not show a drop")
     return "inconclusive", "I"
 
 
