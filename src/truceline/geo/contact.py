@@ -117,14 +117,29 @@ def _not_russia_band(tolerance_m: float) -> BaseGeometry:
 
 
 @lru_cache(maxsize=4)
-def _coast_band(tolerance_m: float) -> BaseGeometry:
-    """Ukraine's sea coast (no land border with any country), widened (cached)."""
+def _coast(tolerance_m: float, reach_m: float) -> tuple[BaseGeometry, BaseGeometry]:
+    """Ukraine's sea coast (no land border with any country) and a band of ``reach_m``
+    plus 2 km around it (both cached)."""
     ukr_edge = shapely.boundary(outlines.outline_m("UKR"))
     others = [outlines.outline_m(c) for c in outlines.countries() if c != "UKR"]
     land = shapely.buffer(shapely.union_all(others), tolerance_m, quad_segs=2)
-    g = shapely.buffer(shapely.difference(ukr_edge, land), tolerance_m, quad_segs=2)
-    shapely.prepare(g)
-    return g
+    coast = shapely.difference(ukr_edge, land)
+    band = shapely.buffer(coast, reach_m + 2_000.0, quad_segs=2)
+    shapely.prepare(coast)
+    shapely.prepare(band)
+    return coast, band
+
+
+def _across_water(held: BaseGeometry, tolerance_m: float, reach_m: float) -> BaseGeometry:
+    """Free coast within ``reach_m`` of held ground: only held ground near the coast is
+    buffered, which keeps this at a few milliseconds."""
+    coast, band = _coast(tolerance_m, reach_m)
+    near = shapely.intersection(shapely.simplify(held, tolerance_m), band)
+    if near.is_empty:
+        return shapely.MultiLineString()
+    facing = shapely.intersection(coast, shapely.buffer(near, reach_m, quad_segs=2))
+    own = shapely.buffer(near, tolerance_m, quad_segs=2)  # held ground's own coast
+    return _lines(shapely.difference(facing, own))
 
 
 def contact_line(
@@ -147,11 +162,7 @@ def contact_line(
     line = shapely.difference(edge, _not_russia_band(tolerance_m))
     water = shapely.MultiLineString()
     if across_water_m > 0:
-        coast = shapely.intersection(edge, _coast_band(tolerance_m))
-        reach = shapely.buffer(shapely.simplify(areas.held, 100.0), across_water_m, quad_segs=2)
-        water = _lines(
-            shapely.difference(shapely.intersection(coast, reach), shapely.buffer(line, 1.0))
-        )
+        water = _across_water(areas.held, tolerance_m, across_water_m)
         line = shapely.union(line, water)
     line = _lines(line)
     border = _lines(shapely.intersection(line, russia))
