@@ -272,7 +272,8 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     if scores is None:
         scores = score_cell_days(detections, climatologies)
     cd = _classify_cell_days(scores, params)
-    out = detections.copy()
+    results = ["p_natural", "p_season", "excess", "war", "hot_spot", "incident_id"]
+    out = detections.drop(columns=[c for c in results if c in detections.columns])
     res = {c.resolution for c in climatologies.values()}
     if len(res) != 1:
         raise InputError(f"climatologies disagree on H3 resolution: {sorted(res)}")
