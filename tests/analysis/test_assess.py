@@ -405,3 +405,17 @@ def test_sector_scope_compares_with_the_same_sector() -> None:
     control = next(r for r in res.rates if r["area"] == "control" and r["by"] == "all")
     ua_control = next(r for r in res.rates if r["area"] == "control" and r["key"] == "ua")
     assert ua_control["x_window"] == 0 and control["x_window"] > 0  # Tokmak is all 'ru'
+
+
+def test_evidence_must_lie_inside_the_window() -> None:
+    """An incident that began (p = 1e-4) before the window and goes on inside it with
+    ordinary fire (p = 0.3) proves nothing about the window."""
+    a = agreement()
+    det, inc = add_incident(world(QUIET), "inc-long", "2025-08-20 11:00", 0.0001)
+    later, _ = add_incident(world(QUIET).iloc[:0], "inc-long", "2025-08-22 11:00", 0.3)
+    det = pd.concat([det, later.assign(detection_id=["late-0", "late-1", "late-2"])],
+                    ignore_index=True)
+    res = run(a, det, inc, peacetime_rate_per_day=7.0, false_incident_rate_per_day=RARE)
+    assert res.verdict == "inconclusive"
+    row = res.incidents[0]
+    assert row["p_min"] == pytest.approx(0.0001) and row["p_min_window"] == pytest.approx(0.3)

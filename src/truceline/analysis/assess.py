@@ -83,8 +83,9 @@ _SIDES_LINE = ("ua", "ru")
 
 #: The verdict rules, in the order they are tried; the first that applies decides.
 RULES: dict[str, str] = {
-    "V1": "violated: at least one incident in scope whose detections fall certainly inside "
-          "the window (by time, or by a whole UTC day inside it) with p_min < 0.01, and "
+    "V1": "violated: at least one incident in scope with detections certainly inside the "
+          "window (by time, or by a whole UTC day inside it) whose lowest p_natural among "
+          "those detections (the incident's p_min when they have none) is < 0.01, and "
           "so many of them that peacetime false alarms cannot explain them: P(Poisson("
           "false-incident rate x window days) >= their number) < 0.01 (fire near the line "
           "prohibited)",
@@ -512,7 +513,8 @@ def assess(
 
     rate_fa = DEFAULT_FALSE_INCIDENTS_PER_DAY if false_incident_rate_per_day is None \
         else float(false_incident_rate_per_day)
-    n_proof = sum(r["timing"] == "inside" and r["p_min"] < ALPHA_VIOLATION for r in inc_rows)
+    n_proof = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
+                  for r in inc_rows)
     expected = rate_fa * t_w
     false_alarm = {
         "rate_per_day": rate_fa,
@@ -570,7 +572,8 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
              peace: dict[str, Any], war_counts: dict[str, int], false_alarm: dict[str, Any],
              reasons: list[str]) -> tuple[str, str]:
     """Apply :data:`RULES` in order; append the reasons to ``reasons``."""
-    proof = [r for r in inc_rows if r["timing"] == "inside" and r["p_min"] < ALPHA_VIOLATION]
+    proof = [r for r in inc_rows
+             if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION]
     fa_text = (f"peacetime false alarms would give {false_alarm['expected']:.2f} such "
                f"incident(s) in {false_alarm['window_days']:g} days (rate "
                f"{false_alarm['rate_per_day']:g}/day"
@@ -598,7 +601,7 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
         blockers.append(f"{len(proof)} incident(s) in scope inside the window with p_min < "
                         f"{ALPHA_VIOLATION}, too few to rule out false alarms: {fa_text}")
     elif inc_rows:
-        weak = [r for r in inc_rows if r["p_min"] >= ALPHA_VIOLATION]
+        weak = [r for r in inc_rows if r["p_evidence"] >= ALPHA_VIOLATION]
         unsure = [r for r in inc_rows if r["timing"] != "inside"]
         blockers.append(
             f"{len(inc_rows)} incident(s) in scope possibly inside the window but none proves "
@@ -786,16 +789,25 @@ def _scope_incidents(det: pd.DataFrame, incidents: pd.DataFrame | None, scope: n
     g = sel.groupby(sel["incident_id"].astype(str))
     inside = g["_certain"].any()
     n_in = g.size()
+    # the evidence for the window: the lowest p_natural among the incident's detections
+    # that are in scope and certainly inside it (an incident that began before the
+    # window does not carry its earlier p-values into it)
+    p_win = sel["p_natural"].where(sel["_certain"]).groupby(sel["incident_id"].astype(str)) \
+        .min()
     table = _incident_table(det, incidents, list(inside.index)).set_index("incident_id")
     rows = []
     for iid in inside.index:
         r = table.loc[iid]
         p_min = float(r["p_min"]) if pd.notna(r["p_min"]) else float(
             det.loc[det["incident_id"].astype(str) == iid, "p_natural"].min())
+        p_w = float(p_win.get(iid, math.nan))
+        p_min = p_min if math.isfinite(p_min) else 1.0
         rows.append({
             "incident_id": iid,
             "timing": "inside" if bool(inside[iid]) else "overlaps",
-            "p_min": p_min if math.isfinite(p_min) else 1.0,
+            "p_min": p_min,
+            "p_min_window": p_w if math.isfinite(p_w) else None,
+            "p_evidence": p_w if math.isfinite(p_w) else p_min,
             "side": None if pd.isna(r.get("side")) else str(r.get("side")),
             "dist_km": float(r["dist_km"]) if pd.notna(r.get("dist_km")) else None,
             "sector": None if pd.isna(r.get("sector")) else str(r.get("sector")),
@@ -805,7 +817,7 @@ def _scope_incidents(det: pd.DataFrame, incidents: pd.DataFrame | None, scope: n
             else None,
             "n_detections_in_scope_window": int(n_in[iid]),
         })
-    rows.sort(key=lambda r: (r["timing"] != "inside", r["p_min"]))
+    rows.sort(key=lambda r: (r["timing"] != "inside", r["p_evidence"]))
     return rows
 
 
@@ -838,7 +850,10 @@ def _site_hits(det: pd.DataFrame, incidents: pd.DataFrame | None, sites: Any,
         np.full(len(sites), None, dtype=object)
     for k, grp in sub.groupby(key):
         site_i = int(grp["_site"].iloc[int(np.argmin(grp["_d"].to_numpy()))])
-        p = inc_p.get(str(k), float(grp["p_natural"].min()))
+        # evidence inside the window first, as for incidents near the line
+        p = float(grp["p_natural"].where(grp["_certain"]).min())
+        if not math.isfinite(p):
+            p = inc_p.get(str(k), float(grp["p_natural"].min()))
         p = p if math.isfinite(p) else 1.0
         rows.append({
             "key": str(k),
