@@ -419,3 +419,11 @@ def test_evidence_must_lie_inside_the_window() -> None:
     assert res.verdict == "inconclusive"
     row = res.incidents[0]
     assert row["p_min"] == pytest.approx(0.0001) and row["p_min_window"] == pytest.approx(0.3)
+
+
+def test_coverage_must_be_for_the_window() -> None:
+    a = agreement()
+    det = world(QUIET)
+    other = assess_coverage(det, "2025-08-11", "2025-08-21")
+    with pytest.raises(InputError, match="expected the agreement window"):
+        assess(a, det, None, coverage=other)

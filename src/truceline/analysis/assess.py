@@ -78,7 +78,6 @@ DEFAULT_FALSE_INCIDENTS_PER_DAY = 0.1
 #: The count of proving incidents must be this improbable as false alarms.
 ALPHA_FALSE_ALARM = 0.01
 LEVEL = 0.95
-_Z = float(stats.norm.ppf(0.5 + LEVEL / 2))
 _SIDES_LINE = ("ua", "ru")
 
 #: The verdict rules, in the order they are tried; the first that applies decides.
@@ -400,8 +399,8 @@ def assess(
     incidents
         One row per incident (incident_id, t_start, t_end, lon, lat, side, dist_km,
         sector, p_min or p_natural_min, n_detections); ``None`` or empty when there
-        are none. Incidents
-        named by detections but absent here are rebuilt from their detections.
+        are none. Incidents named by detections but absent here are rebuilt from
+        their detections.
     coverage
         :func:`truceline.analysis.coverage.assess_coverage` for the agreement window.
     sites
@@ -434,6 +433,9 @@ def assess(
         det_counts = det
     w0, w1 = _utc(agreement.start_utc), _utc(agreement.end_utc)
     c0, c1 = _utc(agreement.comparison.start_utc), _utc(agreement.comparison.end_utc)
+    if (coverage.start_utc, coverage.end_utc) != (w0, w1):
+        raise InputError(f"assess: coverage is for {coverage.start_utc} to {coverage.end_utc}"
+                         f": expected the agreement window {w0} to {w1}")
     prohibited = agreement.prohibited
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
     certain, possible = _timing(det, w0, w1)
