@@ -1,9 +1,10 @@
 """Real-data fixtures for the analysis tests, loaded once per session.
 
-The loaders here stand in for `truceline.sources.firms` while it lands: they split the
-mixed MODIS/VIIRS yearly lists by coordinate precision (FIRMS writes MODIS coordinates
-with at most 4 decimals, VIIRS with 5 or 6; ../shared/data/SOURCES.md) and read the
-NOAA-20 NRT files, returning the detection frame the analysis stage expects.
+Detections come from the project's own ingest parser, `truceline.sources.firms.
+parse_firms` (sensor split of the mixed yearly lists by coordinate precision, repeated
+rows dropped), cut to the columns the analysis stage needs. When that parser cannot be
+imported, a minimal stand-in here applies the same precision rule (FIRMS writes MODIS
+coordinates with at most 4 decimals, VIIRS with 5 or 6; ../shared/data/SOURCES.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,21 @@ def _decimals(text: pd.Series) -> np.ndarray:
     return np.where(dot < 0, 0, s.str.len() - dot - 1)
 
 
+def _parse(path: Path) -> pd.DataFrame | None:
+    """The ingest's parser, cut to the analysis columns; None when it is unavailable."""
+    try:
+        from truceline.sources.firms import parse_firms
+    except ImportError:
+        return None
+    det = parse_firms(path).detections
+    out = det[DETECTION_COLUMNS].copy()
+    out["sensor"] = out["sensor"].astype(object)
+    out["satellite"] = out["satellite"].astype(object)
+    out["detection_id"] = out["detection_id"].astype(object)
+    out["acq_date"] = pd.to_datetime(out["acq_date"]).astype("datetime64[s]")
+    return out.reset_index(drop=True)
+
+
 @lru_cache(maxsize=64)
 def load_yearly(year: int) -> pd.DataFrame:
     """One FIRMS yearly list (LATITUDE, LONGITUDE, ACQ_DATE) as canonical detections."""
@@ -47,6 +63,9 @@ def load_yearly(year: int) -> pd.DataFrame:
     if root is None:
         raise FileNotFoundError("shared data not found")
     path = root / "firms" / "ukraine_yearly" / f"ukr_fire_data_{year}.csv"
+    parsed = _parse(path)
+    if parsed is not None:
+        return parsed
     raw = pd.read_csv(path, dtype=str)
     raw.columns = [c.upper() for c in raw.columns]
     lat_dec = _decimals(raw["LATITUDE"])
@@ -84,6 +103,9 @@ def load_noaa20_2025() -> pd.DataFrame:
     root = data_root()
     assert root is not None
     files = sorted((root / "firms" / "viirs_noaa20_nrt_2025").glob("*.csv"))
+    parsed = [_parse(f) for f in files]
+    if all(p is not None for p in parsed):
+        return pd.concat(parsed, ignore_index=True)
     raw = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     conf = raw["confidence"].astype(str).str[0].str.lower().map({"l": 0.2, "n": 0.6, "h": 0.9})
     frame = pd.DataFrame({
