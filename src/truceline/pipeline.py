@@ -7,6 +7,9 @@ same code serves the CLI, the demo, the REST service and the tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -25,9 +28,12 @@ def _day(value: str | pd.Timestamp | None, name: str) -> pd.Timestamp | None:
         raise InputError(f"{name} {value!r}: expected a date YYYY-MM-DD") from exc
 
 
-def control_snapshots(lake: Lake, source: str | None = None) -> gpd.GeoDataFrame:
-    """Control snapshots of one source, or of every source (the latest in force wins)."""
-    snaps = lake.read_control(source)
+def control_snapshots(lake: Lake, source: str | None = None, *,
+                      start: pd.Timestamp | None = None,
+                      end: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+    """Control snapshots of one source, or of every source (the latest in force wins),
+    limited to those in force some day of [start, end] when given."""
+    snaps = lake.read_control(source, start=start, end=end)
     if source is None:
         # one snapshot per date: on a day two sources share, keep the one ingested last
         snaps = snaps.drop_duplicates("valid_from", keep="last").reset_index(drop=True)
@@ -48,7 +54,7 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
     if det.empty:
         raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
                         f"{end or 'the last'} day; run `truceline ingest firms` first")
-    snaps = control_snapshots(lake, control_source)
+    snaps = control_snapshots(lake, control_source, start=s, end=e)
     return enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors)
 
 
@@ -62,3 +68,284 @@ def enrichment_summary(frame: pd.DataFrame) -> dict[str, Any]:
     if "snapshot_id" in frame:
         out["snapshots_used"] = int(frame["snapshot_id"].nunique())
     return out
+
+
+# --------------------------------------------------------------------------- baseline
+BASELINE_DIR = "baseline"
+HISTORY_MARGIN_DAYS = 90  # persistence rule looks back up to 90 days
+FOLLOW_ON_DAYS = 10  # fire within 10 days after an excess counts
+
+
+def _climatology_bytes(clim: Any) -> bytes:
+    """A climatology as an .npz: arrays as they are, the rest as JSON (no pickle)."""
+    import dataclasses
+    import io
+    import json
+
+    import numpy as np
+
+    arrays: dict[str, np.ndarray] = {}
+    meta: dict[str, Any] = {}
+    for f in dataclasses.fields(clim):
+        if f.name.startswith("_"):
+            continue
+        value = getattr(clim, f.name)
+        if isinstance(value, np.ndarray):
+            # text arrays (H3 ids) as fixed-width unicode: no pickle needed to read them
+            if value.dtype == object:
+                value = value.astype(str)
+            elif value.dtype == np.float64 and value.ndim == 2:
+                value = value.astype(np.float32)  # half the size; see load_baseline
+            arrays[f.name] = value
+        elif dataclasses.is_dataclass(value):
+            meta[f.name] = dataclasses.asdict(value)
+        else:
+            meta[f.name] = list(value) if isinstance(value, tuple) else value
+    buf = io.BytesIO()
+    np.savez_compressed(buf, __meta__=np.array(json.dumps(meta)), **arrays)
+    return buf.getvalue()
+
+
+def _climatology_from_bytes(data: bytes) -> Any:
+    import io
+    import json
+
+    import numpy as np
+
+    from truceline.analysis.baseline import BaselineParams, Climatology
+
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        meta = json.loads(str(z["__meta__"]))
+        arrays = {k: z[k] for k in z.files if k != "__meta__"}
+    arrays = {k: v.astype(object) if v.dtype.kind == "U" else
+              v.astype(np.float64) if v.dtype == np.float32 else v for k, v in arrays.items()}
+    meta["params"] = BaselineParams(**meta["params"])
+    meta["years"] = tuple(meta["years"])
+    meta["exclusions"] = tuple(meta.get("exclusions", ()))
+    return Climatology(**meta, **arrays)
+
+
+def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
+                   years: dict[str, str] | None = None, resolution: int = 6) -> dict[str, Any]:
+    """Peacetime climatologies per sensor from the lake's history (see analysis.baseline)."""
+    from truceline.analysis.baseline import DEFAULT_YEARS, build_climatologies, parse_years
+
+    chosen = {s: parse_years((years or {}).get(s) or DEFAULT_YEARS[s]) for s in sensors}
+    last = max(y for ys in chosen.values() for y in ys)
+    det = lake.read_detections(None, f"{last}-12-31", sensors=list(sensors),
+                               columns=["detection_id", "lon", "lat", "acq_date", "sensor",
+                                        "satellite", "frp", "confidence"])
+    if det.empty:
+        raise LakeError(f"no detections in {lake.root} up to {last}: ingest the FIRMS history "
+                        "(e.g. ../shared/data/firms/ukraine_yearly) before building a baseline")
+    return build_climatologies(det, sensors=sensors, years=chosen, resolution=resolution)
+
+
+def save_baseline(lake: Lake, climatologies: dict[str, Any]) -> dict[str, Any]:
+    """Store climatologies in the lake, logged with their years, sensor and parameters."""
+    files = {f"{BASELINE_DIR}/{s}.npz": _climatology_bytes(c) for s, c in climatologies.items()}
+    return lake.write_files(files, kind="baseline",
+                            climatologies={s: c.metadata for s, c in climatologies.items()})
+
+
+def load_baseline(lake: Lake) -> dict[str, Any] | None:
+    """The climatologies stored in the lake, or None when none were built."""
+    files = sorted((lake.root / BASELINE_DIR).glob("*.npz"))
+    if not files:
+        return None
+    return {f.stem: _climatology_from_bytes(f.read_bytes()) for f in files}
+
+
+def baseline(lake: Lake) -> dict[str, Any]:
+    """Stored climatologies, built from the lake's history and stored on first use.
+
+    Always read back from the lake (stored in single precision), so that every run, and
+    `truceline verify --recompute`, scores against exactly the same numbers.
+    """
+    clims = load_baseline(lake)
+    if clims is None:
+        save_baseline(lake, build_baseline(lake))
+        clims = load_baseline(lake)
+        assert clims is not None
+    return clims
+
+
+# --------------------------------------------------------------------------- detect
+def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp, *,
+                  control_source: str | None = None, climatologies: dict[str, Any] | None = None,
+                  rule: str = "seasonal", radius_km: float = 5.0, gap_days: int = 3) -> Any:
+    """Enrich, score, classify and cluster detections of [start, end].
+
+    The rules look back up to 90 days (persistence) and 10 days ahead (follow-on fire),
+    so that margin is read and classified too; results are cut back to [start, end].
+    """
+    from truceline.analysis.detect import detect
+
+    s, e = _day(start, "--from"), _day(end, "--to")
+    assert s is not None and e is not None
+    enriched = enrich_detections(lake, s - pd.Timedelta(days=HISTORY_MARGIN_DAYS),
+                                 e + pd.Timedelta(days=FOLLOW_ON_DAYS),
+                                 control_source=control_source)
+    result = detect(enriched, climatologies or baseline(lake), rule=rule, radius_km=radius_km,
+                    gap_days=gap_days)
+    d = pd.to_datetime(result.detections["acq_date"])
+    keep = ((d >= s) & (d <= e)).to_numpy()
+    result.detections = result.detections[keep]
+    inc = result.incidents
+    if len(inc):
+        overlaps = ((pd.to_datetime(inc["t_end"]) >= s) & (pd.to_datetime(inc["t_start"]) <= e))
+        result.incidents = inc[overlaps.to_numpy()].reset_index(drop=True)
+    result.params = {**result.params, "from": str(s.date()), "to": str(e.date()),
+                     "control_source": control_source or "any"}
+    return result
+
+
+# --------------------------------------------------------------------------- assess
+@dataclass
+class AssessmentRun:
+    """An assessment and everything its report shows, with the lake files it read."""
+
+    agreement: Any
+    assessment: Any
+    detections: pd.DataFrame
+    incidents: pd.DataFrame
+    line_of_contact: Any
+    ru_ground: Any
+    timeline: pd.DataFrame
+    control_source: str
+    inputs: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _utc_ts(value: Any) -> pd.Timestamp:
+    t = pd.Timestamp(value)
+    return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
+
+
+def _snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDataFrame:
+    """The one snapshot in force on day ``when`` (of ``source``, or the latest of any)."""
+    snaps = control_snapshots(lake, source, start=when, end=when)
+    snaps = snaps[pd.to_datetime(snaps["valid_from"]) <= when]
+    if snaps.empty:
+        raise LakeError(f"no control snapshot{' from ' + source if source else ''} is in "
+                        f"force on {when.date()} in {lake.root}")
+    return snaps.iloc[[-1]].reset_index(drop=True)
+
+
+def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
+                       sensors: list[str]) -> tuple[float | None, dict[str, Any]]:
+    """Detections per day in the agreement's scope over the same calendar window in the
+    peacetime years of each sensor seen in the window, against the window's own line.
+
+    Why: `held` needs a yardstick on the same ground, in the same season, by the same
+    sensors. Returns None (and why) when the lake has no such history.
+    """
+    from truceline.analysis.assess import peacetime_rate
+    from truceline.analysis.baseline import DEFAULT_YEARS
+    from truceline.geo.enrich import enrich
+
+    fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
+    w0, w1 = _utc_ts(agreement.start_utc), _utc_ts(agreement.end_utc)
+    total, detail = 0.0, {}
+    for sensor in sensors:
+        years = [y for y in DEFAULT_YEARS.get(sensor, ()) if y < w0.year]
+        frames = []
+        for y in years:
+            shift = pd.DateOffset(years=y - w0.year)
+            d = lake.read_detections((w0 + shift).tz_localize(None).normalize(),
+                                     (w1 + shift).tz_localize(None).normalize(),
+                                     sensors=[sensor])
+            frames.append(d)
+        history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not years or history.empty and not any(
+                lake.detection_files([sensor], pd.Timestamp(f"{y}-01-01"),
+                                     pd.Timestamp(f"{y}-12-31")) for y in years):
+            detail[sensor] = "no peacetime history of this sensor in the lake"
+            return None, detail
+        if history.empty:
+            rate = 0.0
+        else:
+            rate = peacetime_rate(enrich(history, fixed), agreement, years)
+        detail[sensor] = {"years": years, "per_day": round(rate, 4)}
+        total += rate
+    return total, detail
+
+
+def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
+                   weather_dir: Path | None = None, rule: str = "seasonal") -> AssessmentRun:
+    """Everything `truceline assess` computes for one agreement, from the lake."""
+    from truceline.analysis.assess import assess
+    from truceline.analysis.coverage import assess_coverage
+    from truceline.analysis.timeline import daily_series, to_wide
+    from truceline.geo import outlines
+    from truceline.geo.enrich import prepare_snapshot
+
+    source = control_source or agreement.control_source
+    w0, w1 = _utc_ts(agreement.start_utc), _utc_ts(agreement.end_utc)
+    c0 = _utc_ts(agreement.comparison.start_utc)
+    d0 = min(c0, w0).tz_localize(None).normalize()
+    d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
+    clims = baseline(lake)
+    found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule)
+    det = found.detections
+    cov = assess_coverage(det, w0, w1, weather_dir=weather_dir)
+    snap = _snapshot_at(lake, source, w0.tz_localize(None).normalize())
+    sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
+    rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
+    result = assess(agreement, det, found.incidents, coverage=cov,
+                    peacetime_rate_per_day=rate, control_source=source or "any")
+    prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
+                            crimea_missing=bool(snap["crimea_missing"].iat[0]))
+    line = outlines.to_lonlat(prep.contact.line)
+    ru_ground = outlines.to_lonlat(prep.areas.held)
+    series = daily_series(det, start=d0, end=d1, control_band_km=agreement.control_band_km)
+    ids = {i.get("incident_id") for i in result.incidents}
+    inc = found.incidents[found.incidents["incident_id"].isin(ids)].reset_index(drop=True)
+    inc = gpd.GeoDataFrame(inc, geometry=gpd.points_from_xy(inc["lon"], inc["lat"]),
+                           crs="EPSG:4326")
+    margin = pd.Timedelta(days=HISTORY_MARGIN_DAYS)
+    inputs = [*lake.detection_files(None, d0 - margin, d1 + pd.Timedelta(days=FOLLOW_ON_DAYS)),
+              *_snapshot_files(lake, source, d0 - margin, d1),
+              *sorted((lake.root / BASELINE_DIR).glob("*.npz"))]
+    if agreement.path is not None:
+        inputs.insert(0, Path(agreement.path))
+    params = {"command": "assess", "agreement": str(agreement.path) if agreement.path else None,
+              "lake": str(lake.root.resolve()), "control_source": source or "any",
+              "rule": rule, "weather_dir": str(weather_dir) if weather_dir else None,
+              "peacetime": rate_detail, "detect": found.params}
+    data = result.to_dict()
+    data["parameters"] = {**data.get("parameters", {}), "pipeline": params}
+    return AssessmentRun(agreement, data, det, inc, line, ru_ground, to_wide(series),
+                         source or "any", inputs, params)
+
+
+def _in_window(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp) -> pd.Series:
+    day = pd.to_datetime(det["acq_date"])
+    return (day >= w0.tz_localize(None).normalize()) & (day < w1.tz_localize(None))
+
+
+def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
+                    end: pd.Timestamp) -> list[Path]:
+    from truceline.lake.store import _snapshots_in_force
+
+    return _snapshots_in_force(lake.control_files(source), start, end)
+
+
+def write_assessment(run: AssessmentRun, out_dir: Path, *, signer: Any,
+                     lake: Lake) -> dict[str, Any]:
+    """Write the report folder, sign its manifest and log it in the lake's ledger."""
+    from truceline.publish.manifest import MANIFEST_FILE, sha256_file, sign_report
+    from truceline.publish.report import write_report
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    w = (run.agreement.start_utc, run.agreement.end_utc)
+    write_report(out_dir, run.assessment, run.incidents, run.line_of_contact, run.timeline,
+                 run.ru_ground, window=w, title=run.agreement.name,
+                 generated_utc=datetime.now(UTC).replace(microsecond=0))
+    manifest = sign_report(out_dir, inputs=run.inputs, parameters=run.parameters,
+                           signer=signer)
+    entry = lake.record("publish-report", report=str(out_dir.resolve()),
+                        agreement=run.agreement.name, verdict=run.assessment["verdict"],
+                        control_source=run.control_source,
+                        manifest_sha256=sha256_file(out_dir / MANIFEST_FILE))
+    return {"manifest": manifest, "ledger_seq": entry["seq"]}

@@ -320,8 +320,14 @@ class Lake:
         return sorted(base.glob(pattern))
 
     def read_control(self, source: str | None = None, *,
+                     start: str | pd.Timestamp | None = None,
+                     end: str | pd.Timestamp | None = None,
                      geometry: bool = True) -> gpd.GeoDataFrame | pd.DataFrame:
-        """All control snapshots (of one source, if given), sorted by valid_from."""
+        """Control snapshots (of one source, if given) sorted by valid_from.
+
+        With ``start``/``end``, only the snapshots in force some day of [start, end] are
+        read: those valid from a day in the range, and per source the last one before it.
+        """
         files = self.control_files(source)
         if not files:
             if source is not None and self.control_files():
@@ -330,13 +336,17 @@ class Lake:
                                 f"the lake has: {', '.join(have)}")
             raise LakeError(f"no control snapshots in {self.root}; run "
                             "`truceline ingest control PATH` first")
+        if start is not None or end is not None:
+            files = _snapshots_in_force(files, start, end)
+        tables = [pq.read_table(f) for f in files]
+        table = pa.concat_tables(tables, promote_options="default")
+        cols = [c for c in table.column_names if c != "geometry"]
+        frame = table.select(cols).to_pandas()
         if geometry:
-            frame = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
-            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-        else:
-            cols = [c for c in pq.read_schema(files[0]).names if c != "geometry"]
-            frame = pads.dataset([str(f) for f in files], format="parquet").to_table(
-                columns=cols).to_pandas()
+            import shapely
+
+            geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+            frame = gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
         return frame.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
 
     # ---------------------------------------------------------------- derived tables
@@ -424,6 +434,20 @@ class Lake:
                 txn.abandon()
         return rec
 
+    def write_files(self, files: dict[str, bytes], *, kind: str, **fields: Any
+                    ) -> dict[str, Any]:
+        """Store derived files (e.g. a climatology) whole, in one logged transaction."""
+        with self._locked():
+            txn = Transaction(self.root)
+            try:
+                for rel, data in files.items():
+                    txn.stage(rel).write_bytes(data)
+                rec = {"kind": kind, "files": sorted(files), **fields, "truceline": __version__}
+                self._commit(txn, [rec])
+            finally:
+                txn.abandon()
+        return rec
+
     # ---------------------------------------------------------------- quarantine + info
     def read_quarantine(self) -> pd.DataFrame:
         files = sorted((self.root / "quarantine").glob("*.parquet"))
@@ -462,6 +486,24 @@ class Lake:
         check = self.verify_ledger()
         out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
         return out
+
+
+def _snapshots_in_force(files: list[Path], start: str | pd.Timestamp | None,
+                        end: str | pd.Timestamp | None) -> list[Path]:
+    """Snapshot files (named by valid_from) in force on some day of [start, end]."""
+    s = pd.Timestamp(start) if start is not None else pd.Timestamp.min
+    e = pd.Timestamp(end) if end is not None else pd.Timestamp.max
+    by_source: dict[str, list[tuple[pd.Timestamp, Path]]] = {}
+    for f in files:
+        by_source.setdefault(f.parent.name, []).append((pd.Timestamp(f.stem), f))
+    keep = []
+    for items in by_source.values():
+        items.sort()
+        before = [f for d, f in items if d <= s]
+        if before:
+            keep.append(before[-1])
+        keep.extend(f for d, f in items if s < d <= e)
+    return sorted(keep)
 
 
 def _merge_partition(old: pd.DataFrame | None, new: pd.DataFrame
