@@ -245,8 +245,12 @@ def plots(res: dict[str, object], outdir: Path) -> None:
     plt.close(fig)
 
 
+ABLATION = ("economist", "economist+hotspots", "economist-strict", "seasonal-local",
+            "seasonal-wide")
+
+
 def main() -> None:
-    res = measure()
+    res = measure(compare=ABLATION)
     pub = {k: v for k, v in res.items() if not k.startswith("_")}
     print(json.dumps(pub, indent=1, default=str))
     inc = res["_aug2025_incidents"]

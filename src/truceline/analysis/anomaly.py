@@ -19,13 +19,24 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     war fire, and so is fire in the cell within 10 days after one. A count-only rule: it
     flags many large seasonal farm burns far from any front.
 ``seasonal`` (default)
-    The same persistence and follow-on logic, but a cell-day is in excess only when the
-    fire is also unusual for the *season in its neighbourhood*: this year's fire cell-days
-    within ``nb_k`` rings and +-15 days must exceed what peacetime years produced there
-    (p_season < ``season_alpha``, negative binomial with the observed year-to-year
-    variance). A burn season that comes a few weeks early, or a big burn year, stays
-    within that spread; shelling along a front does not. Persistent industrial hot spots
-    are never counted.
+    The same persistence and follow-on logic, but seasonal burning is modelled rather
+    than thresholded. A cell-day is in excess only when (1) the fire is also unusual for
+    the *season in its neighbourhood*: this year's fire cell-days within ``nb_k`` rings
+    and +-15 days exceed what peacetime years produced there (p_season <
+    ``season_alpha``, negative binomial with the observed year-to-year variance), so a
+    burn season a few weeks early or a big burn year stays within its spread; (2) that
+    expectation is first scaled by the *wide area's* (~100 km) fire rate this year over
+    peacetime, so a region-wide dry spring is not a local anomaly; (3) the cell-day is
+    not a *large blaze* (``blaze_max`` same-day detections in its ring-1 neighbourhood:
+    wildfire, stubble or reed burn), since fire along a front shows as many small fires
+    over many days. Persistent industrial hot spots are never counted.
+``economist+hotspots``, ``economist-strict``, ``seasonal-local``, ``seasonal-wide``
+    Variants for comparison: the count rule without hot spots; the count rule merely
+    thresholded harder (p < 0.001); the seasonal rule with test (1) only; with (1)+(2).
+
+NOAA-20 and S-NPP rows both carry ``sensor == "VIIRS"``, so NOAA-20 is judged against
+the VIIRS (S-NPP) climatology; docs/VALIDATION.md checks its false-alarm rate on ground
+far from the line.
 
 A cell-day with no climatology (a cell the history never saw) falls back to its region's
 seasonal prior.
@@ -83,9 +94,14 @@ class RuleParams:
 
 RULES: dict[str, RuleParams] = {
     "economist": RuleParams(name="economist", season_alpha=None, follow_season_alpha=None,
-                            exclude_hot_spots=False),
+                            exclude_hot_spots=False, blaze_max=None),
     "economist+hotspots": RuleParams(name="economist+hotspots", season_alpha=None,
-                                     follow_season_alpha=None, exclude_hot_spots=True),
+                                     follow_season_alpha=None, exclude_hot_spots=True,
+                                     blaze_max=None),
+    # The count rule merely thresholded harder: for comparison (docs/VALIDATION.md).
+    "economist-strict": RuleParams(name="economist-strict", alpha=0.001, season_alpha=None,
+                                   follow_season_alpha=None, exclude_hot_spots=True,
+                                   blaze_max=None),
     "seasonal-local": RuleParams(name="seasonal-local", wide=False, blaze_max=None),
     "seasonal-wide": RuleParams(name="seasonal-wide", blaze_max=None),
     "seasonal": RuleParams(),
