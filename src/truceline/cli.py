@@ -32,6 +32,38 @@ app.add_typer(lake_app, name="lake")
 app.add_typer(ledger_app, name="ledger")
 keys_app = typer.Typer(help="Ed25519 keys that sign reports.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+baseline_app = typer.Typer(help="Peacetime fire climatologies.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+KeyOpt = Annotated[Path | None, typer.Option("--key", help="Private signing key (default: "
+                   "the key pair in $TRUCELINE_KEYS or ~/.config/truceline/keys, made on "
+                   "first use).")]
+WeatherOpt = Annotated[Path | None, typer.Option("--weather", help="Folder of daily weather "
+                       "per oblast (ukr_weather_data_YYYY.csv) for cloud cover (default: "
+                       "the sample data's context/weather when present).")]
+
+
+def _signer(key: Path | None):  # noqa: ANN202
+    """The report signer: the given key, or the default pair (generated on first use)."""
+    from truceline.publish.signing import PRIVATE_KEY_FILE, KeySigner, generate_keypair
+
+    if key is not None:
+        return KeySigner.from_file(key)
+    folder = config.keys_dir()
+    if not (folder / PRIVATE_KEY_FILE).exists():
+        pair = generate_keypair(folder)
+        console.print(f"made a signing key pair in {folder} (fingerprint {pair.fingerprint})")
+    return KeySigner.from_file(folder / PRIVATE_KEY_FILE)
+
+
+def _weather(folder: Path | None) -> Path | None:
+    if folder is not None:
+        if not folder.is_dir():
+            raise InputError(f"--weather {folder}: no such folder")
+        return folder
+    data = config.data_dir()
+    default = data / "context" / "weather" if data else None
+    return default if default is not None and default.is_dir() else None
 
 console = Console(stderr=True)
 out = Console()
@@ -186,28 +218,49 @@ def demo(
     lake: LakeOpt = None,
     data: Annotated[Path | None, typer.Option(help="Real sample data folder (default "
                                               "$TRUCELINE_DATA or ../shared/data).")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where the reports go.")
+                       ] = Path("out/demo"),
+    key: KeyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build a lake from the real sample data and show what it holds."""
-    from truceline.demo import build_demo_lake
+    """The whole pipeline on the real data: lake, climatology, two real cases, signed reports."""
+    from truceline.demo import assess_cases, build_demo_lake
+    from truceline.pipeline import baseline
 
     folder = config.data_dir(data)
     if folder is None:
         raise TrucelineError("no sample data found: pass --data DIR or set TRUCELINE_DATA "
                              "(see README: Data)")
     lk = _open_lake(lake)
-    console.print(f"building the lake in {lk.root} from {folder} ...")
+    signer = _signer(key)
+    console.print(f"1/3 building the lake in {lk.root} from {folder} ...")
     with _progress(not as_json) as progress:
-        result = build_demo_lake(lk, folder, progress)
-    info = lk.info()
+        ingest = build_demo_lake(lk, folder, progress)
+    console.print("2/3 peacetime climatologies (built once, then read from the lake) ...")
+    with console.status("learning where and when fire is normal ..."):
+        baseline(lk)
+    console.print("3/3 assessing the Christmas truce 2023 and the August 2025 what-if ...")
+    with _progress(not as_json) as progress:
+        cases = assess_cases(lk, folder, out_dir, signer, progress)
     if as_json:
-        _emit_json({"ingest": result, "lake": info})
-        return
-    out.print(f"ingested {result['firms_files_ingested']} FIRMS files "
-              f"({result['detections_added']:,} detections, {result['rows_rejected']:,} rows "
-              f"quarantined) and {result['control_snapshots_ingested']} control snapshots; "
-              f"{result['files_skipped']} files skipped (already in the lake, or not FIRMS)")
-    _print_info(info)
+        _emit_json({"ingest": ingest, "cases": cases, "lake": lk.info()})
+    else:
+        out.print(f"lake {lk.root}: {ingest['detections_added']:,} detections added, "
+                  f"{ingest['rows_rejected']:,} rows quarantined, "
+                  f"{ingest['control_snapshots_ingested']} control snapshots added, "
+                  f"{ingest['files_skipped']} files skipped (already in the lake, or not FIRMS)")
+        for c in cases:
+            colour = {"violated": "red", "held": "green"}.get(c["verdict"], "yellow")
+            out.print(f"\n[bold]{c['agreement']}[/bold]: [{colour}]{c['verdict'].upper()}"
+                      f"[/{colour}] (rule {c['rule']}, map {c['control_map']}; "
+                      f"{c['incidents']} incidents in scope)")
+            for r in c["reasons"][:4]:
+                out.print(f"  - {r}")
+            out.print(f"  maps: {c['map_note']}")
+            out.print(f"  report {c['report']} — signature and hashes "
+                      f"{'verified' if c['verified'] else 'NOT VERIFIED'}")
+    if not all(c["verified"] for c in cases):
+        raise typer.Exit(4)
 
 
 @app.command("enrich")
@@ -256,6 +309,157 @@ def enrich_cmd(
             out.print(f"  {col}: " + ", ".join(f"{k} {v:,}" for k, v in summary[col].items()))
 
 
+@baseline_app.command("build")
+def baseline_build(
+    years: Annotated[list[str] | None, typer.Option(help="SENSOR=YEARS, e.g. "
+                     "VIIRS=2012-2013,2016,2018-2021 (repeatable; default: the peacetime "
+                     "years of docs/VALIDATION.md).")] = None,
+    resolution: Annotated[int, typer.Option(help="H3 resolution of the cells.")] = 6,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Learn per-sensor peacetime climatologies from the lake's history and store them."""
+    from truceline.pipeline import build_baseline, save_baseline
+
+    chosen: dict[str, str] = {}
+    for spec in years or []:
+        sensor, sep, yrs = spec.partition("=")
+        if not sep or sensor.upper() not in ("VIIRS", "MODIS"):
+            raise InputError(f"--years {spec!r}: expected SENSOR=YEARS with SENSOR VIIRS or "
+                             "MODIS, e.g. VIIRS=2012-2013,2016")
+        chosen[sensor.upper()] = yrs
+    lk = _open_lake(lake)
+    with console.status("building climatologies from the history ..."):
+        clims = build_baseline(lk, years=chosen or None, resolution=resolution)
+        rec = save_baseline(lk, clims)
+    meta = {s: c.metadata for s, c in clims.items()}
+    if as_json:
+        _emit_json({"climatologies": meta, "ledger_seq": rec.get("files")})
+        return
+    for s, m in meta.items():
+        out.print(f"{s}: years {m['years']}, {m['n_cells']:,} cells at H3 resolution "
+                  f"{m['resolution']}, {m['n_hot_spots']} persistent hot spots flagged")
+
+
+@app.command("detect")
+def detect_cmd(
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    rule: Annotated[str, typer.Option(help="War-fire rule: seasonal (default), economist, "
+                    "seasonal-local, seasonal-wide, ...")] = "seasonal",
+    radius_km: Annotated[float, typer.Option(help="Incident clustering radius.")] = 5.0,
+    gap_days: Annotated[int, typer.Option(help="Incident clustering gap in days.")] = 3,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score cell-days against the climatology, flag war fire, cluster incidents, store them."""
+    from truceline.pipeline import detect_period
+
+    lk = _open_lake(lake)
+    with console.status("detecting ..."):
+        found = detect_period(lk, date_from, date_to, control_source=control_source,
+                              rule=rule, radius_km=radius_km, gap_days=gap_days)
+        inc = found.incidents.copy()
+        inc["detection_ids"] = inc["detection_ids"].map(";".join)
+        rel = f"incidents/{date_from}_{date_to}_{control_source or 'any'}_{rule}.parquet"
+        lk.write_table(rel, inc, kind="detect", params=found.params)
+    war = int(found.detections["war"].sum())
+    if as_json:
+        _emit_json({"detections": len(found.detections), "war_detections": war,
+                    "incidents": inc.drop(columns=["detection_ids"]).to_dict("records"),
+                    "stored": rel, "params": found.params})
+        return
+    out.print(f"{len(found.detections):,} detections, {war:,} flagged as war fire, "
+              f"{len(inc)} incidents (stored in {rel})")
+    if len(inc):
+        table = Table(title="incidents")
+        for c in ("incident_id", "t_start", "n_detections", "p_min", "confidence", "side",
+                  "dist_km", "sector", "place"):
+            table.add_column(c)
+        for r in inc.sort_values("p_min").head(25).itertuples():
+            table.add_row(r.incident_id, str(r.t_start)[:10], str(r.n_detections),
+                          f"{r.p_min:.1e}", r.confidence, str(getattr(r, "side", "")),
+                          f"{getattr(r, 'dist_km', float('nan')):.1f}",
+                          str(getattr(r, "sector", "")), str(getattr(r, "place", "")))
+        out.print(table)
+
+
+@app.command("assess")
+def assess_cmd(
+    agreement: Annotated[Path, typer.Argument(help="Agreement TOML file.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Report folder (default "
+                       "./out/<agreement file name>).")] = None,
+    control_source: Annotated[str | None, typer.Option(help="Control map source (default: "
+                              "the agreement's, else the latest of any source).")] = None,
+    weather: WeatherOpt = None,
+    key: KeyOpt = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Judge an agreement: incidents, rates, contrast, coverage, verdict; signed report."""
+    from truceline.pipeline import run_assessment, write_assessment
+    from truceline.sources.agreements import load_agreement
+
+    ag = load_agreement(agreement)
+    lk = _open_lake(lake)
+    target = out_dir or Path("out") / agreement.stem
+    signer = _signer(key)
+    with console.status(f"assessing {ag.name} ..."):
+        run = run_assessment(lk, ag, control_source=control_source, weather_dir=_weather(weather))
+        written = write_assessment(run, target, signer=signer, lake=lk)
+    a = run.assessment
+    if as_json:
+        _emit_json({"report": str(target), "verdict": a["verdict"], "rule": a["rule"],
+                    "reasons": a["reasons"], "ledger_seq": written["ledger_seq"],
+                    "assessment": a})
+        return
+    _print_verdict(ag.name, a, target)
+
+
+def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
+    colour = {"violated": "red", "held": "green", "reduced": "yellow"}.get(a["verdict"], "white")
+    out.print(f"[bold]{name}[/bold]: [{colour}]{a['verdict'].upper()}[/{colour}] "
+              f"(rule {a['rule']}, control map {a.get('control_map', {}).get('source', '?')})")
+    for r in a["reasons"]:
+        out.print(f"  - {r}")
+    out.print(f"report: {target / 'report.html'} (signed: {target / 'manifest.json'})")
+
+
+@app.command("timeline")
+def timeline_cmd(
+    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    sector: Annotated[str | None, typer.Option(help="Keep one named sector.")] = None,
+    agreement: Annotated[list[Path] | None, typer.Option(help="Agreement files whose "
+                         "windows are shaded (repeatable).")] = None,
+    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for timeline.csv/.png/.svg.")
+                       ] = Path("out/timeline"),
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Daily activity per band and in the control band, as CSV and PNG/SVG figures."""
+    from truceline.analysis.timeline import daily_series, plot, write_csv
+    from truceline.pipeline import detect_period
+    from truceline.sources.agreements import load_agreement
+
+    windows = [load_agreement(p) for p in agreement or []]
+    lk = _open_lake(lake)
+    with console.status("counting ..."):
+        found = detect_period(lk, date_from, date_to, control_source=control_source)
+        series = daily_series(found.detections, start=date_from, end=date_to, sector=sector)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [write_csv(series, out_dir / "timeline.csv")]
+    title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
+    for ext in ("png", "svg"):
+        paths.append(plot(series, out_dir / f"timeline.{ext}", windows=windows, title=title))
+    if as_json:
+        _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique())})
+        return
+    out.print("wrote " + ", ".join(str(p) for p in paths))
+
+
 @keys_app.command("generate")
 def keys_generate(
     directory: Annotated[Path | None, typer.Option("--dir", help="Folder for the key pair "
@@ -290,18 +494,33 @@ def verify(
                           "file, PEM text or ed25519:... string.")] = None,
     check_inputs: Annotated[bool, typer.Option(help="Re-hash the input files listed in "
                             "the manifest.")] = False,
+    recompute: Annotated[bool, typer.Option(help="Re-run the assessment from the inputs "
+                         "the manifest lists and compare the figures.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a report's signature and every hash; exit 4 listing what differs."""
     from truceline.publish.manifest import verify_report
 
     result = verify_report(directory, expected_public_key=public_key,
-                           check_inputs=check_inputs)
+                           check_inputs=check_inputs or recompute)
+    differences: list[str] = []
+    if recompute and result.manifest is not None:
+        from truceline.pipeline import recompute_differences
+
+        with console.status("recomputing the assessment ..."):
+            differences = recompute_differences(directory, result.manifest)
+    ok = result.ok and not differences
     if as_json:
-        _emit_json(result.to_dict())
+        _emit_json({**result.to_dict(), "ok": ok, "recompute_differences": differences,
+                    "recomputed": recompute})
     else:
         out.print(result.summary())
-    if not result.ok:
+        if recompute:
+            out.print("recompute: " + ("the same figures" if not differences else
+                                       f"{len(differences)} difference(s)"))
+            for d in differences:
+                out.print(f"  differs  {d}")
+    if not ok:
         raise typer.Exit(4)
 
 

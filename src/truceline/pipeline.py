@@ -215,6 +215,7 @@ class AssessmentRun:
     control_source: str
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    result: Any = None  # the analysis.assess.Assessment behind ``assessment``
 
 
 def _utc_ts(value: Any) -> pd.Timestamp:
@@ -315,8 +316,21 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
               "peacetime": rate_detail, "detect": found.params}
     data = result.to_dict()
     data["parameters"] = {**data.get("parameters", {}), "pipeline": params}
+    data["control_map"] = {**data.get("control_map", {}), "line_km": {
+        "total": round(prep.contact.length_km, 1), "inside_ukraine": round(
+            prep.contact.inside_km, 1), "state_border": round(prep.contact.border_km, 1)},
+        "snapshot_at_start": str(snap["snapshot_id"].iat[0])}
     return AssessmentRun(agreement, data, det, inc, line, ru_ground, to_wide(series),
-                         source or "any", inputs, params)
+                         source or "any", inputs, params, result)
+
+
+def compare_maps(runs: dict[str, AssessmentRun]) -> dict[str, Any]:
+    """How the line, the counts and the verdict change with the control map."""
+    from truceline.analysis.assess import compare_control_maps
+
+    out = compare_control_maps({name: r.result for name, r in runs.items()})
+    out["line_km"] = {name: r.assessment["control_map"]["line_km"] for name, r in runs.items()}
+    return out
 
 
 def _in_window(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp) -> pd.Series:
@@ -349,3 +363,60 @@ def write_assessment(run: AssessmentRun, out_dir: Path, *, signer: Any,
                         control_source=run.control_source,
                         manifest_sha256=sha256_file(out_dir / MANIFEST_FILE))
     return {"manifest": manifest, "ledger_seq": entry["seq"]}
+
+
+def key_figures(assessment: dict[str, Any]) -> dict[str, Any]:
+    """The figures a recompute must reproduce: verdict, rule, incidents, counts, contrast."""
+    figures: dict[str, Any] = {
+        "verdict": assessment.get("verdict"),
+        "rule": assessment.get("rule"),
+        "incidents": sorted(str(i.get("incident_id")) for i in assessment.get("incidents", [])),
+        "coverage_adequate": assessment.get("coverage", {}).get("adequate"),
+    }
+    for r in assessment.get("rates", []):
+        key = f"rates[{r.get('area')}/{r.get('by')}/{r.get('key')}]"
+        figures[key] = (r.get("x_window"), r.get("x_comparison"))
+    for c in assessment.get("contrast", []):
+        figures[f"contrast[{c.get('side', c.get('key', 'all'))}]"] = (
+            _round(c.get("estimate")), _round(c.get("lo")), _round(c.get("hi")))
+    return figures
+
+
+def _round(v: Any) -> Any:
+    return round(float(v), 6) if isinstance(v, int | float) else v
+
+
+def recompute_differences(directory: Path, manifest: dict[str, Any]) -> list[str]:
+    """Re-run a report's assessment from the inputs its manifest names; list what differs.
+
+    The lake and agreement are those recorded in the manifest's parameters; any input
+    whose hash changed is already a verification problem, and this shows what the change
+    does to the figures.
+    """
+    import json
+
+    from truceline.sources.agreements import load_agreement
+
+    params = manifest.get("parameters", {})
+    if params.get("command") != "assess" or not params.get("agreement"):
+        return ["the manifest records no assessment to recompute (parameters.command, "
+                "parameters.agreement)"]
+    lake_dir = Path(params["lake"])
+    if not lake_dir.is_dir():
+        return [f"the lake {lake_dir} named in the manifest is not on this machine"]
+    agreement = load_agreement(params["agreement"])
+    source = params.get("control_source")
+    run = run_assessment(Lake(lake_dir), agreement,
+                         control_source=None if source in (None, "any") else source,
+                         weather_dir=Path(params["weather_dir"]) if params.get("weather_dir")
+                         else None, rule=params.get("rule", "seasonal"))
+    try:
+        stored = json.loads((Path(directory) / "assessment.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        return [f"assessment.json cannot be read ({exc})"]
+    old, new = key_figures(stored), key_figures(run.assessment)
+    diffs = []
+    for k in sorted(set(old) | set(new)):
+        if old.get(k) != new.get(k):
+            diffs.append(f"{k}: report {old.get(k)!r}, recomputed {new.get(k)!r}")
+    return diffs
