@@ -110,6 +110,8 @@ class PreparedSnapshot:
     seg_part: np.ndarray  # (n,) index of the line part each segment belongs to
     tree: cKDTree  # over segment midpoints
     seg_sector: np.ndarray  # (n,) sector name of each segment (object)
+    sector_names: np.ndarray  # unique sector names (str)
+    seg_sector_code: np.ndarray  # (n,) index of each segment's name in sector_names
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -235,6 +237,11 @@ def prepare_snapshot(
     contact = contact_line(areas)
     seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
     tree = _kdtree((seg_a + seg_b) / 2) if len(seg_a) else None
+    seg_sector = _sector_of_segments(seg_a, seg_b, tree, seg_part, sectors)
+    named = np.array([v is not None for v in seg_sector], dtype=bool)  # per segment, once
+    sector_names, codes = np.unique(seg_sector[named].astype(str), return_inverse=True)
+    seg_sector_code = np.full(len(seg_sector), -1, dtype=np.int64)
+    seg_sector_code[named] = codes
     prep = PreparedSnapshot(
         snapshot_id=snapshot_id,
         areas=areas,
@@ -243,7 +250,9 @@ def prepare_snapshot(
         seg_b=seg_b,
         seg_part=seg_part,
         tree=tree,  # type: ignore[arg-type]
-        seg_sector=_sector_of_segments(seg_a, seg_b, tree, seg_part, sectors),
+        seg_sector=seg_sector,
+        sector_names=sector_names,
+        seg_sector_code=seg_sector_code.astype(np.int64),
     )
     with _CACHE_LOCK:
         _CACHE[key] = prep
@@ -290,41 +299,32 @@ def _distance_to_segments(
     if seg_part is None:
         seg_part = np.zeros(m, dtype=np.int64)
     px, py = xy[:, 0], xy[:, 1]
-    best = np.full(n, np.inf)
-    arg = np.zeros(n, dtype=np.int64)
-    # near the line (a midpoint within NEAR_M): the K_NEAR nearest midpoints, one query
-    # whose search stops at NEAR_M, so that it is cheap for the far points too
-    k = min(K_NEAR, m)
     workers = -1 if n > 50_000 else 1  # threads cost more than they save on few points
-    dmid, cand = tree.query(xy, k=k, distance_upper_bound=NEAR_M, workers=workers)
-    cand = np.asarray(cand, dtype=np.int64).reshape(n, k)
-    near = np.isfinite(np.asarray(dmid).reshape(n, k)[:, 0])
-    nr = np.flatnonzero(near)
+    # every point: the segment with the nearest midpoint, and its neighbours on the line
+    dmid, i0 = tree.query(xy, k=1, workers=workers)
+    i0 = np.asarray(i0, dtype=np.int64)
+    best = _point_segment_d2(px, py, seg_a, seg_b, i0)
+    arg = i0.copy()
+    for off in (-1, 1):
+        j = np.clip(i0 + off, 0, m - 1)
+        j = np.where(seg_part[j] == seg_part[i0], j, i0)
+        d2 = _point_segment_d2(px, py, seg_a, seg_b, j)
+        better = d2 < best
+        best = np.where(better, d2, best)
+        arg = np.where(better, j, arg)
+    # near the line, where its folds matter: the K_NEAR segments with the nearest midpoints
+    nr = np.flatnonzero(np.asarray(dmid) < NEAR_M)
     if len(nr):
+        k = min(K_NEAR, m)
+        _, cand = tree.query(xy[nr], k=k, workers=workers)
+        cand = np.asarray(cand, dtype=np.int64).reshape(len(nr), k)
         nb, na = best[nr], arg[nr]
         for c in range(k):  # a handful of candidate columns, not points
-            j = cand[nr, c]
-            valid = j < m
-            d2 = _point_segment_d2(px[nr], py[nr], seg_a, seg_b, np.minimum(j, m - 1))
-            better = valid & (d2 < nb)
+            d2 = _point_segment_d2(px[nr], py[nr], seg_a, seg_b, cand[:, c])
+            better = d2 < nb
             nb = np.where(better, d2, nb)
-            na = np.where(better, j, na)
+            na = np.where(better, cand[:, c], na)
         best[nr], arg[nr] = nb, na
-    # far from it: the nearest midpoint, then that segment and its neighbours
-    fr = np.flatnonzero(~near)
-    if len(fr):
-        _, i0 = tree.query(xy[fr], k=1, workers=workers)
-        i0 = np.asarray(i0, dtype=np.int64)
-        fb = _point_segment_d2(px[fr], py[fr], seg_a, seg_b, i0)
-        fa = i0.copy()
-        for off in (-1, 1):
-            j = np.clip(i0 + off, 0, m - 1)
-            j = np.where(seg_part[j] == seg_part[i0], j, i0)
-            d2 = _point_segment_d2(px[fr], py[fr], seg_a, seg_b, j)
-            better = d2 < fb
-            fb = np.where(better, d2, fb)
-            fa = np.where(better, j, fa)
-        best[fr], arg[fr] = fb, fa
     return np.sqrt(best), arg
 
 
@@ -339,6 +339,18 @@ _GROUND_TO_SIDE = np.array([0, 1, 1, 2, 3], dtype=np.int8)
 COAST_M = 2_000.0
 
 
+@lru_cache(maxsize=2)
+def _coast_bands(coast_m: float) -> tuple[BaseGeometry, BaseGeometry, BaseGeometry]:
+    """Ukraine, Russia and the third countries each widened by ``coast_m`` (cached)."""
+    third = [outlines.outline_m(c) for c in outlines.countries() if c not in ("UKR", "RUS")]
+    out = []
+    for g in (outlines.outline_m("UKR"), outlines.outline_m("RUS"), shapely.union_all(third)):
+        band = shapely.buffer(g, coast_m, quad_segs=2)
+        shapely.prepare(band)
+        out.append(band)
+    return out[0], out[1], out[2]
+
+
 def _ground(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Ground code per point (UA, HELD, RUSSIA, THIRD, SEA), tested in that order."""
     ground = np.full(len(x), SEA, dtype=np.int8)
@@ -351,13 +363,24 @@ def _ground(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ground[todo[inside]] = code
         todo = todo[~inside]
     if len(todo) and COAST_M > 0:  # sea points: those just off a coast join that land
-        pts = shapely.points(x[todo], y[todo])
-        near = np.zeros(len(todo), dtype=bool)
-        for geom in lands:
-            near |= shapely.dwithin(geom, pts, COAST_M)
-        if near.any():
-            d = np.column_stack([shapely.distance(g, pts[near]) for g in lands])
-            ground[todo[near]] = np.argmin(d, axis=1).astype(np.int8)
+        ukr_band, rus_band, third_band = _coast_bands(COAST_M)
+        near_ukr = shapely.contains_xy(ukr_band, x[todo], y[todo])
+        rest = todo[~near_ukr]
+        ground[rest[shapely.contains_xy(third_band, x[rest], y[rest])]] = THIRD
+        ground[rest[shapely.contains_xy(rus_band, x[rest], y[rest])]] = RUSSIA
+        cand = todo[near_ukr]  # off Ukraine's coast: free or held shore?
+        if len(cand):
+            pts = shapely.points(x[cand], y[cand])
+            to_held = shapely.dwithin(prep.areas.held, pts, COAST_M)
+            to_ua = shapely.dwithin(prep.areas.ua, pts, COAST_M)
+            ground[cand[to_ua & ~to_held]] = UA
+            ground[cand[to_held & ~to_ua]] = HELD
+            both = to_ua & to_held  # between the two (the Dnipro): the nearer
+            if both.any():
+                nearer_held = shapely.distance(prep.areas.held, pts[both]) < shapely.distance(
+                    prep.areas.ua, pts[both]
+                )
+                ground[cand[both]] = np.where(nearer_held, HELD, UA)
     return ground
 
 
@@ -387,8 +410,8 @@ def warm_up() -> None:
     outlines.countries()
     outlines.outline_m("UKR")
     places.places()
-    places._grid(0)
-    places._grid(1)
+    for code in (0, 1, 2):
+        places._grid(code)
 
 
 # --------------------------------------------------------------------------- validation
@@ -526,13 +549,15 @@ def enrich(
                 prep = preps[g].result()  # type: ignore[union-attr]
                 gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
                 ground[rows], dist[rows] = gr, d
-                local, local_code = np.unique(prep.seg_sector.astype(str), return_inverse=True)
                 to_global = np.array(
-                    [sector_names.setdefault(str(nm), len(sector_names)) for nm in local],
+                    [
+                        sector_names.setdefault(str(nm), len(sector_names))
+                        for nm in prep.sector_names
+                    ],
                     dtype=np.int64,
                 )  # one entry per sector name, not per detection
-                ok = seg >= 0
-                sector_code[rows[ok]] = to_global[local_code[seg[ok]]]
+                code = np.where(seg >= 0, prep.seg_sector_code[np.maximum(seg, 0)], -1)
+                sector_code[rows] = np.where(code >= 0, to_global[np.maximum(code, 0)], -1)
                 # the nearest place in the point's own country: Ukraine, or elsewhere
                 country = np.where(gr <= HELD, 0, np.where(gr <= THIRD, 1, 2))
             j, dk = places.nearest_place(x[rows], y[rows], country)

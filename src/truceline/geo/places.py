@@ -63,6 +63,8 @@ class Places:
     name_categories: pd.Index
     region_code: np.ndarray  # per place: code into region_categories
     region_categories: pd.Index
+    x: np.ndarray  # metric coordinates, as arrays for speed
+    y: np.ndarray
 
 
 def region_name(cc: str, admin1: str, largest: str | None = None) -> str:
@@ -109,6 +111,8 @@ def places() -> Places:
     name_code, name_cats = pd.factorize(df["name"])
     region_code, region_cats = pd.factorize(df["region"])
     return Places(
+        x=df["x"].to_numpy(),
+        y=df["y"].to_numpy(),
         name_code=name_code,
         name_categories=pd.Index(name_cats),
         region_code=region_code,
@@ -189,24 +193,18 @@ def nearest_place(
     places nearest each cell's centre, the nearer of the two to the point itself: exact
     for 99.5% of points (measured), otherwise a place at most 2.9 km (the cell's
     diagonal) farther than the nearest, where three places are nearly equidistant.
-    Elsewhere, and for ``country`` 2, a k-d tree answers exactly.
+    Elsewhere a k-d tree answers exactly.
     """
     xy = np.column_stack([x, y])
     if country is None:
         country = np.full(len(xy), 2, dtype=np.int8)
-    table = places().table
-    px, py = table["x"].to_numpy(), table["y"].to_numpy()
+    pl = places()
+    px, py = pl.x, pl.y
     idx = np.zeros(len(xy), dtype=np.int64)
     dist = np.zeros(len(xy))
     for code in (0, 1, 2):  # three place sets, not points
         rows = np.flatnonzero(country == code)
         if len(rows) == 0:
-            continue
-        if code == 2:  # rare (no snapshot yet): no grid, the exact tree
-            tree, members = _country_trees()[code]
-            d, i = tree.query(xy[rows], k=1, workers=-1)
-            idx[rows] = members[np.asarray(i, dtype=np.int64)]
-            dist[rows] = d
             continue
         g = _grid(code)
         ix = np.floor((xy[rows, 0] - g.x0) / GRID_M).astype(np.int64)
@@ -221,7 +219,7 @@ def nearest_place(
         off = rows[~on]
         if len(off):
             tree, members = _country_trees()[code]
-            d, i = tree.query(xy[off], k=1, workers=-1)
+            d, i = tree.query(xy[off], k=1, workers=-1 if len(off) > 50_000 else 1)
             idx[off] = members[np.asarray(i, dtype=np.int64)]
             dist[off] = d
     return idx, dist / 1000.0
