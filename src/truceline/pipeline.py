@@ -249,24 +249,22 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     w0, w1 = _utc_ts(agreement.start_utc), _utc_ts(agreement.end_utc)
     total, detail = 0.0, {}
     for sensor in sensors:
-        years = [y for y in DEFAULT_YEARS.get(sensor, ()) if y < w0.year]
+        # peacetime years before the agreement that the lake holds for this sensor
+        years = [y for y in DEFAULT_YEARS.get(sensor, ()) if y < w0.year and
+                 lake.detection_files([sensor], pd.Timestamp(f"{y}-01-01"),
+                                      pd.Timestamp(f"{y}-12-31"))]
+        if not years:
+            detail[sensor] = "no peacetime history of this sensor in the lake"
+            return None, detail
         frames = []
         for y in years:
             shift = pd.DateOffset(years=y - w0.year)
-            d = lake.read_detections((w0 + shift).tz_localize(None).normalize(),
-                                     (w1 + shift).tz_localize(None).normalize(),
-                                     sensors=[sensor])
-            frames.append(d)
-        history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        if not years or history.empty and not any(
-                lake.detection_files([sensor], pd.Timestamp(f"{y}-01-01"),
-                                     pd.Timestamp(f"{y}-12-31")) for y in years):
-            detail[sensor] = "no peacetime history of this sensor in the lake"
-            return None, detail
-        if history.empty:
-            rate = 0.0
-        else:
-            rate = peacetime_rate(enrich(history, fixed), agreement, years)
+            frames.append(lake.read_detections((w0 + shift).tz_localize(None).normalize(),
+                                               (w1 + shift).tz_localize(None).normalize(),
+                                               sensors=[sensor]))
+        history = pd.concat(frames, ignore_index=True)
+        rate = 0.0 if history.empty else peacetime_rate(enrich(history, fixed), agreement,
+                                                        years)
         detail[sensor] = {"years": years, "per_day": round(rate, 4)}
         total += rate
     return total, detail

@@ -338,7 +338,7 @@ class Lake:
                             "`truceline ingest control PATH` first")
         if start is not None or end is not None:
             files = _snapshots_in_force(files, start, end)
-        tables = [pq.read_table(f) for f in files]
+        tables = [_timestamps_as(pq.read_table(f), "us") for f in files]
         table = pa.concat_tables(tables, promote_options="default")
         cols = [c for c in table.column_names if c != "geometry"]
         frame = table.select(cols).to_pandas()
@@ -486,6 +486,13 @@ class Lake:
         check = self.verify_ledger()
         out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
         return out
+
+
+def _timestamps_as(table: pa.Table, unit: str) -> pa.Table:
+    """One timestamp unit for every file, whichever pandas wrote (files differ)."""
+    fields = [pa.field(f.name, pa.timestamp(unit, f.type.tz)) if pa.types.is_timestamp(f.type)
+              else f for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
 
 
 def _snapshots_in_force(files: list[Path], start: str | pd.Timestamp | None,

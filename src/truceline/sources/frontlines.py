@@ -203,6 +203,8 @@ def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
         "source_sha256": digest,
     }
     snap = gpd.GeoDataFrame([row], geometry=[geom], crs="EPSG:4326")
+    for col in ("valid_from", "content_date"):  # one unit in every file
+        snap[col] = snap[col].astype("datetime64[us]")
     return ControlFile(path=path, sha256=digest, snapshot=snap)
 
 

@@ -1,0 +1,171 @@
+"""The product end to end on real data: the two real cases of issue 5, signed reports
+that verify, and tampering caught. One small lake is built for the module: VIIRS
+2018-2023 and August 2025, the control maps that cover the two cases, and a VIIRS
+climatology from 2018-2021."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from truceline import pipeline
+from truceline.cli import app
+from truceline.lake.store import Lake
+from truceline.publish.manifest import verify_report
+from truceline.publish.signing import KeySigner
+from truceline.sources.agreements import load_agreement
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "agreements"
+ACTIVE_SECTORS = {"Pokrovsk", "Kherson", "Bakhmut", "Lyman", "Horlivka", "Kupyansk",
+                  "Velyka Novosilka", "Svatove", "Nova Kakhovka", "Lysychansk", "Polohy",
+                  "Toretsk", "Kostiantynivka", "Siversk", "Vovchansk", "Chasiv Yar"}
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory, data_dir) -> Lake:
+    lk = Lake(tmp_path_factory.mktemp("pipeline") / "lake")
+    yearly = data_dir / "firms/ukraine_yearly"
+    lk.ingest_firms([yearly / f"ukr_fire_data_{y}.csv" for y in (2018, 2019, 2020, 2021,
+                                                                  2022, 2023)]
+                    + [data_dir / "firms/viirs_noaa20_nrt_2025"])
+    front = data_dir / "frontline"
+    maps = sorted((front / "liveuamap_nzz").glob("nzz_2022-1[0-2]-*.json"))
+    maps += sorted((front / "liveuamap_nzz").glob("nzz_2023-01-*.json"))
+    maps += sorted((front / "liveuamap_nzz").glob("nzz_2025-0[78]-*.json"))
+    maps += sorted((front / "deepstate").glob("deepstatemap_data_2025071*.geojson"))
+    maps += sorted((front / "deepstate").glob("deepstatemap_data_202508*.geojson"))
+    lk.ingest_control(maps + [front / "rus_control_2023/rus_control_2023.shp"])
+    pipeline.save_baseline(lk, pipeline.build_baseline(
+        lk, sensors=("VIIRS",), years={"VIIRS": "2018-2021"}))
+    return lk
+
+
+@pytest.fixture(scope="module")
+def weather(data_dir) -> Path:
+    return data_dir / "context" / "weather"
+
+
+@pytest.fixture(scope="module")
+def august(lake, weather):
+    ag = load_agreement(EXAMPLES / "august_2025_whatif.toml")
+    return {m: pipeline.run_assessment(lake, ag, control_source=m, weather_dir=weather)
+            for m in ("deepstate", "liveuamap")}
+
+
+@pytest.fixture(scope="module")
+def christmas(lake, weather):
+    ag = load_agreement(EXAMPLES / "christmas_truce_2023.toml")
+    return {m: pipeline.run_assessment(lake, ag, control_source=m, weather_dir=weather)
+            for m in ("isw", "liveuamap")}
+
+
+def test_christmas_truce_is_never_held_and_says_why(christmas):
+    for source, run in christmas.items():
+        a = run.assessment
+        assert a["verdict"] != "held", source
+        assert a["control_map"]["source"] == source
+        assert a["reasons"], "a verdict must come with its reasons"
+        # the report says what coverage was and why it matters in January
+        assert "adequate" in a["coverage"]
+        assert any("coverage" in r for r in a["reasons"])
+
+
+def test_august_2025_whatif_is_violated_in_active_sectors(august):
+    for source, run in august.items():
+        a = run.assessment
+        assert a["verdict"] == "violated" and a["rule"] == "V1", source
+        sectors = {i.get("sector") for i in a["incidents"]}
+        assert len(sectors & ACTIVE_SECTORS) >= 3, sectors
+        # attribution: the ground an incident lies on, never who fired
+        assert {i.get("side") for i in a["incidents"]} <= {"ua", "ru", "third", "sea"}
+    assert len(august["deepstate"].incidents) >= 20
+
+
+def test_map_comparison_reports_line_counts_and_verdict(august, christmas):
+    for runs in (august, christmas):
+        cmp = pipeline.compare_maps(runs)
+        assert set(cmp["line_km"]) == set(runs)
+        assert all(v["total"] > 500 for v in cmp["line_km"].values())
+        assert "flips" in cmp and cmp["note"]
+        assert cmp["flips"] is (len({r.assessment["verdict"] for r in runs.values()}) > 1)
+
+
+def test_report_is_signed_verifies_and_catches_tampering(lake, august, tmp_path):
+    signer = KeySigner.generate()
+    out = tmp_path / "report"
+    run = august["deepstate"]
+    written = pipeline.write_assessment(run, out, signer=signer, lake=lake)
+    names = {p.name for p in out.iterdir()}
+    assert {"report.html", "report.pdf", "incidents.geojson", "incidents.gpkg",
+            "incidents.kml", "incidents.csv", "line_of_contact.geojson", "assessment.json",
+            "manifest.json", "manifest.sig"} <= names
+    assert verify_report(out, expected_public_key=signer.public_key).ok
+    assert lake.ledger_entries()[-1]["kind"] == "publish-report"
+    assert lake.ledger_entries()[-1]["seq"] == written["ledger_seq"]
+    # recompute from the manifest's inputs gives the same figures
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert pipeline.recompute_differences(out, manifest) == []
+    # a changed byte in an output is caught, by the CLI too
+    csv = out / "incidents.csv"
+    csv.write_bytes(csv.read_bytes().replace(b",", b";", 1))
+    result = CliRunner().invoke(app, ["verify", str(out)])
+    assert result.exit_code == 4 and "incidents.csv" in result.output
+
+
+def test_recompute_catches_changed_figures(august, tmp_path, lake):
+    signer = KeySigner.generate()
+    out = tmp_path / "r2"
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    manifest = json.loads((out / "manifest.json").read_text())
+    stored = json.loads((out / "assessment.json").read_text())
+    stored["verdict"] = "held"
+    stored["incidents"] = stored["incidents"][1:]
+    (out / "assessment.json").write_text(json.dumps(stored))
+    diffs = pipeline.recompute_differences(out, manifest)
+    assert any(d.startswith("verdict:") for d in diffs)
+    assert any(d.startswith("incidents:") for d in diffs)
+
+
+def test_cli_assess_json_names_verdict_and_map(lake, tmp_path, monkeypatch, weather):
+    monkeypatch.setenv("TRUCELINE_KEYS", str(tmp_path / "keys"))
+    out = tmp_path / "cli-report"
+    r = CliRunner().invoke(app, ["assess", str(EXAMPLES / "christmas_truce_2023.toml"),
+                                 "--lake", str(lake.root), "--out", str(out),
+                                 "--control-source", "isw", "--weather", str(weather),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["verdict"] != "held"
+    assert doc["assessment"]["control_map"]["source"] == "isw"
+    assert (tmp_path / "keys" / "truceline_ed25519.pem").stat().st_mode & 0o077 == 0
+    v = CliRunner().invoke(app, ["verify", str(out), "--public-key",
+                                 str(tmp_path / "keys" / "truceline_ed25519.pub.pem")])
+    assert v.exit_code == 0, v.output
+
+
+def test_baseline_round_trips_through_the_lake(lake):
+    import numpy as np
+
+    clims = pipeline.load_baseline(lake)
+    assert clims is not None and set(clims) == {"VIIRS"}
+    v = clims["VIIRS"]
+    assert v.years == (2018, 2019, 2020, 2021) and v.sensor == "VIIRS"
+    assert v.p.shape == (len(v.cells), 366) and np.isfinite(v.p).all()
+    assert any(e["kind"] == "baseline" for e in lake.ledger_entries())
+
+
+def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):
+    out = tmp_path / "tl"
+    r = CliRunner().invoke(app, ["timeline", "--from", "2025-08-11", "--to", "2025-08-31",
+                                 "--lake", str(lake.root), "--control-source", "deepstate",
+                                 "--agreement", str(EXAMPLES / "august_2025_whatif.toml"),
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    csv = pd.read_csv(out / "timeline.csv")
+    assert csv["date"].nunique() == 21 and csv["n_detections"].sum() > 1000
+    assert (out / "timeline.png").stat().st_size > 10_000 and (out / "timeline.svg").exists()
