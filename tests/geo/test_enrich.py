@@ -143,6 +143,21 @@ def test_distance_within_one_percent_of_geodesic(ds2025: gpd.GeoDataFrame) -> No
     assert np.median(rel) < 0.003
 
 
+@pytest.mark.slow
+def test_near_line_distance_is_exact(ds2025: gpd.GeoDataFrame) -> None:
+    row = ds2025.iloc[0]
+    prep = en.prepare_snapshot(row.snapshot_id, row.geometry)
+    rng = np.random.default_rng(3)
+    xy = prep.seg_a[rng.integers(0, len(prep.seg_a), 5000)] + rng.normal(0, 3000, (5000, 2))
+    _, d, _ = en.signed_distance_km(prep, xy[:, 0], xy[:, 1])
+    exact = shapely.distance(prep.contact.line, shapely.points(xy)) / 1000
+    err = np.abs(d) - exact
+    assert np.all(err >= -1e-9)  # never shorter than the truth
+    assert np.max(err) <= en.SEGMENT_M / 2 / 1000  # never more than half a segment long
+    assert np.mean(err < 1e-6) > 0.99  # and exact almost always
+    assert np.max(err[exact > 1] / exact[exact > 1]) < 0.01
+
+
 # --------------------------------------------------------------------------- known answers
 
 SQUARE = box(33.0, 49.4, 33.2, 49.6)  # Poltava oblast, far from borders and coasts

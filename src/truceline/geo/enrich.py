@@ -69,8 +69,8 @@ FLAGS = ("ok", "stale", "before_first_snapshot", "outside_theatre")
 #: Longest segment of the line of contact (metres) in the distance index; see
 #: :func:`_distance_to_segments` for why the distance is exact in practice and never
 #: more than half a segment off.
-SEGMENT_M = 500.0
-NEAR_M = 25_000.0
+SEGMENT_M = 100.0
+NEAR_M = 5_000.0
 K_NEAR = 8
 
 #: Default sectors: GeoNames places of at least ``SECTOR_MIN_POP`` people within
@@ -109,7 +109,6 @@ class PreparedSnapshot:
     seg_b: np.ndarray  # (n, 2) segment ends
     seg_part: np.ndarray  # (n,) index of the line part each segment belongs to
     tree: cKDTree  # over segment midpoints
-    seg_sector: np.ndarray  # (n,) sector name of each segment (object)
     sector_names: np.ndarray  # unique sector names (str)
     seg_sector_code: np.ndarray  # (n,) index of each segment's name in sector_names
 
@@ -164,23 +163,25 @@ def _sector_of_segments(
     tree: cKDTree | None,
     seg_part: np.ndarray,
     sectors: gpd.GeoDataFrame | None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sector names (unique) and, per segment, the index of its name (-1: none)."""
     mid = (seg_a + seg_b) / 2
+    none = (np.zeros(0, dtype=object), np.full(len(mid), -1, dtype=np.int64))
     if len(mid) == 0 or tree is None:
-        return np.zeros(len(mid), dtype=object)
+        return none
     if sectors is None:
         names, xy = _default_sector_anchors(seg_a, seg_b, tree, seg_part)
         if len(names) == 0:
-            return np.full(len(mid), None, dtype=object)
+            return none
         _, j = cKDTree(xy).query(mid, k=1)
-        return names[j].astype(object)
-    geo = sectors.geometry if sectors.crs is None else sectors.geometry.to_crs(4326)
-    geoms = outlines.to_metric(geo.to_numpy())
-    index = shapely.STRtree(geoms)
-    i_pt, i_sec = index.query_nearest(shapely.points(mid), all_matches=False)
-    out = np.full(len(mid), None, dtype=object)
-    out[i_pt] = sectors["name"].to_numpy()[i_sec]
-    return out
+    else:
+        geo = sectors.geometry if sectors.crs is None else sectors.geometry.to_crs(4326)
+        geoms = outlines.to_metric(geo.to_numpy())
+        i_pt, j = shapely.STRtree(geoms).query_nearest(shapely.points(mid), all_matches=False)
+        j = j[np.argsort(i_pt)]
+        names = sectors["name"].astype(str).to_numpy(dtype=object)
+    code_of_name, unique = pd.factorize(names)  # per sector, not per segment
+    return np.asarray(unique, dtype=object), code_of_name[np.asarray(j, dtype=np.int64)]
 
 
 def _sectors_key(sectors: gpd.GeoDataFrame) -> str:
@@ -237,11 +238,7 @@ def prepare_snapshot(
     contact = contact_line(areas)
     seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
     tree = _kdtree((seg_a + seg_b) / 2) if len(seg_a) else None
-    seg_sector = _sector_of_segments(seg_a, seg_b, tree, seg_part, sectors)
-    named = np.array([v is not None for v in seg_sector], dtype=bool)  # per segment, once
-    sector_names, codes = np.unique(seg_sector[named].astype(str), return_inverse=True)
-    seg_sector_code = np.full(len(seg_sector), -1, dtype=np.int64)
-    seg_sector_code[named] = codes
+    sector_names, seg_sector_code = _sector_of_segments(seg_a, seg_b, tree, seg_part, sectors)
     prep = PreparedSnapshot(
         snapshot_id=snapshot_id,
         areas=areas,
@@ -250,9 +247,8 @@ def prepare_snapshot(
         seg_b=seg_b,
         seg_part=seg_part,
         tree=tree,  # type: ignore[arg-type]
-        seg_sector=seg_sector,
         sector_names=sector_names,
-        seg_sector_code=seg_sector_code.astype(np.int64),
+        seg_sector_code=seg_sector_code,
     )
     with _CACHE_LOCK:
         _CACHE[key] = prep
@@ -289,8 +285,8 @@ def _distance_to_segments(
     Near the line (a segment midpoint within ``NEAR_M``), where its folds matter, the
     exact point-to-segment distance is taken over the ``K_NEAR`` segments with the
     nearest midpoints. Farther, over the segment with the nearest midpoint and its
-    neighbours along the line: at most half a segment (250 m) too long, under 1%
-    beyond ``NEAR_M``. The loops run over candidate columns (a handful), never points.
+    neighbours along the line: at most half a segment (50 m) too long, under 1%
+    beyond ``NEAR_M`` (5 km). The loops run over candidate columns (a handful), never points.
     """
     n = len(xy)
     m = len(seg_a)
