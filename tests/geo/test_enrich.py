@@ -251,8 +251,17 @@ def test_bad_detections(frame: pd.DataFrame, match: str) -> None:
         en.enrich(frame, _snap(SQUARE))
 
 
+def test_timezone_aware_dates_are_read_in_utc() -> None:
+    det = _det({"a": (33.25, 49.5)})
+    det["acq_date"] = pd.to_datetime(["2025-08-05 01:00"]).tz_localize("Europe/Kyiv")
+    out = en.enrich(det, _snap(SQUARE, "s1", "2025-08-05"))
+    assert out.flag.iloc[0] == "before_first_snapshot"  # 22:00 UTC on 4 August
+
+
 def test_bad_snapshots() -> None:
     with pytest.raises(InputError, match="snapshots is empty"):
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).iloc[:0])
     with pytest.raises(InputError, match=r"lack column\(s\) \['valid_from'\]"):
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).drop(columns="valid_from"))
+    with pytest.raises(InputError, match="party must be 'ru'"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).assign(party="ua"))

@@ -452,7 +452,24 @@ def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if snaps["valid_from"].isna().any():
         bad = snaps.loc[snaps["valid_from"].isna(), "snapshot_id"].tolist()
         raise InputError(f"snapshots {bad} have no valid_from date")
+    if "party" in snaps.columns and (snaps["party"] != "ru").any():
+        bad = snaps.loc[snaps["party"] != "ru", ["snapshot_id", "party"]].values.tolist()
+        raise InputError(
+            f"snapshots {bad}: party must be 'ru' (the geometry is the ground Russia holds "
+            "in Ukraine)"
+        )
     return snaps
+
+
+def _days(values: pd.Series, what: str) -> np.ndarray:
+    """Calendar days (datetime64[D]) of dates or timestamps; time zones are read in UTC."""
+    try:
+        t = pd.to_datetime(values)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{what} must hold dates, got {values.dtype}: {exc}") from exc
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return t.to_numpy().astype("datetime64[D]")
 
 
 # --------------------------------------------------------------------------- public
@@ -483,18 +500,16 @@ def enrich(
     n = len(detections)
     lon = detections["lon"].to_numpy(dtype=np.float64)
     lat = detections["lat"].to_numpy(dtype=np.float64)
-    dates = pd.to_datetime(detections["acq_date"]).to_numpy().astype("datetime64[D]")
+    dates = _days(detections["acq_date"], "detections column 'acq_date'")
 
     x, y = outlines._TO_M.transform(lon, lat)
     x0, y0, x1, y1 = outlines.THEATRE_BBOX
     inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
 
     # snapshot in force: the latest valid_from on or before the date
-    order = np.argsort(
-        pd.to_datetime(snaps["valid_from"]).to_numpy().astype("datetime64[D]"), kind="stable"
-    )
+    order = np.argsort(_days(snaps["valid_from"], "snapshots column 'valid_from'"), kind="stable")
     snaps = snaps.iloc[order].reset_index(drop=True)
-    starts = pd.to_datetime(snaps["valid_from"]).to_numpy().astype("datetime64[D]")
+    starts = _days(snaps["valid_from"], "snapshots column 'valid_from'")
     which = np.searchsorted(starts, dates, side="right") - 1
     which[np.isnat(dates)] = -1
     has_snap = which >= 0
