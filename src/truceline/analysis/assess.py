@@ -583,8 +583,9 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
     if proof and false_alarm["p_value"] < ALPHA_FALSE_ALARM:
         ids = ", ".join(str(r["incident_id"]) for r in proof[:10])
-        reasons.append(f"{len(proof)} incident(s) in scope inside the window with p_min < "
-                       f"{ALPHA_VIOLATION}: {ids}" + (" ..." if len(proof) > 10 else ""))
+        reasons.append(f"{len(proof)} incident(s) in scope with p_natural < "
+                       f"{ALPHA_VIOLATION} certainly inside the window: {ids}"
+                       + (" ..." if len(proof) > 10 else ""))
         reasons.append(fa_text)
         where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
         if where:
@@ -600,8 +601,9 @@ def _verdict(fire_near_line: bool, inc_rows: list[dict[str, Any]],
 
     blockers: list[str] = []
     if proof:
-        blockers.append(f"{len(proof)} incident(s) in scope inside the window with p_min < "
-                        f"{ALPHA_VIOLATION}, too few to rule out false alarms: {fa_text}")
+        blockers.append(f"{len(proof)} incident(s) in scope with p_natural < "
+                        f"{ALPHA_VIOLATION} certainly inside the window, too few to rule out "
+                        f"false alarms: {fa_text}")
     elif inc_rows:
         weak = [r for r in inc_rows if r["p_evidence"] >= ALPHA_VIOLATION]
         unsure = [r for r in inc_rows if r["timing"] != "inside"]
