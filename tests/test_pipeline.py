@@ -169,3 +169,33 @@ def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):
     csv = pd.read_csv(out / "timeline.csv")
     assert csv["date"].nunique() == 21 and csv["n_detections"].sum() > 1000
     assert (out / "timeline.png").stat().st_size > 10_000 and (out / "timeline.svg").exists()
+
+
+def test_enrich_cli_stores_partitions_per_control_source(lake):
+    r = CliRunner().invoke(app, ["enrich", "--from", "2025-08-11", "--to", "2025-08-31",
+                                 "--control-source", "deepstate", "--lake", str(lake.root),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["rows"] == 10_523 and set(doc["side"]) <= {"ua", "ru", "third", "sea"}
+    stored = lake.read_enriched("2025-08-11", "2025-08-31", control="deepstate")
+    assert len(stored) == 10_523
+    assert {"side", "distance_km", "band", "h3", "sector", "place"} <= set(stored.columns)
+    # a date range the wrong way round is a clear error, exit 2
+    bad = CliRunner().invoke(app, ["enrich", "--from", "2025-08-31", "--to", "2025-08-11",
+                                   "--lake", str(lake.root)])
+    assert bad.exit_code != 0
+
+
+def test_detect_cli_stores_incidents(lake):
+    r = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-31",
+                                 "--control-source", "deepstate", "--lake", str(lake.root),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["war_detections"] > 100 and len(doc["incidents"]) >= 20
+    import pandas as pd
+
+    table = pd.read_parquet(lake.root / doc["stored"])
+    assert len(table) == len(doc["incidents"])
+    assert lake.ledger_entries()[-1]["kind"] == "detect"

@@ -418,21 +418,16 @@ class Lake:
 
     def write_table(self, rel: str, frame: pd.DataFrame, *, kind: str,
                     **fields: Any) -> dict[str, Any]:
-        """Store one derived table (baseline, incidents, ...) and log it in the ledger."""
-        with self._locked():
-            txn = Transaction(self.root)
-            try:
-                target = txn.stage(rel)
-                if isinstance(frame, gpd.GeoDataFrame):
-                    frame.to_parquet(target, index=False, schema_version=GEOPARQUET_VERSION)
-                else:
-                    frame.to_parquet(target, index=False)
-                rec = {"kind": kind, "table": rel, "rows": int(len(frame)), **fields,
-                       "truceline": __version__}
-                self._commit(txn, [rec])
-            finally:
-                txn.abandon()
-        return rec
+        """Store one derived table (incidents, ...) as (Geo)Parquet, logged in the ledger."""
+        import io
+
+        buf = io.BytesIO()
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(buf, index=False, schema_version=GEOPARQUET_VERSION)
+        else:
+            frame.to_parquet(buf, index=False)
+        return self.write_files({rel: buf.getvalue()}, kind=kind, rows=int(len(frame)),
+                                **fields)
 
     def write_files(self, files: dict[str, bytes], *, kind: str, **fields: Any
                     ) -> dict[str, Any]:
