@@ -78,3 +78,13 @@ def test_real_liveuamap_christmas_2023_area(frontlines) -> None:
     a = control.control_areas(row.geometry, crimea_missing=True, snapshot_id=row.snapshot_id)
     # SOURCES.md: with Crimea, about 110,000 km² (the source repository's own table)
     assert a.areas_km2()["held"] == pytest.approx(110_000, rel=0.05)
+
+
+@pytest.mark.slow
+def test_liveuamap_2025_omits_2014_ground_and_says_so(frontlines) -> None:
+    # NZZ's liveuamap maps from March 2024 leave out the Donbas ground held since 2014
+    row = frontlines.liveuamap("2025-08-15").iloc[0]
+    a = control.control_areas(row.geometry, crimea_missing=True, snapshot_id=row.snapshot_id)
+    km2, lon, lat = a.pockets[0]
+    assert 15_000 < km2 < 18_000
+    assert 37.5 < lon < 40.0 and 47.0 < lat < 48.8

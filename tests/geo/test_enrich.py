@@ -110,6 +110,14 @@ def test_liveuamap_crimea_is_added(frontlines) -> None:
 
 
 @pytest.mark.slow
+def test_surrounded_ground_warns(frontlines) -> None:
+    snap = frontlines.liveuamap("2025-08-15")
+    en.clear_cache()
+    with pytest.warns(UserWarning, match="leaves 16,[0-9]{3} km² of Ukrainian-held ground"):
+        en.enrich(_det({"Kyiv": (30.52, 50.45)}, pd.Timestamp("2025-08-16")), snap)
+
+
+@pytest.mark.slow
 def test_liveuamap_kherson_before_and_after_liberation(frontlines) -> None:
     before = frontlines.liveuamap("2022-11-03")
     after = frontlines.liveuamap("2022-11-17")

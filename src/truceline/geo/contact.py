@@ -27,7 +27,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from truceline.geo import outlines
+from truceline.geo import _overlay, outlines
 from truceline.geo.control import ControlAreas
 
 __all__ = [
@@ -134,12 +134,12 @@ def _across_water(held: BaseGeometry, tolerance_m: float, reach_m: float) -> Bas
     """Free coast within ``reach_m`` of held ground: only held ground near the coast is
     buffered, which keeps this at a few milliseconds."""
     coast, band = _coast(tolerance_m, reach_m)
-    near = shapely.intersection(shapely.simplify(held, tolerance_m), band)
+    near = _overlay.intersection(shapely.simplify(held, tolerance_m), band)
     if near.is_empty:
         return shapely.MultiLineString()
-    facing = shapely.intersection(coast, shapely.buffer(near, reach_m, quad_segs=2))
+    facing = _overlay.intersection(coast, shapely.buffer(near, reach_m, quad_segs=2))
     own = shapely.buffer(near, tolerance_m, quad_segs=2)  # held ground's own coast
-    return _lines(shapely.difference(facing, own))
+    return _lines(_overlay.difference(facing, own))
 
 
 def contact_line(
@@ -159,14 +159,14 @@ def contact_line(
     """
     edge = shapely.boundary(areas.ua)
     russia = _russia_band(tolerance_m)
-    line = shapely.difference(edge, _not_russia_band(tolerance_m))
+    line = _overlay.difference(edge, _not_russia_band(tolerance_m))
     water = shapely.MultiLineString()
     if across_water_m > 0:
         water = _across_water(areas.held, tolerance_m, across_water_m)
-        line = shapely.union(line, water)
+        line = _overlay.union(line, water)
     line = _lines(line)
-    border = _lines(shapely.intersection(line, russia))
-    inside = _lines(shapely.difference(line, russia))
+    border = _lines(_overlay.intersection(line, russia))
+    inside = _lines(_overlay.difference(line, russia))
     return ContactLine(
         snapshot_id=areas.snapshot_id, line=line, inside=inside, border=border, water=water
     )

@@ -29,11 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
-from truceline.geo import outlines
+from truceline.geo import _overlay, outlines
 
 __all__ = ["POCKET_KM2", "SLIVER_M", "ControlAreas", "control_areas", "held_in_ukraine"]
 
@@ -62,6 +63,10 @@ class ControlAreas:
     ua: BaseGeometry
     held: BaseGeometry
     third: BaseGeometry
+    #: Ukrainian-held islands kept (>= pocket_km2), cut off from the main body and
+    #: surrounded by Russian-held ground: (km², lon, lat of a point inside), largest first.
+    #: A real encirclement, or a source that leaves out ground held since 2014.
+    pockets: tuple[tuple[float, float, float], ...] = ()
 
     @cached_property
     def ru(self) -> BaseGeometry:
@@ -102,10 +107,12 @@ def held_in_ukraine(
     if geometry is None or shapely.is_empty(geometry):
         raise InputError(f"control snapshot {snapshot_id!r} has an empty geometry")
     g = outlines.to_metric(_polygonal(shapely.make_valid(geometry)))
+    if not shapely.is_valid(g):  # reprojection can make a ring touch itself
+        g = _polygonal(shapely.make_valid(g))
     if crimea_missing:
-        g = shapely.union(g, outlines.crimea_fill_m())
+        g = _overlay.union(g, outlines.crimea_fill_m())
     ukr = outlines.outline_m("UKR")
-    held = _polygonal(shapely.intersection(g, ukr))
+    held = _polygonal(_overlay.intersection(g, ukr))
     km2 = held.area / 1e6
     if km2 < MIN_HELD_KM2:
         raise InputError(
@@ -154,11 +161,12 @@ def control_areas(
     if sliver_m > 0:
         # snap: held ground grows by sliver_m, but only within 2 * sliver_m of Ukraine's
         # border or coast, closing the strips a source leaves along them
-        grow = shapely.intersection(
+        grow = _overlay.intersection(
             shapely.buffer(held, sliver_m, quad_segs=2), _edge_band(sliver_m)
         )
-        held = _polygonal(shapely.intersection(shapely.union(held, grow), ukr))
-    ua = shapely.difference(ukr, held)
+        held = _polygonal(_overlay.intersection(_overlay.union(held, grow), ukr))
+    ua = _overlay.difference(ukr, held)
+    pockets: tuple[tuple[float, float, float], ...] = ()
     if pocket_km2 > 0:
         # islands of ua ground cut off from the main body and touching held ground:
         # strips wider than the snap, and the "grey zone" holes some sources leave
@@ -168,8 +176,19 @@ def control_areas(
         shapely.prepare(held)
         small[small] = shapely.dwithin(parts[small], held, 1.0)
         if small.any():
-            held = _polygonal(shapely.union(held, shapely.union_all(parts[small])))
+            held = _polygonal(_overlay.union(held, shapely.union_all(parts[small])))
             ua = shapely.multipolygons(parts[~small])
+        big = ~small & (area < area.max())
+        big[big] = shapely.dwithin(parts[big], held, 1.0)
+        order = np.flatnonzero(big)[np.argsort(-area[big])]
+        if len(order):
+            inner = outlines.to_lonlat(shapely.point_on_surface(parts[order]))
+            pockets = tuple(
+                (float(a / 1e6), float(x), float(y))
+                for a, (x, y) in zip(area[order], shapely.get_coordinates(inner), strict=True)
+            )  # one per pocket, a handful at most
     for g in (ua, held):
         shapely.prepare(g)
-    return ControlAreas(snapshot_id=snapshot_id, ua=ua, held=held, third=_third_m())
+    return ControlAreas(
+        snapshot_id=snapshot_id, ua=ua, held=held, third=_third_m(), pockets=pockets
+    )

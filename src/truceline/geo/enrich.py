@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -82,6 +83,9 @@ SECTOR_NEAR_KM = 20.0
 SECTOR_SPACING_KM = 30.0
 
 MAX_STALENESS_DAYS = 14
+
+#: A surrounded Ukrainian-held island this large (km²) in a snapshot raises a warning.
+POCKET_WARN_KM2 = 1_000.0
 
 #: Spatial sort key: 5 km cells of the theatre's metric CRS, column by column.
 _CELL_M = 5_000.0
@@ -235,6 +239,15 @@ def prepare_snapshot(
     if hit is not None:  # same map under another name (sources repeat unchanged days)
         return hit if hit.snapshot_id == snapshot_id else _renamed(hit, snapshot_id)
     areas = control_areas(geometry, crimea_missing=crimea_missing, snapshot_id=snapshot_id)
+    if areas.pockets and areas.pockets[0][0] >= POCKET_WARN_KM2:
+        km2, lon, lat = areas.pockets[0]
+        warnings.warn(
+            f"control snapshot {snapshot_id!r} leaves {km2:,.0f} km² of Ukrainian-held ground "
+            f"surrounded by Russian-held ground (around {lon:.2f}°E {lat:.2f}°N): a real "
+            "encirclement, or does the source leave out ground held since 2014?",
+            UserWarning,
+            stacklevel=2,
+        )
     contact = contact_line(areas)
     seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
     tree = _kdtree((seg_a + seg_b) / 2) if len(seg_a) else None
