@@ -218,15 +218,17 @@ def _wide_rate_now(cd: pd.DataFrame, clim: Climatology) -> np.ndarray:
     ci = clim.cell_index(cd["cell"].to_numpy())
     ok = ci >= 0
     fire = sparse.csr_matrix((np.ones(int(ok.sum())), (ci[ok], t[ok])),
-                             shape=(len(cells), nt))
-    per_parent = (op @ fire).toarray()
-    trials = np.asarray(op.sum(axis=1)).ravel()
+                             shape=(len(cells), nt)).toarray()
     h = params.nb_day_window
-    cs = np.concatenate([np.zeros((per_parent.shape[0], 1)), np.cumsum(per_parent, axis=1)],
-                        axis=1)
     lo = np.clip(np.arange(nt) - h, 0, nt)
     hi = np.clip(np.arange(nt) + h + 1, 0, nt)
-    win = (cs[:, hi] - cs[:, lo]) / (np.maximum(trials, 1)[:, None] * (hi - lo)[None, :])
+    cs = np.concatenate([np.zeros((len(cells), 1)), np.cumsum(fire, axis=1)], axis=1)
+    per_cell = cs[:, hi] - cs[:, lo]
+    if params.wide_cell_cap is not None:
+        per_cell = np.minimum(per_cell, params.wide_cell_cap)
+    trials = np.asarray(op.sum(axis=1)).ravel()
+    win = np.asarray(op @ per_cell) / (np.maximum(trials, 1)[:, None]
+                                       * (hi - lo)[None, :])
     # Map each cell-day to its parent row.
     wres = params.wide_resolution
     parent_of = {c: i for i, c in enumerate(

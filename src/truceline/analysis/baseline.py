@@ -115,6 +115,8 @@ class BaselineParams:
     wide_resolution, wide_k: the wide area (H3 parent and its grid_disk, ~100 km) whose
         fire rate this year, against peacetime, tells a region-wide burn year from a
         local anomaly.
+    wide_cell_cap: most fire cell-days one cell adds to its wide area's count per
+        season window, so an intense front does not pass for a region-wide burn year.
     """
 
     day_window: int = 7
@@ -129,6 +131,7 @@ class BaselineParams:
     hot_year_share: float = 0.6
     wide_resolution: int = 4
     wide_k: int = 2
+    wide_cell_cap: float | None = 2.0
 
 
 @dataclass
@@ -533,10 +536,14 @@ def _wide_rate_history(cells: np.ndarray, fire: np.ndarray, valid: np.ndarray,
     pm, dm, codes = wide_operators(cells, params)
     op = dm @ pm
     h = params.nb_day_window
+    cap = params.wide_cell_cap
     rates = []
     for i in range(fire.shape[0]):
-        f = _circular_window_sum(np.asarray(op @ fire[i]), h)
-        v = _circular_window_sum(np.asarray(op @ valid[i]), h)
+        w = _circular_window_sum(fire[i], h)
+        if cap is not None:
+            w = np.minimum(w, cap)  # no single cell may dominate its wide area
+        f = np.asarray(op @ w)
+        v = np.asarray(op @ _circular_window_sum(valid[i], h))
         rates.append(np.where(v > 0, f / np.maximum(v, 1e-9), np.nan))
     r = np.nanmean(np.stack(rates), axis=0)
     r = np.nan_to_num(r, nan=0.0)
