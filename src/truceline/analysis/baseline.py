@@ -311,10 +311,18 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 6) -> np.ndarra
         raise InputError(f"lon and lat differ in length: {lon.shape} vs {lat.shape}")
     if len(lon) == 0:
         return np.array([], dtype=object)
-    codes, uniq = pd.factorize(lon + 1j * lat)  # one hash per distinct point
-    fn = h3.latlng_to_cell
-    out = np.array([fn(z.imag, z.real, resolution) for z in uniq.tolist()], dtype=object)
-    return out[codes]
+    try:  # vectorised (h3ronpy) through the geo stage when it is installed
+        from truceline.geo.grid import h3_cells
+
+        ids = h3_cells(lat, lon, resolution)
+    except ImportError:
+        codes, uniq = pd.factorize(lon + 1j * lat)  # one hash per distinct point
+        fn = h3.latlng_to_cell
+        out = np.array([fn(z.imag, z.real, resolution) for z in uniq.tolist()],
+                       dtype=object)
+        return out[codes]
+    codes, uniq = pd.factorize(ids)
+    return np.array([format(int(v), "x") for v in uniq], dtype=object)[codes]
 
 
 def _validate(detections: pd.DataFrame, name: str = "detections") -> None:
@@ -424,9 +432,8 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     dates = pd.DatetimeIndex(pd.to_datetime(detections["acq_date"]).to_numpy())
     year = dates.year.to_numpy()
     keep = (detections["sensor"].to_numpy() == sensor) & np.isin(year, yrs)
-    yi_of = {y: i for i, y in enumerate(yrs)}
     det_cell = cidx.get_indexer(all_cells[keep])
-    det_year = np.array([yi_of[y] for y in year[keep]], dtype=np.int64)
+    det_year = np.searchsorted(np.asarray(yrs), year[keep]).astype(np.int64)
     det_doy = day_of_year(dates[keep])
     det_month = dates[keep].month.to_numpy()
 
