@@ -20,6 +20,7 @@ Figures are printed; nothing is asserted (see STYLE.md: benchmarks are scripts).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -30,8 +31,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from truceline.geo import enrich as en
 from truceline.geo import outlines
+
+# the module, not the function `truceline.geo.enrich` that the package re-exports
+en = importlib.import_module("truceline.geo.enrich")
 
 
 def data_dir() -> Path:

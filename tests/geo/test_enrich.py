@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -11,8 +13,10 @@ import shapely
 from shapely import box
 
 from truceline.errors import InputError
-from truceline.geo import enrich as en
 from truceline.geo import outlines
+
+# the module, not the function `truceline.geo.enrich` that the package re-exports
+en = importlib.import_module("truceline.geo.enrich")
 
 GEOD = pyproj.Geod(ellps="WGS84")
 DAY = pd.Timestamp("2025-08-16")

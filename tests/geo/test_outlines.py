@@ -65,3 +65,11 @@ def test_ukraine_area_close_to_official() -> None:
     # 603,550 km² officially; Natural Earth 10m at this scale is within 1%
     km2 = outlines.outline_m("UKR").area / 1e6
     assert km2 == pytest.approx(603_550, rel=0.015)
+
+
+def test_geo_exports_are_complete_and_sorted() -> None:
+    import truceline.geo as geo
+
+    assert geo.__all__ == sorted(geo.__all__)
+    for name in geo.__all__:
+        assert hasattr(geo, name), name
