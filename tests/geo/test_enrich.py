@@ -247,8 +247,17 @@ def test_empty_detections() -> None:
 
 
 def test_snapshot_covering_nothing_of_ukraine_is_an_error() -> None:
-    with pytest.raises(InputError, match="snapshot 'warsaw' covers 0.000 km² of Ukraine"):
+    with pytest.raises(InputError, match=r"snapshot\(s\) \['warsaw'\] cover nothing of Ukraine"):
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(box(20.5, 52.0, 21.5, 52.5), "warsaw"))
+    # even when no detection falls in its days
+    both = pd.concat([_snap(SQUARE, "ok", "2025-08-01"),
+                      _snap(box(20.5, 52.0, 21.5, 52.5), "warsaw", "2025-09-01")])  # fmt: skip
+    with pytest.raises(InputError, match="warsaw"):
+        en.enrich(_det({"a": (33.5, 49.5)}), both)
+    # touching Ukraine only along a hair: caught when prepared
+    hair = box(24.0, 50.0, 24.00001, 50.00001)
+    with pytest.raises(InputError, match="'hair' covers 0.000 km² of Ukraine"):
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(hair, "hair"))
 
 
 @pytest.mark.parametrize(

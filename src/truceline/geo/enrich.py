@@ -465,6 +465,16 @@ def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if snaps["valid_from"].isna().any():
         bad = snaps.loc[snaps["valid_from"].isna(), "snapshot_id"].tolist()
         raise InputError(f"snapshots {bad} have no valid_from date")
+    geoms = snaps.geometry.to_numpy()
+    ukr = outlines.outline("UKR")
+    shapely.prepare(ukr)
+    off = shapely.is_empty(geoms) | ~shapely.intersects(ukr, shapely.make_valid(geoms))
+    if off.any():  # cheap check of every snapshot, used or not; fuller one when prepared
+        bad = snaps.loc[off, "snapshot_id"].astype(str).tolist()
+        raise InputError(
+            f"control snapshot(s) {bad} cover nothing of Ukraine: is the geometry in lon/lat "
+            "(EPSG:4326) and does it draw Russian-held ground in Ukraine?"
+        )
     if "party" in snaps.columns and (snaps["party"] != "ru").any():
         bad = snaps.loc[snaps["party"] != "ru", ["snapshot_id", "party"]].values.tolist()
         raise InputError(
