@@ -377,27 +377,32 @@ def _adjacency(cells: np.ndarray, k: int) -> sparse.csr_matrix:
 
 
 def _valid_trials(cells: np.ndarray, years: Sequence[int],
-                  exclusions: Sequence[Exclusion]) -> np.ndarray:
-    """valid[y, c, d]: 1 where cell c on doy d of year y is observed peacetime ground."""
+                  exclusions: Sequence[Exclusion]) -> tuple[np.ndarray, list[tuple]]:
+    """valid[y, c, d]: 1 where cell c on doy d of year y is observed peacetime ground;
+    and a key per year that is equal for years with the same pattern (so work that
+    depends only on the pattern is done once per pattern, not once per year)."""
     ny, nc = len(years), len(cells)
-    valid = np.ones((ny, nc, N_DOY), dtype=np.float32)
+    valid = np.ones((ny, nc, N_DOY), dtype=np.uint8)
+    keys: list[list] = []
     for yi, y in enumerate(years):
-        if not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
-            valid[yi, :, 59] = 0.0  # no 29 February
+        leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+        keys.append([leap])
+        if not leap:
+            valid[yi, :, 59] = 0  # no 29 February
     if not exclusions or nc == 0:
-        return valid
+        return valid, [tuple(k) for k in keys]
     latlng = np.array([h3.cell_to_latlng(c) for c in cells.tolist()])
     for ex in exclusions:
         inside = shapely.contains_xy(ex.geometry, latlng[:, 1], latlng[:, 0])
-        if not inside.any():
-            continue
         for yi, y in enumerate(years):
             start = pd.Timestamp(ex.start)
-            if y < start.year:
+            if y < start.year or not inside.any():
+                keys[yi].append(None)
                 continue
             first = 1 if y > start.year else int(day_of_year(pd.Series([start]))[0])
-            valid[yi, inside, first - 1:] = 0.0
-    return valid
+            valid[yi, inside, first - 1:] = 0
+            keys[yi].append(first)
+    return valid, [tuple(k) for k in keys]
 
 
 def build_climatology(detections: pd.DataFrame, sensor: str, *,
@@ -437,19 +442,19 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     det_doy = day_of_year(dates[keep])
     det_month = dates[keep].month.to_numpy()
 
-    valid = _valid_trials(cells, yrs, exclusions)
+    valid, vkeys = _valid_trials(cells, yrs, exclusions)
     ny = len(yrs)
     # Detections per (year, cell, doy); drop rows on ground excluded at that time.
     flat = (det_year * nc + det_cell) * N_DOY + (det_doy - 1)
     ok = valid.ravel()[flat] > 0
     flat, det_month, det_cell = flat[ok], det_month[ok], det_cell[ok]
     uniq, counts = np.unique(flat, return_counts=True)
-    fire = np.zeros(ny * nc * N_DOY, dtype=np.float32)
-    fire[uniq] = 1.0
+    fire = np.zeros(ny * nc * N_DOY, dtype=np.uint8)
+    fire[uniq] = 1
     fire = fire.reshape(ny, nc, N_DOY)
 
-    k = fire.sum(axis=0)
-    n = valid.sum(axis=0)
+    k = fire.sum(axis=0, dtype=np.float64)
+    n = valid.sum(axis=0, dtype=np.float64)
 
     # Spatial then temporal pooling.
     adj1 = _adjacency(cells, 1)
@@ -479,8 +484,12 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     # streamed over years (sums, not stacks) to keep memory flat.
     adjk = _adjacency(cells, params.nb_k)
     h = params.nb_day_window
-    vxs = [_circular_window_sum(np.asarray(adjk @ valid[i]), h) for i in range(ny)]
-    full = np.maximum(np.max(vxs, axis=0), 1e-9)
+    by_key: dict[tuple, np.ndarray] = {}
+    for i in range(ny):
+        if vkeys[i] not in by_key:
+            by_key[vkeys[i]] = _circular_window_sum(np.asarray(adjk @ valid[i]), h)
+    vxs = [by_key[vkeys[i]] for i in range(ny)]
+    full = np.maximum(np.max(list(by_key.values()), axis=0), 1e-9)
     cnt = np.zeros((nc, N_DOY))
     s1 = np.zeros((nc, N_DOY))
     s2 = np.zeros((nc, N_DOY))
@@ -499,7 +508,7 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
 
     # Peacetime fire rate of the wide area around each cell (cell-days with fire per
     # observed cell-day, +-nb_day_window days), mean over years; indexed like p.
-    wide_rate = _wide_rate_history(cells, fire, valid, params)
+    wide_rate = _wide_rate_history(cells, fire, valid, vkeys, params)
 
     # Persistent industrial hot spots: fire on many days, in most months and years.
     fire_share = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1.0)
@@ -539,18 +548,21 @@ def wide_operators(cells: np.ndarray, params: BaselineParams
 
 
 def _wide_rate_history(cells: np.ndarray, fire: np.ndarray, valid: np.ndarray,
-                       params: BaselineParams) -> np.ndarray:
+                       vkeys: list[tuple], params: BaselineParams) -> np.ndarray:
     pm, dm, codes = wide_operators(cells, params)
     op = dm @ pm
     h = params.nb_day_window
     cap = params.wide_cell_cap
     rates = []
+    trials: dict[tuple, np.ndarray] = {}
     for i in range(fire.shape[0]):
         w = _circular_window_sum(fire[i], h)
         if cap is not None:
             w = np.minimum(w, cap)  # no single cell may dominate its wide area
         f = np.asarray(op @ w)
-        v = np.asarray(op @ _circular_window_sum(valid[i], h))
+        if vkeys[i] not in trials:
+            trials[vkeys[i]] = np.asarray(op @ _circular_window_sum(valid[i], h))
+        v = trials[vkeys[i]]
         rates.append(np.where(v > 0, f / np.maximum(v, 1e-9), np.nan))
     r = np.nanmean(np.stack(rates), axis=0)
     r = np.nan_to_num(r, nan=0.0)
