@@ -286,3 +286,23 @@ def test_bad_snapshots() -> None:
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).drop(columns="valid_from"))
     with pytest.raises(InputError, match="party must be 'ru'"):
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).assign(party="ua"))
+
+
+@pytest.mark.slow
+def test_columns_agree_with_each_other(ds2025: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(11)
+    n = 20_000
+    det = pd.DataFrame({"lon": rng.uniform(21.0, 41.0, n), "lat": rng.uniform(43.5, 53.0, n),
+                        "acq_date": DAY})  # fmt: skip
+    out = en.enrich(det, ds2025)
+    side = out.side.astype(str)
+    d = out.distance_km.to_numpy()
+    assert (d[side == "ua"] >= 0).all() and (d[side == "ru"] <= 0).all()
+    assert (d[(side == "third") | (side == "sea")] >= 0).all()
+    edges = np.array([0, *en.BAND_EDGES_KM, np.inf])
+    code = out.band.cat.codes.to_numpy()
+    assert ((np.abs(d) >= edges[code]) & (np.abs(d) < edges[code + 1])).all()
+    assert out.sector.notna().all() and out.place.notna().all() and out.region.notna().all()
+    land = (side != "sea").to_numpy()
+    assert (out.place_km[land] < 30).mean() > 0.99  # sea points can be far from any place
+    assert set(side) == {"ua", "ru", "third", "sea"}
