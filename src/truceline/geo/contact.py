@@ -175,11 +175,12 @@ def contact_line(
 def contact_geojson(contact: ContactLine, *, properties: dict[str, Any] | None = None) -> str:
     """The line as a GeoJSON FeatureCollection (lon/lat), one feature per part.
 
-    Each feature carries ``part`` (``inside`` or ``border``), ``length_km`` and the
-    snapshot id, so QGIS or a browser map can style the front and the border apart.
+    Each feature carries ``part`` (``inside`` or ``border``), ``length_km``,
+    ``across_water_km`` (the part of ``inside`` that faces held ground across water) and
+    the snapshot id, so QGIS or a browser map can style the front and the border apart.
     """
     feats = []
-    for part, geom in (("inside", contact.inside), ("border", contact.border)):  # noqa: B007
+    for part, geom in (("inside", contact.inside), ("border", contact.border)):
         feats.append(
             {
                 "type": "Feature",
@@ -187,6 +188,7 @@ def contact_geojson(contact: ContactLine, *, properties: dict[str, Any] | None =
                     "snapshot_id": contact.snapshot_id,
                     "part": part,
                     "length_km": round(geom.length / 1000.0, 3),
+                    "across_water_km": round(contact.water_km if part == "inside" else 0.0, 3),
                     **(properties or {}),
                 },
                 "geometry": json.loads(shapely.to_geojson(outlines.to_lonlat(geom))),
