@@ -159,6 +159,8 @@ def run(label: str, det: pd.DataFrame, snaps: gpd.GeoDataFrame, ref_n: int, reps
     print(f"ratio to the reference (wall): enrich cold {n / cold / ref_rate:5.1f}x, "
           f"warm {n / warm_w / ref_rate:5.1f}x, "
           f"like for like {n / core_w / ref_rate:5.1f}x")  # fmt: skip
+    print(f"per CPU-second (all threads counted): enrich warm {n / warm_c:,.0f}, "
+          f"cold {n / cold_cpu:,.0f}, reference {m / ref_c:,.0f} detections")  # fmt: skip
     ref_cpu_rate = m / ref_c
     print(f"ratio to the reference (CPU):  enrich cold {n / cold_cpu / ref_cpu_rate:5.1f}x, "
           f"warm {n / warm_c / ref_cpu_rate:5.1f}x, "
