@@ -154,8 +154,16 @@ def ingest_control(
         summary = lk.ingest_control(list(paths), source=source, party=party,
                                     valid_from=valid_from, progress=progress)
     if as_json:
-        _emit_json({"files": summary.files, "skipped": summary.skipped, "txn": summary.txn})
+        _emit_json({"files": summary.files, "skipped": summary.skipped, "txn": summary.txn,
+                    "warnings": summary.warnings})
         return
+    for w in summary.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
+    filled = [f for f in summary.files if f.get("filled_2014_km2")]
+    if filled:
+        out.print(f"{len(filled)} maps left out the ground held since 2014 (Donetsk); filled "
+                  f"from {filled[0]['filled_from']} (about {filled[0]['filled_2014_km2']:,.0f} "
+                  "km² each, recorded in the ledger)")
     repaired = [f for f in summary.files if f["repaired"]]
     out.print(f"ingested {len(summary.files)} control snapshots, {len(summary.skipped)} files "
               f"already in the lake; {len(repaired)} repaired with make_valid "

@@ -274,3 +274,24 @@ def test_real_control_snapshots(real_lake):
     assert 22 < minx < 40 and 44 < miny < 53 and maxx < 41
     assert lake.read_control("deepstate").shape[0] == 1
     assert all(f["repair_area_km2"] >= 0 for f in c.files)
+
+
+def test_liveuamap_2014_ground_is_filled_from_an_earlier_map(tmp_path, data_dir):
+    """NZZ's liveuamap maps leave out the ground held since 2014 from 2024-03-14 on."""
+    import shapely
+
+    maps = data_dir / "frontline/liveuamap_nzz"
+    alone = Lake(tmp_path / "alone")
+    s = alone.ingest_control([maps / "nzz_2025-08-20.json"])
+    assert s.files[0]["filled_2014_km2"] == 0 and "Donetsk" in s.warnings[0]
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_control([maps / "nzz_2024-03-07.json"])
+    s = lake.ingest_control([maps / "nzz_2025-08-20.json"])
+    rec = s.files[0]
+    assert 15_000 < rec["filled_2014_km2"] < 18_000 and rec["filled_from"].startswith(
+        "liveuamap:2024-03")
+    snap = lake.read_control("liveuamap").iloc[-1]
+    assert snap.geometry.contains(shapely.Point(37.80, 48.02))  # Donetsk
+    # with Crimea (26,689 km2) it agrees with DeepState's 114,578 km2 that week within 2 %
+    assert abs(snap["area_km2"] + 26_689 - 114_578) / 114_578 < 0.02
+    assert lake.ledger_entries()[-1]["filled_2014_km2"] == rec["filled_2014_km2"]

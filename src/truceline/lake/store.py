@@ -61,6 +61,7 @@ class IngestSummary:
 
     files: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     txn: str | None = None
 
     def total(self, key: str) -> int:
@@ -285,6 +286,7 @@ class Lake:
             progress("parse", len(files), len(files))
             if not parsed:
                 return summary
+            self._fill_2014_ground(parsed, summary)
             txn = Transaction(self.root)
             try:
                 entries = []
@@ -303,7 +305,9 @@ class Lake:
                            "area_km2": round(float(row["area_km2"]), 1),
                            "repaired": bool(row["repaired"]),
                            "repair_area_km2": round(float(row["repair_area_km2"]), 3),
-                           "replaces_snapshot": bool(replaces), "truceline": __version__}
+                           "replaces_snapshot": bool(replaces),
+                           "filled_2014_km2": round(float(row["filled_2014_km2"]), 1),
+                           "filled_from": row["filled_from"], "truceline": __version__}
                     entries.append(rec)
                     summary.files.append(rec)
                 self._commit(txn, entries)
@@ -311,6 +315,50 @@ class Lake:
             finally:
                 txn.abandon()
         return summary
+
+    def _fill_2014_ground(self, parsed: list[ControlFile], summary: IngestSummary) -> None:
+        """Fill the ground held since 2014 where a map leaves it out (liveuamap from
+        2024-03-14), from the last earlier map of the same source that draws it: in this
+        batch or in the lake. With none, the snapshot is kept as it is and a warning says
+        so; either way the ledger records it."""
+        from truceline.sources.frontlines import fill_2014_ground, misses_2014_ground
+
+        order = sorted(range(len(parsed)), key=lambda i: parsed[i].snapshot["valid_from"].iat[0])
+        good: dict[str, tuple[pd.Timestamp, Any, str]] = {}
+        for i in order:
+            snap = parsed[i].snapshot
+            src, day = str(snap["source"].iat[0]), snap["valid_from"].iat[0]
+            geom = snap.geometry.iat[0]
+            if not misses_2014_ground(geom):
+                good[src] = (day, geom, str(snap["snapshot_id"].iat[0]))
+                continue
+            ref = good.get(src) or self._last_full_snapshot(src, day)
+            if ref is None:
+                summary.warnings.append(f"{parsed[i].path}: leaves out the ground held since "
+                                        "2014 (Donetsk) and no earlier map of this source "
+                                        "draws it: kept as it is")
+                continue
+            filled, added = fill_2014_ground(geom, ref[1])
+            snap["geometry"] = [filled]
+            snap["filled_2014_km2"] = added
+            snap["filled_from"] = ref[2]
+            snap["area_km2"] = snap["area_km2"] + added
+
+    def _last_full_snapshot(self, source: str, before: pd.Timestamp
+                            ) -> tuple[pd.Timestamp, Any, str] | None:
+        """The latest stored snapshot of ``source`` before ``before`` that holds Donetsk."""
+        import shapely
+
+        from truceline.sources.frontlines import misses_2014_ground
+
+        for f in reversed(self.control_files(source)):
+            if pd.Timestamp(f.stem) >= before:
+                continue
+            t = pq.read_table(f, columns=["snapshot_id", "geometry"])
+            geom = shapely.from_wkb(t.column("geometry")[0].as_py())
+            if not misses_2014_ground(geom):
+                return pd.Timestamp(f.stem), geom, str(t.column("snapshot_id")[0].as_py())
+        return None
 
     def control_files(self, source: str | None = None) -> list[Path]:
         base = self.root / "control"
