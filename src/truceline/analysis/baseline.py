@@ -564,8 +564,10 @@ def _wide_rate_history(cells: np.ndarray, fire: np.ndarray, valid: np.ndarray,
             trials[vkeys[i]] = np.asarray(op @ _circular_window_sum(valid[i], h))
         v = trials[vkeys[i]]
         rates.append(np.where(v > 0, f / np.maximum(v, 1e-9), np.nan))
-    r = np.nanmean(np.stack(rates), axis=0)
-    r = np.nan_to_num(r, nan=0.0)
+    stacked = np.stack(rates)
+    seen = np.isfinite(stacked).sum(axis=0)
+    # a wide area with no observed year (all NaN) has rate 0: no evidence of burning
+    r = np.where(seen > 0, np.nansum(stacked, axis=0) / np.maximum(seen, 1), 0.0)
     return r[codes]
 
 
