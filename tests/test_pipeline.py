@@ -199,3 +199,35 @@ def test_detect_cli_stores_incidents(lake):
     table = pd.read_parquet(lake.root / doc["stored"])
     assert len(table) == len(doc["incidents"])
     assert lake.ledger_entries()[-1]["kind"] == "detect"
+
+
+def test_line_cli_gives_lengths_and_geojson(lake, tmp_path):
+    out = tmp_path / "line.geojson"
+    r = CliRunner().invoke(app, ["line", "--date", "2025-08-20", "--control-source",
+                                 "deepstate", "--lake", str(lake.root), "--out", str(out),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    # the front inside Ukraine plus the state border where the two sides face each other
+    assert 1_100 < doc["inside_ukraine_km"] < 1_700 and 400 < doc["state_border_km"] < 900
+    assert abs(doc["length_km"] - doc["inside_ukraine_km"] - doc["state_border_km"]) < 50
+    gj = json.loads(out.read_text())
+    assert {f["properties"]["part"] for f in gj["features"]} == {"inside", "border"}
+
+
+def test_recompute_on_changed_inputs_is_caught(lake, tmp_path, weather):
+    """An agreement file edited after publication: its hash and the figures both differ."""
+    agreement = tmp_path / "whatif.toml"
+    agreement.write_text((EXAMPLES / "august_2025_whatif.toml").read_text())
+    run = pipeline.run_assessment(lake, load_agreement(agreement), control_source="deepstate",
+                                  weather_dir=weather)
+    out = tmp_path / "r3"
+    signer = KeySigner.generate()
+    pipeline.write_assessment(run, out, signer=signer, lake=lake)
+    text = agreement.read_text()
+    assert "duration_days = 10" in text
+    agreement.write_text(text.replace("duration_days = 10", "duration_days = 5", 1))
+    check = verify_report(out, expected_public_key=signer.public_key, check_inputs=True)
+    assert "changed_input" in check.kinds()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert pipeline.recompute_differences(out, manifest) != []

@@ -327,18 +327,32 @@ def baseline_build(
     as_json: JsonOpt = False,
 ) -> None:
     """Learn per-sensor peacetime climatologies from the lake's history and store them."""
+    import pandas as pd
+
+    from truceline.analysis.baseline import parse_years
     from truceline.pipeline import build_baseline, save_baseline
 
+    lk = _open_lake(lake)
     chosen: dict[str, str] = {}
     for spec in years or []:
-        sensor, sep, yrs = spec.partition("=")
-        if not sep or sensor.upper() not in ("VIIRS", "MODIS"):
-            raise InputError(f"--years {spec!r}: expected SENSOR=YEARS with SENSOR VIIRS or "
-                             "MODIS, e.g. VIIRS=2012-2013,2016")
+        sensor, sep, yrs = spec.rpartition("=")
+        if not sep:  # bare years: every sensor, in the years the lake holds it
+            for s in ("MODIS", "VIIRS"):
+                held = [y for y in parse_years(yrs) if lk.detection_files(
+                    [s], pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31"))]
+                if held:
+                    chosen[s] = ",".join(map(str, held))
+            continue
+        if sensor.upper() not in ("VIIRS", "MODIS"):
+            raise InputError(f"--years {spec!r}: expected YEARS or SENSOR=YEARS with SENSOR "
+                             "VIIRS or MODIS, e.g. 2001-2013,2016 or VIIRS=2012-2013,2016")
         chosen[sensor.upper()] = yrs
-    lk = _open_lake(lake)
+    if years and not chosen:
+        raise InputError(f"--years {', '.join(years)}: the lake holds no detections in "
+                         "those years")
     with console.status("building climatologies from the history ..."):
-        clims = build_baseline(lk, years=chosen or None, resolution=resolution)
+        clims = build_baseline(lk, years=chosen or None, resolution=resolution,
+                               sensors=tuple(sorted(chosen)) if chosen else ("MODIS", "VIIRS"))
         rec = save_baseline(lk, clims)
     meta = {s: c.metadata for s, c in clims.items()}
     if as_json:
@@ -347,6 +361,52 @@ def baseline_build(
     for s, m in meta.items():
         out.print(f"{s}: years {m['years']}, {m['n_cells']:,} cells at H3 resolution "
                   f"{m['resolution']}, {m['n_hot_spots']} persistent hot spots flagged")
+
+
+@app.command("line")
+def line_cmd(
+    date: Annotated[str, typer.Option(help="Day the line is wanted for, YYYY-MM-DD.")],
+    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the line as GeoJSON "
+                        "here.")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The line of contact in force on a day: lengths in km and a GeoJSON export."""
+    from truceline.geo.contact import contact_geojson
+    from truceline.geo.enrich import prepare_snapshot
+    from truceline.pipeline import snapshot_at
+
+    lk = _open_lake(lake)
+    day = pd_day(date)
+    snap = snapshot_at(lk, control_source, day)
+    prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
+                            crimea_missing=bool(snap["crimea_missing"].iat[0]))
+    c = prep.contact
+    info = {"snapshot_id": c.snapshot_id, "date": date, "length_km": round(c.length_km, 1),
+            "inside_ukraine_km": round(c.inside_km, 1),
+            "state_border_km": round(c.border_km, 1)}
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(contact_geojson(c, properties={"date": date}), encoding="utf-8")
+        info["file"] = str(out_file)
+    if as_json:
+        _emit_json(info)
+        return
+    out.print(f"line of contact on {date} ({c.snapshot_id}): {info['length_km']:,} km, of "
+              f"which {info['inside_ukraine_km']:,} km inside Ukraine and "
+              f"{info['state_border_km']:,} km along the Ukraine–Russia state border"
+              + (f"; written to {out_file}" if out_file else ""))
+
+
+def pd_day(value: str):  # noqa: ANN201
+    """A day from the command line, or a clear error naming the value."""
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value).normalize()
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"--date {value!r}: expected YYYY-MM-DD") from exc
 
 
 @app.command("detect")

@@ -223,7 +223,7 @@ def _utc_ts(value: Any) -> pd.Timestamp:
     return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
 
 
-def _snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDataFrame:
+def snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDataFrame:
     """The one snapshot in force on day ``when`` (of ``source``, or the latest of any)."""
     snaps = control_snapshots(lake, source, start=when, end=when)
     snaps = snaps[pd.to_datetime(snaps["valid_from"]) <= when]
@@ -288,7 +288,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule)
     det = found.detections
     cov = assess_coverage(det, w0, w1, weather_dir=weather_dir)
-    snap = _snapshot_at(lake, source, w0.tz_localize(None).normalize())
+    snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
     rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
     result = assess(agreement, det, found.incidents, coverage=cov,
