@@ -226,17 +226,17 @@ class Agreement:
     @property
     def start_utc(self) -> datetime:
         """Start of the agreement as a UTC instant."""
-        return self.start.astimezone(UTC)
+        return self.window.start_utc
 
     @property
     def end_utc(self) -> datetime:
         """End of the agreement (or of the monitored period if open-ended), UTC, exclusive."""
-        return self.end.astimezone(UTC)
+        return self.window.end_utc
 
     @property
     def duration(self) -> timedelta:
         """Elapsed length of the agreement window."""
-        return self.end_utc - self.start_utc
+        return self.window.duration
 
     def control_mask(self, distance_km: Any) -> np.ndarray:
         """Which detections lie in the control band (half-open, either side; NaN: no)."""
