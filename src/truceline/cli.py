@@ -508,8 +508,9 @@ def timeline_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Daily activity per band and in the control band, as CSV and PNG/SVG figures."""
-    from truceline.analysis.timeline import daily_series, plot, write_csv
+    from truceline.analysis.timeline import daily_series, to_wide, write_csv
     from truceline.pipeline import detect_period
+    from truceline.publish.maps import render_figure, timeline_chart
     from truceline.sources.agreements import load_agreement
 
     windows = [load_agreement(p) for p in agreement or []]
@@ -520,8 +521,11 @@ def timeline_cmd(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [write_csv(series, out_dir / "timeline.csv")]
     title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
-    for ext in ("png", "svg"):
-        paths.append(plot(series, out_dir / f"timeline.{ext}", windows=windows, title=title))
+    fig = render_figure(timeline_chart(to_wide(series), title=title, windows=[
+        (a.name, a.start_utc, a.end_utc) for a in windows]))
+    (out_dir / "timeline.png").write_bytes(fig.png)
+    (out_dir / "timeline.svg").write_text(fig.svg + "\n", encoding="utf-8")
+    paths += [out_dir / "timeline.png", out_dir / "timeline.svg"]
     if as_json:
         _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique())})
         return

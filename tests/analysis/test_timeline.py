@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from truceline.analysis.timeline import daily_series, plot, to_wide, write_csv
+from truceline.analysis.timeline import daily_series, to_wide, write_csv
 from truceline.errors import InputError
 from truceline.sources.agreements import parse_agreement
 
@@ -48,9 +48,11 @@ def test_csv_and_figures(tmp_path: Path) -> None:
     a = parse_agreement('name = "x"\ntime_zone = "Europe/Kyiv"\nstart = "2025-08-21 00:00"\n'
                         'duration_days = 2\n[[parties]]\nid = "ru"\nname = "R"\n'
                         '[[parties]]\nid = "ua"\nname = "U"\n')
-    png = plot(s, tmp_path / "t.png", windows=[a, ("other", "2025-08-24", "2025-08-25")])
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    svg = plot(s, tmp_path / "t.svg", windows=[a])
-    assert "<svg" in svg.read_text()[:500]
-    with pytest.raises(InputError, match="png or .svg"):
-        plot(s, tmp_path / "t.pdf")
+    from truceline.publish.maps import render_figure, timeline_chart
+
+    windows = [(a.name, a.start_utc, a.end_utc), ("other", "2025-08-24", "2025-08-25")]
+    fig = timeline_chart(to_wide(s), windows=windows)
+    labels = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {"x", "other", "control 60-150 km"} <= labels
+    out = render_figure(fig)
+    assert out.png[:8] == b"\x89PNG\r\n\x1a\n" and "<svg" in out.svg[:500]

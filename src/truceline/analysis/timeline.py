@@ -5,15 +5,14 @@ per day in each distance band from the line and in the control band, with the
 agreement windows shaded, so a reader sees whether a drop is a drop near the line or
 a drop everywhere (cloud, season, an outage).
 
-:func:`daily_series` is pure; :func:`write_csv` and :func:`plot` are the small writers
-at the edge (``truceline timeline`` calls them). The figure uses Matplotlib's
-object API on the Agg canvas: no pyplot global state, no display needed.
+:func:`daily_series` is pure and :func:`write_csv` the small writer at the edge; the
+figure is drawn by :func:`truceline.publish.maps.timeline_chart`, the same one the
+reports show (``truceline timeline`` calls both).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,14 @@ import numpy as np
 import pandas as pd
 
 from truceline.errors import InputError
-from truceline.sources.agreements import DEFAULT_CONTROL_BAND_KM, Agreement
+from truceline.sources.agreements import DEFAULT_CONTROL_BAND_KM
 
-__all__ = ["FRONT_BANDS_KM", "daily_series", "plot", "to_wide", "write_csv"]
+__all__ = ["FRONT_BANDS_KM", "daily_series", "to_wide", "write_csv"]
 
 #: Distance bands (km, either side of the line) shown separately; same edges as
 #: ``geo.enrich`` so the two agree.
 FRONT_BANDS_KM: tuple[tuple[float, float], ...] = ((0, 5), (5, 15), (15, 30), (30, 60))
 _COLUMNS = ["date", "band", "n_detections", "n_war"]
-
-Window = tuple[str, Any, Any]
-
 
 def _label(lo: float, hi: float) -> str:
     return f"{lo:g}-{hi:g} km"
@@ -122,55 +118,3 @@ def _day(value: Any) -> pd.Timestamp:
     if t.tzinfo is not None:
         t = t.tz_convert("UTC").tz_localize(None)
     return t.normalize()
-
-
-def _windows(windows: Sequence[Agreement | Window]) -> list[tuple[str, datetime, datetime]]:
-    out = []
-    for w in windows:
-        if isinstance(w, Agreement):
-            out.append((w.name, w.start_utc, w.end_utc))
-        else:
-            label, s, e = w
-            out.append((str(label), pd.Timestamp(s).to_pydatetime(),
-                        pd.Timestamp(e).to_pydatetime()))
-    return out
-
-
-def plot(series: pd.DataFrame, path: str | Path, *,
-         windows: Sequence[Agreement | Window] = (), title: str = "",
-         value: str = "n_detections") -> Path:
-    """Daily counts per band as lines, agreement windows shaded; PNG or SVG by suffix.
-
-    ``windows``: agreements or ``(label, start_utc, end_utc)`` tuples.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    p = Path(path)
-    fmt = p.suffix.lower().lstrip(".")
-    if fmt not in ("png", "svg"):
-        raise InputError(f"plot: {p}: expected a .png or .svg file name")
-    wide = to_wide(series, value)
-    fig = Figure(figsize=(10, 4.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    x = wide.index.to_pydatetime()
-    for col in wide.columns:
-        style = "--" if str(col).startswith("control") else "-"
-        ax.plot(x, wide[col].to_numpy(), style, label=str(col), linewidth=1.4)
-    for i, (label, s, e) in enumerate(_windows(windows)):
-        s_n = pd.Timestamp(s).tz_convert("UTC").tz_localize(None) if pd.Timestamp(s).tzinfo \
-            else pd.Timestamp(s)
-        e_n = pd.Timestamp(e).tz_convert("UTC").tz_localize(None) if pd.Timestamp(e).tzinfo \
-            else pd.Timestamp(e)
-        ax.axvspan(s_n.to_pydatetime(), e_n.to_pydatetime(), color="tab:green", alpha=0.15,
-                   label=label if i < 6 else None)
-    ax.set_ylabel("detections per UTC day" if value == "n_detections"
-                  else "war-flagged detections per UTC day")
-    ax.set_xlabel("date (UTC)")
-    ax.set_title(title or "Fire detections by distance from the line of contact")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncols=2)
-    fig.autofmt_xdate()
-    fig.savefig(p, format=fmt, dpi=150)
-    return p

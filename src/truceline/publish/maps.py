@@ -418,10 +418,14 @@ def _scale_bar(ax: Any, bbox: tuple[float, float, float, float]) -> None:
 # --------------------------------------------------------------------------- timeline
 
 
+_WINDOW_COLOURS = ("#fee08b", "#c7e9c0", "#c6dbef", "#fdd0a2", "#dadaeb")
+
+
 def timeline_chart(
     timeline: pd.DataFrame,
     window: tuple[Any, Any] | None = None,
     *,
+    windows: Sequence[tuple[str, Any, Any]] = (),
     no_data_days: Sequence[Any] = (),
     unit: str = "fire detections",
     title: str | None = None,
@@ -431,7 +435,8 @@ def timeline_chart(
 
     Each bar spans its UTC day, so the shaded agreement `window` (start, end instants;
     naive means UTC) falls exactly where it began and ended, even mid-day. Days in
-    `no_data_days` are hatched: no satellite data, not "no fire".
+    `no_data_days` are hatched: no satellite data, not "no fire". `windows` shades more
+    agreements, each as (label, start, end).
     """
     if not isinstance(timeline, pd.DataFrame):
         raise InputError(f"timeline = {type(timeline).__name__}: expected a DataFrame indexed "
@@ -465,6 +470,9 @@ def timeline_chart(
         start, end = (_naive_utc(w) for w in window)
         ax.axvspan(start, end, color="#fee08b", alpha=0.6, zorder=0, lw=0,
                    label="Agreement window")
+    for i, (label, w0, w1) in enumerate(windows):
+        ax.axvspan(_naive_utc(w0), _naive_utc(w1), color=_WINDOW_COLOURS[i % len(
+            _WINDOW_COLOURS)], alpha=0.45, zorder=0, lw=0, label=str(label))
     nodata = pd.DatetimeIndex(pd.to_datetime(list(no_data_days))) if len(no_data_days) else None
     if nodata is not None:
         if nodata.tz is not None:
