@@ -311,18 +311,10 @@ def cells_of(lon: np.ndarray, lat: np.ndarray, resolution: int = 6) -> np.ndarra
         raise InputError(f"lon and lat differ in length: {lon.shape} vs {lat.shape}")
     if len(lon) == 0:
         return np.array([], dtype=object)
-    try:  # vectorised (h3ronpy) through the geo stage when it is installed
-        from truceline.geo.grid import h3_cells
+    from truceline.geo.grid import h3_cells, h3_to_str
 
-        ids = h3_cells(lat, lon, resolution)
-    except ImportError:
-        codes, uniq = pd.factorize(lon + 1j * lat)  # one hash per distinct point
-        fn = h3.latlng_to_cell
-        out = np.array([fn(z.imag, z.real, resolution) for z in uniq.tolist()],
-                       dtype=object)
-        return out[codes]
-    codes, uniq = pd.factorize(ids)
-    return np.array([format(int(v), "x") for v in uniq], dtype=object)[codes]
+    codes, uniq = pd.factorize(h3_cells(lat, lon, resolution))  # format each cell once
+    return h3_to_str(np.asarray(uniq)).astype(object)[codes]
 
 
 def _validate(detections: pd.DataFrame, name: str = "detections") -> None:
