@@ -538,6 +538,7 @@ def assess(
     return Assessment(
         agreement={
             "name": agreement.name,
+            "parties": [{"id": p.id, "name": p.name} for p in agreement.parties],
             "start_utc": w0, "end_utc": w1,
             "comparison_start_utc": c0, "comparison_end_utc": c1,
             "time_zone": agreement.time_zone,
