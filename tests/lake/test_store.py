@@ -295,3 +295,24 @@ def test_liveuamap_2014_ground_is_filled_from_an_earlier_map(tmp_path, data_dir)
     # with Crimea (26,689 km2) it agrees with DeepState's 114,578 km2 that week within 2 %
     assert abs(snap["area_km2"] + 26_689 - 114_578) / 114_578 < 0.02
     assert lake.ledger_entries()[-1]["filled_2014_km2"] == rec["filled_2014_km2"]
+
+
+def test_any_polygon_file_with_valid_from(tmp_path):
+    """A GeoPackage (or shapefile, GeoJSON) from any source, in any CRS, with a date."""
+    import shapely
+
+    from truceline.errors import InputError as InErr
+
+    poly = shapely.box(37.0, 47.0, 38.0, 48.0)
+    gpkg = tmp_path / "held.gpkg"
+    gpd.GeoDataFrame({"name": ["held"]}, geometry=[poly], crs="EPSG:4326").to_crs(
+        "EPSG:3857").to_file(gpkg, driver="GPKG")
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(InErr, match=r"held.gpkg: no date found .* --valid-from"):
+        lake.ingest_control([gpkg])
+    s = lake.ingest_control([gpkg], source="other", valid_from="2024-05-01")
+    snap = lake.read_control("other").iloc[0]
+    assert snap["valid_from"] == pd.Timestamp("2024-05-01") and s.files[0]["source"] == "other"
+    assert snap.geometry.bounds == pytest.approx((37.0, 47.0, 38.0, 48.0), abs=1e-6)
+    with pytest.raises(InErr, match="--source 'nato'"):
+        lake.ingest_control([gpkg], source="nato", valid_from="2024-05-01")
