@@ -53,6 +53,6 @@ def test_csv_and_figures(tmp_path: Path) -> None:
     windows = [(a.name, a.start_utc, a.end_utc), ("other", "2025-08-24", "2025-08-25")]
     fig = timeline_chart(to_wide(s), windows=windows)
     labels = {t.get_text() for t in fig.legends[0].get_texts()}
-    assert {"x", "other", "control 60-150 km"} <= labels
+    assert {"x", "other", "Control band (far from the line)", "0–5 km from the line"} <= labels
     out = render_figure(fig)
     assert out.png[:8] == b"\x89PNG\r\n\x1a\n" and "<svg" in out.svg[:500]

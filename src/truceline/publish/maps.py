@@ -450,6 +450,9 @@ def timeline_chart(
         idx = idx.tz_convert("UTC").tz_localize(None)
     df.index = idx.normalize()
     df = df.apply(pd.to_numeric, errors="coerce").fillna(0).sort_index()
+    # accept analysis.timeline's names too: "0-5 km" -> "0-5", "control 60-150 km" ->
+    # "control" (the legend says "km from the line" and "control band" itself)
+    df.columns = [_timeline_column(c) for c in df.columns]
 
     fig = Figure(figsize=size, dpi=_FIG_DPI, layout="constrained")
     ax = fig.add_subplot()
@@ -519,6 +522,14 @@ def timeline_chart(
 
 
 _BAND_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*(?:km)?\s*$")
+
+
+def _timeline_column(col: Any) -> str:
+    name = str(col).strip()
+    if name.lower().startswith("control"):
+        return "control"
+    return name[:-3].strip() if name.endswith(" km") and _band_key(name[:-3]) is not None \
+        else name
 
 
 def _band_key(col: Any) -> float | None:
