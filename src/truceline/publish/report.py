@@ -1192,15 +1192,17 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                   grid(["Date (UTC)", "Passes", "Detections"] * 2, rows, [width / 6] * 6)]
 
     if content.map_figure is not None:
-        story += [CondPageBreak(120 * mm), p("Map", s_h2),
-                  figure(content.map_figure, content.map_caption,
-                         page_h - 2 * margin - 40 * mm)]
+        # the heading travels with its figure: never alone at the foot of a page
+        story += [CondPageBreak(120 * mm), KeepTogether([
+            p("Map", s_h2), figure(content.map_figure, content.map_caption,
+                                   page_h - 2 * margin - 40 * mm)])]
     if content.timeline_figure is not None:
-        story += [CondPageBreak(85 * mm), p("Day by day", s_h2),
-                  figure(content.timeline_figure, "Fire detections per UTC day in each "
-                         "distance band (bars) and in the control band far from the line "
-                         "(green line); the agreement window is shaded, days without "
-                         "satellite data are hatched.", 90 * mm)]
+        story += [CondPageBreak(85 * mm), KeepTogether([
+            p("Day by day", s_h2),
+            figure(content.timeline_figure, "Fire detections per UTC day in each distance "
+                   "band (bars) and in the control band far from the line (green line); the "
+                   "agreement window is shaded, days without satellite data are hatched.",
+                   90 * mm)])]
 
     story += [CondPageBreak(60 * mm),
               p(f"Incidents ({len(content.incident_rows)})", s_h2)]
