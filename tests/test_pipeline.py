@@ -135,11 +135,15 @@ def test_cli_assess_json_names_verdict_and_map(lake, tmp_path, monkeypatch, weat
     r = CliRunner().invoke(app, ["assess", str(EXAMPLES / "christmas_truce_2023.toml"),
                                  "--lake", str(lake.root), "--out", str(out),
                                  "--control-source", "isw", "--weather", str(weather),
-                                 "--json"])
+                                 "--compare-with", "liveuamap", "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["verdict"] != "held"
     assert doc["assessment"]["control_map"]["source"] == "isw"
+    cmp = doc["assessment"]["map_comparison"]
+    assert [m["map"] for m in cmp["maps"]] == ["isw", "liveuamap"]
+    assert cmp["note"] in doc["reasons"]
+    assert "Which control map" in (out / "report.html").read_text()
     assert (tmp_path / "keys" / "truceline_ed25519.pem").stat().st_mode & 0o077 == 0
     v = CliRunner().invoke(app, ["verify", str(out), "--public-key",
                                  str(tmp_path / "keys" / "truceline_ed25519.pub.pem")])

@@ -460,13 +460,17 @@ def assess_cmd(
                        "./out/<agreement file name>).")] = None,
     control_source: Annotated[str | None, typer.Option(help="Control map source (default: "
                               "the agreement's, else the latest of any source).")] = None,
+    compare_with: Annotated[list[str] | None, typer.Option(help="Also judge with this "
+                            "control map (repeatable); the report says how the line, the "
+                            "counts and the verdict change, and whether the verdict flips.")
+                            ] = None,
     weather: WeatherOpt = None,
     key: KeyOpt = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Judge an agreement: incidents, rates, contrast, coverage, verdict; signed report."""
-    from truceline.pipeline import run_assessment, write_assessment
+    from truceline.pipeline import compare_maps, run_assessment, write_assessment
     from truceline.sources.agreements import load_agreement
 
     ag = load_agreement(agreement)
@@ -475,6 +479,13 @@ def assess_cmd(
     signer = _signer(key)
     with console.status(f"assessing {ag.name} ..."):
         run = run_assessment(lk, ag, control_source=control_source, weather_dir=_weather(weather))
+        if compare_with:
+            runs = {run.control_source: run}
+            for other in compare_with:
+                runs[other] = run_assessment(lk, ag, control_source=other,
+                                             weather_dir=_weather(weather))
+            run.assessment["map_comparison"] = compare_maps(runs)
+            run.assessment["reasons"].append(run.assessment["map_comparison"]["note"])
         written = write_assessment(run, target, signer=signer, lake=lk)
     a = run.assessment
     if as_json:

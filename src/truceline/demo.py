@@ -82,6 +82,7 @@ def assess_cases(lake: Lake, data: Path, out: Path, signer: Any, progress: Progr
         progress("assess", done, steps)
         main = runs[maps[0]]
         main.assessment["map_comparison"] = compare_maps(runs)
+        main.assessment["reasons"].append(main.assessment["map_comparison"]["note"])
         target = out / Path(file).stem
         written = write_assessment(main, target, signer=signer, lake=lake)
         check = verify_report(target, expected_public_key=signer.public_key)

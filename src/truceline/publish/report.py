@@ -82,7 +82,7 @@ DEFAULT_PARTY_NAMES: Mapping[str, str] = {"ua": "Ukraine", "ru": "Russia"}
 # keys given their own place in the report; every other key goes to "Other figures"
 _KNOWN_KEYS = {"agreement", "control_source", "control_map", "verdict", "rule", "rule_text",
                "reasons", "coverage", "counts", "rate_ratio", "did", "rates", "contrast",
-               "caveats", "title", "incidents"}
+               "caveats", "title", "incidents", "map_comparison"}
 _POOR_CLOUD_PCT = 60.0
 _PDF_MAX_ROWS = 400
 
@@ -411,14 +411,14 @@ def _num(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
+    if isinstance(value, (int, np.integer)):  # 1895 and 2021 plain, 12,345 grouped
+        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
     if isinstance(value, (float, np.floating)):
         f = float(value)
         if not math.isfinite(f):
             return "—"
         if f.is_integer() and abs(f) < 1e15:
-            return f"{int(f):,}"
+            return _num(int(f))
         return f"{f:.3g}" if abs(f) < 1e4 else f"{f:,.0f}"
     return str(value)
 
@@ -906,6 +906,27 @@ def _tables(a: Mapping[str, Any]) -> list[Tabled]:
         out.append(Tabled("saw", "Front against control band",
                           "Below 1: fire near the line fell more than fire far from it.",
                           _CONTRAST_HEADER, rows))
+    cmp = a.get("map_comparison")
+    if isinstance(cmp, Mapping) and _is_table(cmp.get("maps")):
+        lines = cmp.get("line_km") if isinstance(cmp.get("line_km"), Mapping) else {}
+        rows = []
+        for r in cmp["maps"]:
+            km = lines.get(r.get("map"), {}) if isinstance(lines, Mapping) else {}
+            rows.append([_text(r.get("map")),
+                         f"{_num(km.get('total'))} ({_num(km.get('inside_ukraine'))} + "
+                         f"{_num(km.get('state_border'))})" if km else "—",
+                         f"{_num(r.get('front_window'))} / {_num(r.get('front_comparison'))}",
+                         _interval(r.get("contrast"), r.get("contrast_lo"),
+                                   r.get("contrast_hi")),
+                         _num(r.get("incidents")), _text(r.get("verdict"))])
+        note = _text(cmp.get("note"))
+        if cmp.get("flips"):
+            note = "THE VERDICT DEPENDS ON THE CONTROL MAP: " + note
+        out.append(Tabled("saw", "Which control map", note + ". Line of contact in km "
+                          "(inside Ukraine + along the state border); front counts window / "
+                          "comparison.", ["Map", "Line of contact, km", "Front",
+                                          "Front against control (95% interval)",
+                                          "Incidents in scope", "Verdict"], rows))
     for key, value in a.items():
         if key in _KNOWN_KEYS or not _is_table(value):
             continue
