@@ -91,6 +91,10 @@ POCKET_WARN_KM2 = 1_000.0
 _CELL_M = 5_000.0
 _CELLS = 4_000 * 4_000
 
+#: Rows per task in :func:`enrich`: small enough to share the work between two threads,
+#: large enough that Python's per-call overhead stays negligible.
+_CHUNK = 50_000
+
 
 def _cell_key(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     cx = np.clip(x // _CELL_M + 2_000, 0, 3_999).astype(np.int64)
@@ -115,6 +119,39 @@ class PreparedSnapshot:
     tree: cKDTree  # over segment midpoints
     sector_names: np.ndarray  # unique sector names (str)
     seg_sector_code: np.ndarray  # (n,) index of each segment's name in sector_names
+    seg: _SegTable | None = None  # the same segments, laid out for the distance
+
+
+@dataclass(frozen=True)
+class _SegTable:
+    """Segments as contiguous per-segment columns, so a point's distance gathers once.
+
+    ``ax, ay`` the start, ``abx, aby`` the vector to the end, ``den`` its squared length
+    (1 where the segment is a point), ``prev``/``next`` the neighbour on the same line part
+    (itself at a part's end): the very values :func:`_point_segment_d2` computes per point,
+    computed once per segment, so the distances are bit for bit the same.
+    """
+
+    ax: np.ndarray
+    ay: np.ndarray
+    abx: np.ndarray
+    aby: np.ndarray
+    den: np.ndarray
+    prev: np.ndarray
+    next: np.ndarray
+
+
+def _seg_table(seg_a: np.ndarray, seg_b: np.ndarray, seg_part: np.ndarray) -> _SegTable:
+    m = len(seg_a)
+    ax, ay = np.ascontiguousarray(seg_a[:, 0]), np.ascontiguousarray(seg_a[:, 1])
+    abx, aby = seg_b[:, 0] - ax, seg_b[:, 1] - ay
+    den = abx * abx + aby * aby
+    i = np.arange(m, dtype=np.int64)
+    nb = []
+    for off in (-1, 1):
+        j = np.clip(i + off, 0, max(m - 1, 0))
+        nb.append(np.where(seg_part[j] == seg_part, j, i))
+    return _SegTable(ax, ay, abx, aby, np.where(den > 0, den, 1.0), nb[0], nb[1])
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -200,6 +237,10 @@ _CACHE: OrderedDict[tuple[object, ...], PreparedSnapshot] = OrderedDict()
 #: maps, so re-running over a year costs no preparation.
 _CACHE_SIZE = 400
 _CACHE_LOCK = threading.Lock()
+#: Held by :func:`enrich`'s worker threads around the point-in-polygon tests: a GEOS
+#: prepared geometry builds its index lazily and is not safe to query from two threads at
+#: once (libgeos/geos#825).
+_GEOS_LOCK = threading.Lock()
 
 
 def clear_cache() -> None:
@@ -262,6 +303,7 @@ def prepare_snapshot(
         tree=tree,  # type: ignore[arg-type]
         sector_names=sector_names,
         seg_sector_code=seg_sector_code,
+        seg=_seg_table(seg_a, seg_b, seg_part),
     )
     with _CACHE_LOCK:
         _CACHE[key] = prep
@@ -286,12 +328,34 @@ def _point_segment_d2(
     return dx * dx + dy * dy
 
 
+def _table_d2(px: np.ndarray, py: np.ndarray, tab: _SegTable, j: np.ndarray) -> np.ndarray:
+    """:func:`_point_segment_d2` from a :class:`_SegTable`: the same operations in the same
+    order on the same values (so the same bits), with fewer gathers and temporaries."""
+    apx = px - tab.ax[j]
+    apy = py - tab.ay[j]
+    abx, aby = tab.abx[j], tab.aby[j]
+    t = apx * abx
+    t += apy * aby
+    t /= tab.den[j]
+    np.clip(t, 0.0, 1.0, out=t)
+    abx *= t
+    apx -= abx
+    aby *= t
+    apy -= aby
+    apx *= apx
+    apy *= apy
+    apx += apy
+    return apx
+
+
 def _distance_to_segments(
     xy: np.ndarray,
     seg_a: np.ndarray,
     seg_b: np.ndarray,
     tree: cKDTree | None,
     seg_part: np.ndarray | None = None,
+    table: _SegTable | None = None,
+    workers: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) from each point to the nearest segment, and that segment's index.
 
@@ -300,6 +364,8 @@ def _distance_to_segments(
     nearest midpoints. Farther, over the segment with the nearest midpoint and its
     neighbours along the line: at most half a segment (50 m) too long, under 1%
     beyond ``NEAR_M`` (5 km). The loops run over candidate columns (a handful), never points.
+    ``table`` (:func:`_seg_table` of the same segments) is built here when not given;
+    ``workers`` is the k-d query's (default: all cores above 50,000 points).
     """
     n = len(xy)
     m = len(seg_a)
@@ -307,20 +373,22 @@ def _distance_to_segments(
         return np.full(n, np.nan), np.full(n, -1, dtype=np.int64)
     if seg_part is None:
         seg_part = np.zeros(m, dtype=np.int64)
-    px, py = xy[:, 0], xy[:, 1]
-    workers = -1 if n > 50_000 else 1  # threads cost more than they save on few points
+    if table is None:
+        table = _seg_table(seg_a, seg_b, seg_part)
+    px, py = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    if workers is None:
+        workers = -1 if n > 50_000 else 1  # threads cost more than they save on few points
     # every point: the segment with the nearest midpoint, and its neighbours on the line
     dmid, i0 = tree.query(xy, k=1, workers=workers)
     i0 = np.asarray(i0, dtype=np.int64)
-    best = _point_segment_d2(px, py, seg_a, seg_b, i0)
+    best = _table_d2(px, py, table, i0)
     arg = i0.copy()
-    for off in (-1, 1):
-        j = np.clip(i0 + off, 0, m - 1)
-        j = np.where(seg_part[j] == seg_part[i0], j, i0)
-        d2 = _point_segment_d2(px, py, seg_a, seg_b, j)
+    for nbr in (table.prev, table.next):
+        j = nbr[i0]
+        d2 = _table_d2(px, py, table, j)
         better = d2 < best
-        best = np.where(better, d2, best)
-        arg = np.where(better, j, arg)
+        np.copyto(best, d2, where=better)
+        np.copyto(arg, j, where=better)
     # near the line, where its folds matter: the K_NEAR segments with the nearest midpoints
     nr = np.flatnonzero(np.asarray(dmid) < NEAR_M)
     if len(nr):
@@ -328,11 +396,13 @@ def _distance_to_segments(
         _, cand = tree.query(xy[nr], k=k, workers=workers)
         cand = np.asarray(cand, dtype=np.int64).reshape(len(nr), k)
         nb, na = best[nr], arg[nr]
+        qx, qy = px[nr], py[nr]
         for c in range(k):  # a handful of candidate columns, not points
-            d2 = _point_segment_d2(px[nr], py[nr], seg_a, seg_b, cand[:, c])
+            col = np.ascontiguousarray(cand[:, c])
+            d2 = _table_d2(qx, qy, table, col)
             better = d2 < nb
-            nb = np.where(better, d2, nb)
-            na = np.where(better, cand[:, c], na)
+            np.copyto(nb, d2, where=better)
+            np.copyto(na, col, where=better)
         best[nr], arg[nr] = nb, na
     return np.sqrt(best), arg
 
@@ -394,7 +464,11 @@ def _ground(prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def signed_distance_km(
-    prep: PreparedSnapshot, x: np.ndarray, y: np.ndarray
+    prep: PreparedSnapshot,
+    x: np.ndarray,
+    y: np.ndarray,
+    workers: int | None = None,
+    ground: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ground codes, signed distance (km; + on ua, - on ru, unsigned elsewhere), segment.
 
@@ -402,10 +476,13 @@ def signed_distance_km(
     (Russian-held Ukraine), 2 Russia, 3 third country, 4 sea; map to sides with
     ``_GROUND_TO_SIDE``.
     """
-    ground = _ground(prep, x, y)
+    if ground is None:
+        ground = _ground(prep, x, y)
     xy = np.column_stack([x, y])
-    d, seg = _distance_to_segments(xy, prep.seg_a, prep.seg_b, prep.tree, prep.seg_part)
-    d = d / 1000.0
+    d, seg = _distance_to_segments(
+        xy, prep.seg_a, prep.seg_b, prep.tree, prep.seg_part, prep.seg, workers
+    )
+    d /= 1000.0
     d[(ground == HELD) | (ground == RUSSIA)] *= -1.0
     return ground, d, seg
 
@@ -525,23 +602,34 @@ def enrich(
     lat = detections["lat"].to_numpy(dtype=np.float64)
     dates = _days(detections["acq_date"], "detections column 'acq_date'")
 
-    x, y = outlines._TO_M.transform(lon, lat)
-    x0, y0, x1, y1 = outlines.THEATRE_BBOX
-    inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    # Every step below is per point, so the work is cut into chunks of rows that two
+    # threads take in turn (h3ronpy, pyproj, SciPy's k-d queries and NumPy release the
+    # GIL): H3 cells first, while this thread projects and sorts, then the snapshot
+    # groups. The point geometries get a thread of their own: shapely.points holds the
+    # GIL, so two threads would build them no faster (measured). Chunks never change a
+    # point's result.
+    geom_pool = ThreadPoolExecutor(max_workers=1)
+    pool = ThreadPoolExecutor(max_workers=2)
+    prep_pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        step = max(-(-n // 4), 1)
+        geom_fs = [geom_pool.submit(shapely.points, lon, lat)] if n else []
+        h3_fs = [pool.submit(grid.h3_cells, lat[i : i + step], lon[i : i + step], h3_resolution)
+                 for i in range(0, n, step)]  # fmt: skip
 
-    # snapshot in force: the latest valid_from on or before the date
-    order = np.argsort(_days(snaps["valid_from"], "snapshots column 'valid_from'"), kind="stable")
-    snaps = snaps.iloc[order].reset_index(drop=True)
-    starts = _days(snaps["valid_from"], "snapshots column 'valid_from'")
-    which = np.searchsorted(starts, dates, side="right") - 1
-    which[np.isnat(dates)] = -1
-    has_snap = which >= 0
+        x, y = outlines._TO_M.transform(lon, lat)
+        x0, y0, x1, y1 = outlines.THEATRE_BBOX
+        inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
 
-    # H3 and the point geometries need no snapshot: build them on the second core
-    # meanwhile (h3ronpy, Shapely and SciPy's k-d queries release the GIL)
-    with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=2) as prep_pool:
-        h3_f = pool.submit(grid.h3_cells, lat, lon, h3_resolution)
-        geom_f = pool.submit(gpd.points_from_xy, lon, lat)
+        # snapshot in force: the latest valid_from on or before the date
+        order = np.argsort(
+            _days(snaps["valid_from"], "snapshots column 'valid_from'"), kind="stable"
+        )
+        snaps = snaps.iloc[order].reset_index(drop=True)
+        starts = _days(snaps["valid_from"], "snapshots column 'valid_from'")
+        which = np.searchsorted(starts, dates, side="right") - 1
+        which[np.isnat(dates)] = -1
+        has_snap = which >= 0
 
         ground = np.full(n, -1, dtype=np.int8)
         dist = np.full(n, np.nan)
@@ -553,10 +641,11 @@ def enrich(
         place_km = np.full(n, np.nan)
 
         # one sort puts the detections in snapshot order and, within a snapshot, in
-        # 5 km cells: k-d queries for nearby points in a row run 2-3x faster (measured)
+        # 5 km cells: k-d queries for nearby points in a row run 2-3x faster (measured);
+        # the order among equal keys does not matter, so the faster stable (radix/tim) sort
         todo = np.flatnonzero(inside)
         key = (which[todo] + 1).astype(np.int64) * _CELLS + _cell_key(x[todo], y[todo])
-        by = todo[np.argsort(key)]
+        by = todo[np.argsort(key, kind="stable")]
         w = which[by]
         bounds = np.concatenate([[0], np.flatnonzero(np.diff(w)) + 1, [len(by)]])
         if len(by) == 0:
@@ -565,24 +654,41 @@ def enrich(
         group_snap = [int(w[b]) for b in bounds[:-1]]  # one per snapshot group
 
         def _prepare(k: int) -> PreparedSnapshot:
-            return prepare_snapshot(
-                str(snaps["snapshot_id"].iat[k]),
-                snaps.geometry.iat[k],
-                crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
-                sectors=sectors,
-            )
+            with _GEOS_LOCK:  # shares prepared outlines with the point-in-polygon tests
+                return prepare_snapshot(
+                    str(snaps["snapshot_id"].iat[k]),
+                    snaps.geometry.iat[k],
+                    crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
+                    sectors=sectors,
+                )
+
+        def _measure(
+            rows: np.ndarray, prep: PreparedSnapshot | None, to_global: np.ndarray
+        ) -> None:
+            xr, yr = x[rows], y[rows]
+            if prep is None:  # before the first snapshot: places only, from either country
+                country = np.full(len(rows), 2, dtype=np.int8)
+            else:
+                with _GEOS_LOCK:  # GEOS prepared geometries are not thread-safe
+                    gr = _ground(prep, xr, yr)
+                gr, d, seg = signed_distance_km(prep, xr, yr, workers=1, ground=gr)
+                ground[rows], dist[rows] = gr, d
+                code = np.where(seg >= 0, prep.seg_sector_code[np.maximum(seg, 0)], -1)
+                sector_code[rows] = np.where(code >= 0, to_global[np.maximum(code, 0)], -1)
+                # the nearest place in the point's own country: Ukraine, or elsewhere
+                country = np.where(gr <= HELD, 0, np.where(gr <= THIRD, 1, 2))
+            j, dk = places.nearest_place(xr, yr, country)
+            place_code[rows] = pl.name_code[j]
+            region_code[rows] = pl.region_code[j]
+            place_km[rows] = dk
 
         # snapshots are prepared on a second pool while earlier groups are measured
         preps = [prep_pool.submit(_prepare, k) if k >= 0 else None for k in group_snap]
+        jobs = []
         for g in range(len(bounds) - 1):  # one group per snapshot, vectorised inside
-            rows = by[bounds[g] : bounds[g + 1]]
-            k = group_snap[g]
-            if k < 0:  # before the first snapshot: places only, from either country
-                country = np.full(len(rows), 2, dtype=np.int8)
-            else:
-                prep = preps[g].result()  # type: ignore[union-attr]
-                gr, d, seg = signed_distance_km(prep, x[rows], y[rows])
-                ground[rows], dist[rows] = gr, d
+            prep = None if group_snap[g] < 0 else preps[g].result()  # type: ignore[union-attr]
+            to_global = np.zeros(0, dtype=np.int64)
+            if prep is not None:
                 to_global = np.array(
                     [
                         sector_names.setdefault(str(nm), len(sector_names))
@@ -590,16 +696,23 @@ def enrich(
                     ],
                     dtype=np.int64,
                 )  # one entry per sector name, not per detection
-                code = np.where(seg >= 0, prep.seg_sector_code[np.maximum(seg, 0)], -1)
-                sector_code[rows] = np.where(code >= 0, to_global[np.maximum(code, 0)], -1)
-                # the nearest place in the point's own country: Ukraine, or elsewhere
-                country = np.where(gr <= HELD, 0, np.where(gr <= THIRD, 1, 2))
-            j, dk = places.nearest_place(x[rows], y[rows], country)
-            place_code[rows] = pl.name_code[j]
-            region_code[rows] = pl.region_code[j]
-            place_km[rows] = dk
-        geometry = geom_f.result()
-        h3 = h3_f.result()
+            for c in range(bounds[g], bounds[g + 1], _CHUNK):
+                rows = by[c : min(c + _CHUNK, bounds[g + 1])]
+                jobs.append(pool.submit(_measure, rows, prep, to_global))
+        for job in jobs:
+            job.result()
+        geometry = gpd.array.GeometryArray(
+            np.concatenate([f.result() for f in geom_fs]) if geom_fs else shapely.points(lon, lat)
+        )
+        h3 = (
+            np.concatenate([f.result() for f in h3_fs])
+            if h3_fs
+            else grid.h3_cells(lat, lon, h3_resolution)
+        )
+    finally:
+        geom_pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+        prep_pool.shutdown(wait=True, cancel_futures=True)
 
     band_code = np.where(np.isfinite(dist), np.digitize(np.abs(dist), BAND_EDGES_KM), -1)
     staleness = np.where(has_snap, (dates - starts[np.maximum(which, 0)]).astype("int64"), 0)
