@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+
+from truceline import config
 
 # the data and the vectorised H3 the geo stage needs (see docs/GEO.md, "Dependencies")
 _NEEDED = (
@@ -39,14 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def data_dir() -> Path | None:
-    """$TRUCELINE_DATA, else ../shared/data beside the checkout, else None."""
-    env = os.environ.get("TRUCELINE_DATA")
-    cands = [Path(env)] if env else []
-    cands.append(Path(__file__).resolve().parents[2].parent / "shared" / "data")
-    for c in cands:
-        if (c / "frontline").is_dir():
-            return c
-    return None
+    """The real data folder as the product finds it ($TRUCELINE_DATA, ../shared/data)."""
+    return config.data_dir()
 
 
 def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
@@ -111,11 +106,9 @@ class Frontlines:
 
 
 @pytest.fixture(scope="session")
-def real_data() -> Path:
-    root = data_dir()
-    if root is None:
-        pytest.skip("real data not found: set TRUCELINE_DATA or put it in ../shared/data")
-    return root
+def real_data(data_dir: Path) -> Path:  # noqa: F811 - the root conftest's fixture
+    """The real data (skips, saying why, when absent): tests/conftest.py's fixture."""
+    return data_dir
 
 
 @pytest.fixture(scope="session")
