@@ -159,6 +159,8 @@ def test_baseline_round_trips_through_the_lake(lake):
     assert v.years == (2018, 2019, 2020, 2021) and v.sensor == "VIIRS"
     assert v.p.shape == (len(v.cells), 366) and np.isfinite(v.p).all()
     assert any(e["kind"] == "baseline" for e in lake.ledger_entries())
+    info = lake.info()
+    assert info["baseline"]["VIIRS"]["years"] == [2018, 2019, 2020, 2021]
 
 
 def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):

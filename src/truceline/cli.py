@@ -196,6 +196,14 @@ def _print_info(info: dict[str, Any]) -> None:
     for c in info["control"]:
         out.print(f"control {c['source']}: {c['snapshots']} snapshots {c['first']} .. "
                   f"{c['last']} ({c['repaired']} repaired)")
+    for sensor, b in info.get("baseline", {}).items():
+        out.print(f"baseline {sensor}: years {b['years']}, {b['cells']:,} cells, "
+                  f"{b['hot_spots']} hot spots")
+    if info.get("enriched_partitions"):
+        out.print("enriched partitions: " + ", ".join(
+            f"{k} {v}" for k, v in info["enriched_partitions"].items()))
+    out.print(f"incident tables: {info.get('incident_tables', 0)}, reports published: "
+              f"{info.get('reports_published', 0)}")
     q = info["quarantine"]
     out.print(f"quarantine: {q['rows']} rows")
     for reason, n in q["by_reason"].items():

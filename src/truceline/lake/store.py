@@ -526,6 +526,17 @@ class Lake:
         reasons = reasons.str.replace(r"line \d+", "line N", regex=True)
         out["quarantine"] = {"rows": int(len(q)),
                              "by_reason": {k: int(v) for k, v in reasons.value_counts().items()}}
+        baselines = [e for e in self.ledger_entries() if e.get("kind") == "baseline"]
+        out["baseline"] = ({s: {"years": m.get("years"), "cells": m.get("n_cells"),
+                                "hot_spots": m.get("n_hot_spots")}
+                            for s, m in baselines[-1].get("climatologies", {}).items()}
+                           if baselines and (self.root / "baseline").is_dir() else {})
+        out["enriched_partitions"] = {
+            d.name.split("=", 1)[1]: len(list(d.rglob("part.parquet")))
+            for d in sorted((self.root / "enriched").glob("control=*"))}
+        out["incident_tables"] = len(list((self.root / "incidents").glob("*.parquet")))
+        out["reports_published"] = sum(e.get("kind") == "publish-report"
+                                       for e in self.ledger_entries())
         check = self.verify_ledger()
         out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
         return out
