@@ -40,12 +40,18 @@ from truceline.lake import ledger as ledger_mod
 from truceline.lake.txn import Transaction, recover
 from truceline.sources.firms import (
     DETECTION_COLUMNS,
+    SENSORS,
     FirmsFile,
     find_firms_files,
     parse_firms,
     sha256_file,
 )
-from truceline.sources.frontlines import ControlFile, find_control_files, parse_control
+from truceline.sources.frontlines import (
+    SOURCES,
+    ControlFile,
+    find_control_files,
+    parse_control,
+)
 
 GEOPARQUET_VERSION = "1.0.0"
 Progress = Callable[[str, int, int], None]
@@ -107,6 +113,29 @@ class Lake:
         """sha256 -> ledger seq of every file already ingested as ``kind``."""
         return {e["sha256"]: e["seq"] for e in self.ledger_entries()
                 if e.get("kind") == kind and "sha256" in e}
+
+    def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path], Any],
+                    summary: IngestSummary, progress: Progress) -> list[Any]:
+        """Parse the files the ledger does not already record as ``kind``.
+
+        Files are recognised by SHA-256 before parsing, so a re-run costs a hash per file;
+        a file given twice in one call is parsed once.
+        """
+        seen = self._ingested(kind)
+        parsed: list[Any] = []
+        batch: set[str] = set()
+        for i, f in enumerate(files):
+            progress("parse", i, len(files))
+            digest = sha256_file(f)
+            if digest in seen or digest in batch:
+                summary.skipped.append({"file": str(f), "sha256": digest,
+                                        "reason": "already ingested",
+                                        "ledger_seq": seen.get(digest)})
+                continue
+            batch.add(digest)
+            parsed.append(parse(f))
+        progress("parse", len(files), len(files))
+        return parsed
 
     def _commit(self, txn: Transaction, entries: list[dict[str, Any]]) -> None:
         def write_ledger(txn_id: str) -> None:
@@ -192,20 +221,14 @@ class Lake:
         if not files:
             raise InputError(f"{', '.join(map(str, paths))}: no FIRMS .csv or .txt files "
                              "found")
+        if sensor is not None and sensor.upper() not in SENSORS:  # even if nothing is parsed
+            raise InputError(f"--sensor {sensor!r}: expected one of {', '.join(SENSORS)}")
         summary = IngestSummary(skipped=list(not_firms))
         with self._locked():
-            seen = self._ingested("ingest-firms")
-            parsed: list[FirmsFile] = []
-            for i, f in enumerate(files):
-                progress("parse", i, len(files))
-                digest = sha256_file(f)
-                if digest in seen or digest in {p.sha256 for p in parsed}:
-                    summary.skipped.append({"file": str(f), "sha256": digest,
-                                            "reason": "already ingested",
-                                            "ledger_seq": seen.get(digest)})
-                    continue
-                parsed.append(parse_firms(f, sensor=sensor, satellite=satellite))
-            progress("parse", len(files), len(files))
+            parsed: list[FirmsFile] = self._parse_new(
+                files, "ingest-firms", lambda f: parse_firms(f, sensor=sensor,
+                                                             satellite=satellite),
+                summary, progress)
             if not parsed:
                 return summary
             self._merge_detections(parsed, summary, progress)
@@ -267,23 +290,17 @@ class Lake:
         if not files:
             raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
                              "shapefile found")
+        if source != "auto" and source not in SOURCES:  # checked even if nothing is parsed
+            raise InputError(f"--source {source!r}: expected auto or one of "
+                             f"{', '.join(SOURCES)}")
         if valid_from is not None and len(files) > 1:
             raise InputError("--valid-from applies to one file; got "
                              f"{len(files)} files")
         summary = IngestSummary()
         with self._locked():
-            seen = self._ingested("ingest-control")
-            parsed: list[ControlFile] = []
-            for i, f in enumerate(files):
-                progress("parse", i, len(files))
-                cf = parse_control(f, source=source, party=party, valid_from=valid_from)
-                if cf.sha256 in seen:
-                    summary.skipped.append({"file": str(f), "sha256": cf.sha256,
-                                            "reason": "already ingested",
-                                            "ledger_seq": seen[cf.sha256]})
-                    continue
-                parsed.append(cf)
-            progress("parse", len(files), len(files))
+            parsed: list[ControlFile] = self._parse_new(
+                files, "ingest-control", lambda f: parse_control(
+                    f, source=source, party=party, valid_from=valid_from), summary, progress)
             if not parsed:
                 return summary
             self._fill_2014_ground(parsed, summary)
