@@ -478,7 +478,7 @@ def assess_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Judge an agreement: incidents, rates, contrast, coverage, verdict; signed report."""
-    from truceline.pipeline import compare_maps, run_assessment, write_assessment
+    from truceline.pipeline import baseline, compare_maps, run_assessment, write_assessment
     from truceline.sources.agreements import load_agreement
 
     ag = load_agreement(agreement)
@@ -486,12 +486,15 @@ def assess_cmd(
     target = out_dir or Path("out") / agreement.stem
     signer = _signer(key)
     with console.status(f"assessing {ag.name} ..."):
-        run = run_assessment(lk, ag, control_source=control_source, weather_dir=_weather(weather))
+        clims = baseline(lk)
+        run = run_assessment(lk, ag, control_source=control_source,
+                             weather_dir=_weather(weather), climatologies=clims)
         if compare_with:
             runs = {run.control_source: run}
             for other in compare_with:
                 runs[other] = run_assessment(lk, ag, control_source=other,
-                                             weather_dir=_weather(weather))
+                                             weather_dir=_weather(weather),
+                                             climatologies=clims)
             run.assessment["map_comparison"] = compare_maps(runs)
             run.assessment["reasons"].append(run.assessment["map_comparison"]["note"])
         written = write_assessment(run, target, signer=signer, lake=lk)

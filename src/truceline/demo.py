@@ -63,11 +63,12 @@ def build_demo_lake(lake: Lake, data: Path, progress: Progress) -> dict[str, Any
 def assess_cases(lake: Lake, data: Path, out: Path, signer: Any, progress: Progress
                  ) -> list[dict[str, Any]]:
     """Assess each demo case with each of its maps; write, sign and verify one report."""
-    from truceline.pipeline import compare_maps, run_assessment, write_assessment
+    from truceline.pipeline import baseline, compare_maps, run_assessment, write_assessment
     from truceline.publish.manifest import verify_report
     from truceline.sources.agreements import load_agreement
 
     weather = data / "context" / "weather"
+    climatologies = baseline(lake)  # read once for every case and map
     results = []
     steps = sum(len(maps) for _, maps in CASES)
     done = 0
@@ -77,7 +78,8 @@ def assess_cases(lake: Lake, data: Path, out: Path, signer: Any, progress: Progr
         for source in maps:
             progress("assess", done, steps)
             runs[source] = run_assessment(lake, agreement, control_source=source,
-                                          weather_dir=weather if weather.is_dir() else None)
+                                          weather_dir=weather if weather.is_dir() else None,
+                                          climatologies=climatologies)
             done += 1
         progress("assess", done, steps)
         main = runs[maps[0]]

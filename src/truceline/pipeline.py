@@ -271,7 +271,8 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
 
 
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
-                   weather_dir: Path | None = None, rule: str = "seasonal") -> AssessmentRun:
+                   weather_dir: Path | None = None, rule: str = "seasonal",
+                   climatologies: dict[str, Any] | None = None) -> AssessmentRun:
     """Everything `truceline assess` computes for one agreement, from the lake."""
     from truceline.analysis.assess import assess
     from truceline.analysis.coverage import assess_coverage
@@ -284,7 +285,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     c0 = _utc_ts(agreement.comparison.start_utc)
     d0 = min(c0, w0).tz_localize(None).normalize()
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
-    clims = baseline(lake)
+    clims = climatologies or baseline(lake)  # pass them in to read the lake's copy once
     found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule)
     det = found.detections
     cov = assess_coverage(det, w0, w1, weather_dir=weather_dir)
