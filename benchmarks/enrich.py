@@ -114,7 +114,7 @@ def core_side_distance(det: pd.DataFrame, snaps: gpd.GeoDataFrame) -> None:
     x, y = outlines._TO_M.transform(det.lon.to_numpy(), det.lat.to_numpy())
     starts = snaps.valid_from.to_numpy()
     which = np.searchsorted(starts, det.acq_date.to_numpy(), side="right") - 1
-    order = np.argsort(which.astype(np.int64) * en._CELLS + en._cell_key(x, y))
+    order = en._spatial_order(which, det.lon.to_numpy(), det.lat.to_numpy())
     w = which[order]
     bounds = np.concatenate([[0], np.flatnonzero(np.diff(w)) + 1, [len(w)]])
     for g in range(len(bounds) - 1):
