@@ -306,3 +306,49 @@ def test_columns_agree_with_each_other(ds2025: gpd.GeoDataFrame) -> None:
     land = (side != "sea").to_numpy()
     assert (out.place_km[land] < 30).mean() > 0.99  # sea points can be far from any place
     assert set(side) == {"ua", "ru", "third", "sea"}
+
+
+def test_chunks_and_threads_do_not_change_results(
+    ds2025: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cutting the work into many small chunks (on several threads) gives the same frame."""
+    rng = np.random.default_rng(12)
+    n = 6_000
+    days = DAY + pd.to_timedelta(rng.integers(-2, 2, n), unit="D")
+    det = pd.DataFrame({"lon": rng.uniform(30.0, 40.0, n), "lat": rng.uniform(45.0, 51.0, n),
+                        "acq_date": days})  # fmt: skip
+    whole = en.enrich(det, ds2025)
+    monkeypatch.setattr(en, "_CHUNK", 97)
+    monkeypatch.setattr(en, "_GIL_CHUNK", 101)
+    chunked = en.enrich(det, ds2025)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(whole.drop(columns="geometry")), pd.DataFrame(chunked.drop(columns="geometry"))
+    )
+    assert whole.geometry.geom_equals_exact(chunked.geometry, 0).all()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
+    """enrich pauses the collector while it builds geometries; the caller's setting survives,
+    including when enrich fails."""
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE))
+        assert gc.isenabled() is enabled
+        with pytest.raises(InputError):
+            en.enrich(_det({"a": (33.5, 49.5)}).drop(columns="lat"), _snap(SQUARE))
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+
+
+def test_result_does_not_share_changes_with_the_input() -> None:
+    det = _det({"a": (33.5, 49.5), "b": (33.1, 49.5)})
+    det["frp"] = [1.0, 2.0]
+    out = en.enrich(det, _snap(SQUARE))
+    out.loc[out.index[0], "frp"] = 99.0
+    out.loc[out.index[0], "lon"] = 0.0
+    assert list(det.frp) == [1.0, 2.0] and det.lon.iat[0] == 33.5
