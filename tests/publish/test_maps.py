@@ -144,3 +144,15 @@ def test_timeline_accepts_string_dates_and_refuses_junk() -> None:
 def test_point_geometry_outside_lon_lat_is_refused() -> None:
     with pytest.raises(InputError, match="ru_ground"):
         incident_map(None, LINE, Point(5e5, 5e6).buffer(10))
+
+
+def test_timeline_axis_names_the_days_shown_not_the_next_month() -> None:
+    """A window ending on 31 August must not read "2025-Sep" under the axis."""
+    days = pd.date_range("2025-08-11", "2025-08-31")
+    tl = pd.DataFrame({"0-5": np.arange(len(days))}, index=days)
+    fig = timeline_chart(tl)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.get_xticklabels()] + [ax.xaxis.get_offset_text().get_text()]
+    assert not any("Sep" in t for t in texts)
+    assert ax.get_xlabel().startswith("11 Aug 2025 – 31 Aug 2025")

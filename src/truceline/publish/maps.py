@@ -513,8 +513,15 @@ def timeline_chart(
 
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(
-        mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    # no offset text: it names the month of the axis' right edge, which reads "2025-Sep"
+    # under a window that ends on 31 August; the label gives the dates shown instead
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(
+        locator, show_offset=False))  # type: ignore[no-untyped-call]
+    first, last = pd.Timestamp(x[0]), pd.Timestamp(x[-1])
+    # nor a tick on the right edge, the midnight after the last day ("Sep" under August)
+    edge = mdates.date2num((last + pd.Timedelta(hours=12)).to_pydatetime())
+    ax.set_xticks([t for t in locator() if t <= edge])
+    ax.set_xlabel(f"{first:%-d %b %Y} – {last:%-d %b %Y} (UTC days)", fontsize=8)
     fig.legend(fontsize=8, loc="outside right upper", frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")
