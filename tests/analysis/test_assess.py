@@ -353,6 +353,16 @@ def test_peacetime_rate_same_calendar_window() -> None:
     fr = false_incident_rate(det, agreement(), [2019])
     assert fr == pytest.approx(1 / 70)  # 10 window days + 2 x 30
 
+
+def test_false_incident_rate_of_the_worst_year() -> None:
+    """Three false incidents in 2019, one in 2018: the worst year's rate, not the pool's."""
+    det = world(QUIET, start="2018-08-11", days=400, split="2030-01-01")
+    for i, day in enumerate(["2019-08-12", "2019-08-20", "2019-09-01", "2018-08-15"]):
+        det, _ = add_incident(det, f"f-{i}", f"{day} 11:00", 0.005)
+    worst = false_incident_rate(det, agreement(), [2018, 2019])
+    pooled = false_incident_rate(det, agreement(), [2018, 2019], pooled=True)
+    assert worst == pytest.approx(3 / 70) and pooled == pytest.approx(4 / 140)
+
 def test_placebo_study_on_peacetime() -> None:
     det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)
     start0 = pd.Timestamp("2019-06-12")
