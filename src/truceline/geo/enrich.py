@@ -558,7 +558,8 @@ def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geoms = snaps.geometry.to_numpy()
     ukr = outlines.outline("UKR")
     shapely.prepare(ukr)
-    off = shapely.is_empty(geoms) | ~shapely.intersects(ukr, shapely.make_valid(geoms))
+    with _GEOS_LOCK:  # a prepared outline, shared with any other call running now
+        off = shapely.is_empty(geoms) | ~shapely.intersects(ukr, shapely.make_valid(geoms))
     if off.any():  # cheap check of every snapshot, used or not; fuller one when prepared
         bad = snaps.loc[off, "snapshot_id"].astype(str).tolist()
         raise InputError(
@@ -693,13 +694,15 @@ def _enrich(
         group_snap = [int(w[b]) for b in bounds[:-1]]  # one per snapshot group
 
         def _prepare(k: int) -> PreparedSnapshot:
-            with _GEOS_LOCK:  # shares prepared outlines with the point-in-polygon tests
-                return prepare_snapshot(
-                    str(snaps["snapshot_id"].iat[k]),
-                    snaps.geometry.iat[k],
-                    crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
-                    sectors=sectors,
-                )
+            # No lock: a preparation queries no prepared geometry that another thread
+            # queries (its one predicate is on its own new polygon; the shared outlines
+            # and bands only enter overlays, which read the plain, immutable geometry)
+            return prepare_snapshot(
+                str(snaps["snapshot_id"].iat[k]),
+                snaps.geometry.iat[k],
+                crimea_missing=bool(crimea.iat[k]) if crimea is not None else False,
+                sectors=sectors,
+            )
 
         def _measure(
             rows: np.ndarray, prep: PreparedSnapshot | None, to_global: np.ndarray
