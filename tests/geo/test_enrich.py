@@ -352,3 +352,24 @@ def test_result_does_not_share_changes_with_the_input() -> None:
     out.loc[out.index[0], "frp"] = 99.0
     out.loc[out.index[0], "lon"] = 0.0
     assert list(det.frp) == [1.0, 2.0] and det.lon.iat[0] == 33.5
+
+
+def test_maps_prepared_side_by_side_give_what_one_at_a_time_gives(frontlines) -> None:
+    """Cold, enrich prepares two maps at a time (no lock): the frame must be the one given
+    by maps prepared one after the other beforehand."""
+    days = ["20250601", "20250615", "20250701", "20250715", "20250801", "20250815"]
+    snaps = gpd.GeoDataFrame(pd.concat([frontlines.deepstate(d) for d in days],
+                                       ignore_index=True), crs="EPSG:4326")  # fmt: skip
+    rng = np.random.default_rng(13)
+    n = 30_000
+    det = pd.DataFrame({"lon": rng.uniform(30.0, 40.0, n), "lat": rng.uniform(45.0, 52.0, n),
+                        "acq_date": pd.Timestamp("2025-06-01")
+                        + pd.to_timedelta(rng.integers(0, 90, n), unit="D")})  # fmt: skip
+    en.clear_cache()
+    side_by_side = pd.DataFrame(en.enrich(det, snaps).drop(columns="geometry"))
+    en.clear_cache()
+    for row in snaps.itertuples():  # six maps, one at a time
+        en.prepare_snapshot(row.snapshot_id, row.geometry)
+    one_at_a_time = pd.DataFrame(en.enrich(det, snaps).drop(columns="geometry"))
+    pd.testing.assert_frame_equal(side_by_side, one_at_a_time)
+    assert side_by_side.snapshot_id.nunique() == len(days)
