@@ -624,8 +624,18 @@ def version() -> None:
     out.print(__version__)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Warnings as one line on stderr ("warning: ..."), without the Python source line
+    they were raised from, which means nothing to someone running the CLI."""
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main() -> None:
     """Entry point: run the app, turning library errors into messages and exit codes."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     try:
         app()
     except TrucelineError as exc:
