@@ -156,3 +156,14 @@ def test_timeline_axis_names_the_days_shown_not_the_next_month() -> None:
     texts = [t.get_text() for t in ax.get_xticklabels()] + [ax.xaxis.get_offset_text().get_text()]
     assert not any("Sep" in t for t in texts)
     assert ax.get_xlabel().startswith("11 Aug 2025 – 31 Aug 2025")
+
+
+def test_map_drops_a_name_that_would_overlap_a_more_certain_one() -> None:
+    inc = _incidents(4)
+    # Bakhmut's incident moved next to Avdiivka's (the most certain): its name would overlap
+    inc.loc[3, "geometry"] = Point(37.1005, 48.0505)
+    names = [t.get_text() for t in incident_map(inc, LINE).axes[0].texts
+             if t.get_text() in ("Avdiivka", "Marinka", "Bakhmut")]
+    assert "Avdiivka" in names and "Marinka" in names and "Bakhmut" not in names
+    apart = [t.get_text() for t in incident_map(_incidents(4), LINE).axes[0].texts]
+    assert {"Avdiivka", "Marinka", "Bakhmut"} <= set(apart)

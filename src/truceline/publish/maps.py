@@ -45,6 +45,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch, PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
+from matplotlib.text import Annotation  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
 from truceline.errors import InputError  # noqa: E402
@@ -286,7 +287,28 @@ def incident_map(
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")
+    _drop_overlapping_names(fig, ax)
     return fig
+
+
+def _drop_overlapping_names(fig: Figure, ax: Any) -> None:
+    """Remove a place name that would overlap a more certain incident's name.
+
+    Names are drawn most certain first; where incidents cluster (Drobysheve and Zarichne,
+    August 2025) the later one is dropped rather than printed over the first. Needs the
+    final layout, so the figure is drawn once here (a handful of names, not detections).
+    """
+    names = [t for t in ax.texts if isinstance(t, Annotation)]
+    if len(names) < 2:
+        return
+    fig.draw_without_rendering()  # lays the figure out: the names' final places
+    kept: list[Any] = []
+    for t in names:
+        box = t.get_window_extent()
+        if any(box.overlaps(k) for k in kept):
+            t.remove()
+        else:
+            kept.append(box)
 
 
 def _incident_points(incidents: gpd.GeoDataFrame | None) -> pd.DataFrame:
