@@ -373,3 +373,19 @@ def test_maps_prepared_side_by_side_give_what_one_at_a_time_gives(frontlines) ->
     one_at_a_time = pd.DataFrame(en.enrich(det, snaps).drop(columns="geometry"))
     pd.testing.assert_frame_equal(side_by_side, one_at_a_time)
     assert side_by_side.snapshot_id.nunique() == len(days)
+
+
+def test_two_callers_at_once_get_what_each_gets_alone(ds2025: gpd.GeoDataFrame) -> None:
+    """A service may enrich two requests at the same time: each frame must be the one a
+    call on its own gives (the GEOS lock and the paused collector are shared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(14)
+    frames = [pd.DataFrame({"lon": rng.uniform(30.0, 40.0, 20_000),
+                            "lat": rng.uniform(45.0, 52.0, 20_000), "acq_date": DAY})
+              for _ in range(2)]  # fmt: skip
+    alone = [pd.DataFrame(en.enrich(f, ds2025).drop(columns="geometry")) for f in frames]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda f: en.enrich(f, ds2025), frames))
+    for a, b in zip(alone, together, strict=True):
+        pd.testing.assert_frame_equal(a, pd.DataFrame(b.drop(columns="geometry")))
