@@ -637,6 +637,7 @@ def _enrich(
     sectors: gpd.GeoDataFrame | None,
     max_staleness_days: int,
 ) -> gpd.GeoDataFrame:
+    """The body of :func:`enrich`, which runs it with the cyclic collector paused."""
     _check_detections(detections)
     snaps = _check_snapshots(snapshots)
     _check_sectors(sectors)
