@@ -72,8 +72,8 @@ ALPHA_SITE_BLOCK = 0.05
 #: Peacetime false alarms: incidents with p_min < 0.01 per day within 0-30 km of a whole
 #: front line of ~1,200 km, when the caller measures none for the scope (see
 #: :func:`false_incident_rate`). Measured on the southern third of the 2023 line over
-#: 2018-2021 (docs/VALIDATION.md, Assessment): about 0.03 a day there; tripled for the
-#: whole line and rounded up.
+#: 2018-2021 (docs/VALIDATION.md, Assessment): 0.016 a day there pooled, 0.027 in the
+#: worst year (2021); about tripled for the whole line and rounded up.
 DEFAULT_FALSE_INCIDENTS_PER_DAY = 0.1
 #: The count of proving incidents must be this improbable as false alarms.
 ALPHA_FALSE_ALARM = 0.01
