@@ -345,6 +345,16 @@ def test_garbage_collector_is_left_as_it_was(enabled: bool) -> None:
         gc.enable() if was else gc.disable()
 
 
+def test_repeated_index_labels_keep_every_row_in_place() -> None:
+    """The caller's columns are carried as Series: rows must not be realigned by label."""
+    det = _det({"a": (33.5, 49.5), "b": (33.1, 49.5), "c": (33.2, 49.4)})
+    det.index = [7, 7, 3]
+    det["frp"] = [1.0, 2.0, 3.0]
+    out = en.enrich(det, _snap(SQUARE))
+    assert list(out.index) == [7, 7, 3] and list(out.frp) == [1.0, 2.0, 3.0]
+    assert list(out.name) == ["a", "b", "c"]
+
+
 def test_result_does_not_share_changes_with_the_input() -> None:
     det = _det({"a": (33.5, 49.5), "b": (33.1, 49.5)})
     det["frp"] = [1.0, 2.0]
