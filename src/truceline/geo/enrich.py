@@ -132,7 +132,7 @@ class PreparedSnapshot:
     tree: cKDTree  # over segment midpoints
     sector_names: np.ndarray  # unique sector names (str)
     seg_sector_code: np.ndarray  # (n,) index of each segment's name in sector_names
-    seg: _SegTable | None = None  # the same segments, laid out for the distance
+    seg: _SegTable  # the same segments, laid out for the distance
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,7 @@ class _SegTable:
 
     ``ax, ay`` the start, ``abx, aby`` the vector to the end, ``den`` its squared length
     (1 where the segment is a point), ``prev``/``next`` the neighbour on the same line part
-    (itself at a part's end): the very values :func:`_point_segment_d2` computes per point,
-    computed once per segment, so the distances are bit for bit the same.
+    (itself at a part's end): computed once per segment, not once per point.
     """
 
     ax: np.ndarray
@@ -196,12 +195,10 @@ def _sector_candidates() -> tuple[np.ndarray, np.ndarray]:
     return big["name"].to_numpy(dtype=object), big[["x", "y"]].to_numpy()
 
 
-def _default_sector_anchors(
-    seg_a: np.ndarray, seg_b: np.ndarray, tree: cKDTree, seg_part: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _default_sector_anchors(tree: cKDTree, table: _SegTable) -> tuple[np.ndarray, np.ndarray]:
     """Names and metric xy of the settlements that name the stretches of the line."""
     names, xy = _sector_candidates()
-    d = _distance_to_segments(xy, seg_a, seg_b, tree, seg_part)[0]
+    d = _distance_to_segments(xy, tree, table)[0]
     near = np.flatnonzero(d <= SECTOR_NEAR_KM * 1000.0)
     pts = xy[near]
     kept: list[int] = []
@@ -215,7 +212,7 @@ def _sector_of_segments(
     seg_a: np.ndarray,
     seg_b: np.ndarray,
     tree: cKDTree | None,
-    seg_part: np.ndarray,
+    table: _SegTable,
     sectors: gpd.GeoDataFrame | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sector names (unique) and, per segment, the index of its name (-1: none)."""
@@ -224,7 +221,7 @@ def _sector_of_segments(
     if len(mid) == 0 or tree is None:
         return none
     if sectors is None:
-        names, xy = _default_sector_anchors(seg_a, seg_b, tree, seg_part)
+        names, xy = _default_sector_anchors(tree, table)
         if len(names) == 0:
             return none
         _, j = cKDTree(xy).query(mid, k=1)
@@ -305,7 +302,8 @@ def prepare_snapshot(
     contact = contact_line(areas)
     seg_a, seg_b, seg_part = _segments(contact.line, SEGMENT_M)
     tree = _kdtree((seg_a + seg_b) / 2) if len(seg_a) else None
-    sector_names, seg_sector_code = _sector_of_segments(seg_a, seg_b, tree, seg_part, sectors)
+    table = _seg_table(seg_a, seg_b, seg_part)
+    sector_names, seg_sector_code = _sector_of_segments(seg_a, seg_b, tree, table, sectors)
     prep = PreparedSnapshot(
         snapshot_id=snapshot_id,
         areas=areas,
@@ -316,7 +314,7 @@ def prepare_snapshot(
         tree=tree,  # type: ignore[arg-type]
         sector_names=sector_names,
         seg_sector_code=seg_sector_code,
-        seg=_seg_table(seg_a, seg_b, seg_part),
+        seg=table,
     )
     with _CACHE_LOCK:
         _CACHE[key] = prep
@@ -328,22 +326,9 @@ def prepare_snapshot(
 # --------------------------------------------------------------------------- per point
 
 
-def _point_segment_d2(
-    px: np.ndarray, py: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray, j: np.ndarray
-) -> np.ndarray:
-    """Squared distance from each point to its segment ``j`` (one segment per point)."""
-    ax, ay = seg_a[j, 0], seg_a[j, 1]
-    abx, aby = seg_b[j, 0] - ax, seg_b[j, 1] - ay
-    apx, apy = px - ax, py - ay
-    den = abx * abx + aby * aby
-    t = np.clip((apx * abx + apy * aby) / np.where(den > 0, den, 1.0), 0.0, 1.0)
-    dx, dy = apx - t * abx, apy - t * aby
-    return dx * dx + dy * dy
-
-
 def _table_d2(px: np.ndarray, py: np.ndarray, tab: _SegTable, j: np.ndarray) -> np.ndarray:
-    """:func:`_point_segment_d2` from a :class:`_SegTable`: the same operations in the same
-    order on the same values (so the same bits), with fewer gathers and temporaries."""
+    """Squared distance from each point to its segment ``j`` (one segment per point),
+    with the per-segment values read from the table and few temporaries."""
     apx = px - tab.ax[j]
     apy = py - tab.ay[j]
     abx, aby = tab.abx[j], tab.aby[j]
@@ -362,13 +347,7 @@ def _table_d2(px: np.ndarray, py: np.ndarray, tab: _SegTable, j: np.ndarray) -> 
 
 
 def _distance_to_segments(
-    xy: np.ndarray,
-    seg_a: np.ndarray,
-    seg_b: np.ndarray,
-    tree: cKDTree | None,
-    seg_part: np.ndarray | None = None,
-    table: _SegTable | None = None,
-    workers: int | None = None,
+    xy: np.ndarray, tree: cKDTree | None, table: _SegTable, workers: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance (m) from each point to the nearest segment, and that segment's index.
 
@@ -377,17 +356,13 @@ def _distance_to_segments(
     nearest midpoints. Farther, over the segment with the nearest midpoint and its
     neighbours along the line: at most half a segment (50 m) too long, under 1%
     beyond ``NEAR_M`` (5 km). The loops run over candidate columns (a handful), never points.
-    ``table`` (:func:`_seg_table` of the same segments) is built here when not given;
+    ``tree`` is over the midpoints of the segments in ``table`` (:func:`_seg_table`);
     ``workers`` is the k-d query's (default: all cores above 50,000 points).
     """
     n = len(xy)
-    m = len(seg_a)
+    m = len(table.ax)
     if tree is None or m == 0:
         return np.full(n, np.nan), np.full(n, -1, dtype=np.int64)
-    if seg_part is None:
-        seg_part = np.zeros(m, dtype=np.int64)
-    if table is None:
-        table = _seg_table(seg_a, seg_b, seg_part)
     px, py = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
     if workers is None:
         workers = -1 if n > 50_000 else 1  # threads cost more than they save on few points
@@ -492,9 +467,7 @@ def signed_distance_km(
     if ground is None:
         ground = _ground(prep, x, y)
     xy = np.column_stack([x, y])
-    d, seg = _distance_to_segments(
-        xy, prep.seg_a, prep.seg_b, prep.tree, prep.seg_part, prep.seg, workers
-    )
+    d, seg = _distance_to_segments(xy, prep.tree, prep.seg, workers)
     d /= 1000.0
     d[(ground == HELD) | (ground == RUSSIA)] *= -1.0
     return ground, d, seg
@@ -516,14 +489,17 @@ def warm_up() -> None:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_detections(det: pd.DataFrame) -> None:
-    if not isinstance(det, pd.DataFrame):
-        raise InputError(f"detections must be a pandas DataFrame, got {type(det).__name__}")
-    missing = [c for c in REQUIRED_DETECTION_COLUMNS if c not in det.columns]
+def _check_table(frame: object, kind: type, what: str, required: tuple[str, ...]) -> None:
+    """``frame`` is a ``kind`` with the ``required`` columns, or InputError says what lacks."""
+    if not isinstance(frame, kind):
+        raise InputError(f"{what} must be a {kind.__name__}, got {type(frame).__name__}")
+    missing = [c for c in required if c not in frame.columns]  # type: ignore[attr-defined]
     if missing:
-        raise InputError(
-            f"detections lack column(s) {missing}; expected {list(REQUIRED_DETECTION_COLUMNS)}"
-        )
+        raise InputError(f"{what} lack column(s) {missing}; expected {list(required)}")
+
+
+def _check_detections(det: pd.DataFrame) -> None:
+    _check_table(det, pd.DataFrame, "detections", REQUIRED_DETECTION_COLUMNS)
     for c in ("lon", "lat"):
         if not pd.api.types.is_numeric_dtype(det[c]):
             raise InputError(f"detections column {c!r} must be numeric, got {det[c].dtype}")
@@ -541,13 +517,7 @@ def _check_sectors(sectors: gpd.GeoDataFrame | None) -> None:
 
 
 def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if not isinstance(snaps, gpd.GeoDataFrame):
-        raise InputError(f"snapshots must be a GeoDataFrame, got {type(snaps).__name__}")
-    missing = [c for c in REQUIRED_SNAPSHOT_COLUMNS if c not in snaps.columns]
-    if missing:
-        raise InputError(
-            f"snapshots lack column(s) {missing}; expected {list(REQUIRED_SNAPSHOT_COLUMNS)}"
-        )
+    _check_table(snaps, gpd.GeoDataFrame, "snapshots", REQUIRED_SNAPSHOT_COLUMNS)
     if len(snaps) == 0:
         raise InputError("snapshots is empty: at least one control snapshot is needed")
     if snaps.crs is not None and not snaps.crs.equals("EPSG:4326"):
@@ -666,11 +636,9 @@ def _enrich(
         inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
 
         # snapshot in force: the latest valid_from on or before the date
-        order = np.argsort(
-            _days(snaps["valid_from"], "snapshots column 'valid_from'"), kind="stable"
-        )
-        snaps = snaps.iloc[order].reset_index(drop=True)
         starts = _days(snaps["valid_from"], "snapshots column 'valid_from'")
+        order = np.argsort(starts, kind="stable")
+        snaps, starts = snaps.iloc[order].reset_index(drop=True), starts[order]
         which = np.searchsorted(starts, dates, side="right") - 1
         which[np.isnat(dates)] = -1
         has_snap = which >= 0
