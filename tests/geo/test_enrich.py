@@ -33,6 +33,17 @@ def _det(points: dict[str, tuple[float, float]], day: pd.Timestamp = DAY) -> pd.
     )
 
 
+def _random_det(seed: int, n: int, lon: tuple[float, float], lat: tuple[float, float],
+                start: pd.Timestamp = DAY, days: tuple[int, int] | None = None) -> pd.DataFrame:
+    """``n`` detections uniform in a lon/lat box, on ``start`` or a day drawn in ``days``."""
+    rng = np.random.default_rng(seed)
+    det = pd.DataFrame({"lon": rng.uniform(*lon, n), "lat": rng.uniform(*lat, n),
+                        "acq_date": start})  # fmt: skip
+    if days is not None:
+        det["acq_date"] = start + pd.to_timedelta(rng.integers(*days, n), unit="D")
+    return det
+
+
 def _snap(geom, sid: str = "syn", day: str = "2025-08-01", crimea_missing: bool = False):
     return gpd.GeoDataFrame(
         [{"snapshot_id": sid, "source": "test", "valid_from": pd.Timestamp(day), "party": "ru",
@@ -138,10 +149,8 @@ def test_liveuamap_kherson_before_and_after_liberation(frontlines) -> None:
 
 @pytest.mark.slow
 def test_distance_within_one_percent_of_geodesic(ds2025: gpd.GeoDataFrame) -> None:
-    rng = np.random.default_rng(7)
     n = 3000
-    det = pd.DataFrame({"lon": rng.uniform(22.5, 40.0, n), "lat": rng.uniform(44.5, 52.3, n),
-                        "acq_date": DAY})  # fmt: skip
+    det = _random_det(7, n, (22.5, 40.0), (44.5, 52.3))
     out = en.enrich(det, ds2025)
     row = ds2025.iloc[0]
     line = en.prepare_snapshot(row.snapshot_id, row.geometry).contact.line
@@ -290,10 +299,7 @@ def test_bad_snapshots() -> None:
 
 @pytest.mark.slow
 def test_columns_agree_with_each_other(ds2025: gpd.GeoDataFrame) -> None:
-    rng = np.random.default_rng(11)
-    n = 20_000
-    det = pd.DataFrame({"lon": rng.uniform(21.0, 41.0, n), "lat": rng.uniform(43.5, 53.0, n),
-                        "acq_date": DAY})  # fmt: skip
+    det = _random_det(11, 20_000, (21.0, 41.0), (43.5, 53.0))
     out = en.enrich(det, ds2025)
     side = out.side.astype(str)
     d = out.distance_km.to_numpy()
@@ -312,11 +318,7 @@ def test_chunks_and_threads_do_not_change_results(
     ds2025: gpd.GeoDataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Cutting the work into many small chunks (on several threads) gives the same frame."""
-    rng = np.random.default_rng(12)
-    n = 6_000
-    days = DAY + pd.to_timedelta(rng.integers(-2, 2, n), unit="D")
-    det = pd.DataFrame({"lon": rng.uniform(30.0, 40.0, n), "lat": rng.uniform(45.0, 51.0, n),
-                        "acq_date": days})  # fmt: skip
+    det = _random_det(12, 6_000, (30.0, 40.0), (45.0, 51.0), days=(-2, 2))
     whole = en.enrich(det, ds2025)
     monkeypatch.setattr(en, "_CHUNK", 97)
     monkeypatch.setattr(en, "_GIL_CHUNK", 101)
@@ -370,11 +372,8 @@ def test_maps_prepared_side_by_side_give_what_one_at_a_time_gives(frontlines) ->
     days = ["20250601", "20250615", "20250701", "20250715", "20250801", "20250815"]
     snaps = gpd.GeoDataFrame(pd.concat([frontlines.deepstate(d) for d in days],
                                        ignore_index=True), crs="EPSG:4326")  # fmt: skip
-    rng = np.random.default_rng(13)
-    n = 30_000
-    det = pd.DataFrame({"lon": rng.uniform(30.0, 40.0, n), "lat": rng.uniform(45.0, 52.0, n),
-                        "acq_date": pd.Timestamp("2025-06-01")
-                        + pd.to_timedelta(rng.integers(0, 90, n), unit="D")})  # fmt: skip
+    det = _random_det(13, 30_000, (30.0, 40.0), (45.0, 52.0), pd.Timestamp("2025-06-01"),
+                      days=(0, 90))
     en.clear_cache()
     side_by_side = pd.DataFrame(en.enrich(det, snaps).drop(columns="geometry"))
     en.clear_cache()
@@ -390,10 +389,7 @@ def test_two_callers_at_once_get_what_each_gets_alone(ds2025: gpd.GeoDataFrame) 
     call on its own gives (the GEOS lock and the paused collector are shared)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    rng = np.random.default_rng(14)
-    frames = [pd.DataFrame({"lon": rng.uniform(30.0, 40.0, 20_000),
-                            "lat": rng.uniform(45.0, 52.0, 20_000), "acq_date": DAY})
-              for _ in range(2)]  # fmt: skip
+    frames = [_random_det(seed, 20_000, (30.0, 40.0), (45.0, 52.0)) for seed in (14, 15)]
     alone = [pd.DataFrame(en.enrich(f, ds2025).drop(columns="geometry")) for f in frames]
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(lambda f: en.enrich(f, ds2025), frames))
