@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from truceline import __version__
 from truceline.errors import InputError, LakeError
+from truceline.hashing import sha256_file
 from truceline.lake import ledger as ledger_mod
 from truceline.lake.txn import Transaction, recover
 from truceline.sources.firms import (
@@ -44,7 +45,6 @@ from truceline.sources.firms import (
     FirmsFile,
     find_firms_files,
     parse_firms,
-    sha256_file,
 )
 from truceline.sources.frontlines import (
     SOURCES,

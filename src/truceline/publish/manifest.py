@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 import os
@@ -46,6 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from truceline import __version__
 from truceline.errors import InputError, IntegrityError
+from truceline.hashing import sha256_file
 from truceline.publish.signing import (
     SIGNATURE_LENGTH,
     Signer,
@@ -74,19 +74,9 @@ MANIFEST_FILE = "manifest.json"
 SIGNATURE_FILE = "manifest.sig"
 MANIFEST_VERSION = 1
 _RESERVED = (MANIFEST_FILE, SIGNATURE_FILE)
-_CHUNK = 1 << 20
 
 
 # --------------------------------------------------------------------------- building
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB chunks (inputs can be gigabytes)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -140,7 +130,8 @@ def build_manifest(
     in_entries: dict[str, dict[str, Any]] = {}
     for f in _expand_inputs(inputs):
         name = _input_name(f, in_root)
-        in_entries.setdefault(name, _file_entry(f, name, "inputs"))
+        if name not in in_entries:  # a file also reached through its folder: hashed once
+            in_entries[name] = _file_entry(f, name, "inputs")
 
     return {
         "manifest_version": MANIFEST_VERSION,

@@ -24,7 +24,6 @@ they come back in ``rejected`` with their line, raw text and reason.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from truceline.errors import InputError
+from truceline.hashing import sha256_file
 
 SENSORS = ("VIIRS", "MODIS")
 SATELLITES = ("N", "N20", "N21", "Terra", "Aqua", "unknown")
@@ -88,15 +88,6 @@ class FirmsFile:
     detections: pd.DataFrame
     rejected: pd.DataFrame
     sensor_rule: dict[str, object] = field(default_factory=dict)
-
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex; read in chunks so large files stay cheap."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sensor_from_filename(name: str) -> tuple[str | None, str | None]:

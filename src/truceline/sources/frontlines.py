@@ -31,7 +31,7 @@ import pyproj
 import shapely
 
 from truceline.errors import InputError
-from truceline.sources.firms import sha256_file
+from truceline.hashing import sha256_file
 
 SOURCES = ("deepstate", "liveuamap", "isw", "other")
 _EQUAL_AREA = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True)
