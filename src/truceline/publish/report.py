@@ -1196,21 +1196,20 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
     story += [p("The agreement", s_h2), kv_table(content.agreement, (48 * mm, width - 48 * mm))]
     story += [p("Satellite coverage", s_h2), kv_table(content.coverage,
                                                        (48 * mm, width - 48 * mm))]
+    def two_up(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """A long narrow table as two side by side: first half left, second half right."""
+        half = (len(rows) + 1) // 2
+        pad = [[""] * len(rows[0])] * (2 * half - len(rows))
+        return [[*a, *b] for a, b in zip(rows[:half], [*rows[half:], *pad], strict=True)]
+
     if content.cloud:
-        cells = [[p(k, s_cell), p(v, s_cell)] for k, v in content.cloud]
-        half = (len(cells) + 1) // 2
-        left, right = cells[:half], cells[half:] + [["", ""]] * (half - len(cells[half:]))
-        rows = [a + b for a, b in zip(left, right, strict=True)]
         story += [p("Cloud cover by region during the window", s_h3),
-                  grid(["Region", "Cloud", "Region", "Cloud"], rows,
+                  grid(["Region", "Cloud", "Region", "Cloud"], two_up(content.cloud),
                        [width * 0.35, width * 0.15, width * 0.35, width * 0.15])]
     if content.coverage_days:
-        cells = content.coverage_days
-        half = (len(cells) + 1) // 2
-        left, right = cells[:half], cells[half:] + [["", "", ""]] * (half - len(cells[half:]))
-        rows = [a + b for a, b in zip(left, right, strict=True)]
         story += [p("Day by day in the window", s_h3),
-                  grid(["Date (UTC)", "Passes", "Detections"] * 2, rows, [width / 6] * 6)]
+                  grid(["Date (UTC)", "Passes", "Detections"] * 2, two_up(content.coverage_days),
+                       [width / 6] * 6)]
 
     if content.map_figure is not None:
         # the heading travels with its figure: never alone at the foot of a page
