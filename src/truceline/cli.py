@@ -545,9 +545,7 @@ def timeline_cmd(
     title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
     fig = render_figure(timeline_chart(to_wide(series), title=title, windows=[
         (a.name, a.start_utc, a.end_utc) for a in windows]))
-    (out_dir / "timeline.png").write_bytes(fig.png)
-    (out_dir / "timeline.svg").write_text(fig.svg + "\n", encoding="utf-8")
-    paths += [out_dir / "timeline.png", out_dir / "timeline.svg"]
+    paths += fig.write(out_dir, "timeline")
     if as_json:
         _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique())})
         return

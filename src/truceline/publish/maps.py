@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -95,6 +96,13 @@ class RenderedFigure:
         import base64
 
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+    def write(self, folder: Path, stem: str) -> list[Path]:
+        """``stem``.png and ``stem``.svg in ``folder``; returns both paths."""
+        png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+        png.write_bytes(self.png)
+        svg.write_text(self.svg + "\n", encoding="utf-8")
+        return [png, svg]
 
 
 # --------------------------------------------------------------------------- geometry

@@ -1398,9 +1398,7 @@ def write_report(
         for stem, fig in (("map", content.map_figure), ("timeline", content.timeline_figure)):
             if fig is None:
                 continue
-            (d / f"{stem}.png").write_bytes(fig.png)
-            (d / f"{stem}.svg").write_text(fig.svg + "\n", encoding="utf-8")
-            written += [d / f"{stem}.png", d / f"{stem}.svg"]
+            written += fig.write(d, stem)
     content.files = sorted([p.name for p in written] + [HTML_FILE]
                            + ([PDF_FILE] if pdf else []) + ["manifest.json", "manifest.sig"])
     html_path = d / HTML_FILE
