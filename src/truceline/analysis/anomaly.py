@@ -47,7 +47,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-import h3
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
@@ -196,7 +195,7 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
 
     # Region-wide burn years: scale the expectation by the wide area's fire rate this
     # year relative to peacetime (never below 1: a quiet year does not sharpen the test).
-    wide_obs = _wide_rate_now(cd, clim)
+    wide_obs = _wide_rate_now(cd, clim, ci)
     wide_hist = np.where(known, clim.wide_rate[np.maximum(ci, 0), d0], np.nan)
     factor = np.where(wide_hist > 0, wide_obs / np.maximum(wide_hist, 1e-12), 1.0)
     factor = np.clip(np.nan_to_num(factor, nan=1.0), 1.0, None)
@@ -205,17 +204,18 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     return cd
 
 
-def _wide_rate_now(cd: pd.DataFrame, clim: Climatology) -> np.ndarray:
+def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray) -> np.ndarray:
     """This period's fire rate (fire cell-days per modelled cell-day) in each cell-day's
-    wide area, over the same +-nb_day_window days (clipped at the period's ends)."""
+    wide area, over the same +-nb_day_window days (clipped at the period's ends); NaN for
+    cells the climatology does not know (``ci``: their index in it, -1 when unknown),
+    whose expectation is never scaled."""
     params = clim.params
     cells = np.asarray(clim.cells, dtype=object)
-    pm, dm, _ = wide_operators(cells, params)
+    pm, dm, parent = wide_operators(cells, params)
     op = dm @ pm  # parents x cells
     day0 = cd["date"].min()
     t = ((cd["date"] - day0).dt.days).to_numpy()
     nt = int(t.max()) + 1
-    ci = clim.cell_index(cd["cell"].to_numpy())
     ok = ci >= 0
     fire = sparse.csr_matrix((np.ones(int(ok.sum())), (ci[ok], t[ok])),
                              shape=(len(cells), nt)).toarray()
@@ -229,16 +229,8 @@ def _wide_rate_now(cd: pd.DataFrame, clim: Climatology) -> np.ndarray:
     trials = np.asarray(op.sum(axis=1)).ravel()
     win = np.asarray(op @ per_cell) / (np.maximum(trials, 1)[:, None]
                                        * (hi - lo)[None, :])
-    # Map each cell-day to its parent row.
-    wres = params.wide_resolution
-    parent_of = {c: i for i, c in enumerate(
-        pd.factorize(np.array([h3.cell_to_parent(c, wres) for c in cells.tolist()]),
-                     sort=True)[1].tolist())}
     out = np.full(len(cd), np.nan)
-    pr = np.array([parent_of.get(h3.cell_to_parent(c, wres), -1)
-                   for c in cd["cell"].to_numpy()])
-    good = pr >= 0
-    out[good] = win[pr[good], t[good]]
+    out[ok] = win[parent[ci[ok]], t[ok]]  # each cell-day's wide parent row
     return out
 
 
