@@ -149,11 +149,11 @@ def count_passes(detections: pd.DataFrame, gap_minutes: float = PASS_GAP_MINUTES
                           "pass_id": pass_id})
     timed_passes = (frame[frame["timed"]].groupby("date")["pass_id"].nunique())
     # Date-only rows: one pass per (satellite, day) not already seen with a time.
-    seen = set(zip(frame.loc[frame["timed"], "date"], frame.loc[frame["timed"], "sat"],
-                   strict=True))
     untimed = frame[~frame["timed"]].drop_duplicates(["date", "sat"])
-    keep = [(d, s) not in seen for d, s in zip(untimed["date"], untimed["sat"], strict=True)]
-    untimed_passes = untimed[np.asarray(keep, dtype=bool)].groupby("date").size()
+    if len(untimed):
+        seen = pd.MultiIndex.from_frame(frame.loc[frame["timed"], ["date", "sat"]])
+        untimed = untimed[~pd.MultiIndex.from_frame(untimed[["date", "sat"]]).isin(seen)]
+    untimed_passes = untimed.groupby("date").size()
     out = frame.groupby("date").agg(n_detections=("sat", "size"),
                                     timed=("timed", "all")).reset_index()
     out["n_passes"] = (out["date"].map(timed_passes).fillna(0)
