@@ -264,9 +264,16 @@ class _Rejections:
     def __init__(self, n: int) -> None:
         self.reason = np.full(n, None, dtype=object)
 
-    def add(self, mask: np.ndarray, reason: str | np.ndarray) -> None:
+    def add(self, mask: np.ndarray, reason: str | np.ndarray,
+            values: pd.Series | None = None, suffix: str = "") -> None:
+        """Give the rows of ``mask`` that have no reason yet ``reason`` (one text, or one
+        per row), or with ``values`` the text ``reason + value + suffix``, formatted for
+        those rows only (most rows pass; formatting them all cost ~18 ms a column)."""
         take = np.asarray(mask, dtype=bool) & pd.isna(self.reason)
-        if isinstance(reason, np.ndarray):
+        if values is not None:
+            if take.any():
+                self.reason[take] = (reason + values[take] + suffix).to_numpy(dtype=object)
+        elif isinstance(reason, np.ndarray):
             self.reason[take] = reason[take]
         else:
             self.reason[take] = reason
@@ -283,7 +290,7 @@ def _numeric(frame: pd.DataFrame, col: str, rej: _Rejections, required: bool) ->
     if required:
         rej.add(empty, f"{col} is empty")
     notnum = np.isnan(values) & ~empty
-    rej.add(notnum, ("field " + col + " value '" + text + "' is not a number").to_numpy())
+    rej.add(notnum, "field " + col + " value '", text, "' is not a number")
     return values
 
 
@@ -293,7 +300,7 @@ def _parse_time(text: pd.Series, rej: _Rejections) -> np.ndarray:
     colon = s.str.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?")
     plain = s.str.fullmatch(r"\d{1,4}")
     bad_form = ~(colon | plain) & (s != "")
-    rej.add(bad_form.to_numpy(), ("acq_time '" + s + "' is not HHMM or HH:MM[:SS]").to_numpy())
+    rej.add(bad_form.to_numpy(), "acq_time '", s, "' is not HHMM or HH:MM[:SS]")
     padded = s.str.zfill(4)
     hh = np.where(colon, s.str.split(":").str[0], padded.str[:2])
     mm = np.where(colon, s.str.split(":").str[1], padded.str[2:4])
@@ -301,7 +308,7 @@ def _parse_time(text: pd.Series, rej: _Rejections) -> np.ndarray:
     mm = pd.to_numeric(pd.Series(mm), errors="coerce").fillna(-1).to_numpy(np.int64)
     ok = (colon | plain).to_numpy()
     impossible = ok & ((hh > 23) | (mm > 59))
-    rej.add(impossible, ("impossible acq_time '" + s + "' (hour 0-23, minute 0-59)").to_numpy())
+    rej.add(impossible, "impossible acq_time '", s, "' (hour 0-23, minute 0-59)")
     return np.where(ok & ~impossible, hh * 60 + mm, -1)
 
 
@@ -309,11 +316,10 @@ def _parse_date(text: pd.Series, rej: _Rejections, today: pd.Timestamp) -> pd.Se
     s = text.str.strip()
     dates = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
     rej.add((s == "").to_numpy(), "acq_date is empty")
-    rej.add(dates.isna().to_numpy(),
-            ("acq_date '" + s + "' is not a real date in YYYY-MM-DD form").to_numpy())
+    rej.add(dates.isna().to_numpy(), "acq_date '", s, "' is not a real date in YYYY-MM-DD form")
     out_of_range = ((dates < FIRST_FIRMS_DAY) | (dates > today)).to_numpy()
-    rej.add(out_of_range, ("acq_date '" + s + "' is outside the FIRMS record (2000-11-01 to "
-                           + str(today.date()) + ")").to_numpy())
+    rej.add(out_of_range, "acq_date '", s,
+            f"' is outside the FIRMS record (2000-11-01 to {today.date()})")
     return dates
 
 
@@ -364,8 +370,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
         inst = frame["instrument"].str.strip().str.upper()
         sens = np.where(inst.isin(SENSORS), inst, fallback if fallback else "")
         if fallback is None:
-            rej.add(~inst.isin(SENSORS).to_numpy(),
-                    ("instrument '" + inst + "' is not VIIRS or MODIS").to_numpy())
+            rej.add(~inst.isin(SENSORS).to_numpy(), "instrument '", inst,
+                    "' is not VIIRS or MODIS")
         sensor_rule = {"rule": "instrument column"}
     elif fallback is not None:
         sens = np.full(n, fallback, dtype=object)
@@ -387,8 +393,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
         raw_sat = frame["satellite"].str.strip()
         sat = raw_sat.str.lower().map(_SATELLITE_ALIASES)
         unknown_sat = sat.isna() & (raw_sat != "")
-        rej.add(unknown_sat.to_numpy(),
-                ("satellite '" + raw_sat + "' is not a known FIRMS satellite").to_numpy())
+        rej.add(unknown_sat.to_numpy(), "satellite '", raw_sat,
+                "' is not a known FIRMS satellite")
         sat = sat.fillna(default_sat).to_numpy(dtype=object)
     else:
         sat = np.full(n, default_sat, dtype=object)
@@ -402,8 +408,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
         pct = pd.to_numeric(ctext, errors="coerce").to_numpy(dtype=np.float64)
         conf = np.where(np.isnan(classes), pct / 100.0, classes)
         bad_conf = (ctext != "").to_numpy() & (np.isnan(conf) | (conf < 0) | (conf > 1))
-        rej.add(bad_conf, ("confidence '" + frame["confidence"].str.strip()
-                           + "' is not l/n/h or 0-100").to_numpy())
+        rej.add(bad_conf, "confidence '", frame["confidence"].str.strip(),
+                "' is not l/n/h or 0-100")
 
     daynight = (frame["daynight"].str.strip().str.upper().replace("", None).to_numpy(object)
                 if "daynight" in frame.columns else np.full(n, None, dtype=object))
@@ -451,8 +457,10 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
         "source_sha256": digest,
     })[good].reset_index(drop=True)
 
-    raw_text = (frame[~good].astype(str).agg(",".join, axis=1).to_numpy(dtype=object)
-                if (~good).any() else np.array([], dtype=object))
+    bad = frame[~good].astype(str)  # each rejected row as the file wrote it, comma-joined
+    raw_text = (bad.iloc[:, 0].str.cat([bad.iloc[:, i] for i in range(1, bad.shape[1])],
+                                       sep=",").to_numpy(dtype=object)
+                if len(bad) else np.array([], dtype=object))
     rejected = pd.DataFrame({
         "file": str(path), "line": row_lines[~good].astype(np.int64),
         "raw": raw_text,
