@@ -310,9 +310,8 @@ class Lake:
                 for cf in parsed:
                     row = cf.snapshot.iloc[0]
                     rel = f"control/source={row['source']}/{row['valid_from'].date()}.parquet"
+                    # two files for one source and day: the last staged wins
                     replaces = (self.root / rel).exists() or rel in txn.targets
-                    if rel in txn.targets:  # two files for one source and day: last wins
-                        txn.targets.remove(rel)
                     cf.snapshot.to_parquet(txn.stage(rel), index=False,
                                            schema_version=GEOPARQUET_VERSION)
                     rec = {"kind": "ingest-control", "file": str(cf.path), "sha256": cf.sha256,

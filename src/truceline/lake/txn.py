@@ -38,10 +38,12 @@ class Transaction:
         self.deletions: list[str] = []
 
     def stage(self, rel: str) -> Path:
-        """Path to write the new version of lake file ``rel`` to."""
+        """Path to write the new version of lake file ``rel`` to; staging a file again
+        (two inputs for one lake file) rewrites it there: the last write wins."""
         path = self.dir / "new" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.targets.append(rel)
+        if rel not in self.targets:
+            self.targets.append(rel)
         return path
 
     def delete(self, rel: str) -> None:
