@@ -316,3 +316,20 @@ def test_any_polygon_file_with_valid_from(tmp_path):
     assert snap.geometry.bounds == pytest.approx((37.0, 47.0, 38.0, 48.0), abs=1e-6)
     with pytest.raises(InErr, match="--source 'nato'"):
         lake.ingest_control([gpkg], source="nato", valid_from="2024-05-01")
+
+
+def test_two_maps_for_one_source_and_day_the_last_wins(tmp_path: Path) -> None:
+    from shapely import box
+
+    paths = []
+    for i, geom in enumerate([box(37.5, 47.5, 38.0, 48.0), box(37.5, 47.5, 38.5, 48.5)]):
+        p = tmp_path / f"copy{i}" / "deepstatemap_data_20250101.geojson"  # one day, twice
+        p.parent.mkdir()
+        gpd.GeoDataFrame({"name": [f"m{i}"]}, geometry=[geom], crs=4326).to_file(p)
+        paths.append(p)
+    lake = Lake(tmp_path / "lake")
+    s = lake.ingest_control(paths, source="deepstate")
+    snaps = lake.read_control("deepstate")
+    assert len(snaps) == 1
+    assert snaps.geometry.iat[0].bounds == pytest.approx((37.5, 47.5, 38.5, 48.5))
+    assert [f["replaces_snapshot"] for f in s.files] == [False, True]
