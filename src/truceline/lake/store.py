@@ -114,12 +114,12 @@ class Lake:
         return {e["sha256"]: e["seq"] for e in self.ledger_entries()
                 if e.get("kind") == kind and "sha256" in e}
 
-    def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path], Any],
+    def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path, str], Any],
                     summary: IngestSummary, progress: Progress) -> list[Any]:
         """Parse the files the ledger does not already record as ``kind``.
 
         Files are recognised by SHA-256 before parsing, so a re-run costs a hash per file;
-        a file given twice in one call is parsed once.
+        a file given twice in one call is parsed once. ``parse(path, sha256)``.
         """
         seen = self._ingested(kind)
         parsed: list[Any] = []
@@ -133,7 +133,7 @@ class Lake:
                                         "ledger_seq": seen.get(digest)})
                 continue
             batch.add(digest)
-            parsed.append(parse(f))
+            parsed.append(parse(f, digest))
         progress("parse", len(files), len(files))
         return parsed
 
@@ -226,8 +226,8 @@ class Lake:
         summary = IngestSummary(skipped=list(not_firms))
         with self._locked():
             parsed: list[FirmsFile] = self._parse_new(
-                files, "ingest-firms", lambda f: parse_firms(f, sensor=sensor,
-                                                             satellite=satellite),
+                files, "ingest-firms", lambda f, h: parse_firms(f, sensor=sensor,
+                                                                satellite=satellite, sha256=h),
                 summary, progress)
             if not parsed:
                 return summary
@@ -299,8 +299,9 @@ class Lake:
         summary = IngestSummary()
         with self._locked():
             parsed: list[ControlFile] = self._parse_new(
-                files, "ingest-control", lambda f: parse_control(
-                    f, source=source, party=party, valid_from=valid_from), summary, progress)
+                files, "ingest-control", lambda f, h: parse_control(
+                    f, source=source, party=party, valid_from=valid_from, sha256=h),
+                summary, progress)
             if not parsed:
                 return summary
             self._fill_2014_ground(parsed, summary)

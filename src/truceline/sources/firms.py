@@ -324,11 +324,11 @@ def _parse_date(text: pd.Series, rej: _Rejections, today: pd.Timestamp) -> pd.Se
 
 
 def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str | None = None,
-                today: pd.Timestamp | None = None) -> FirmsFile:
+                today: pd.Timestamp | None = None, sha256: str | None = None) -> FirmsFile:
     """Parse one FIRMS file into canonical detections and rejected rows.
 
     Raises :class:`InputError` naming the file and the expected columns when the file
-    is not a FIRMS layout at all.
+    is not a FIRMS layout at all. ``sha256``: the file's hash when the caller has it.
     """
     path = Path(path)
     if not path.is_file():
@@ -341,7 +341,7 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     if layout is None:
         raise InputError(f"{path}: not a FIRMS file: columns {list(frame.columns)}; "
                          f"{EXPECTED_HELP}")
-    digest = sha256_file(path)
+    digest = sha256 or sha256_file(path)
     n = len(frame)
     rej = _Rejections(n)
 

@@ -163,8 +163,10 @@ def _parse_vector(path: Path) -> tuple[shapely.Geometry, gpd.GeoDataFrame]:
 
 
 def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
-                  valid_from: str | pd.Timestamp | None = None) -> ControlFile:
-    """Parse one control map into a snapshot of the ground ``party`` holds."""
+                  valid_from: str | pd.Timestamp | None = None,
+                  sha256: str | None = None) -> ControlFile:
+    """Parse one control map into a snapshot of the ground ``party`` holds (``sha256``: the
+    file's hash when the caller has it)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -193,7 +195,7 @@ def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
     geom, repaired, changed = repair(geom)
     if geom.is_empty:
         raise InputError(f"{path}: the held ground is empty after repair")
-    digest = sha256_file(path)
+    digest = sha256 or sha256_file(path)
     row = {
         "snapshot_id": f"{source}:{valid.date()}",
         "source": source,
