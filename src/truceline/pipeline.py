@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from truceline.analysis.coverage import to_utc
 from truceline.errors import InputError, LakeError
 from truceline.lake.store import Lake
 
@@ -218,11 +219,6 @@ class AssessmentRun:
     result: Any = None  # the analysis.assess.Assessment behind ``assessment``
 
 
-def _utc_ts(value: Any) -> pd.Timestamp:
-    t = pd.Timestamp(value)
-    return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
-
-
 def snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDataFrame:
     """The one snapshot in force on day ``when`` (of ``source``, or the latest of any)."""
     snaps = control_snapshots(lake, source, start=when, end=when)
@@ -246,7 +242,7 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     from truceline.geo.enrich import enrich
 
     fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
-    w0, w1 = _utc_ts(agreement.start_utc), _utc_ts(agreement.end_utc)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     total, detail = 0.0, {}
     for sensor in sensors:
         # peacetime years before the agreement that the lake holds for this sensor
@@ -281,8 +277,8 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     from truceline.geo.enrich import prepare_snapshot
 
     source = control_source or agreement.control_source
-    w0, w1 = _utc_ts(agreement.start_utc), _utc_ts(agreement.end_utc)
-    c0 = _utc_ts(agreement.comparison.start_utc)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    c0 = to_utc(agreement.comparison.start_utc)
     d0 = min(c0, w0).tz_localize(None).normalize()
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
     clims = climatologies or baseline(lake)  # pass them in to read the lake's copy once

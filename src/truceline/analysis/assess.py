@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 from scipy.stats.contingency import odds_ratio
 
-from truceline.analysis.coverage import Coverage, window_days
+from truceline.analysis.coverage import Coverage, to_utc, utc_dates, utc_times, window_days
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
@@ -281,14 +281,8 @@ def _normalise(det: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=det.index)
     out["lon"] = det["lon"].astype(float)
     out["lat"] = det["lat"].astype(float)
-    d = pd.to_datetime(det["acq_date"])
-    if d.dt.tz is not None:
-        d = d.dt.tz_convert("UTC").dt.tz_localize(None)
-    out["date"] = d.dt.normalize()
-    out["t"] = pd.to_datetime(det["t_utc"], utc=True) if "t_utc" in det else \
-        pd.Series(pd.NaT, index=det.index, dtype="datetime64[ns, UTC]")
-    if "time_known" in det:  # the lake's flag: a time that was not in the file is no time
-        out.loc[~det["time_known"].fillna(False).astype(bool), "t"] = pd.NaT
+    out["date"] = utc_dates(det)
+    out["t"] = utc_times(det)  # NaT where the file gave a date only
     out["side"] = det["side"].astype(object).where(det["side"].notna(), None)
     out["dist_km"] = det[dist].astype(float)
     out["sector"] = det["sector"].astype(object) if "sector" in det else None
@@ -316,11 +310,6 @@ def _timing(det: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
     certain = np.where(timed, tin, whole)
     possible = np.where(timed, tin, overlap)
     return certain, possible
-
-
-def _utc(x: datetime | pd.Timestamp) -> pd.Timestamp:
-    t = pd.Timestamp(x)
-    return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
 
 
 # --------------------------------------------------------------------------- result
@@ -431,8 +420,8 @@ def assess(
         det_counts = det[det["is_war"]]
     else:
         det_counts = det
-    w0, w1 = _utc(agreement.start_utc), _utc(agreement.end_utc)
-    c0, c1 = _utc(agreement.comparison.start_utc), _utc(agreement.comparison.end_utc)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    c0, c1 = to_utc(agreement.comparison.start_utc), to_utc(agreement.comparison.end_utc)
     if (coverage.start_utc, coverage.end_utc) != (w0, w1):
         raise InputError(f"assess: coverage is for {coverage.start_utc} to {coverage.end_utc}"
                          f": expected the agreement window {w0} to {w1}")
@@ -920,7 +909,7 @@ def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequen
     det = _normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
         & det["side"].isin(_SIDES_LINE).to_numpy()
-    w0, w1 = _utc(agreement.start_utc), _utc(agreement.end_utc)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     total = 0
     exposure = 0.0
     for y in years:
@@ -954,7 +943,7 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
     has = det["incident_id"].notna().to_numpy()
     p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
         else pd.Series(dtype=float)
-    w0, w1 = _utc(agreement.start_utc), _utc(agreement.end_utc)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     counts, exposures = [], []
     for y in years:  # a handful of years, not detections
         shift = pd.DateOffset(years=int(y) - w0.year)

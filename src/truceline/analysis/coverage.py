@@ -44,8 +44,12 @@ __all__ = [
     "Coverage",
     "assess_coverage",
     "count_passes",
+    "naive_day",
     "oblast_of",
     "read_cloud_cover",
+    "to_utc",
+    "utc_dates",
+    "utc_times",
     "window_days",
 ]
 
@@ -76,16 +80,19 @@ def window_days(start_utc: datetime | pd.Timestamp, end_utc: datetime | pd.Times
     ...             pd.Timestamp("2023-01-07 21:00", tz="UTC")).strftime("%m-%d").tolist()
     ['01-06', '01-07']
     """
-    s = pd.Timestamp(start_utc)
-    e = pd.Timestamp(end_utc)
-    s = s.tz_convert("UTC") if s.tzinfo else s.tz_localize("UTC")
-    e = e.tz_convert("UTC") if e.tzinfo else e.tz_localize("UTC")
+    s, e = to_utc(start_utc), to_utc(end_utc)
     first = s.normalize()
     last = (e - pd.Timedelta(1, "ns")).normalize()
     return pd.date_range(first.tz_localize(None), last.tz_localize(None), freq="D")
 
 
-def _utc_times(det: pd.DataFrame) -> pd.Series:
+def to_utc(value: Any) -> pd.Timestamp:
+    """A date or instant as a UTC timestamp (a naive one is taken to be UTC already)."""
+    t = pd.Timestamp(value)
+    return t.tz_convert("UTC") if t.tzinfo else t.tz_localize("UTC")
+
+
+def utc_times(det: pd.DataFrame) -> pd.Series:
     """Detection times in UTC; NaT where the file gave a date only."""
     if "t_utc" not in det:
         return pd.Series(pd.NaT, index=det.index, dtype="datetime64[ns, UTC]")
@@ -95,7 +102,7 @@ def _utc_times(det: pd.DataFrame) -> pd.Series:
     return t
 
 
-def _dates(det: pd.DataFrame) -> pd.Series:
+def utc_dates(det: pd.DataFrame) -> pd.Series:
     """UTC calendar dates (naive, midnight) of ``acq_date``."""
     d = pd.to_datetime(det["acq_date"])
     if d.dt.tz is not None:
@@ -103,7 +110,7 @@ def _dates(det: pd.DataFrame) -> pd.Series:
     return d.dt.normalize()
 
 
-def _naive_day(value: Any) -> pd.Timestamp:
+def naive_day(value: Any) -> pd.Timestamp:
     """A date or instant as a naive UTC midnight."""
     t = pd.Timestamp(value)
     if t.tzinfo is not None:
@@ -133,8 +140,8 @@ def count_passes(detections: pd.DataFrame, gap_minutes: float = PASS_GAP_MINUTES
                              "n_detections": pd.Series(dtype=int),
                              "timed": pd.Series(dtype=bool)})
     sat = _satellite(detections)
-    t = _utc_times(detections)
-    date = _dates(detections)
+    t = utc_times(detections)
+    date = utc_dates(detections)
     timed = t.notna().to_numpy()
     # Overpass ids for timed rows: sort per satellite, new pass after a gap.
     pass_id = np.full(len(detections), -1, dtype=np.int64)
@@ -227,8 +234,8 @@ def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,
     ``UA23`` (default: all). Never raises for dates out of range: the returned status and
     message say which dates the table does not cover.
     """
-    d0 = _naive_day(start)
-    d1 = _naive_day(end)
+    d0 = naive_day(start)
+    d1 = naive_day(end)
     if d1 < d0:
         raise InputError(f"read_cloud_cover: end {d1.date()} is before start {d0.date()}")
     empty = pd.DataFrame({"oblast_id": pd.Series(dtype=object),
@@ -374,15 +381,12 @@ def assess_coverage(
     ``max_empty_day_share``; mean cloud over the oblasts > ``max_cloud_pct``. Unknown
     cloud does not make coverage poor by itself, but the reasons say it is unknown.
     """
-    s = pd.Timestamp(start_utc)
-    e = pd.Timestamp(end_utc)
-    s = s.tz_convert("UTC") if s.tzinfo else s.tz_localize("UTC")
-    e = e.tz_convert("UTC") if e.tzinfo else e.tz_localize("UTC")
+    s, e = to_utc(start_utc), to_utc(end_utc)
     if e <= s:
         raise InputError(f"coverage window: end {e} is not after start {s}")
     days = window_days(s, e)
     if len(detections):
-        date = _dates(detections)
+        date = utc_dates(detections)
         inside = date.isin(days).to_numpy()
         per_day = count_passes(detections[inside])
     else:

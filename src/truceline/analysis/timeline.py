@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from truceline.analysis.coverage import naive_day, utc_dates
 from truceline.errors import InputError
 from truceline.sources.agreements import DEFAULT_CONTROL_BAND_KM
 
@@ -62,7 +63,7 @@ def daily_series(
     if dist_col is None or "acq_date" not in detections or "side" not in detections:
         raise InputError("daily_series: detections need acq_date, side and dist_km (or "
                          f"distance_km); got {list(detections.columns)}")
-    d0, d1 = _day(start), _day(end)
+    d0, d1 = naive_day(start), naive_day(end)
     if d1 < d0:
         raise InputError(f"daily_series: end {d1.date()} is before start {d0.date()}")
     det = detections
@@ -71,10 +72,7 @@ def daily_series(
             raise InputError(f"daily_series: sector {sector!r} asked but detections have no "
                              "'sector' column")
         det = det[det["sector"].astype("string").str.casefold() == sector.casefold()]
-    date = pd.to_datetime(det["acq_date"])
-    if date.dt.tz is not None:
-        date = date.dt.tz_convert("UTC").dt.tz_localize(None)
-    date = date.dt.normalize()
+    date = utc_dates(det)
     dist = np.abs(det[dist_col].to_numpy(dtype=float))
     line = det["side"].astype(object).isin(["ua", "ru"]).to_numpy()
     in_range = ((date >= d0) & (date <= d1)).to_numpy()
@@ -113,8 +111,3 @@ def write_csv(series: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
-def _day(value: Any) -> pd.Timestamp:
-    t = pd.Timestamp(value)
-    if t.tzinfo is not None:
-        t = t.tz_convert("UTC").tz_localize(None)
-    return t.normalize()
