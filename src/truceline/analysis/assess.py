@@ -242,19 +242,40 @@ def ratio_of_rate_ratios(f1: int, f0: int, c1: int, c0: int, dispersion: float =
                              min(e_lo, w_lo), max(e_hi, w_hi), max(e_p, w_p))
 
 
-def _dispersion(daily: pd.DataFrame) -> tuple[float, int]:
-    """Pearson dispersion of daily counts about their group means (groups: front/control
-    x window/comparison); returns (phi, degrees of freedom). Fewer than 2 df: phi = 1."""
-    if daily.empty:
-        return 1.0, 0
-    g = daily.groupby("group")["n"]
-    mean = g.transform("mean")
-    ok = mean > 0
-    df = int(ok.sum()) - int((g.mean() > 0).sum())
-    if df < 2:
-        return 1.0, df
-    chi2 = float((((daily["n"] - mean) ** 2)[ok] / mean[ok]).sum())
-    return chi2 / df, df
+@dataclass(frozen=True)
+class _DaySpans:
+    """Each detection's UTC day and the days the window and the comparison span, worked out
+    once per assessment for the dispersion of every rate and contrast."""
+
+    day: np.ndarray  # day number of each detection
+    in_w: np.ndarray
+    in_c: np.ndarray
+    span_w: np.ndarray  # the distinct days of the window's detections, sorted
+    span_c: np.ndarray
+
+    @classmethod
+    def of(cls, day_of: pd.Series, in_w: np.ndarray, in_c: np.ndarray) -> _DaySpans:
+        day = day_of.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+        return cls(day, in_w, in_c, np.unique(day[in_w]), np.unique(day[in_c]))
+
+    def dispersion(self, front: np.ndarray, control: np.ndarray | None = None
+                   ) -> tuple[float, int]:
+        """Pearson dispersion of daily counts about their group means (groups: front and
+        control x window and comparison, each zero-filled over the days it spans); returns
+        (phi, degrees of freedom). Fewer than 2 df: phi = 1."""
+        terms, df = [], 0
+        for m in (front, control) if control is not None else (front,):
+            for inside, span in ((self.in_w, self.span_w), (self.in_c, self.span_c)):
+                if span.size == 0:
+                    continue
+                n = np.bincount(np.searchsorted(span, self.day[m & inside]), minlength=span.size)
+                mean = n.mean()
+                if mean > 0:
+                    terms.append((n - mean) ** 2 / mean)
+                    df += span.size - 1
+        if df < 2:
+            return 1.0, df
+        return float(np.concatenate(terms).sum()) / df, df
 
 
 # --------------------------------------------------------------------------- inputs
@@ -461,8 +482,9 @@ def assess(
         control &= det["sector"].astype("string").str.casefold().isin(wanted) \
             .fillna(False).to_numpy(dtype=bool)
     resolution, in_w, in_c, t_w, t_c, day_of = _windows(det, w0, w1, c0, c1)
+    spans = _DaySpans.of(day_of, in_w, in_c)
     keep = det.index.isin(det_counts.index)
-    rates = _rate_rows(det, keep, scope, control, in_w, in_c, t_w, t_c, day_of)
+    rates = _rate_rows(det, keep, scope, control, in_w, in_c, t_w, t_c, spans)
 
     # ---- contrast (difference in differences), overall and per side
     contrast: list[dict[str, Any]] = []
@@ -471,7 +493,7 @@ def assess(
         f = keep & scope & sel
         c = keep & control & sel
         if dispersion is None:
-            phi, df = _dispersion(_daily(det, f, c, in_w, in_c, day_of))
+            phi, df = spans.dispersion(f, c)
         else:
             phi, df = float(dispersion), -1
         r = ratio_of_rate_ratios(int((f & in_w).sum()), int((f & in_c).sum()),
@@ -674,24 +696,6 @@ def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Times
     return "day", in_w, in_c, float(len(wd)), float(len(cd)), day_of
 
 
-def _daily(det: pd.DataFrame, front: np.ndarray, control: np.ndarray, in_w: np.ndarray,
-           in_c: np.ndarray, day_of: pd.Series) -> pd.DataFrame:
-    """Daily counts of the four groups, zero-filled over the days each group spans."""
-    day = day_of.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
-    groups, counts = [], []
-    for name, m, span_mask in (("fw", front & in_w, in_w), ("fc", front & in_c, in_c),
-                               ("cw", control & in_w, in_w), ("cc", control & in_c, in_c)):
-        days = np.unique(day[span_mask])
-        if days.size == 0:
-            continue
-        n = np.bincount(np.searchsorted(days, day[m]), minlength=days.size)
-        groups.extend([name] * days.size)
-        counts.append(n)
-    if not counts:
-        return pd.DataFrame({"group": [], "n": []})
-    return pd.DataFrame({"group": groups, "n": np.concatenate(counts)})
-
-
 def _adjusted(r: RateRatio, phi: float, level: float = LEVEL) -> dict[str, float]:
     """The rate ratio's interval and p-value widened for overdispersion: the hull of the
     exact interval and a quasi-Poisson Wald interval (0.5 added to each count, variance
@@ -708,15 +712,14 @@ def _adjusted(r: RateRatio, phi: float, level: float = LEVEL) -> dict[str, float
 
 def _rate_rows(det: pd.DataFrame, keep: np.ndarray, scope: np.ndarray, control: np.ndarray,
                in_w: np.ndarray, in_c: np.ndarray, t_w: float, t_c: float,
-               day_of: pd.Series) -> list[dict[str, Any]]:
+               spans: _DaySpans) -> list[dict[str, Any]]:
     """Counts, rates and exact rate ratios (and their overdispersion-widened versions):
     front and control, overall, per side and per sector (front only)."""
     rows: list[dict[str, Any]] = []
-    none = np.zeros(len(det), dtype=bool)
 
     def add(area: str, by: str, key: str, m: np.ndarray) -> None:
         r = rate_ratio_test(int((m & in_w).sum()), t_w, int((m & in_c).sum()), t_c)
-        phi, _ = _dispersion(_daily(det, m, none, in_w, in_c, day_of))
+        phi, _ = spans.dispersion(m)
         rows.append({"area": area, "by": by, "key": key, **asdict(r), **_adjusted(r, phi)})
 
     side = det["side"].astype(object).fillna("(none)").to_numpy()
