@@ -754,7 +754,8 @@ def _incident_table(det: pd.DataFrame, incidents: pd.DataFrame | None, ids: Sequ
         have = inc[inc["incident_id"].isin(ids)]
         have = have.reindex(columns=[c for c in cols if c in have.columns] +
                             [c for c in have.columns if c not in cols])
-    missing = [i for i in ids if i not in set(have["incident_id"])]
+    known = set(have["incident_id"])
+    missing = [i for i in ids if i not in known]
     if missing:
         d = det[det["incident_id"].astype(str).isin(missing)]
         t_or_day = d["t"].fillna(d["date"].dt.tz_localize("UTC"))
@@ -792,11 +793,16 @@ def _scope_incidents(det: pd.DataFrame, incidents: pd.DataFrame | None, scope: n
     p_win = sel["p_natural"].where(sel["_certain"]).groupby(sel["incident_id"].astype(str)) \
         .min()
     table = _incident_table(det, incidents, list(inside.index)).set_index("incident_id")
+    p_all = None  # each incident's lowest p_natural over all its detections, when needed
     rows = []
-    for iid in inside.index:
+    for iid in inside.index:  # incidents, not detections
         r = table.loc[iid]
-        p_min = float(r["p_min"]) if pd.notna(r["p_min"]) else float(
-            det.loc[det["incident_id"].astype(str) == iid, "p_natural"].min())
+        if pd.notna(r["p_min"]):
+            p_min = float(r["p_min"])
+        else:
+            if p_all is None:
+                p_all = det.groupby(det["incident_id"].astype(str))["p_natural"].min()
+            p_min = float(p_all.get(iid, math.nan))
         p_w = float(p_win.get(iid, math.nan))
         p_min = p_min if math.isfinite(p_min) else 1.0
         rows.append({
