@@ -335,7 +335,6 @@ def baseline_build(
     as_json: JsonOpt = False,
 ) -> None:
     """Learn per-sensor peacetime climatologies from the lake's history and store them."""
-    import pandas as pd
 
     from truceline.analysis.baseline import parse_years
     from truceline.pipeline import build_baseline, save_baseline
@@ -346,8 +345,8 @@ def baseline_build(
         sensor, sep, yrs = spec.rpartition("=")
         if not sep:  # bare years: every sensor, in the years the lake holds it
             for s in ("MODIS", "VIIRS"):
-                held = [y for y in parse_years(yrs) if lk.detection_files(
-                    [s], pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31"))]
+                in_lake = lk.detection_years(s)
+                held = [y for y in parse_years(yrs) if y in in_lake]
                 if held:
                     chosen[s] = ",".join(map(str, held))
             continue

@@ -246,9 +246,8 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     total, detail = 0.0, {}
     for sensor in sensors:
         # peacetime years before the agreement that the lake holds for this sensor
-        years = [y for y in DEFAULT_YEARS.get(sensor, ()) if y < w0.year and
-                 lake.detection_files([sensor], pd.Timestamp(f"{y}-01-01"),
-                                      pd.Timestamp(f"{y}-12-31"))]
+        held = lake.detection_years(sensor)  # one walk of the lake, not one per year
+        years = [y for y in DEFAULT_YEARS.get(sensor, ()) if y < w0.year and y in held]
         if not years:
             detail[sensor] = "no peacetime history of this sensor in the lake"
             return None, detail

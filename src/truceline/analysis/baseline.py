@@ -22,7 +22,9 @@ Sensors are never mixed (VIIRS at 375 m sees several times more small fires than
 Luhansk oblasts after March 2014 by default) is left out through :class:`Exclusion`.
 
 Everything here is a pure function of DataFrames; writing to the lake is the lake's job
-(:meth:`Climatology.to_frame` gives a Parquet-ready table with metadata in ``attrs``).
+(the lake stores a climatology's arrays as ``.npz``, ``pipeline.save_baseline``;
+:meth:`Climatology.to_frame` gives a long table with metadata in ``attrs`` for reading in
+pandas or QGIS).
 """
 
 from __future__ import annotations

@@ -182,6 +182,11 @@ class Lake:
                 out.append(f)
         return out
 
+    def detection_years(self, sensor: str) -> set[int]:
+        """The years in which the lake holds detections of ``sensor``."""
+        return {int(re.search(r"year=(\d{4})", f.as_posix())[1])  # type: ignore[index]
+                for f in self.detection_files([sensor])}
+
     def read_detections(self, start: str | pd.Timestamp | None = None,
                         end: str | pd.Timestamp | None = None,
                         sensors: list[str] | None = None,
@@ -424,13 +429,12 @@ class Lake:
         """
         if frame.empty:
             return {"rows": 0, "partitions": 0}
-        work = frame.copy()
-        years = pd.to_datetime(work["acq_date"]).dt.year.to_numpy()
-        months = pd.to_datetime(work["acq_date"]).dt.month.to_numpy()
+        day = pd.to_datetime(frame["acq_date"])
+        years, months = day.dt.year.to_numpy(), day.dt.month.to_numpy()
         with self._locked():
             txn = Transaction(self.root)
             try:
-                groups = work.groupby([work["sensor"].to_numpy(), years, months], sort=True)
+                groups = frame.groupby([frame["sensor"].to_numpy(), years, months], sort=True)
                 n = 0
                 for (sens, year, month), part in groups:
                     rel = (f"enriched/control={control}/sensor={sens}/year={int(year):04d}/"
@@ -442,9 +446,9 @@ class Lake:
                         txn.stage(rel), index=False, schema_version=GEOPARQUET_VERSION,
                         compression="zstd")
                     n += 1
-                rec = {"kind": "enrich", "control": control, "rows": int(len(work)),
-                       "partitions": n, "from": str(pd.to_datetime(work["acq_date"]).min().date()),
-                       "to": str(pd.to_datetime(work["acq_date"]).max().date()),
+                rec = {"kind": "enrich", "control": control, "rows": int(len(frame)),
+                       "partitions": n, "from": str(day.min().date()),
+                       "to": str(day.max().date()),
                        "params": params, "truceline": __version__}
                 self._commit(txn, [rec])
             finally:
