@@ -41,14 +41,14 @@ from truceline.lake import ledger as ledger_mod
 from truceline.lake.txn import Transaction, recover
 from truceline.sources.firms import (
     DETECTION_COLUMNS,
-    SENSORS,
     FirmsFile,
+    check_sensor,
     find_firms_files,
     parse_firms,
 )
 from truceline.sources.frontlines import (
-    SOURCES,
     ControlFile,
+    check_source,
     find_control_files,
     parse_control,
 )
@@ -226,8 +226,7 @@ class Lake:
         if not files:
             raise InputError(f"{', '.join(map(str, paths))}: no FIRMS .csv or .txt files "
                              "found")
-        if sensor is not None and sensor.upper() not in SENSORS:  # even if nothing is parsed
-            raise InputError(f"--sensor {sensor!r}: expected one of {', '.join(SENSORS)}")
+        check_sensor(sensor)  # even if nothing is parsed
         summary = IngestSummary(skipped=list(not_firms))
         with self._locked():
             parsed: list[FirmsFile] = self._parse_new(
@@ -295,9 +294,7 @@ class Lake:
         if not files:
             raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
                              "shapefile found")
-        if source != "auto" and source not in SOURCES:  # checked even if nothing is parsed
-            raise InputError(f"--source {source!r}: expected auto or one of "
-                             f"{', '.join(SOURCES)}")
+        check_source(source)  # even if nothing is parsed
         if valid_from is not None and len(files) > 1:
             raise InputError("--valid-from applies to one file; got "
                              f"{len(files)} files")

@@ -323,6 +323,12 @@ def _parse_date(text: pd.Series, rej: _Rejections, today: pd.Timestamp) -> pd.Se
     return dates
 
 
+def check_sensor(sensor: str | None) -> None:
+    """``--sensor``: None, VIIRS or MODIS (any case), else InputError."""
+    if sensor is not None and sensor.upper() not in SENSORS:
+        raise InputError(f"--sensor {sensor!r}: expected one of {', '.join(SENSORS)}")
+
+
 def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str | None = None,
                 today: pd.Timestamp | None = None, sha256: str | None = None) -> FirmsFile:
     """Parse one FIRMS file into canonical detections and rejected rows.
@@ -333,8 +339,7 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    if sensor is not None and sensor.upper() not in SENSORS:
-        raise InputError(f"--sensor {sensor!r}: expected one of {', '.join(SENSORS)}")
+    check_sensor(sensor)
     today = today or pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
     frame, row_lines, bad_rows = read_table(path)
     layout = detect_layout(list(frame.columns))

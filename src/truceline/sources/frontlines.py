@@ -162,6 +162,12 @@ def _parse_vector(path: Path) -> tuple[shapely.Geometry, gpd.GeoDataFrame]:
     return _polygons(np.asarray(frame.geometry.values), path), frame
 
 
+def check_source(source: str) -> None:
+    """``--source``: auto or one of :data:`SOURCES`, else InputError."""
+    if source != "auto" and source not in SOURCES:
+        raise InputError(f"--source {source!r}: expected auto or one of {', '.join(SOURCES)}")
+
+
 def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
                   valid_from: str | pd.Timestamp | None = None,
                   sha256: str | None = None) -> ControlFile:
@@ -172,8 +178,7 @@ def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
         raise InputError(f"{path}: no such file")
     if source == "auto":
         source = guess_source(path)
-    if source not in SOURCES:
-        raise InputError(f"--source {source!r}: expected auto or one of {', '.join(SOURCES)}")
+    check_source(source)
     vf = pd.Timestamp(valid_from) if valid_from is not None else None
     extra: dict = {}
     content_date = None
