@@ -424,11 +424,8 @@ def _num(value: Any) -> str:
 
 
 def _p(value: Any) -> str:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if not math.isfinite(f):
+    f = _float(value)
+    if f is None:
         return "—"
     if f < 0.001:
         return "< 0.001"
@@ -653,11 +650,7 @@ def _statistics(rate_ratio: Any, did: Any, control: Any = None) -> list[str]:
             if lo is not None and hi is not None and lo <= 1 <= hi:
                 text += " The interval includes 1: no clear change."
             out.append(text)
-        extra = {k: v for k, v in rate_ratio.items()
-                 if k not in {"estimate", "ci_low", "ci_high", "x_window", "x_comparison",
-                              "rate_window", "rate_comparison", "p_value"}}
-        if extra:
-            out.append("Rate ratio details: " + _details(extra))
+        out += _extras(rate_ratio, "Rate ratio details: ")
     if isinstance(control, Mapping) and _float(control.get("estimate")) is not None:
         est = float(control["estimate"])
         out.append(f"Far from the line (control band) the rate ratio was {est:.2f}"
@@ -673,12 +666,18 @@ def _statistics(rate_ratio: Any, did: Any, control: Any = None) -> list[str]:
             text += (". This compares the change near the line with the change far from "
                      "it on the same side, so season, weather and satellite changes cancel.")
             out.append(text)
-        extra = {k: v for k, v in did.items()
-                 if k not in {"estimate", "ci_low", "ci_high", "p_value", "x_window",
-                              "x_comparison", "rate_window", "rate_comparison"}}
-        if extra:
-            out.append("Difference-in-differences details: " + _details(extra))
+        out += _extras(did, "Difference-in-differences details: ")
     return out
+
+
+#: What the sentences about a ratio already say; the rest goes to its "details" line.
+_RATIO_SAID = frozenset({"estimate", "ci_low", "ci_high", "p_value", "x_window",
+                         "x_comparison", "rate_window", "rate_comparison"})
+
+
+def _extras(ratio: Mapping[str, Any], label: str) -> list[str]:
+    extra = {k: v for k, v in ratio.items() if k not in _RATIO_SAID}
+    return [label + _details(extra)] if extra else []
 
 
 def _details(d: Mapping[str, Any]) -> str:
@@ -779,9 +778,7 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
 
 
 def _text(value: Any) -> str:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
+    if ex._missing(value):
         return ""
     return _num(value) if isinstance(value, (int, float, np.number)) else str(value)
 
