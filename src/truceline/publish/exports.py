@@ -352,10 +352,10 @@ def write_assessment_json(path: str | Path, assessment: Mapping[str, Any]) -> Pa
     """The assessment as canonical JSON (sorted keys, UTF-8, no NaN: missing is null)."""
     if not isinstance(assessment, Mapping):
         raise InputError(f"assessment = {type(assessment).__name__}: expected a dict")
+    from truceline.publish.manifest import canonical_json  # the manifests' own byte form
+
     path = Path(path)
-    text = json.dumps(jsonable(assessment), sort_keys=True, indent=2, ensure_ascii=False,
-                      allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_bytes(canonical_json(jsonable(assessment)))
     return path
 
 
