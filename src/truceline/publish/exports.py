@@ -36,6 +36,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
+from truceline.publish.manifest import canonical_json
 
 __all__ = [
     "INCIDENT_COLUMNS",
@@ -352,8 +353,6 @@ def write_assessment_json(path: str | Path, assessment: Mapping[str, Any]) -> Pa
     """The assessment as canonical JSON (sorted keys, UTF-8, no NaN: missing is null)."""
     if not isinstance(assessment, Mapping):
         raise InputError(f"assessment = {type(assessment).__name__}: expected a dict")
-    from truceline.publish.manifest import canonical_json  # the manifests' own byte form
-
     path = Path(path)
     path.write_bytes(canonical_json(jsonable(assessment)))
     return path
