@@ -246,8 +246,7 @@ class Lake:
         new["_month"] = new["acq_date"].dt.month.astype(np.int64)
         counts = {i: {"added": 0, "replaced_nrt": 0, "already_in_lake": 0}
                   for i in range(len(parsed))}
-        txn = Transaction(self.root)
-        try:
+        with Transaction(self.root) as txn:
             groups = list(new.groupby(["sensor", "_year", "_month"], sort=True))
             for gi, ((sens, year, month), part) in enumerate(groups):
                 progress("merge", gi, len(groups))
@@ -282,8 +281,6 @@ class Lake:
                 summary.files.append(rec)
             self._commit(txn, entries)
             summary.txn = txn.id
-        finally:
-            txn.abandon()
 
     # ---------------------------------------------------------------- control maps
     def ingest_control(self, paths: list[str | Path], *, source: str = "auto",
@@ -307,8 +304,7 @@ class Lake:
             if not parsed:
                 return summary
             self._fill_2014_ground(parsed, summary)
-            txn = Transaction(self.root)
-            try:
+            with Transaction(self.root) as txn:
                 entries = []
                 for cf in parsed:
                     row = cf.snapshot.iloc[0]
@@ -331,8 +327,6 @@ class Lake:
                     summary.files.append(rec)
                 self._commit(txn, entries)
                 summary.txn = txn.id
-            finally:
-                txn.abandon()
         return summary
 
     def _fill_2014_ground(self, parsed: list[ControlFile], summary: IngestSummary) -> None:
@@ -429,8 +423,7 @@ class Lake:
         day = pd.to_datetime(frame["acq_date"])
         years, months = day.dt.year.to_numpy(), day.dt.month.to_numpy()
         with self._locked():
-            txn = Transaction(self.root)
-            try:
+            with Transaction(self.root) as txn:
                 groups = frame.groupby([frame["sensor"].to_numpy(), years, months], sort=True)
                 n = 0
                 for (sens, year, month), part in groups:
@@ -448,8 +441,6 @@ class Lake:
                        "to": str(day.max().date()),
                        "params": params, "truceline": __version__}
                 self._commit(txn, [rec])
-            finally:
-                txn.abandon()
         return rec
 
     def read_enriched(self, start: str | pd.Timestamp | None = None,
@@ -499,14 +490,11 @@ class Lake:
                     ) -> dict[str, Any]:
         """Store derived files (e.g. a climatology) whole, in one logged transaction."""
         with self._locked():
-            txn = Transaction(self.root)
-            try:
+            with Transaction(self.root) as txn:
                 for rel, data in files.items():
                     txn.stage(rel).write_bytes(data)
                 rec = {"kind": kind, "files": sorted(files), **fields, "truceline": __version__}
                 self._commit(txn, [rec])
-            finally:
-                txn.abandon()
         return rec
 
     # ---------------------------------------------------------------- quarantine + info

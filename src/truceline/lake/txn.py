@@ -77,6 +77,13 @@ class Transaction:
         """Drop staged files that were never swapped in."""
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Leaving the block, committed or not, drops what is still staged."""
+        self.abandon()
+
 
 def rollback(root: Path, txn_dir: Path) -> None:
     """Undo a transaction's swaps: restore replaced files, remove added ones."""
