@@ -1,0 +1,410 @@
+"""The report's content, assembled once from the assessment's pieces and rendered twice.
+
+Keys of the assessment this package does not know are still shown ("Other figures"),
+never dropped. The wording attributes only what the data shows: the ground an incident
+lies on, never who fired.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from truceline import __version__
+from truceline.errors import InputError
+from truceline.publish import exports as ex
+from truceline.publish import maps
+from truceline.publish.report.content_model import (
+    DEFAULT_PARTY_NAMES,
+    VERDICTS,
+    ReportContent,
+)
+from truceline.publish.report.coverage import (
+    cloud_rows,
+    coverage_days,
+    coverage_rows,
+    coverage_warning,
+)
+from truceline.publish.report.statistics import (
+    KNOWN_KEYS,
+    contrast_all,
+    control_rate,
+    counts_table,
+    front_rate,
+    is_table,
+    statistics,
+    tables,
+)
+from truceline.publish.report.wording import (
+    as_list,
+    cell_text,
+    coords_text,
+    day_list,
+    details_text,
+    flatten,
+    instant_text,
+    key_label,
+    minute_text,
+    p_text,
+    short_text,
+    to_float,
+)
+
+
+def report_content(
+    assessment: Mapping[str, Any],
+    incidents: pd.DataFrame | None,
+    line_of_contact: BaseGeometry | None,
+    timeline: pd.DataFrame | None,
+    ru_ground: BaseGeometry | None = None,
+    *,
+    window: tuple[Any, Any] | None = None,
+    context: BaseGeometry | None = None,
+    generated_utc: datetime | None = None,
+    title: str | None = None,
+    files: Sequence[str] = (),
+) -> ReportContent:
+    """Assemble the report's words, tables and figures from the assessment's pieces.
+
+    `window` (start, end) defaults to the agreement's ``start_utc``/``end_utc``, then
+    to ``timeline.attrs["window"]``;
+    `context` is extra lon/lat geometry drawn under the map (country outlines).
+    """
+    if not isinstance(assessment, Mapping):
+        raise InputError(f"assessment = {type(assessment).__name__}: expected a dict "
+                         "(JSON-able) with at least 'verdict'")
+    a = ex.jsonable(assessment)
+    agreement = a.get("agreement") if isinstance(a.get("agreement"), Mapping) else {}
+    name = str(agreement.get("name") or a.get("title") or "Unnamed agreement")
+    verdict = str(a.get("verdict") or "unknown").strip().lower()
+    label, meaning = VERDICTS.get(verdict, (verdict.title() or "Unknown",
+                                            "The assessment gave no recognised verdict."))
+    coverage = a.get("coverage") if isinstance(a.get("coverage"), Mapping) else {}
+    if incidents is None and isinstance(a.get("incidents"), list) and a["incidents"]:
+        incidents = pd.DataFrame([r for r in a["incidents"] if isinstance(r, Mapping)])
+    inc = _incident_frame(incidents)
+    if window is None:
+        window = _agreement_window(agreement)
+    if window is None and timeline is not None and timeline.attrs.get("window") is not None:
+        start, end = timeline.attrs["window"]
+        window = (start, end)
+    generated = (generated_utc or datetime.now(UTC)).astimezone(UTC)
+    control = _control_text(a.get("control_source") if a.get("control_source") is not None
+                            else a.get("control_map"))
+    names = _party_names(agreement)
+    held_by = names.get("ru", "Russia")
+
+    map_fig = maps.render_figure(maps.incident_map(
+        inc if len(inc) and {"lon", "lat"} <= set(inc.columns) or isinstance(
+            incidents, gpd.GeoDataFrame) else None,
+        line_of_contact, ru_ground, context=context,
+        held_label=f"Ground held by {held_by} (control map)"))
+    tl_fig = None
+    if timeline is not None:
+        tl_fig = maps.render_figure(maps.timeline_chart(
+            timeline, window, no_data_days=day_list(coverage.get("days_without_data"))))
+
+    counts_header, counts_rows = counts_table(a.get("counts"))
+    warning, poor = coverage_warning(coverage, verdict)
+    header, rows = _incident_rows(inc, names)
+    return ReportContent(
+        title=title or f"Ceasefire monitoring report: {name}",
+        subtitle=_subtitle(agreement, control),
+        verdict=verdict,
+        verdict_label=label,
+        verdict_text=meaning,
+        reasons=[str(r) for r in as_list(a.get("reasons"))],
+        rule=_rule(a.get("rule"), a.get("rule_text")),
+        summary=_summary(inc, names),
+        agreement=_agreement_rows(agreement, control),
+        coverage=coverage_rows(coverage),
+        coverage_warning=warning,
+        coverage_poor=poor,
+        cloud=cloud_rows(coverage.get("cloud_pct_by_oblast", coverage.get("cloud_by_oblast"))),
+        coverage_days=coverage_days(coverage.get("days")),
+        statistics=statistics(a.get("rate_ratio", front_rate(a.get("rates"))),
+                               a.get("did", contrast_all(a.get("contrast"))),
+                               control_rate(a.get("rates"))),
+        counts_header=counts_header,
+        counts_rows=counts_rows,
+        incident_header=header,
+        incident_rows=rows,
+        method=_method(control),
+        caveats=[str(c) for c in as_list(a.get("caveats"))],
+        other=_other(a),
+        tables=tables(a),
+        footer=(f"Made by truceline {__version__} on "
+                f"{generated.strftime('%Y-%m-%d %H:%M')} UTC from the files listed in "
+                "manifest.json. Check it with: truceline verify <this folder>."),
+        map_caption=("The line of contact (black), the distance bands around it, ground held "
+                     f"by {held_by} (tan) and the incidents, coloured by confidence and "
+                     "sized by number of detections. Drawn from the report's own data: no "
+                     "map tiles."),
+        map_figure=map_fig,
+        timeline_figure=tl_fig,
+        files=list(files),
+    )
+
+
+def _incident_frame(incidents: pd.DataFrame | None) -> pd.DataFrame:
+    if incidents is None:
+        return pd.DataFrame()
+    if not isinstance(incidents, pd.DataFrame):
+        raise InputError(f"incidents = {type(incidents).__name__}: expected a GeoDataFrame "
+                         "of incidents (or None)")
+    df = pd.DataFrame(incidents).copy()
+    for col in ("t_start", "t_end"):
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True, errors="coerce")
+    if "t_start" in df:
+        df = df.sort_values("t_start", kind="stable")
+    return df.reset_index(drop=True)
+
+
+def _agreement_window(agreement: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    start, end = agreement.get("start_utc"), agreement.get("end_utc")
+    if not start or not end:
+        return None
+    try:
+        return (pd.Timestamp(start), pd.Timestamp(end))
+    except (ValueError, TypeError):
+        return None
+
+
+def _control_text(value: Any) -> str:
+    """The control map in words: source, snapshots and any note the assessment made."""
+    if value is None:
+        return "not stated"
+    if isinstance(value, Mapping):
+        parts = [str(value.get(k)) for k in ("name", "source", "snapshot_id", "valid_from")
+                 if value.get(k)]
+        snaps = [str(x) for x in as_list(value.get("snapshots")) if x]
+        if snaps:
+            parts.append("snapshot" + ("s " if len(snaps) > 1 else " ") + ", ".join(snaps))
+        if not parts:
+            parts.append("not named")
+        text = ", ".join(parts)
+        if value.get("note"):
+            text += f" ({value['note']})"
+        return text
+    return str(value)
+
+
+def _rule(rule: Any, text: Any) -> str:
+    if not rule and not text:
+        return ""
+    if rule and text:
+        return f"Rule {rule}: {text}"
+    return f"Rule: {rule or text}"
+
+
+def _parties(value: Any) -> str:
+    names = []
+    for p in as_list(value):
+        if isinstance(p, Mapping):
+            names.append(str(p.get("name") or p.get("id") or json.dumps(p, sort_keys=True)))
+        else:
+            names.append(str(p))
+    return ", ".join(names) or "not stated"
+
+
+def _party_names(agreement: Mapping[str, Any]) -> dict[str, str]:
+    """Side code -> party name, from the agreement's parties where they give both."""
+    names = dict(DEFAULT_PARTY_NAMES)
+    for p in as_list(agreement.get("parties")):
+        if isinstance(p, Mapping) and p.get("id") and p.get("name"):
+            names[str(p["id"])] = str(p["name"])
+    return names
+
+
+def ground_name(side: str, names: Mapping[str, str]) -> str:
+    """'ground held by Russia', 'a third country's ground', 'the sea': where, not who."""
+    if side == "sea":
+        return "the sea"
+    if side == "third":
+        return "a third country's ground"
+    if side in names:
+        return f"ground held by {names[side]}"
+    return f"ground of side {side!r}" if side else "ground of unknown control"
+
+
+def _subtitle(agreement: Mapping[str, Any], control: str) -> str:
+    bits = []
+    if agreement.get("start_utc") and agreement.get("end_utc"):
+        bits.append(f"{instant_text(agreement['start_utc'], None)} to "
+                    f"{instant_text(agreement['end_utc'], None)}")
+    bits.append(f"control map: {control}")
+    return " · ".join(bits)
+
+
+def _agreement_rows(agreement: Mapping[str, Any], control: str) -> list[tuple[str, str]]:
+    zone = agreement.get("time_zone")
+    rows = [("Agreement", str(agreement.get("name") or "not stated")),
+            ("Parties", _parties(agreement.get("parties")))]
+    if agreement.get("start_utc"):
+        rows.append(("Starts", instant_text(agreement["start_utc"], zone)))
+    if agreement.get("end_utc"):
+        rows.append(("Ends", instant_text(agreement["end_utc"], zone)))
+    if zone:
+        rows.append(("Time zone of the terms", str(zone)))
+    rows.append(("Map of who holds which ground", control))
+    for key, value in agreement.items():
+        if key in {"name", "parties", "start_utc", "end_utc", "time_zone"}:
+            continue
+        if value is None or value == [] or value == {} or value == "":
+            continue
+        if str(key).endswith("_utc"):
+            text = instant_text(value, zone)
+        elif isinstance(value, Mapping):
+            text = details_text(value)
+        elif key in ("declared_by", "accepted_by"):
+            names = _party_names(agreement)
+            text = ", ".join(names.get(str(x), str(x)) for x in as_list(value))
+        else:
+            text = short_text(value)
+        rows.append((_AGREEMENT_LABELS.get(key, key_label(key)), text))
+    return rows
+
+
+_AGREEMENT_LABELS = {
+    "comparison_start_utc": "Compared with the period from",
+    "comparison_end_utc": "Compared with the period to",
+    "scope": "Where it applies",
+    "control_band_km": "Control band (km from the line)",
+    "fire_near_line": "Fire near the line prohibited",
+    "protected_sites": "Protected sites",
+    "declared_by": "Declared by",
+    "accepted_by": "Accepted by",
+}
+
+
+def _summary(inc: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    n = len(inc)
+    if n == 0:
+        return ["No incident was found in the agreement's area during the window."]
+    out = []
+    text = f"{n} incident{'s' if n != 1 else ''} of fire very unlikely to be natural"
+    if "n_detections" in inc:
+        det = int(pd.to_numeric(inc["n_detections"], errors="coerce").fillna(0).sum())
+        text += f", made of {det:,} satellite fire detections"
+    out.append(text + ".")
+    if "confidence" in inc:
+        vc = inc["confidence"].astype(str).str.lower().value_counts()
+        parts = [f"{vc[c]} {c}" for c in ("high", "medium", "low") if c in vc]
+        parts += [f"{v} {k}" for k, v in vc.items() if k not in ("high", "medium", "low")]
+        out.append("Confidence: " + ", ".join(parts) + ".")
+    if "side" in inc:
+        vc = inc["side"].astype(str).value_counts()
+        parts = [f"{v} at sea" if k == "sea" else f"{v} on {ground_name(k, names)}"
+                 for k, v in vc.items()]
+        out.append("Where they lay: " + ", ".join(parts) + " (where the fire was, not who "
+                   "caused it).")
+    if "sector" in inc:
+        vc = inc["sector"].dropna().astype(str).value_counts().head(5)
+        if len(vc):
+            out.append("Most incidents by sector: "
+                       + ", ".join(f"{k} ({v})" for k, v in vc.items()) + ".")
+    return out
+
+
+def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
+                   ) -> tuple[list[str], list[dict[str, Any]]]:
+    header = ["Incident", "When (UTC)", "Where", "Ground (by the control map)",
+              "Detections", "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
+    rows = []
+    for r in inc.to_dict("records"):
+        ids = r.get("detection_ids")
+        if isinstance(ids, str):
+            ids = [s for s in ids.split(ex.LIST_SEPARATOR) if s]
+        elif isinstance(ids, (list, tuple, np.ndarray)):
+            ids = [str(s) for s in ids]
+        else:
+            ids = []
+        start, end = minute_text(r.get("t_start")), minute_text(r.get("t_end"))
+        place = ", ".join(b for b in (cell_text(r.get("place")), cell_text(r.get("sector"))) if b)
+        rows.append({
+            "id": cell_text(r.get("incident_id")),
+            "when_start": start,
+            "when_end": (f"to {end}" if end else "") + _timing(r.get("timing")),
+            "place": place,
+            "coords": coords_text(r),
+            "ground": _ground(r, names),
+            "detections": cell_text(r.get("n_detections")),
+            "sensors": cell_text(r.get("sensors")),
+            "p": p_text(r.get("p_min", r.get("p_natural_min"))),
+            "confidence": cell_text(r.get("confidence")).lower(),
+            "evidence": ids,
+        })
+    return header, rows
+
+
+def _timing(value: Any) -> str:
+    """How sure we are the incident fell inside the window, when the assessment says."""
+    text = cell_text(value)
+    if not text:
+        return ""
+    return {"inside": " · inside the window", "possible": " · possibly inside the window",
+            "outside": " · outside the window"}.get(text, f" · {text}")
+
+
+def _ground(r: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """'Held by Russia, 9.8 km from the line (5–15 km band)': where, never who fired."""
+    side = cell_text(r.get("side"))
+    if side == "sea":
+        text = "At sea"
+    elif side in names:
+        text = f"Held by {names[side]}"
+    else:
+        text = ground_name(side, names)
+        text = text[0].upper() + text[1:]
+    d = to_float(r.get("dist_km"))
+    if d is not None:
+        text += f", {abs(d):.1f} km from the line"
+    band = cell_text(r.get("band"))
+    if band:
+        text += f" ({band.replace('-', '–')} km band)"
+    return text
+
+
+def _method(control: str) -> list[tuple[str, str]]:
+    return [
+        ("What the satellites see",
+         "The fires are NASA FIRMS active-fire detections from the VIIRS and MODIS "
+         "instruments. A satellite sees a fire only when it passes over (a few times a "
+         "day) and the sky is clear: small, short or cloud-covered fires are missed. "
+         "A day without data is not a day without fire."),
+        ("What counts as an incident",
+         "Farming and wildfire make most fires. For each place and season we know from "
+         "years without war how likely fire is. An incident is a cluster of detections, "
+         "close in space and time, that would be very unlikely there in a normal year. "
+         "'Lowest p_natural' is that chance: 0.001 means one in a thousand."),
+        ("How the verdict is reached",
+         "Fire near the line during the agreement is compared with a period just before "
+         "it, and with a control band far from the line on the same side, so that "
+         "season, weather and changes in satellite coverage cancel out. The rules are "
+         "conservative: no 'violated' without at least one incident very unlikely to be "
+         "natural, and never 'held' when coverage is poor."),
+        ("Whose ground, not who fired",
+         f"Each incident is placed on the ground held by one side according to the "
+         f"control map ({control}). This says where a fire burned, not who caused it: "
+         "fire on ground held by one side may well come from the other side's weapons, "
+         "or from neither."),
+        ("How to check this report",
+         "manifest.json lists every input and output file with its SHA-256 hash, the "
+         "parameters and the software version; manifest.sig is its Ed25519 signature. "
+         "'truceline verify <folder>' checks both and can recompute the assessment. "
+         "The incidents are also in incidents.geojson, .gpkg, .kml and .csv."),
+    ]
+
+
+def _other(a: Mapping[str, Any]) -> list[tuple[str, str]]:
+    rest = {k: v for k, v in a.items() if k not in KNOWN_KEYS and not is_table(v)}
+    return [(k, short_text(v)) for k, v in flatten(rest).items() if v is not None
+            and v != [] and v != {}]
