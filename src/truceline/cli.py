@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from truceline import __version__, config
+from truceline.checks import day, day_range, missing_years
 from truceline.errors import InputError, TrucelineError
 
 app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
@@ -85,12 +86,15 @@ def _emit_json(obj: Any) -> None:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A Rich progress bar fed by the library's (label, done, total) callbacks."""
-    if not enabled:
+    """A Rich progress bar fed by the library's (label, done, total) callbacks.
+
+    Shown on stderr, and only on a terminal: never with --json, piped or redirected."""
+    if not enabled or not console.is_terminal:
         yield lambda label, done, total: None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(bar_width=30),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
         tasks: dict[str, int] = {}
 
         def update(label: str, done: int, total: int) -> None:
@@ -111,7 +115,8 @@ def _summary_table(summary: Any, columns: list[str], title: str) -> Table:
     return table
 
 
-@ingest_app.command("firms")
+@ingest_app.command("firms", epilog="Example: truceline ingest firms "
+                    "../shared/data/firms/viirs_noaa20_nrt_2025")
 def ingest_firms(
     paths: Annotated[list[Path], typer.Argument(help="FIRMS files or folders.")],
     sensor: Annotated[str | None, typer.Option(help="VIIRS or MODIS, when neither the "
@@ -137,7 +142,8 @@ def ingest_firms(
               f"rows (kept in quarantine), {len(summary.skipped)} files skipped")
 
 
-@ingest_app.command("control")
+@ingest_app.command("control", epilog="Example: truceline ingest control "
+                    "../shared/data/frontline/deepstate --source deepstate")
 def ingest_control(
     paths: Annotated[list[Path], typer.Argument(help="Control map files or folders.")],
     source: Annotated[str, typer.Option(help="deepstate, liveuamap, isw, other or auto.")
@@ -170,10 +176,11 @@ def ingest_control(
               f"(largest area change {max([f['repair_area_km2'] for f in repaired] or [0])} km²)")
 
 
-@lake_app.command("info")
+@lake_app.command("info", epilog="Example: truceline lake info --lake ./truceline-lake")
 def lake_info(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
     """Detections per sensor and year, snapshots, quarantine and the ledger head."""
     info = _open_lake(lake).info()
+    info["missing_years"] = missing_years(info["detections"])
     if as_json:
         _emit_json(info)
         return
@@ -193,11 +200,18 @@ def _print_info(info: dict[str, Any]) -> None:
         for y in years:
             table.add_row(y, *[f"{info['detections'][s].get(y, 0):,}" for s in sensors])
         out.print(table)
+    gaps = {k: v for k, v in (info.get("missing_years") or {}).items() if v}
+    if gaps:
+        out.print("[yellow]missing years[/yellow] (no detections between the first and "
+                  "the last):")
+        for who, ys in gaps.items():
+            out.print(f"  {'any sensor' if who == 'any' else who:<11} {_year_spans(ys)}")
     for c in info["control"]:
         out.print(f"control {c['source']}: {c['snapshots']} snapshots {c['first']} .. "
                   f"{c['last']} ({c['repaired']} repaired)")
     for sensor, b in info.get("baseline", {}).items():
-        out.print(f"baseline {sensor}: years {b['years']}, {b['cells']:,} cells, "
+        out.print(f"baseline {sensor}: years {_year_spans(b['years'] or [])}, "
+                  f"{b['cells']:,} cells, "
                   f"{b['hot_spots']} hot spots")
     if info.get("enriched_partitions"):
         out.print("enriched partitions: " + ", ".join(
@@ -213,7 +227,18 @@ def _print_info(info: dict[str, Any]) -> None:
               f"{'ok' if led['ok'] else 'BROKEN: run truceline ledger verify'}")
 
 
-@ledger_app.command("verify")
+def _year_spans(years: list[int]) -> str:
+    """2014, 2015, 2017 -> '2014-2015, 2017'."""
+    spans: list[list[int]] = []
+    for y in years:
+        if spans and y == spans[-1][1] + 1:
+            spans[-1][1] = y
+        else:
+            spans.append([y, y])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+
+
+@ledger_app.command("verify", epilog="Example: truceline ledger verify --json")
 def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
     """Re-walk the hash chain; exit 4 if any entry was edited, deleted or moved."""
     check = _open_lake(lake).verify_ledger()
@@ -229,7 +254,7 @@ def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
         raise typer.Exit(4)
 
 
-@app.command("demo")
+@app.command("demo", epilog="Example: truceline demo --data ../shared/data --out out/demo")
 def demo(
     lake: LakeOpt = None,
     data: Annotated[Path | None, typer.Option(help="Real sample data folder (default "
@@ -253,8 +278,8 @@ def demo(
     with _progress(not as_json) as progress:
         ingest = build_demo_lake(lk, folder, progress)
     console.print("2/3 peacetime climatologies (built once, then read from the lake) ...")
-    with console.status("learning where and when fire is normal ..."):
-        baseline(lk)
+    with _progress(not as_json) as progress:
+        baseline(lk, progress)
     console.print("3/3 assessing the Christmas truce 2023 and the August 2025 what-if ...")
     with _progress(not as_json) as progress:
         cases = assess_cases(lk, folder, out_dir, signer, progress)
@@ -279,7 +304,8 @@ def demo(
         raise typer.Exit(4)
 
 
-@app.command("enrich")
+@app.command("enrich", epilog="Example: truceline enrich --from 2025-08-11 --to 2025-08-31 "
+             "--control-source deepstate")
 def enrich_cmd(
     date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")
                          ] = None,
@@ -295,6 +321,7 @@ def enrich_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Give every detection its side, signed distance to the line, band, cell, sector, place."""
+    day_range(date_from, date_to)  # before any import or work
     import geopandas as gpd
 
     from truceline.pipeline import enrich_detections, enrichment_summary
@@ -308,9 +335,10 @@ def enrich_cmd(
             raise InputError(f"{sectors}: cannot be read as a sector file ({exc})") from exc
         if "name" not in sector_frame.columns:
             raise InputError(f"{sectors}: has no 'name' column; expected one name per sector")
-    with console.status("enriching detections ..."):
+    with _progress(not as_json) as progress:
         frame = enrich_detections(lk, date_from, date_to, control_source=control_source,
-                                  h3_resolution=h3_resolution, sectors=sector_frame)
+                                  h3_resolution=h3_resolution, sectors=sector_frame,
+                                  progress=progress)
         rec = lk.write_enriched(frame, control=control_source or "any",
                                 params={"h3_resolution": h3_resolution,
                                         "sectors": str(sectors) if sectors else None})
@@ -325,7 +353,8 @@ def enrich_cmd(
             out.print(f"  {col}: " + ", ".join(f"{k} {v:,}" for k, v in summary[col].items()))
 
 
-@baseline_app.command("build")
+@baseline_app.command("build", epilog="Example: truceline baseline build --years "
+                      "VIIRS=2012-2013,2016,2018-2021")
 def baseline_build(
     years: Annotated[list[str] | None, typer.Option(help="SENSOR=YEARS, e.g. "
                      "VIIRS=2012-2013,2016,2018-2021 (repeatable; default: the peacetime "
@@ -357,9 +386,10 @@ def baseline_build(
     if years and not chosen:
         raise InputError(f"--years {', '.join(years)}: the lake holds no detections in "
                          "those years")
-    with console.status("building climatologies from the history ..."):
+    with _progress(not as_json) as progress:
         clims = build_baseline(lk, years=chosen or None, resolution=resolution,
-                               sensors=tuple(sorted(chosen)) if chosen else ("MODIS", "VIIRS"))
+                               sensors=tuple(sorted(chosen)) if chosen else ("MODIS", "VIIRS"),
+                               progress=progress)
         rec = save_baseline(lk, clims)
     meta = {s: c.metadata for s, c in clims.items()}
     if as_json:
@@ -370,7 +400,7 @@ def baseline_build(
                   f"{m['resolution']}, {m['n_hot_spots']} persistent hot spots flagged")
 
 
-@app.command("line")
+@app.command("line", epilog="Example: truceline line --date 2025-08-21 --out line.geojson")
 def line_cmd(
     date: Annotated[str, typer.Option(help="Day the line is wanted for, YYYY-MM-DD.")],
     control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
@@ -384,9 +414,9 @@ def line_cmd(
     from truceline.geo.enrich import prepare_snapshot
     from truceline.pipeline import snapshot_at
 
+    when = pd_day(date)
     lk = _open_lake(lake)
-    day = pd_day(date)
-    snap = snapshot_at(lk, control_source, day)
+    snap = snapshot_at(lk, control_source, when)
     prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
                             crimea_missing=bool(snap["crimea_missing"].iat[0]))
     c = prep.contact
@@ -406,17 +436,46 @@ def line_cmd(
               + (f"; written to {out_file}" if out_file else ""))
 
 
-def pd_day(value: str):  # noqa: ANN201
-    """A day from the command line, or a clear error naming the value."""
+@app.command("sectors", epilog="Example: truceline sectors --date 2025-08-21 "
+             "--control-source deepstate")
+def sectors_cmd(
+    date: Annotated[str, typer.Option(help="Day whose line is wanted, YYYY-MM-DD.")],
+    control_source: Annotated[str | None, typer.Option(help="Control map source (default: "
+                              "the latest snapshot of any source).")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The named sectors of the line of contact on a day: what --sector takes."""
+    from truceline.api import sectors
+
+    pd_day(date)
+    table = sectors(_open_lake(lake), date, control_source=control_source)
+    if as_json:
+        _emit_json({"date": date, "control_source": control_source or "any",
+                    "snapshot_id": str(table["snapshot_id"].iat[0]) if len(table) else None,
+                    "sectors": table.drop(columns=["snapshot_id"]).to_dict("records")})
+        return
+    if table.empty:
+        out.print(f"the line on {date} has no named sectors")
+        return
+    t = Table(title=f"{len(table)} sectors on {date} ({table['snapshot_id'].iat[0]})")
+    for col, justify in (("sector", "left"), ("km of line", "right"), ("lon", "right"),
+                         ("lat", "right")):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in table.itertuples():
+        t.add_row(r.name, f"{r.line_km:,.1f}", f"{r.lon:.2f}", f"{r.lat:.2f}")
+    out.print(t)
+
+
+def pd_day(value: str, option: str = "--date"):  # noqa: ANN201
+    """A day from the command line as a pandas Timestamp, or InputError naming the value."""
     import pandas as pd
 
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"--date {value!r}: expected YYYY-MM-DD") from exc
+    return pd.Timestamp(day(value, option))
 
 
-@app.command("detect")
+@app.command("detect", epilog="Example: truceline detect --from 2025-08-21 --to 2025-08-31 "
+             "--control-source deepstate")
 def detect_cmd(
     date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
@@ -429,12 +488,14 @@ def detect_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Score cell-days against the climatology, flag war fire, cluster incidents, store them."""
+    day_range(date_from, date_to)  # before any work: a reversed range stores nothing
     from truceline.pipeline import detect_period
 
     lk = _open_lake(lake)
-    with console.status("detecting ..."):
+    with _progress(not as_json) as progress:
         found = detect_period(lk, date_from, date_to, control_source=control_source,
-                              rule=rule, radius_km=radius_km, gap_days=gap_days)
+                              rule=rule, radius_km=radius_km, gap_days=gap_days,
+                              progress=progress)
         inc = found.incidents.copy()
         inc["detection_ids"] = inc["detection_ids"].map(";".join)
         rel = f"incidents/{date_from}_{date_to}_{control_source or 'any'}_{rule}.parquet"
@@ -460,7 +521,8 @@ def detect_cmd(
         out.print(table)
 
 
-@app.command("assess")
+@app.command("assess", epilog="Example: truceline assess "
+             "examples/agreements/august_2025_whatif.toml --out out/august")
 def assess_cmd(
     agreement: Annotated[Path, typer.Argument(help="Agreement TOML file.")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Report folder (default "
@@ -484,16 +546,17 @@ def assess_cmd(
     lk = _open_lake(lake)
     target = out_dir or Path("out") / agreement.stem
     signer = _signer(key)
-    with console.status(f"assessing {ag.name} ..."):
-        clims = baseline(lk)
+    with _progress(not as_json) as progress:
+        clims = baseline(lk, progress)
         run = run_assessment(lk, ag, control_source=control_source,
-                             weather_dir=_weather(weather), climatologies=clims)
+                             weather_dir=_weather(weather), climatologies=clims,
+                             progress=progress)
         if compare_with:
             runs = {run.control_source: run}
             for other in compare_with:
                 runs[other] = run_assessment(lk, ag, control_source=other,
                                              weather_dir=_weather(weather),
-                                             climatologies=clims)
+                                             climatologies=clims, progress=progress)
             run.assessment["map_comparison"] = compare_maps(runs)
             run.assessment["reasons"].append(run.assessment["map_comparison"]["note"])
         written = write_assessment(run, target, signer=signer, lake=lk)
@@ -515,7 +578,8 @@ def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
     out.print(f"report: {target / 'report.html'} (signed: {target / 'manifest.json'})")
 
 
-@app.command("timeline")
+@app.command("timeline", epilog="Example: truceline timeline --from 2025-08-01 --to 2025-08-31 "
+             "--sector Pokrovsk")
 def timeline_cmd(
     date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
     date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
@@ -529,15 +593,22 @@ def timeline_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Daily activity per band and in the control band, as CSV and PNG/SVG figures."""
+    day_range(date_from, date_to)  # before any import or work
     from truceline.analysis.timeline import daily_series, to_wide, write_csv
+    from truceline.api import check_sector
     from truceline.pipeline import detect_period
     from truceline.publish.maps import render_figure, timeline_chart
     from truceline.sources.agreements import load_agreement
 
     windows = [load_agreement(p) for p in agreement or []]
     lk = _open_lake(lake)
-    with console.status("counting ..."):
-        found = detect_period(lk, date_from, date_to, control_source=control_source)
+    if sector is not None:  # an unknown name fails here, with the closest ones
+        with console.status("reading the sector names of the period's lines ..."):
+            sector = check_sector(lk, sector, date_from, date_to,
+                                  control_source=control_source)
+    with _progress(not as_json) as progress:
+        found = detect_period(lk, date_from, date_to, control_source=control_source,
+                              progress=progress)
         series = daily_series(found.detections, start=date_from, end=date_to, sector=sector)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [write_csv(series, out_dir / "timeline.csv")]
@@ -551,7 +622,8 @@ def timeline_cmd(
     out.print("wrote " + ", ".join(str(p) for p in paths))
 
 
-@keys_app.command("generate")
+@keys_app.command("generate", epilog="Example: truceline keys generate --dir "
+                  "~/.config/truceline/keys")
 def keys_generate(
     directory: Annotated[Path | None, typer.Option("--dir", help="Folder for the key pair "
                          "(default $TRUCELINE_KEYS or ~/.config/truceline/keys).")] = None,
@@ -578,7 +650,7 @@ def keys_generate(
                   f"public key  {pair.public_key_path}\nfingerprint {pair.fingerprint}")
 
 
-@app.command("verify")
+@app.command("verify", epilog="Example: truceline verify out/august --recompute")
 def verify(
     directory: Annotated[Path, typer.Argument(help="A report folder with manifest.json.")],
     public_key: Annotated[str | None, typer.Option(help="Expected signer: a public key "
@@ -598,8 +670,8 @@ def verify(
     if recompute and result.manifest is not None:
         from truceline.pipeline import recompute_differences
 
-        with console.status("recomputing the assessment ..."):
-            differences = recompute_differences(directory, result.manifest)
+        with _progress(not as_json) as progress:
+            differences = recompute_differences(directory, result.manifest, progress)
     ok = result.ok and not differences
     if as_json:
         _emit_json({**result.to_dict(), "ok": ok, "recompute_differences": differences,
@@ -615,7 +687,7 @@ def verify(
         raise typer.Exit(4)
 
 
-@app.command("version")
+@app.command("version", epilog="Example: truceline version")
 def version() -> None:
     """Print the truceline version."""
     out.print(__version__)

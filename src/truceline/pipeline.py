@@ -16,17 +16,17 @@ import geopandas as gpd
 import pandas as pd
 
 from truceline.analysis.coverage import to_utc
-from truceline.errors import InputError, LakeError
+from truceline.checks import day_range
+from truceline.errors import LakeError
 from truceline.lake.store import Lake
+from truceline.progress import Progress, no_progress
 
 
-def _day(value: str | pd.Timestamp | None, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        return pd.Timestamp(value).normalize()
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{name} {value!r}: expected a date YYYY-MM-DD") from exc
+def _days(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
+          ) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """[start, end] as naive days, checked (InputError naming --from/--to) before any work."""
+    s, e = day_range(start, end)
+    return (None if s is None else pd.Timestamp(s)), (None if e is None else pd.Timestamp(e))
 
 
 def control_snapshots(lake: Lake, source: str | None = None, *,
@@ -44,19 +44,19 @@ def control_snapshots(lake: Lake, source: str | None = None, *,
 def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
                       end: str | pd.Timestamp | None = None, *,
                       control_source: str | None = None, h3_resolution: int = 7,
-                      sectors: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+                      sectors: gpd.GeoDataFrame | None = None,
+                      progress: Progress = no_progress) -> gpd.GeoDataFrame:
     """Detections in [start, end] with side, signed distance, band, H3, sector, place."""
     from truceline.geo.enrich import enrich
 
-    s, e = _day(start, "--from"), _day(end, "--to")
-    if s is not None and e is not None and e < s:
-        raise InputError(f"--to {e.date()} is before --from {s.date()}")
+    s, e = _days(start, end)
     det = lake.read_detections(s, e)
     if det.empty:
         raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
                         f"{end or 'the last'} day; run `truceline ingest firms` first")
     snaps = control_snapshots(lake, control_source, start=s, end=e)
-    return enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors)
+    return enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
+                  progress=progress)
 
 
 def enrichment_summary(frame: pd.DataFrame) -> dict[str, Any]:
@@ -127,19 +127,38 @@ def _climatology_from_bytes(data: bytes) -> Any:
 
 
 def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
-                   years: dict[str, str] | None = None, resolution: int = 6) -> dict[str, Any]:
-    """Peacetime climatologies per sensor from the lake's history (see analysis.baseline)."""
-    from truceline.analysis.baseline import DEFAULT_YEARS, build_climatologies, parse_years
+                   years: dict[str, str] | None = None, resolution: int = 6,
+                   progress: Progress = no_progress) -> dict[str, Any]:
+    """Peacetime climatologies per sensor from the lake's history (see analysis.baseline).
+
+    ``progress`` hears ("baseline", step, 1 + number of sensors): the read, then each
+    sensor. Every sensor is built from the same frame of all sensors (the cells modelled
+    are those any sensor saw), its H3 cells indexed once.
+    """
+    from truceline.analysis.baseline import (
+        DEFAULT_YEARS,
+        build_climatologies,
+        cells_of,
+        parse_years,
+    )
 
     chosen = {s: parse_years((years or {}).get(s) or DEFAULT_YEARS[s]) for s in sensors}
     last = max(y for ys in chosen.values() for y in ys)
+    steps = 1 + len(sensors)
+    progress("baseline", 0, steps)
     det = lake.read_detections(None, f"{last}-12-31", sensors=list(sensors),
                                columns=["detection_id", "lon", "lat", "acq_date", "sensor",
                                         "satellite", "frp", "confidence"])
     if det.empty:
         raise LakeError(f"no detections in {lake.root} up to {last}: ingest the FIRMS history "
                         "(e.g. ../shared/data/firms/ukraine_yearly) before building a baseline")
-    return build_climatologies(det, sensors=sensors, years=chosen, resolution=resolution)
+    det = det.assign(h3=cells_of(det["lon"].to_numpy(), det["lat"].to_numpy(), resolution))
+    progress("baseline", 1, steps)
+    out: dict[str, Any] = {}
+    for i, sensor in enumerate(sensors, start=2):
+        out |= build_climatologies(det, sensors=(sensor,), years=chosen, resolution=resolution)
+        progress("baseline", i, steps)
+    return out
 
 
 def save_baseline(lake: Lake, climatologies: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +176,7 @@ def load_baseline(lake: Lake) -> dict[str, Any] | None:
     return {f.stem: _climatology_from_bytes(f.read_bytes()) for f in files}
 
 
-def baseline(lake: Lake) -> dict[str, Any]:
+def baseline(lake: Lake, progress: Progress = no_progress) -> dict[str, Any]:
     """Stored climatologies, built from the lake's history and stored on first use.
 
     Always read back from the lake (stored in single precision), so that every run, and
@@ -165,7 +184,7 @@ def baseline(lake: Lake) -> dict[str, Any]:
     """
     clims = load_baseline(lake)
     if clims is None:
-        save_baseline(lake, build_baseline(lake))
+        save_baseline(lake, build_baseline(lake, progress=progress))
         clims = load_baseline(lake)
         assert clims is not None
     return clims
@@ -174,21 +193,26 @@ def baseline(lake: Lake) -> dict[str, Any]:
 # --------------------------------------------------------------------------- detect
 def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp, *,
                   control_source: str | None = None, climatologies: dict[str, Any] | None = None,
-                  rule: str = "seasonal", radius_km: float = 5.0, gap_days: int = 3) -> Any:
+                  rule: str = "seasonal", radius_km: float = 5.0, gap_days: int = 3,
+                  progress: Progress = no_progress) -> Any:
     """Enrich, score, classify and cluster detections of [start, end].
 
     The rules look back up to 90 days (persistence) and 10 days ahead (follow-on fire),
     so that margin is read and classified too; results are cut back to [start, end].
+    ``progress`` hears the enrichment ("enrich") and then ("detect", 0/1, 1).
     """
     from truceline.analysis.detect import detect
 
-    s, e = _day(start, "--from"), _day(end, "--to")
-    assert s is not None and e is not None
+    s, e = _days(start, end)
+    if s is None or e is None:
+        raise TypeError("detect_period needs both start and end")
     enriched = enrich_detections(lake, s - pd.Timedelta(days=HISTORY_MARGIN_DAYS),
                                  e + pd.Timedelta(days=FOLLOW_ON_DAYS),
-                                 control_source=control_source)
-    result = detect(enriched, climatologies or baseline(lake), rule=rule, radius_km=radius_km,
-                    gap_days=gap_days)
+                                 control_source=control_source, progress=progress)
+    progress("detect", 0, 1)
+    result = detect(enriched, climatologies or baseline(lake, progress), rule=rule,
+                    radius_km=radius_km, gap_days=gap_days)
+    progress("detect", 1, 1)
     d = pd.to_datetime(result.detections["acq_date"])
     keep = ((d >= s) & (d <= e)).to_numpy()
     result.detections = result.detections[keep]
@@ -267,8 +291,13 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
 
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
                    weather_dir: Path | None = None, rule: str = "seasonal",
-                   climatologies: dict[str, Any] | None = None) -> AssessmentRun:
-    """Everything `truceline assess` computes for one agreement, from the lake."""
+                   climatologies: dict[str, Any] | None = None,
+                   progress: Progress = no_progress) -> AssessmentRun:
+    """Everything `truceline assess` computes for one agreement, from the lake.
+
+    ``progress`` hears the detection steps, then ("assess", step, 3): coverage, the
+    peacetime rate, the verdict.
+    """
     from truceline.analysis.assess import assess
     from truceline.analysis.coverage import assess_coverage
     from truceline.analysis.timeline import daily_series, to_wide
@@ -280,13 +309,17 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     c0 = to_utc(agreement.comparison.start_utc)
     d0 = min(c0, w0).tz_localize(None).normalize()
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
-    clims = climatologies or baseline(lake)  # pass them in to read the lake's copy once
-    found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule)
+    clims = climatologies or baseline(lake, progress)  # pass them in to read the lake once
+    found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule,
+                          progress=progress)
     det = found.detections
+    progress("assess", 0, 3)
     cov = assess_coverage(det, w0, w1, weather_dir=weather_dir)
+    progress("assess", 1, 3)
     snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
     rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
+    progress("assess", 2, 3)
     result = assess(agreement, det, found.incidents, coverage=cov,
                     peacetime_rate_per_day=rate, control_source=source or "any")
     prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
@@ -314,6 +347,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
         "total": round(prep.contact.length_km, 1), "inside_ukraine": round(
             prep.contact.inside_km, 1), "state_border": round(prep.contact.border_km, 1)},
         "snapshot_at_start": str(snap["snapshot_id"].iat[0])}
+    progress("assess", 3, 3)
     return AssessmentRun(agreement, data, det, inc, line, ru_ground, to_wide(series),
                          source or "any", inputs, params, result)
 
@@ -380,7 +414,8 @@ def _round(v: Any) -> Any:
     return round(float(v), 6) if isinstance(v, int | float) else v
 
 
-def recompute_differences(directory: Path, manifest: dict[str, Any]) -> list[str]:
+def recompute_differences(directory: Path, manifest: dict[str, Any],
+                          progress: Progress = no_progress) -> list[str]:
     """Re-run a report's assessment from the inputs its manifest names; list what differs.
 
     The lake and agreement are those recorded in the manifest's parameters; any input
@@ -403,7 +438,8 @@ def recompute_differences(directory: Path, manifest: dict[str, Any]) -> list[str
     run = run_assessment(Lake(lake_dir), agreement,
                          control_source=None if source in (None, "any") else source,
                          weather_dir=Path(params["weather_dir"]) if params.get("weather_dir")
-                         else None, rule=params.get("rule", "seasonal"))
+                         else None, rule=params.get("rule", "seasonal"),
+                         progress=progress)
     try:
         stored = json.loads((Path(directory) / "assessment.json").read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError) as exc:

@@ -51,6 +51,7 @@ from truceline.errors import InputError
 from truceline.geo import grid, outlines, places
 from truceline.geo.contact import ContactLine, contact_line
 from truceline.geo.control import ControlAreas, control_areas
+from truceline.progress import Progress, no_progress
 
 __all__ = [
     "BANDS",
@@ -323,6 +324,37 @@ def prepare_snapshot(
     return prep
 
 
+def sector_table(prep: PreparedSnapshot) -> pd.DataFrame:
+    """The sectors of a prepared snapshot's line: ``name``, ``line_km`` (length of line it
+    names) and ``lon``/``lat`` of the middle of its stretch, by name.
+
+    Why: a user filtering by sector needs the names in force that day, spelled as the
+    enrichment spells them, and how much line each covers.
+    """
+    cols = ["name", "line_km", "lon", "lat"]
+    code = prep.seg_sector_code
+    named = code >= 0
+    if not named.any():
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "name" else float)
+                             for c in cols})
+    k = len(prep.sector_names)
+    length = np.hypot(*(prep.seg_b - prep.seg_a).T)
+    km = np.bincount(code[named], weights=length[named], minlength=k) / 1000.0
+    # the middle of a stretch: the segment whose running length first passes half its total
+    rows = np.flatnonzero(named)
+    order = rows[np.argsort(code[rows], kind="stable")]
+    run = np.cumsum(length[order])
+    first = np.searchsorted(code[order], np.arange(k))
+    before = np.where(first > 0, run[np.maximum(first - 1, 0)], 0.0)
+    half = np.searchsorted(run, before + km * 500.0).clip(max=len(order) - 1)
+    mid = (prep.seg_a[order[half]] + prep.seg_b[order[half]]) / 2
+    lon, lat = outlines._TO_LL.transform(mid[:, 0], mid[:, 1])
+    out = pd.DataFrame({"name": prep.sector_names.astype(str), "line_km": km.round(1),
+                        "lon": np.round(lon, 4), "lat": np.round(lat, 4)})
+    return out[out["line_km"] > 0].sort_values("name", key=lambda s: s.str.casefold()
+                                               ).reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------- per point
 
 
@@ -584,6 +616,7 @@ def enrich(
     h3_resolution: int = 7,
     sectors: gpd.GeoDataFrame | None = None,
     max_staleness_days: int = MAX_STALENESS_DAYS,
+    progress: Progress = no_progress,
 ) -> gpd.GeoDataFrame:
     """Every detection with its place relative to the front, as a GeoDataFrame (EPSG:4326).
 
@@ -595,9 +628,12 @@ def enrich(
 
     ``sectors``: optional GeoDataFrame with a ``name`` column and line or polygon
     geometries; each stretch of the line takes the name of the nearest sector geometry.
+    ``progress`` hears ("enrich", done, total) as snapshots are prepared and chunks of
+    detections measured.
     """
     with _gc_paused():
-        return _enrich(detections, snapshots, h3_resolution, sectors, max_staleness_days)
+        return _enrich(detections, snapshots, h3_resolution, sectors, max_staleness_days,
+                       progress)
 
 
 def _enrich(
@@ -606,6 +642,7 @@ def _enrich(
     h3_resolution: int,
     sectors: gpd.GeoDataFrame | None,
     max_staleness_days: int,
+    progress: Progress = no_progress,
 ) -> gpd.GeoDataFrame:
     """The body of :func:`enrich`, which runs it with the cyclic collector paused."""
     _check_detections(detections)
@@ -695,9 +732,13 @@ def _enrich(
 
         # snapshots are prepared on a second pool while earlier groups are measured
         preps = [prep_pool.submit(_prepare, k) if k >= 0 else None for k in group_snap]
+        sizes = np.diff(bounds)
+        steps = len(group_snap) + int(np.sum(-(-sizes // _CHUNK)))  # maps, then chunks
+        progress("enrich", 0, steps)
         jobs = []
         for g in range(len(bounds) - 1):  # one group per snapshot, vectorised inside
             prep = None if group_snap[g] < 0 else preps[g].result()  # type: ignore[union-attr]
+            progress("enrich", g + 1, steps)
             to_global = np.zeros(0, dtype=np.int64)
             if prep is not None:
                 to_global = np.array(
@@ -710,8 +751,9 @@ def _enrich(
             for c in range(bounds[g], bounds[g + 1], _CHUNK):
                 rows = by[c : min(c + _CHUNK, bounds[g + 1])]
                 jobs.append(pool.submit(_measure, rows, prep, to_global))
-        for job in jobs:
+        for i, job in enumerate(jobs, start=len(group_snap) + 1):
             job.result()
+            progress("enrich", i, steps)
         points = [f.result() for f in geom_fs]
         geometry = gpd.array.GeometryArray(
             np.concatenate(points) if points else shapely.points(coords), crs="EPSG:4326"
