@@ -73,19 +73,6 @@ def test_every_command_help_shows_an_example(cmd):
 
 
 # ------------------------------------------------------------------ on real data
-@pytest.fixture(scope="module")
-def small_lake(tmp_path_factory, data_dir) -> Lake:
-    """Three days of NOAA-20 NRT detections (20-22 Aug 2025) and the DeepState maps of
-    18-22 August 2025."""
-    lk = Lake(tmp_path_factory.mktemp("cli") / "lake")
-    nrt = data_dir / "firms/viirs_noaa20_nrt_2025"
-    lk.ingest_firms([nrt / f"J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025{d}.txt.csv"
-                     for d in (232, 233, 234)])
-    maps = data_dir / "frontline/deepstate"
-    lk.ingest_control([maps / f"deepstatemap_data_202508{d}.geojson" for d in range(18, 23)])
-    return lk
-
-
 def test_sectors_lists_the_names_of_the_day(small_lake):
     r = runner.invoke(app, ["sectors", "--date", "2025-08-21", "--lake", str(small_lake.root),
                             "--json"])

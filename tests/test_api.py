@@ -1,0 +1,54 @@
+"""`import truceline as tl` on a small real lake: GeoDataFrames in EPSG:4326, UTC times,
+the same checks and messages as the CLI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import truceline as tl
+
+
+def test_read_detections_is_a_geodataframe_in_wgs84_with_utc_times(small_lake):
+    det = tl.read_detections(small_lake, "2025-08-21", "2025-08-21")
+    assert len(det) > 100
+    assert det.crs.to_epsg() == 4326
+    assert str(det["t_utc"].dt.tz) == "UTC"
+    assert (det.geometry.x == det["lon"]).all() and (det.geometry.y == det["lat"]).all()
+    assert set(pd.to_datetime(det["acq_date"]).dt.strftime("%Y-%m-%d")) == {"2025-08-21"}
+    assert (det["t_utc"].dt.strftime("%Y-%m-%d") == "2025-08-21").all()
+
+
+def test_read_detections_checks_dates_first(small_lake):
+    with pytest.raises(tl.InputError, match="--from 2025-08-22 is after --to 2025-08-21"):
+        tl.read_detections(small_lake, "2025-08-22", "2025-08-21")
+
+
+def test_enrich_gives_points_with_side_and_distance(small_lake):
+    e = tl.enrich(small_lake, "2025-08-21", "2025-08-21", control_source="deepstate")
+    assert e.crs.to_epsg() == 4326 and str(e["t_utc"].dt.tz) == "UTC"
+    near = e[e["distance_km"].abs() < 5]
+    assert len(near) > 10 and set(near["side"].astype(str)) <= {"ua", "ru"}
+
+
+def test_sectors_and_line_of_the_day(small_lake):
+    s = tl.sectors(small_lake, "2025-08-21")
+    assert {"Pokrovsk", "Kherson"} <= set(s["name"])
+    assert (s["line_km"] > 0).all()
+    line = tl.line_of_contact(small_lake, "2025-08-21")
+    assert line.crs.to_epsg() == 4326 and line["length_km"].iat[0] > 1000
+    assert s["line_km"].sum() <= line["length_km"].iat[0] + 1
+
+
+def test_an_unknown_sector_fails_before_any_detection(small_lake):
+    with pytest.raises(tl.InputError, match=r"--sector 'Pokrovks'.*closest: Pokrovsk"):
+        tl.timeline(small_lake, "2025-08-20", "2025-08-22", sector="Pokrovks")
+    assert tl.check_sector(small_lake, "pokrovsk", "2025-08-20", "2025-08-22") == "Pokrovsk"
+
+
+def test_progress_is_reported_to_the_end(small_lake):
+    seen: list[tuple[str, int, int]] = []
+    tl.enrich(small_lake, "2025-08-20", "2025-08-22", progress=lambda *a: seen.append(a))
+    assert seen and seen[-1][1] == seen[-1][2] and {s[0] for s in seen} == {"enrich"}
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done)
