@@ -58,14 +58,25 @@ def test_an_unreadable_date_names_the_option_and_value(cmd, option, value, tmp_p
     assert _files(tmp_path / "lake") == []
 
 
-COMMANDS = [["ingest", "firms"], ["ingest", "control"], ["lake", "info"],
-            ["ledger", "verify"], ["demo"], ["enrich"], ["baseline", "build"], ["line"],
-            ["sectors"], ["detect"], ["assess"], ["timeline"], ["keys", "generate"],
-            ["verify"], ["version"]]
+def _commands(group=None, path=()):
+    """Every command of the app, as the words that call it (groups walked)."""
+    import typer.main
+
+    group = group or typer.main.get_command(app)
+    for name, cmd in sorted(group.commands.items()):
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*path, name))
+        else:
+            yield [*path, name]
+
+
+COMMANDS = list(_commands())
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)
 def test_every_command_help_shows_an_example(cmd):
+    """Each command's --help ends with a runnable example (epilog="Example: truceline
+    ..."), and fits 80 columns."""
     r = runner.invoke(app, [*cmd, "--help"], terminal_width=80)
     assert r.exit_code == 0
     assert f"Example: truceline {' '.join(cmd)}" in " ".join(r.output.split())

@@ -15,7 +15,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from truceline import __version__, config
@@ -93,26 +99,44 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
         yield lambda label, done, total: None
         return
     with Progress(TextColumn("{task.description:<10}"), BarColumn(bar_width=30),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         tasks: dict[str, int] = {}
 
         def update(label: str, done: int, total: int) -> None:
+            # a one-step task pulses (its length is unknown) until it is done
+            shown = None if total <= 1 and done < total else total
             if label not in tasks:
-                tasks[label] = bar.add_task(label, total=total)
-            bar.update(tasks[label], completed=done, total=total)
+                tasks[label] = bar.add_task(label, total=shown)
+            bar.update(tasks[label], completed=done, total=shown)
 
         yield update
 
 
+#: Short headers, so that tables fit 80 columns.
+_HEADERS = {"replaced_nrt": "NRT\nreplaced", "already_in_lake": "already\nin lake"}
+
+
+def _narrow_table(title: str | None = None) -> Table:
+    """A table without vertical rules: readable at 80 columns and when piped."""
+    from rich import box
+
+    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                 show_edge=False)
+
+
 def _summary_table(summary: Any, columns: list[str], title: str) -> Table:
-    table = Table(title=title)
-    table.add_column("file")
+    table = _narrow_table(title)
+    table.add_column("file", overflow="fold", ratio=1)
     for c in columns:
-        table.add_column(c, justify="right")
+        table.add_column(_HEADERS.get(c, c), justify="right", no_wrap=True)
     for f in summary.files:
-        table.add_row(Path(f["file"]).name, *[str(f.get(c, "")) for c in columns])
+        table.add_row(Path(f["file"]).name, *[_count(f.get(c, "")) for c in columns])
     return table
+
+
+def _count(v: Any) -> str:
+    return f"{v:,}" if isinstance(v, int) else str(v)
 
 
 @ingest_app.command("firms", epilog="Example: truceline ingest firms "
@@ -137,9 +161,10 @@ def ingest_firms(
     if summary.files:
         out.print(_summary_table(summary, cols, "FIRMS ingest"))
     for s in summary.skipped:
-        out.print(f"skipped {s['file']}: {s['reason']}")
-    out.print(f"added {summary.total('added')} detections, rejected {summary.total('rejected')} "
-              f"rows (kept in quarantine), {len(summary.skipped)} files skipped")
+        out.print(f"skipped {Path(s['file']).name}: {s['reason']}")
+    out.print(f"added {summary.total('added'):,} detections, rejected "
+              f"{summary.total('rejected'):,} rows (kept in quarantine), "
+              f"{len(summary.skipped)} files skipped")
 
 
 @ingest_app.command("control", epilog="Example: truceline ingest control "
@@ -458,7 +483,7 @@ def sectors_cmd(
     if table.empty:
         out.print(f"the line on {date} has no named sectors")
         return
-    t = Table(title=f"{len(table)} sectors on {date} ({table['snapshot_id'].iat[0]})")
+    t = _narrow_table(f"{len(table)} sectors on {date} ({table['snapshot_id'].iat[0]})")
     for col, justify in (("sector", "left"), ("km of line", "right"), ("lon", "right"),
                          ("lat", "right")):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
@@ -509,15 +534,18 @@ def detect_cmd(
     out.print(f"{len(found.detections):,} detections, {war:,} flagged as war fire, "
               f"{len(inc)} incidents (stored in {rel})")
     if len(inc):
-        table = Table(title="incidents")
-        for c in ("incident_id", "t_start", "n_detections", "p_min", "confidence", "side",
-                  "dist_km", "sector", "place"):
-            table.add_column(c)
-        for r in inc.sort_values("p_min").head(25).itertuples():
-            table.add_row(r.incident_id, str(r.t_start)[:10], str(r.n_detections),
-                          f"{r.p_min:.1e}", r.confidence, str(getattr(r, "side", "")),
+        shown = inc.sort_values("p_min").head(25)
+        table = _narrow_table(f"the {len(shown)} least natural of {len(inc)} incidents")
+        for c, just in (("incident", "left"), ("first day", "left"), ("det.", "right"),
+                        ("p_natural", "right"), ("side", "left"), ("km", "right")):
+            table.add_column(c, justify=just, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column("place (sector)", overflow="fold", ratio=1)
+        for r in shown.itertuples():
+            sector = getattr(r, "sector", None)
+            table.add_row(r.incident_id, str(r.t_start)[:10], f"{r.n_detections:,}",
+                          f"{r.p_min:.1e}", str(getattr(r, "side", "")),
                           f"{getattr(r, 'dist_km', float('nan')):.1f}",
-                          str(getattr(r, "sector", "")), str(getattr(r, "place", "")))
+                          f"{getattr(r, 'place', '')}" + (f" ({sector})" if sector else ""))
         out.print(table)
 
 
