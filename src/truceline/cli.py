@@ -23,6 +23,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from truceline import __version__, config
 from truceline.checks import day, day_range, missing_years
@@ -50,10 +51,17 @@ WeatherOpt = Annotated[Path | None, typer.Option("--weather", help="Folder of da
                        "the sample data's context/weather when present).")]
 
 
-def _signer(key: Path | None):  # noqa: ANN202
-    """The report signer: the given key, or the default pair (generated on first use)."""
-    from truceline.publish.signing import PRIVATE_KEY_FILE, KeySigner, generate_keypair
+def _signer(key: Path | None, *inside_none_of: Path | None):  # noqa: ANN202
+    """The report signer: the given key, or the default pair (generated on first use);
+    refused when the key lies in a lake, a report or one of ``inside_none_of``."""
+    from truceline.publish.signing import (
+        PRIVATE_KEY_FILE,
+        KeySigner,
+        check_key_outside,
+        generate_keypair,
+    )
 
+    check_key_outside(key if key is not None else config.keys_dir(), *inside_none_of)
     if key is not None:
         return KeySigner.from_file(key)
     folder = config.keys_dir()
@@ -72,8 +80,15 @@ def _weather(folder: Path | None) -> Path | None:
     default = data / "context" / "weather" if data else None
     return default if default is not None and default.is_dir() else None
 
-console = Console(stderr=True)
-out = Console()
+# markup=False: text from users and files ("latitude[/x]", an agreement's name) is
+# printed as it is, never read as Rich markup; styles go through `_styled`.
+console = Console(stderr=True, markup=False)
+out = Console(markup=False)
+
+
+def _styled(*parts: str | tuple[str, str]) -> Text:
+    """One line from plain strings and (text, style) pairs, with no markup parsing."""
+    return Text.assemble(*parts)
 
 LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder "
                                               "(default $TRUCELINE_LAKE or ./truceline-lake).")]
@@ -98,7 +113,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
     if not enabled or not console.is_terminal:
         yield lambda label, done, total: None
         return
-    with Progress(TextColumn("{task.description:<10}"), BarColumn(bar_width=30),
+    with Progress(TextColumn("{task.description:<10}", markup=False), BarColumn(bar_width=30),
                   MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
         tasks: dict[str, int] = {}
@@ -180,6 +195,10 @@ def ingest_control(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest control maps (DeepStateMap, liveuamap/NZZ, ISW, any polygon file)."""
+    from truceline.sources.frontlines import parse_day
+
+    if valid_from is not None:
+        parse_day(valid_from, "--valid-from")  # before the lake is touched
     lk = _open_lake(lake)
     with _progress(not as_json) as progress:
         summary = lk.ingest_control(list(paths), source=source, party=party,
@@ -189,7 +208,7 @@ def ingest_control(
                     "warnings": summary.warnings})
         return
     for w in summary.warnings:
-        console.print(f"[yellow]warning:[/yellow] {w}")
+        console.print(_styled(("warning:", "yellow"), f" {w}"))
     filled = [f for f in summary.files if f.get("filled_2014_km2")]
     if filled:
         out.print(f"{len(filled)} maps left out the ground held since 2014 (Donetsk); filled "
@@ -213,8 +232,8 @@ def lake_info(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _print_info(info: dict[str, Any]) -> None:
-    out.print(f"[bold]lake[/bold] {info['lake']}: {info['total_detections']:,} detections, "
-              f"dates {info['date_range']}")
+    out.print(_styled(("lake", "bold"), f" {info['lake']}: {info['total_detections']:,} "
+                      f"detections, dates {info['date_range']}"))
     years = sorted({y for s in info["detections"].values() for y in s})
     if years:
         table = Table(title="detections per sensor and year")
@@ -271,8 +290,8 @@ def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
         _emit_json({"ok": check.ok, "entries": check.entries, "head": check.head,
                     "problems": check.problems})
     else:
-        status = "[green]ok[/green]" if check.ok else "[red]BROKEN[/red]"
-        out.print(f"ledger {status}: {check.entries} entries, head {check.head}")
+        status = ("ok", "green") if check.ok else ("BROKEN", "red")
+        out.print(_styled("ledger ", status, f": {check.entries} entries, head {check.head}"))
         for p in check.problems:
             out.print(f"  - {p}")
     if not check.ok:
@@ -298,7 +317,7 @@ def demo(
         raise TrucelineError("no sample data found: pass --data DIR or set TRUCELINE_DATA "
                              "(see README: Data)")
     lk = _open_lake(lake)
-    signer = _signer(key)
+    signer = _signer(key, lk.root, out_dir)
     console.print(f"1/3 building the lake in {lk.root} from {folder} ...")
     with _progress(not as_json) as progress:
         ingest = build_demo_lake(lk, folder, progress)
@@ -317,9 +336,9 @@ def demo(
                   f"{ingest['files_skipped']} files skipped (already in the lake, or not FIRMS)")
         for c in cases:
             colour = {"violated": "red", "held": "green"}.get(c["verdict"], "yellow")
-            out.print(f"\n[bold]{c['agreement']}[/bold]: [{colour}]{c['verdict'].upper()}"
-                      f"[/{colour}] (rule {c['rule']}, map {c['control_map']}; "
-                      f"{c['incidents']} incidents in scope)")
+            out.print(_styled("\n", (c["agreement"], "bold"), ": ",
+                              (c["verdict"].upper(), colour), f" (rule {c['rule']}, map "
+                              f"{c['control_map']}; {c['incidents']} incidents in scope)"))
             for r in c["reasons"][:4]:
                 out.print(f"  - {r}")
             out.print(f"  maps: {c['map_note']}")
@@ -573,7 +592,7 @@ def assess_cmd(
     ag = load_agreement(agreement)
     lk = _open_lake(lake)
     target = out_dir or Path("out") / agreement.stem
-    signer = _signer(key)
+    signer = _signer(key, lk.root, target)
     with _progress(not as_json) as progress:
         clims = baseline(lk, progress)
         run = run_assessment(lk, ag, control_source=control_source,
@@ -599,8 +618,9 @@ def assess_cmd(
 
 def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
     colour = {"violated": "red", "held": "green", "reduced": "yellow"}.get(a["verdict"], "white")
-    out.print(f"[bold]{name}[/bold]: [{colour}]{a['verdict'].upper()}[/{colour}] "
-              f"(rule {a['rule']}, control map {a.get('control_map', {}).get('source', '?')})")
+    out.print(_styled((name, "bold"), ": ", (a["verdict"].upper(), colour),
+                      f" (rule {a['rule']}, control map "
+                      f"{a.get('control_map', {}).get('source', '?')})"))
     for r in a["reasons"]:
         out.print(f"  - {r}")
     out.print(f"report: {target / 'report.html'} (signed: {target / 'manifest.json'})")
@@ -660,13 +680,10 @@ def keys_generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a new signing key pair (private key mode 0600) outside the lake."""
-    from truceline.publish.signing import generate_keypair
+    from truceline.publish.signing import check_key_outside, generate_keypair
 
     target = config.keys_dir(directory).resolve()
-    lake_root = config.lake_dir(lake).resolve()
-    if target == lake_root or lake_root in target.parents:
-        raise InputError(f"--dir {target}: is inside the lake {lake_root}; keys must live "
-                         "outside the lake, which is shared and published")
+    check_key_outside(target, config.lake_dir(lake))
     pair = generate_keypair(target, overwrite=overwrite)
     result = {"private_key": str(pair.private_key_path), "public_key_file":
               str(pair.public_key_path), "public_key": pair.public_key,
@@ -736,7 +753,7 @@ def main() -> None:
     try:
         app()
     except TrucelineError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        console.print(_styled(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

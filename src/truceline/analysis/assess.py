@@ -556,8 +556,9 @@ def assess(
             "scope": agreement.scope.describe(),
             "control_band_km": list(agreement.control_band_km),
             "fire_near_line": prohibited.fire_near_line,
+            # as the agreement writes it (relative), never a local absolute path
             "protected_sites": None if prohibited.protected_sites is None
-            else str(prohibited.protected_sites),
+            else prohibited.protected_sites_ref or prohibited.protected_sites.name,
             "declared_by": list(agreement.declared_by),
             "accepted_by": list(agreement.accepted_by),
         },

@@ -303,6 +303,7 @@ class Lake:
                 summary, progress)
             if not parsed:
                 return summary
+            summary.warnings.extend(w for cf in parsed for w in cf.warnings)
             self._fill_2014_ground(parsed, summary)
             with Transaction(self.root) as txn:
                 entries = []

@@ -7,7 +7,11 @@ Key files (written by `generate_keypair`, read by `load_private_key`/`load_publi
 
 - ``truceline_ed25519.pem``: the private key, PKCS#8 PEM (optionally encrypted with a
   password), file mode 0600. Keep it outside the lake and outside any report folder.
-- ``truceline_ed25519.pub.pem``: the public key, SubjectPublicKeyInfo PEM; publish it.
+- ``truceline_ed25519.pub.pem``: the public key, SubjectPublicKeyInfo PEM, mode 0644
+  whatever the umask; publish it.
+
+Keys never live inside a lake or a report folder (`check_key_outside`): both are shared
+and published, and a key found there is a key given away.
 
 In manifests a public key is written as text, ``ed25519:`` followed by the standard
 base64 of its 32 raw bytes (`public_key_text`); its fingerprint (`key_fingerprint`) is
@@ -44,6 +48,7 @@ __all__ = [
     "KeyPair",
     "KeySigner",
     "Signer",
+    "check_key_outside",
     "generate_keypair",
     "key_fingerprint",
     "load_private_key",
@@ -58,6 +63,11 @@ PRIVATE_KEY_FILE = "truceline_ed25519.pem"
 PUBLIC_KEY_FILE = "truceline_ed25519.pub.pem"
 KEY_PREFIX = "ed25519:"
 SIGNATURE_LENGTH = 64
+#: a PEM key file is a few hundred bytes; anything much larger is not one (/dev/urandom)
+MAX_KEY_FILE_BYTES = 64 * 1024
+#: files that mark a folder as a lake or a report (keys must never be inside either)
+_LAKE_MARKERS = ("ledger.jsonl", "ledger.head")
+_REPORT_MARKERS = ("manifest.json", "manifest.sig")
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ def generate_keypair(
     losing a private key means earlier reports can no longer be re-signed by it.
     """
     d = Path(directory)
+    check_key_outside(d)
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
     priv_path = d / PRIVATE_KEY_FILE
     pub_path = d / PUBLIC_KEY_FILE
@@ -132,21 +143,70 @@ def generate_keypair(
     pub = key.public_key()
     pub_pem = pub.public_bytes(serialization.Encoding.PEM,
                                serialization.PublicFormat.SubjectPublicKeyInfo)
-    _write_private(priv_path, priv_pem)
-    pub_path.write_bytes(pub_pem)
+    _write_key(priv_path, priv_pem, 0o600)
+    _write_key(pub_path, pub_pem, 0o644)
     return KeyPair(priv_path, pub_path, public_key_text(pub), key_fingerprint(pub))
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def _write_key(path: Path, data: bytes, mode: int) -> None:
+    """Create a key file with exactly ``mode`` (the private key is never wider, even for
+    an instant; the public key is readable by all whatever the umask)."""
     if path.exists():
         path.unlink()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o600)  # whatever the umask
+            os.fchmod(fd, mode)  # whatever the umask
         os.write(fd, data)
     finally:
         os.close(fd)
+
+
+def check_key_outside(key: str | Path, *folders: str | Path | None) -> None:
+    """Refuse a key file or key folder inside a lake, a report folder, or any of
+    ``folders`` (the lake and report of the run at hand, which may not exist yet).
+
+    >>> check_key_outside("/tmp/keys/k.pem", "/tmp/lake")
+    >>> check_key_outside("/tmp/lake/keys/k.pem", "/tmp/lake")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    truceline.errors.InputError: /tmp/lake/keys/k.pem: is inside /tmp/lake: ...
+    """
+    k = Path(key).resolve()
+    for f in folders:
+        if f is None:
+            continue
+        root = Path(f).resolve()
+        if k == root or root in k.parents:
+            raise InputError(f"{key}: is inside {f}: keys must live outside the lake and "
+                             "every report folder, which are shared and published")
+    for parent in ([k] if k.is_dir() else []) + list(k.parents):
+        for marker, what in ((_LAKE_MARKERS, "a lake"), (_REPORT_MARKERS, "a report folder")):
+            if any((parent / m).is_file() for m in marker):
+                raise InputError(f"{key}: is inside {what} ({parent}): keys must live "
+                                 "outside lakes and report folders, which are shared and "
+                                 "published")
+
+
+def _read_key_file(p: Path, what: str) -> bytes:
+    """A key file's bytes: a regular file of at most MAX_KEY_FILE_BYTES, else InputError."""
+    try:
+        if not p.is_file():
+            kind = "a folder" if p.is_dir() else "not a regular file" if p.exists() \
+                else None
+            if kind is None:
+                raise FileNotFoundError(p)
+            raise InputError(f"{p}: is {kind}: expected a {what} file (PEM)")
+        with p.open("rb") as f:
+            data = f.read(MAX_KEY_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise InputError(f"{p}: cannot read the {what} file: {e.strerror}") from None
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise InputError(f"{p}: is larger than {MAX_KEY_FILE_BYTES // 1024} KB: expected a "
+                         f"{what} file (PEM, a few hundred bytes)")
+    return data
 
 
 def load_private_key(path: str | Path, *, password: bytes | None = None,
@@ -154,7 +214,7 @@ def load_private_key(path: str | Path, *, password: bytes | None = None,
     """Read a PEM private key, refusing one that others can read (as ssh does)."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        data = _read_key_file(p, "private key")
         mode = p.stat().st_mode
     except FileNotFoundError:
         raise InputError(f"{p}: private key file not found") from None
@@ -185,7 +245,7 @@ def load_public_key(source: str | Path | Ed25519PublicKey) -> Ed25519PublicKey:
             return _public_from_pem(s.encode(), "public key text")
     p = Path(source)
     try:
-        data = p.read_bytes()
+        data = _read_key_file(p, "public key")
     except FileNotFoundError:
         raise InputError(f"{p}: public key file not found: expected a PEM file or "
                          f"'{KEY_PREFIX}<base64>' text") from None

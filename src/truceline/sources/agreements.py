@@ -7,6 +7,14 @@ load time: a typo in a key, an impossible local time or a band that overlaps the
 band is refused with a message naming the file, the key, the value and what was
 expected, instead of silently producing a verdict on the wrong window.
 
+Agreements are untrusted input. A file they name (``scope.polygons``,
+``scope.exclusions``, ``prohibited.protected_sites``) is a relative path that must
+resolve inside the agreement's folder, or else inside the data folder
+(``$TRUCELINE_DATA``, see `truceline.config.data_dir`); it must be a regular file of at
+most :data:`MAX_REFERENCED_BYTES`, and no error message repeats what such a file holds.
+Every file read is listed in ``Agreement.files`` so that a report can carry a copy.
+Years outside :data:`YEARS` are refused (no datetime arithmetic overflows later).
+
 Times are written as local wall-clock times with an explicit IANA zone, because that is
 how agreements are announced ("from 18:00 Moscow time"); ``24:00`` means the end of that
 day, as in ``ceasefires.csv``. Helpers give the UTC instants the rest of the pipeline
@@ -34,6 +42,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
+from truceline.sources.sniff import read_limited
 
 __all__ = [
     "CONTROL_SOURCES",
@@ -50,6 +59,10 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+#: years an agreement's times may fall in: wide, but far from datetime's limits
+YEARS = (1900, 2200)
+#: largest file an agreement may name (a sites CSV or polygons GeoJSON)
+MAX_REFERENCED_BYTES = 50 * 1024 * 1024
 CONTROL_SOURCES = ("deepstate", "liveuamap", "isw")
 # Front band: where shelling, drones and assaults on the line show up as fire. Control
 # band: far enough from the line to be quiet, near enough to share season and weather.
@@ -192,10 +205,15 @@ class Scope:
 
 @dataclass(frozen=True)
 class Prohibited:
-    """What counts as a violation: fire near the line, and/or strikes on listed sites."""
+    """What counts as a violation: fire near the line, and/or strikes on listed sites.
+
+    ``protected_sites`` is the resolved file to read; ``protected_sites_ref`` the path as
+    the agreement writes it (relative: what reports show).
+    """
 
     fire_near_line: bool = True
     protected_sites: Path | None = None
+    protected_sites_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +235,8 @@ class Agreement:
     accepted_by: tuple[str, ...] = ()
     notes: str = ""
     path: Path | None = None
+    files: tuple[tuple[str, Path], ...] = ()
+    """Files the agreement names: (path as written, relative; the file read)."""
 
     @property
     def window(self) -> Window:
@@ -254,36 +274,41 @@ class Agreement:
 # --------------------------------------------------------------------------- loading
 
 
-def load_agreement(path: str | Path) -> Agreement:
+def load_agreement(path: str | Path, *, data_dir: str | Path | None = None) -> Agreement:
     """Read and validate an agreement file; any problem raises `InputError`.
 
     Relative paths inside the file (polygons, protected sites) are resolved against the
-    file's folder, so an agreement and its sites file can travel together.
+    file's folder, else the data folder (``data_dir``, default
+    `truceline.config.data_dir`), so an agreement and its sites file can travel together.
     """
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: agreement file not found") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read agreement file: {e.strerror}") from None
+    raw = read_limited(p, "an agreement file", MAX_REFERENCED_BYTES)
+    if raw is None:
+        raise InputError(f"{p}: agreement file not found")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start}): expected a TOML file") from None
-    return parse_agreement(text, source=p, base_dir=p.parent)
+    if data_dir is None:
+        from truceline.config import data_dir as default_data_dir
+
+        data_dir = default_data_dir()
+    return parse_agreement(text, source=p, base_dir=p.parent, data_dir=data_dir)
 
 
 def parse_agreement(
-    text: str, *, source: str | Path = "<agreement>", base_dir: str | Path | None = None
+    text: str, *, source: str | Path = "<agreement>", base_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
 ) -> Agreement:
-    """Validate agreement TOML given as text; `source` names it in error messages."""
-    ctx = _Ctx(str(source), Path(base_dir) if base_dir is not None else Path.cwd())
+    """Validate agreement TOML given as text; `source` names it in error messages; files
+    it names are looked for in `base_dir` (default: the working folder), then `data_dir`."""
+    ctx = _Ctx(str(source), Path(base_dir) if base_dir is not None else Path.cwd(),
+               Path(data_dir) if data_dir is not None else None)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"{ctx.name}: not valid TOML: {e}") from None
-    agreement = _build(doc, ctx)
+    agreement = replace(_build(doc, ctx), files=tuple(ctx.files))
     return replace(agreement, path=source) if isinstance(source, Path) else agreement
 
 
@@ -321,6 +346,34 @@ class _Ctx:
 
     name: str
     base_dir: Path
+    data_dir: Path | None = None
+    files: list[tuple[str, Path]] = field(default_factory=list)
+
+    def resolve(self, key: str, value: str, expected: str) -> tuple[str, bytes]:
+        """A file the agreement names: (the path as written, normalised; its bytes).
+
+        Relative paths only; found in the agreement's folder, else the data folder, and
+        never outside the folder it was found in (``..`` and links that leave it are
+        refused). Messages name the key and the path, never the file's content.
+        """
+        rel = value.strip().replace("\\", "/")
+        parts = [p for p in rel.split("/") if p not in ("", ".")]
+        if not parts or rel.startswith("/") or ":" in parts[0] or ".." in parts:
+            raise self.fail(key, value, f"{expected}, as a relative path without '..' "
+                                        "inside the agreement's folder or the data folder")
+        name = "/".join(parts)
+        roots = [r for r in (self.base_dir, self.data_dir) if r is not None]
+        for root in roots:
+            top = root.resolve()
+            full = (top / name).resolve()
+            if top != full and top not in full.parents:
+                raise self.fail(key, value, f"{expected} inside {root} (it links outside)")
+            data = read_limited(full, f"a file named by '{key}'", MAX_REFERENCED_BYTES)
+            if data is not None:
+                self.files.append((name, full))
+                return name, data
+        looked = " or ".join(str(r) for r in roots)
+        raise self.fail(key, value, f"{expected} (not found in {looked})")
 
     def fail(self, key: str, value: Any, expected: str) -> InputError:
         return InputError(f"{self.name}: key '{key}' = {_show(value)}: expected {expected}")
@@ -518,6 +571,8 @@ def _local_time(value: Any, key: str, zone: ZoneInfo, ctx: _Ctx) -> datetime:
     else:
         raise ctx.fail(key, value, _LOCAL_EXPECTED)
 
+    if not YEARS[0] <= naive.year <= YEARS[1]:
+        raise ctx.fail(key, value, f"a time in the years {YEARS[0]} to {YEARS[1]}")
     aware = naive.replace(tzinfo=zone)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ctx.fail(key, value, f"a time that exists in {zone.key} (clocks jump over it "
@@ -552,7 +607,13 @@ def _end(doc: Mapping[str, Any], start: datetime, zone: ZoneInfo, ctx: _Ctx) -> 
         return end
     hours = _positive(doc, key, ctx) * (24.0 if key == "duration_days" else 1.0)
     # Elapsed time, added in UTC: '10 days' is 240 hours even across a DST change.
-    return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(zone)
+    try:
+        end = (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(zone)
+    except OverflowError:
+        end = datetime.max.replace(tzinfo=UTC)
+    if end.year > YEARS[1]:
+        raise ctx.fail(key, doc[key], f"{_TOP_KEYS[key]} ending by the year {YEARS[1]}")
+    return end
 
 
 def _band(value: Any, key: str, ctx: _Ctx) -> tuple[float, float]:
@@ -596,15 +657,17 @@ _POLY_EXPECTED = (
 def _polygons(value: Any, key: str, ctx: _Ctx) -> BaseGeometry:
     """Polygons from a GeoJSON file or inline GeoJSON tables, valid and in lon/lat range."""
     if isinstance(value, str):
-        path = Path(value)
-        if not path.is_absolute():
-            path = ctx.base_dir / path
+        _, raw = ctx.resolve(key, value, "an existing GeoJSON file")
         try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ctx.fail(key, value, f"an existing GeoJSON file (looked for {path})") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ctx.fail(key, value, f"a readable GeoJSON file ({path}: {e})") from None
+            obj = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as e:
+            raise ctx.fail(key, value, f"a GeoJSON file in UTF-8 (byte {e.start} is not "
+                                       "UTF-8)") from None
+        except json.JSONDecodeError as e:
+            raise ctx.fail(key, value, f"a GeoJSON file (not JSON at line {e.lineno}, "
+                                       f"column {e.colno}: {e.msg})") from None
+        except RecursionError:
+            raise ctx.fail(key, value, "a GeoJSON file (nested too deeply)") from None
     elif isinstance(value, dict | list):
         obj = value
     else:
@@ -648,23 +711,20 @@ def _prohibited(table: dict[str, Any], ctx: _Ctx) -> Prohibited:
     if not isinstance(fire, bool):
         raise ctx.fail("prohibited.fire_near_line", fire, "true or false")
     sites: Path | None = None
+    ref: str | None = None
     if "protected_sites" in table:
         raw = table["protected_sites"]
+        expected = ("a path to a sites CSV (name, lon, lat, radius_m, kind), relative to "
+                    "the agreement file")
         if not isinstance(raw, str) or not raw.strip():
-            raise ctx.fail("prohibited.protected_sites", raw,
-                           "a path to a sites CSV (name, lon, lat, radius_m, kind), "
-                           "relative to the agreement file")
-        sites = Path(raw)
-        if not sites.is_absolute():
-            sites = ctx.base_dir / sites
-        if not sites.is_file():
-            raise ctx.fail("prohibited.protected_sites", raw,
-                           f"an existing sites CSV file (looked for {sites})")
+            raise ctx.fail("prohibited.protected_sites", raw, expected)
+        ref, _ = ctx.resolve("prohibited.protected_sites", raw, "an existing sites CSV file")
+        sites = ctx.files[-1][1]
     if not fire and sites is None:
         raise ctx.fail("prohibited.fire_near_line", fire,
                        "true, or a 'prohibited.protected_sites' file: otherwise the "
                        "agreement prohibits nothing that can be monitored")
-    return Prohibited(fire, sites)
+    return Prohibited(fire, sites, ref)
 
 
 def _comparison(table: dict[str, Any], start: datetime, end: datetime, zone: ZoneInfo,

@@ -19,7 +19,10 @@ The sensor comes from the ``instrument`` column or the layout, else from the FIR
 file-name conventions, else from the caller's ``sensor=``; a file that still has no
 sensor (the mixed MODIS + VIIRS yearly lists) is split by coordinate precision, see
 :func:`split_by_precision`. Rows that cannot be trusted are never dropped silently:
-they come back in ``rejected`` with their line, raw text and reason.
+they come back in ``rejected`` with their line, raw text and reason; that includes rows
+whose values are physically implausible (:data:`PLAUSIBLE`, an instrument or satellite
+that contradicts the layout). Gzip files (``.csv.gz``, as FIRMS downloads often are) are
+read; a UTF-16, semicolon-separated, spreadsheet or JSON file is refused with a hint.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import pyarrow.csv as pacsv
 
 from truceline.errors import InputError
 from truceline.hashing import sha256_file
+from truceline.sources.sniff import GZIP_MAGIC, gunzip, sniff_text
 
 SENSORS = ("VIIRS", "MODIS")
 SATELLITES = ("N", "N20", "N21", "Terra", "Aqua", "unknown")
@@ -60,6 +64,17 @@ FILENAME_RULES: tuple[tuple[re.Pattern[str], str, str], ...] = (
 
 #: earliest FIRMS record (Terra MODIS, November 2000); later dates are checked against now.
 FIRST_FIRMS_DAY = pd.Timestamp("2000-11-01")
+
+#: physically possible values (inclusive); outside them a row is quarantined. Brightness
+#: temperatures of the Earth seen from orbit lie far inside 150-700 K (VIIRS I4 saturates
+#: at 367 K and folds to ~208 K, MODIS band 21 at ~500 K); the largest fires measured
+#: release ~1e5 MW. Real data: bright_ti4 207.9-367.0 K, frp 0.13-449.6 MW (Aug 2025).
+PLAUSIBLE = {"brightness": (150.0, 700.0), "frp": (0.0, 1e5)}
+DAYNIGHT = ("D", "N")
+#: which satellites carry which sensor (``unknown`` fits both)
+SENSOR_SATELLITES = {"VIIRS": ("N", "N20", "N21", "unknown"),
+                     "MODIS": ("Terra", "Aqua", "unknown")}
+FIRMS_SUFFIXES = (".csv", ".txt", ".csv.gz", ".txt.gz")
 
 MINIMAL_COLUMNS = ("latitude", "longitude", "acq_date")
 EXPECTED_HELP = (
@@ -139,13 +154,12 @@ def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, st
     Returns the frame, the physical line number of each row, and the rows whose field
     count is wrong as (line, raw text, reason).
     """
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    raw = read_firms_bytes(path)
     first = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip().strip("\r")
     header = [c.strip().strip('"').lower() for c in first.split(",")]
     if not first or len(set(header)) != len(header):
-        raise InputError(f"{path}: header {first!r} is empty or repeats a column; {EXPECTED_HELP}")
+        raise InputError(f"{path}: line 1: header {first[:120]!r} is empty or repeats a "
+                         f"column; {EXPECTED_HELP}")
     lines = _physical_lines(raw)
     bad: list[tuple[int, str, int]] = []
 
@@ -180,6 +194,25 @@ def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, st
     frame = table.to_pandas(types_mapper=None)
     frame.columns = header
     return frame, row_lines, bad_rows
+
+
+def read_firms_bytes(path: Path) -> bytes:
+    """A FIRMS file's bytes as UTF-8 CSV text: gzip unpacked, BOM dropped, and a clear
+    refusal for what is not a comma-separated UTF-8 table."""
+    raw = path.read_bytes()
+    if raw.startswith(GZIP_MAGIC):
+        raw = gunzip(path, raw)
+    sniff_text(path, raw[:4096], expected="a FIRMS CSV file")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    first = raw.split(b"\n", 1)[0]
+    for sep, name in ((b";", "semicolons"), (b"\t", "tabs")):
+        if sep in first and b"," not in first:
+            raise InputError(f"{path}: line 1: columns are separated by {name}: expected a "
+                             "comma-separated FIRMS CSV (a spreadsheet saved it with the "
+                             "wrong separator: export it again as CSV, comma-separated, "
+                             "with '.' as the decimal point)")
+    return raw
 
 
 def _decimals(text: pd.Series) -> np.ndarray:
@@ -323,6 +356,33 @@ def _parse_date(text: pd.Series, rej: _Rejections, today: pd.Timestamp) -> pd.Se
     return dates
 
 
+def _implausible(frame: pd.DataFrame, col: str, values: np.ndarray,
+                 bounds: tuple[float, float], unit: str, rej: _Rejections) -> None:
+    """Quarantine rows whose number is infinite or outside the physically possible."""
+    lo, hi = bounds
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (values < lo) | (values > hi)
+    if bad.any():
+        rej.add(bad, "implausible " + col + " '", frame[col].str.strip(),
+                f"'{unit}: expected {lo:g} to {hi:g}{unit}")
+
+
+def _contradictions(layout_sensor: str | None, sens: np.ndarray, sat: np.ndarray,
+                    frame: pd.DataFrame, rej: _Rejections) -> None:
+    """Quarantine rows whose instrument contradicts the layout (a MODIS row in a VIIRS
+    file's columns) or whose satellite does not carry the row's sensor."""
+    if layout_sensor is not None and "instrument" in frame.columns:
+        other = (sens != layout_sensor) & (sens != "")
+        rej.add(other, "instrument '", frame["instrument"].str.strip(),
+                f"' contradicts the {layout_sensor} layout of the file's columns")
+    for sensor, fits in SENSOR_SATELLITES.items():
+        wrong = (sens == sensor) & ~np.isin(sat.astype(str), fits)
+        if wrong.any():
+            rej.add(wrong, np.where(wrong, "satellite '" + sat.astype(str) + "' does not "
+                                    f"carry {sensor} (expected one of {', '.join(fits)})",
+                                    None).astype(object))
+
+
 def check_sensor(sensor: str | None) -> None:
     """``--sensor``: None, VIIRS or MODIS (any case), else InputError."""
     if sensor is not None and sensor.upper() not in SENSORS:
@@ -364,6 +424,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     bcol = "bright_ti4" if "bright_ti4" in frame.columns else "brightness"
     brightness = (_numeric(frame, bcol, rej, False) if bcol in frame.columns
                   else np.full(n, np.nan))
+    _implausible(frame, "frp", frp, PLAUSIBLE["frp"], " MW", rej)
+    _implausible(frame, bcol, brightness, PLAUSIBLE["brightness"], " K", rej)
 
     # sensor: instrument column, layout, file name, caller, coordinate precision
     name_sensor, name_sat = sensor_from_filename(path.name)
@@ -374,9 +436,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     if "instrument" in frame.columns:
         inst = frame["instrument"].str.strip().str.upper()
         sens = np.where(inst.isin(SENSORS), inst, fallback if fallback else "")
-        if fallback is None:
-            rej.add(~inst.isin(SENSORS).to_numpy(), "instrument '", inst,
-                    "' is not VIIRS or MODIS")
+        unknown = ~inst.isin(SENSORS) & ((inst != "") | (fallback is None))
+        rej.add(unknown.to_numpy(), "instrument '", inst, "' is not VIIRS or MODIS")
         sensor_rule = {"rule": "instrument column"}
     elif fallback is not None:
         sens = np.full(n, fallback, dtype=object)
@@ -418,6 +479,10 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
 
     daynight = (frame["daynight"].str.strip().str.upper().replace("", None).to_numpy(object)
                 if "daynight" in frame.columns else np.full(n, None, dtype=object))
+    if "daynight" in frame.columns:
+        odd = ~pd.isna(daynight) & ~np.isin(daynight.astype(str), DAYNIGHT)
+        rej.add(odd, "daynight '", frame["daynight"].str.strip(), "' is not D or N")
+    _contradictions(layout_sensor, np.asarray(sens, dtype=object), sat, frame, rej)
     version = (frame["version"].str.strip().replace("", None).to_numpy(object)
                if "version" in frame.columns else np.full(n, None, dtype=object))
     is_nrt = pd.Series(version).fillna("").str.upper().str.contains("NRT").to_numpy()
@@ -481,8 +546,17 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
 
 
 def _header(path: Path) -> list[str]:
-    with open(path, "rb") as f:
-        first = f.readline().decode("utf-8", "replace").lstrip("\ufeff").strip()
+    """The lower-cased column names of a file's first line (of gzip files too)."""
+    import gzip
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(2)
+        opener = gzip.open if head == GZIP_MAGIC else open
+        with opener(path, "rb") as f:
+            first = f.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff").strip()
+    except (OSError, EOFError):  # unreadable or damaged: not a FIRMS file for a folder scan
+        return []
     return [c.strip().strip('"').lower() for c in first.split(",")]
 
 
@@ -498,7 +572,7 @@ def find_firms_files(paths: list[str | Path]) -> tuple[list[Path], list[dict[str
     for p in map(Path, paths):
         if p.is_dir():
             for q in sorted(p.rglob("*")):
-                if not q.is_file() or q.suffix.lower() not in (".csv", ".txt"):
+                if not q.is_file() or not q.name.lower().endswith(FIRMS_SUFFIXES):
                     continue
                 if detect_layout(_header(q)) is None:
                     skipped.append({"file": str(q), "reason": "not a FIRMS layout"})

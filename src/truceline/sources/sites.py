@@ -35,6 +35,7 @@ import shapely
 from pyproj import Geod
 
 from truceline.errors import InputError
+from truceline.sources.sniff import read_limited, sniff_text
 
 __all__ = [
     "MAX_RADIUS_M",
@@ -48,6 +49,7 @@ __all__ = [
 
 SITE_COLUMNS = ("name", "lon", "lat", "radius_m", "kind")
 MAX_RADIUS_M = 50_000.0
+MAX_SITES_BYTES = 50 * 1024 * 1024  # a sites list is kilobytes; the cap refuses a device
 _GEOD = Geod(ellps="WGS84")
 _CIRCLE_VERTICES = 72
 
@@ -59,14 +61,14 @@ def load_sites(path: str | Path) -> gpd.GeoDataFrame:
     evidence), any extra columns, geometry.
     """
     p = Path(path)
+    raw = read_limited(p, "a protected-sites CSV file", MAX_SITES_BYTES)
+    if raw is None:
+        raise InputError(f"{p}: protected-sites file not found")
+    sniff_text(p, raw[:4096], expected="a protected-sites CSV file")
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{p}: protected-sites file not found") from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(f"{p}: not UTF-8 text (byte {e.start}): expected a CSV file") from None
-    except OSError as e:
-        raise InputError(f"{p}: cannot read protected-sites file: {e.strerror}") from None
     return parse_sites(text, source=str(p))
 
 

@@ -1,0 +1,144 @@
+"""The command line never shows a traceback for bad input: each case exits 2 (bad
+input), 3 (lake) or 4 (integrity) with one message naming the file, line, key or value,
+and user text is printed as it is (never read as Rich markup)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from truceline import cli
+
+AGREEMENT = """\
+name = "Truce [/x] [bold]"
+time_zone = "Europe/Kyiv"
+start = "{start}"
+duration_days = 2
+
+[[parties]]
+id = "ua"
+name = "Ukraine"
+
+[[parties]]
+id = "ru"
+name = "Russia"
+"""
+DONETSK = [[37.5, 47.8], [38.2, 47.8], [38.2, 48.2], [37.5, 48.2], [37.5, 47.8]]
+
+
+def run(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
+    """Run `truceline ARGV` in this process as the console script does (cli.main)."""
+    monkeypatch.setattr(sys, "argv", ["truceline", *argv])
+    code = 0
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_message(err: str) -> str:
+    """stderr as one line (Rich wraps long lines) and with no traceback in it."""
+    assert "Traceback" not in err
+    return " ".join(err.split())
+
+
+@pytest.fixture
+def lake(tmp_path) -> Path:
+    return tmp_path / "lake"
+
+
+def test_markup_in_a_header_is_printed_as_it_is(monkeypatch, capsys, tmp_path, lake):
+    p = tmp_path / "f.csv"
+    p.write_text("latitude[/x],longitude,[bold]acq_date\n1,2,3\n")
+    code, _, err = run(monkeypatch, capsys, "ingest", "firms", str(p), "--lake", str(lake))
+    assert code == 2
+    assert "columns ['latitude[/x]', 'longitude', '[bold]acq_date']" in one_message(err)
+
+
+def test_valid_from_garbage(monkeypatch, capsys, tmp_path, lake):
+    p = tmp_path / "map.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    code, _, err = run(monkeypatch, capsys, "ingest", "control", str(p), "--source", "other",
+                       "--valid-from", "garbage", "--lake", str(lake))
+    assert code == 2
+    assert "error: --valid-from 'garbage': expected a date YYYY-MM-DD" in one_message(err)
+    assert not lake.exists()  # refused before the lake was touched
+
+
+@pytest.mark.parametrize("doc, message", [
+    ([{"type": "FeatureCollection"}], "holds a list at the top level: expected an object"),
+    ({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": None,
+         "geometry": {"type": "Polygon", "coordinates": [[[37.5, 47.8], [38.2, 999],
+                                                          [37.5, 48.2], [37.5, 47.8]]]}}]},
+     "y 47.8 to 999 are not lon/lat degrees"),
+])
+def test_bad_maps_exit_2_and_leave_no_lake(monkeypatch, capsys, tmp_path, lake, doc, message):
+    p = tmp_path / "deepstatemap_data_20250820.geojson"
+    p.write_text(json.dumps(doc))
+    code, _, err = run(monkeypatch, capsys, "ingest", "control", str(p), "--lake", str(lake))
+    assert code == 2 and message in one_message(err)
+    assert not (lake / "control").exists()
+
+
+def test_map_warnings_are_shown(monkeypatch, capsys, tmp_path, lake):
+    p = tmp_path / "deepstatemap_data_20990820.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": None,
+         "geometry": {"type": "Polygon", "coordinates": [DONETSK]}}]}))
+    code, out, err = run(monkeypatch, capsys, "ingest", "control", str(p), "--lake", str(lake))
+    assert code == 0, err
+    assert "warning: " in err and "dated 2099-08-20, after today" in one_message(err)
+
+
+@pytest.mark.parametrize("start", ["0001-01-01 00:00", "9999-12-31 00:00"])
+def test_agreement_years_out_of_range(monkeypatch, capsys, tmp_path, lake, start):
+    p = tmp_path / "a.toml"
+    p.write_text(AGREEMENT.format(start=start))
+    code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake))
+    assert code == 2
+    assert "key 'start' = \"" + start + "\": expected a time in the years 1900 to 2200" in \
+        one_message(err)
+
+
+def test_key_naming_a_folder(monkeypatch, capsys, tmp_path, lake):
+    p = tmp_path / "a.toml"
+    p.write_text(AGREEMENT.format(start="2025-08-21 00:00"))
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake),
+                       "--key", str(keys), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{keys}: is a folder: expected a private key file (PEM)" in one_message(err)
+
+
+def test_keys_are_refused_inside_a_lake_or_report(monkeypatch, capsys, tmp_path, lake):
+    lake.mkdir()
+    (lake / "ledger.jsonl").write_text("")
+    code, _, err = run(monkeypatch, capsys, "keys", "generate", "--dir", str(lake / "k"))
+    assert code == 2 and "is inside" in err and not (lake / "k").exists()
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "manifest.json").write_text("{}")
+    code, _, err = run(monkeypatch, capsys, "keys", "generate", "--dir", str(report / "k"),
+                       "--lake", str(tmp_path / "other"))
+    assert code == 2 and "is inside a report folder" in one_message(err)
+
+
+def test_public_key_is_0644_whatever_the_umask(monkeypatch, capsys, tmp_path):
+    import os
+
+    old = os.umask(0o077)
+    try:
+        code, _, err = run(monkeypatch, capsys, "keys", "generate", "--dir",
+                           str(tmp_path / "k"), "--lake", str(tmp_path / "lake"))
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert (tmp_path / "k" / "truceline_ed25519.pub.pem").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "k" / "truceline_ed25519.pem").stat().st_mode & 0o777 == 0o600
