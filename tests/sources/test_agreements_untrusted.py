@@ -53,7 +53,7 @@ def test_years_far_outside_any_truce_are_refused(tmp_path, start):
     p = agreement(tmp_path, start=start, end="duration_days = 1")
     with pytest.raises(InputError, match=r"key 'start' = \".*\": expected a time in the "
                                          r"years 1900 to 2200"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 @pytest.mark.parametrize("end", ["duration_days = 1e300", "duration_hours = 1e12",
@@ -86,7 +86,7 @@ def test_paths_leaving_the_folder_are_refused(tmp_path, ref):
     with pytest.raises(InputError, match=r"key 'prohibited.protected_sites' = .*: expected an "
                                          r"existing sites CSV file, as a relative path "
                                          r"without '\.\.'"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 def test_a_link_leaving_the_folder_is_refused(tmp_path):
@@ -95,7 +95,7 @@ def test_a_link_leaving_the_folder_is_refused(tmp_path):
     os.symlink(tmp_path / "secret.csv", tmp_path / "ag" / "sites.csv")
     p = agreement(tmp_path / "ag", extra=sites_ref("sites.csv"))
     with pytest.raises(InputError, match=r"inside .*ag \(it links outside\)"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 def test_environment_is_never_echoed(tmp_path, monkeypatch):
@@ -105,7 +105,7 @@ def test_environment_is_never_echoed(tmp_path, monkeypatch):
     for extra in (sites_ref("env.csv"), polygons_ref("env.csv")):
         p = agreement(tmp_path / "ag", extra=extra)
         with pytest.raises(InputError) as err:
-            load_agreement(p, data_dir=None)
+            load_agreement(p, data_dir=tmp_path / "nodata")
         assert "hunter2" not in str(err.value) and "TRUCELINE_SECRET" not in str(err.value)
 
 
@@ -119,14 +119,14 @@ def test_devices_are_refused_without_reading(tmp_path, target, message):
     # the link leaves the folder: refused before it is opened
     p = agreement(tmp_path / "ag", extra=polygons_ref("zone.geojson"))
     with pytest.raises(InputError, match="it links outside"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
     # a device inside the folder itself: refused by kind, not read
     fifo = tmp_path / "ag" / "pipe.geojson"
     os.mkfifo(fifo)
     p = agreement(tmp_path / "ag", extra=polygons_ref("pipe.geojson"))
     with pytest.raises(InputError, match=r"pipe.geojson: is not a regular file: expected a "
                                          r"file named by 'scope.polygons'"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 def test_a_folder_is_refused(tmp_path):
@@ -134,7 +134,7 @@ def test_a_folder_is_refused(tmp_path):
     p = agreement(tmp_path / "ag", extra=sites_ref("sites.csv"))
     with pytest.raises(InputError, match=r"sites.csv: is a folder: expected a file named by "
                                          r"'prohibited.protected_sites'"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 def test_a_huge_file_is_refused(tmp_path, monkeypatch):
@@ -142,7 +142,7 @@ def test_a_huge_file_is_refused(tmp_path, monkeypatch):
     p = agreement(tmp_path, extra=polygons_ref("zone.geojson"))
     (tmp_path / "zone.geojson").write_text(json.dumps(ZONE) + " " * 2000)
     with pytest.raises(InputError, match=r"zone.geojson: is larger than 0 MB"):
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
 
 
 def test_not_json_is_named_without_content(tmp_path):
@@ -150,7 +150,7 @@ def test_not_json_is_named_without_content(tmp_path):
     (tmp_path / "zone.geojson").write_text("SECRET=1\nTOKEN=2\n")
     with pytest.raises(InputError, match=r"expected a GeoJSON file \(not JSON at line 1, "
                                          r"column 1: Expecting value\)") as err:
-        load_agreement(p, data_dir=None)
+        load_agreement(p, data_dir=tmp_path / "nodata")
     assert "SECRET" not in str(err.value)
 
 
@@ -159,8 +159,8 @@ def test_the_data_folder_is_the_second_place_looked(tmp_path):
     (data / "sites").mkdir(parents=True)
     (data / "sites" / "energy.csv").write_text(SITES)
     p = agreement(tmp_path / "ag", extra=sites_ref("sites/energy.csv"))
-    with pytest.raises(InputError, match=r"not found in .*ag\)"):
-        load_agreement(p, data_dir=None)
+    with pytest.raises(InputError, match=r"not found in .*ag or .*nodata\)"):
+        load_agreement(p, data_dir=tmp_path / "nodata")
     a = load_agreement(p, data_dir=data)
     assert a.files == (("sites/energy.csv", (data / "sites" / "energy.csv").resolve()),)
 
