@@ -246,8 +246,8 @@ def _print_info(info: dict[str, Any]) -> None:
         out.print(table)
     gaps = {k: v for k, v in (info.get("missing_years") or {}).items() if v}
     if gaps:
-        out.print("[yellow]missing years[/yellow] (no detections between the first and "
-                  "the last):")
+        out.print(_styled(("missing years", "yellow"), " (no detections between the first "
+                          "and the last):"))
         for who, ys in gaps.items():
             out.print(f"  {'any sensor' if who == 'any' else who:<11} {_year_spans(ys)}")
     for c in info["control"]:
