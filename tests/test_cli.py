@@ -132,3 +132,22 @@ def test_lake_info_flags_missing_years(tmp_path, data_dir):
     assert json.loads(r.output)["missing_years"] == {"any": [2020], "VIIRS": [2020]}
     r = runner.invoke(app, ["lake", "info", "--lake", str(lk.root)], terminal_width=80)
     assert "missing years" in r.output and "VIIRS       2020" in r.output
+
+
+def test_reasons_wrap_under_their_bullet_and_keep_brackets(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from truceline import cli
+
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "out", Console(file=buf, width=80))
+    reason = ("front rate 1.50/day (95% CI 0.31-4.38) in the band [0, 30] km is above the "
+              "peacetime rate 0.00/day of the same ground and season in [2019, 2020]")
+    cli._print_verdict("A truce", {"verdict": "held", "rule": "H1", "reasons": [reason]},
+                       Path("out/truce"))
+    lines = buf.getvalue().splitlines()
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines)
+    assert lines[1].startswith("  - front rate") and lines[2].startswith("    ")
+    assert "[0, 30]" in buf.getvalue() and "[2019, 2020]" in buf.getvalue()

@@ -339,8 +339,7 @@ def demo(
             out.print(_styled("\n", (c["agreement"], "bold"), ": ",
                               (c["verdict"].upper(), colour), f" (rule {c['rule']}, map "
                               f"{c['control_map']}; {c['incidents']} incidents in scope)"))
-            for r in c["reasons"][:4]:
-                out.print(f"  - {r}")
+            _bullets(c["reasons"][:4])
             out.print(f"  maps: {c['map_note']}")
             out.print(f"  report {c['report']} — signature and hashes "
                       f"{'verified' if c['verified'] else 'NOT VERIFIED'}")
@@ -616,13 +615,23 @@ def assess_cmd(
     _print_verdict(ag.name, a, target)
 
 
+def _bullets(lines: list[str]) -> None:
+    """A list, each item wrapped under its own first word (hanging indent), as plain
+    text: a reason's brackets are not Rich markup."""
+    import textwrap
+
+    for line in lines:
+        out.print(textwrap.fill(str(line), width=max(out.width, 40), initial_indent="  - ",
+                                subsequent_indent="    ", break_on_hyphens=False),
+                  markup=False, highlight=False, soft_wrap=True)
+
+
 def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
     colour = {"violated": "red", "held": "green", "reduced": "yellow"}.get(a["verdict"], "white")
     out.print(_styled((name, "bold"), ": ", (a["verdict"].upper(), colour),
                       f" (rule {a['rule']}, control map "
                       f"{a.get('control_map', {}).get('source', '?')})"))
-    for r in a["reasons"]:
-        out.print(f"  - {r}")
+    _bullets(a["reasons"])
     out.print(f"report: {target / 'report.html'} (signed: {target / 'manifest.json'})")
 
 
