@@ -191,6 +191,10 @@ def ingest_control(
     party: Annotated[str, typer.Option(help="Party whose held ground the map draws.")] = "ru",
     valid_from: Annotated[str | None, typer.Option(help="Date the map is valid from, "
                                                    "YYYY-MM-DD (one file only).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a stored map for the same source and day, or a file "
+        "ingested before with another --source/--valid-from; the earlier snapshot stays "
+        "readable at its table version.")] = False,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -202,7 +206,7 @@ def ingest_control(
     lk = _open_lake(lake)
     with _progress(not as_json) as progress:
         summary = lk.ingest_control(list(paths), source=source, party=party,
-                                    valid_from=valid_from, progress=progress)
+                                    valid_from=valid_from, progress=progress, replace=replace)
     if as_json:
         _emit_json({"files": summary.files, "skipped": summary.skipped, "txn": summary.txn,
                     "warnings": summary.warnings})
@@ -282,10 +286,45 @@ def _year_spans(years: list[int]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
 
 
-@ledger_app.command("verify", epilog="Example: truceline ledger verify --json")
-def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+@lake_app.command("migrate", epilog="Example: truceline lake migrate --lake ./truceline-lake")
+def lake_migrate(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+    """Convert a lake of the first layout (GeoParquet folders) to Delta Lake tables, in
+    place; the ledger is kept and extended. Safe to run again after a crash."""
+    from truceline.lake.migrate import migrate
+
+    with console.status("migrating ..."):
+        result = migrate(config.lake_dir(lake))
+    if as_json:
+        _emit_json(result)
+        return
+    if not result["migrated"]:
+        out.print(f"lake {result['lake']}: {result['reason']}, nothing to do")
+        return
+    for line in result["done"]:
+        out.print(f"  {line}", markup=False)
+    out.print(f"lake {result['lake']}: migrated to Delta Lake tables", markup=False)
+
+
+@ledger_app.command("anchor", epilog="Example: truceline ledger anchor > anchor.txt")
+def ledger_anchor(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the ledger head (SEQ:HASH) to publish elsewhere; `ledger verify --anchor`
+    later proves the chain still contains it (a rewritten ledger does not)."""
+    anchor = _open_lake(lake).ledger_anchor()
+    if as_json:
+        seq, _, h = anchor.partition(":")
+        _emit_json({"anchor": anchor, "entries": int(seq), "hash": h})
+    else:
+        out.print(anchor, markup=False)
+
+
+@ledger_app.command("verify",
+                    epilog="Example: truceline ledger verify --anchor \"$(cat anchor.txt)\"")
+def ledger_verify(lake: LakeOpt = None, as_json: JsonOpt = False,
+                  anchor: Annotated[str | None, typer.Option(
+                      help="A head printed earlier by `truceline ledger anchor` (SEQ:HASH or "
+                      "HASH) that the chain must still contain.")] = None) -> None:
     """Re-walk the hash chain; exit 4 if any entry was edited, deleted or moved."""
-    check = _open_lake(lake).verify_ledger()
+    check = _open_lake(lake).verify_ledger(anchor)
     if as_json:
         _emit_json({"ok": check.ok, "entries": check.entries, "head": check.head,
                     "problems": check.problems})

@@ -50,7 +50,7 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
     from truceline.geo.enrich import enrich
 
     s, e = _days(start, end)
-    det = lake.read_detections(s, e)
+    det = lake.read_detections(s, e, geometry=False)  # enrich makes the points
     if det.empty:
         raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
                         f"{end or 'the last'} day; run `truceline ingest firms` first")
@@ -148,7 +148,7 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
     progress("baseline", 0, steps)
     det = lake.read_detections(None, f"{last}-12-31", sensors=list(sensors),
                                columns=["detection_id", "lon", "lat", "acq_date", "sensor",
-                                        "satellite", "frp", "confidence"])
+                                        "satellite", "frp", "confidence"], geometry=False)
     if det.empty:
         raise LakeError(f"no detections in {lake.root} up to {last}: ingest the FIRMS history "
                         "(e.g. ../shared/data/firms/ukraine_yearly) before building a baseline")
@@ -280,7 +280,7 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
             shift = pd.DateOffset(years=y - w0.year)
             frames.append(lake.read_detections((w0 + shift).tz_localize(None).normalize(),
                                                (w1 + shift).tz_localize(None).normalize(),
-                                               sensors=[sensor]))
+                                               sensors=[sensor], geometry=False))
         history = pd.concat(frames, ignore_index=True)
         rate = 0.0 if history.empty else peacetime_rate(enrich(history, fixed), agreement,
                                                         years)
@@ -310,6 +310,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     d0 = min(c0, w0).tz_localize(None).normalize()
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
     clims = climatologies or baseline(lake, progress)  # pass them in to read the lake once
+    lake = lake.at()  # one consistent version of every table, whatever is ingested meanwhile
     found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule,
                           progress=progress)
     det = found.detections
@@ -368,9 +369,7 @@ def _in_window(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp) -> pd.Seri
 
 def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
                     end: pd.Timestamp) -> list[Path]:
-    from truceline.lake.store import _snapshots_in_force
-
-    return _snapshots_in_force(lake.control_files(source), start, end)
+    return lake.snapshot_files(source, start, end)
 
 
 def write_assessment(run: AssessmentRun, out_dir: Path, *, signer: Any,

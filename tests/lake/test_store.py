@@ -14,9 +14,7 @@ from typer.testing import CliRunner
 from truceline.cli import app
 from truceline.errors import InputError
 from truceline.lake import ledger as ledger_mod
-from truceline.lake import txn as txn_mod
 from truceline.lake.store import Lake
-from truceline.lake.txn import Transaction
 
 HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
           "version,bright_ti5,frp,daynight,instrument")
@@ -80,76 +78,106 @@ def test_archive_replaces_nrt_copy_of_same_detection(tmp_path, two_files):
     assert lake2.read_detections().query("lat == 48.40647")["frp"].iloc[0] == 9.0
 
 
-def test_partitions_are_geoparquet_readable_by_geopandas_and_duckdb(tmp_path, two_files):
+def test_tables_are_delta_readable_by_deltalake_duckdb_and_geopandas(tmp_path, two_files):
     import duckdb
+    from deltalake import DeltaTable
 
     lake = Lake(tmp_path / "lake")
     lake.ingest_firms(list(two_files))
     files = lake.detection_files()
     assert {f.parent.parent.name for f in files} == {"year=2025"}
-    g = gpd.read_parquet(files[0])
-    assert g.crs.to_epsg() == 4326 and (g.geometry.x == g["lon"]).all()
-    n = duckdb.sql(f"select count(*) from read_parquet('{lake.root}/detections/**/*.parquet')"
-                   ).fetchall()[0][0]
+    dt = DeltaTable(str(lake.root / "tables" / "detections"))
+    assert dt.version() == lake.table_versions()["detections"]
+    assert dt.to_pyarrow_dataset().count_rows() == 5
+    listed = ", ".join(f"'{f}'" for f in files)  # the live files of the version read
+    n = duckdb.sql(f"select count(*) from read_parquet([{listed}])").fetchall()[0][0]
     assert n == 5
+    d = lake.read_detections()
+    assert isinstance(d, gpd.GeoDataFrame) and d.crs.to_epsg() == 4326
+    assert (d.geometry.x == d["lon"]).all() and (d.geometry.y == d["lat"]).all()
+    plain = lake.read_detections(geometry=False)
+    assert not isinstance(plain, gpd.GeoDataFrame) and list(plain.columns) == list(
+        d.columns.drop("geometry"))
 
 
-@pytest.mark.parametrize("fail_after", [0, 1, 2, 3, "ledger"])
-def test_failure_mid_ingest_leaves_lake_exactly_as_it_was(tmp_path, two_files, monkeypatch,
-                                                          fail_after):
+def _state(lake: Lake) -> tuple:
+    """What a reader sees: every table's rows (write ids aside)."""
+    d = lake.read_detections(geometry=False).sort_values("detection_id").reset_index(drop=True)
+    q = lake.read_quarantine().drop(columns="txn")
+    return d.to_json(date_format="iso"), q.to_json(date_format="iso")
+
+
+@pytest.mark.parametrize("fail_at", ["delta-1", "delta-2", "ledger"])
+def test_failure_mid_ingest_leaves_lake_as_it_was(tmp_path, two_files, monkeypatch, fail_at):
+    import deltalake
+
     lake = Lake(tmp_path / "lake")
     lake.ingest_firms([two_files[0]])
-    before = snapshot(lake.root)
-    real_move = txn_mod._move
+    bad = viirs_file(tmp_path, "fire_archive_bad.csv", [
+        row(48.40647, 37.19036, "2025-08-18", "0013", "2", 9.0),
+        row(148.1, 37.1, "2025-08-18", "0013", "2")])  # one quarantined row: two tables
+    before = _state(lake)
+    real_write = deltalake.write_deltalake
     calls = {"n": 0}
 
-    def flaky_move(src, dst):
-        if calls["n"] == fail_after:
-            raise OSError("disk full (injected)")
+    def flaky_write(*a, **k):
         calls["n"] += 1
-        real_move(src, dst)
+        if fail_at == f"delta-{calls['n']}":
+            raise OSError("disk full (injected)")
+        return real_write(*a, **k)
 
-    def flaky_append(path, entries):
-        with open(path, "a") as f:  # half a line reaches the disk, then the write fails
-            f.write('{"seq": 99, "kind": "ing')
-        raise OSError("ledger disk full (injected)")
+    real_fsync = ledger_mod.os.fsync
 
-    monkeypatch.setattr(txn_mod, "_move", flaky_move)
-    if fail_after == "ledger":
-        monkeypatch.setattr(ledger_mod, "append_entries", flaky_append)
+    def flaky_fsync(fd):
+        if ledger_mod.pending_path(lake.ledger_path).exists():
+            raise OSError("ledger disk full (injected)")  # lines written, head not moved
+        return real_fsync(fd)
+
+    monkeypatch.setattr(deltalake, "write_deltalake", flaky_write)
+    if fail_at == "ledger":
+        monkeypatch.setattr(ledger_mod.os, "fsync", flaky_fsync)
+    entries = lake.ledger_entries()
     with pytest.raises(OSError, match="injected"):
-        lake.ingest_firms([two_files[1]])
-    assert snapshot(lake.root) == before
+        lake.ingest_firms([bad])
+    monkeypatch.undo()
+    assert _state(Lake(lake.root)) == before
     assert lake.verify_ledger().ok
+    after = lake.ledger_entries()  # an undone table commit is logged, nothing else
+    assert after[:len(entries)] == entries
+    assert {e["kind"] for e in after[len(entries):]} <= {"recover"}
+    lake.ingest_firms([bad])  # and the same ingest then goes through
+    assert lake.read_detections().query("lat == 48.40647")["frp"].iloc[0] == 9.0
 
 
-def test_crash_mid_ingest_is_rolled_back_when_lake_is_reopened(tmp_path, two_files,
-                                                               monkeypatch):
+def test_crash_between_table_commit_and_ledger_is_undone_by_next_writer(tmp_path, two_files,
+                                                                        monkeypatch):
     lake = Lake(tmp_path / "lake")
     lake.ingest_firms([two_files[0]])
-    before = snapshot(lake.root)
-    real_move = txn_mod._move
-    calls = {"n": 0}
+    before = _state(lake)
+    versions = lake.table_versions()
 
     class Crash(BaseException):
         pass
 
-    def dying_move(src, dst):
-        calls["n"] += 1
-        real_move(src, dst)
-        if calls["n"] == 2:
-            raise Crash()
+    def dying_append(*a, **k):
+        raise Crash()
 
-    monkeypatch.setattr(txn_mod, "_move", dying_move)
-    # the process dies: nothing after the crash runs, neither rollback nor clean-up
-    monkeypatch.setattr(txn_mod, "rollback", lambda root, d: None)
-    monkeypatch.setattr(Transaction, "abandon", lambda self: None)
+    # the process dies after its Delta commits: nothing after runs, no undo
+    monkeypatch.setattr(ledger_mod, "append_entries", dying_append)
+    monkeypatch.setattr(Lake, "_undo", lambda self, w: None)
     with pytest.raises(Crash):
         lake.ingest_firms([two_files[1]])
-    assert snapshot(lake.root) != before
     monkeypatch.undo()
-    Lake(lake.root)  # reopening recovers
-    assert snapshot(lake.root) == before
+    from deltalake import DeltaTable
+
+    assert DeltaTable(str(lake.root / "tables/detections")).version() > versions["detections"]
+    reader = Lake(lake.root)  # readers see the committed version meanwhile
+    assert _state(reader) == before and reader.table_versions() == versions
+    s = lake.ingest_firms([two_files[1]])  # the next writer restores, logs it, then writes
+    assert s.files[0]["replaced_nrt"] == 1
+    kinds = [e["kind"] for e in lake.ledger_entries()]
+    assert kinds == ["ingest-firms", "recover", "ingest-firms"]
+    assert lake.verify_ledger().ok
 
 
 def test_bad_file_in_batch_writes_nothing(tmp_path, two_files):
@@ -318,7 +346,7 @@ def test_any_polygon_file_with_valid_from(tmp_path):
         lake.ingest_control([gpkg], source="nato", valid_from="2024-05-01")
 
 
-def test_two_maps_for_one_source_and_day_the_last_wins(tmp_path: Path) -> None:
+def _two_maps(tmp_path: Path) -> list[Path]:
     from shapely import box
 
     paths = []
@@ -327,9 +355,55 @@ def test_two_maps_for_one_source_and_day_the_last_wins(tmp_path: Path) -> None:
         p.parent.mkdir()
         gpd.GeoDataFrame({"name": [f"m{i}"]}, geometry=[geom], crs=4326).to_file(p)
         paths.append(p)
+    return paths
+
+
+def test_second_map_for_a_source_and_day_is_refused_without_replace(tmp_path: Path) -> None:
+    """Issue 12 item 4: a map was silently replaced and could not be restored."""
+    paths = _two_maps(tmp_path)
     lake = Lake(tmp_path / "lake")
-    s = lake.ingest_control(paths, source="deepstate")
+    lake.ingest_control([paths[0]], source="deepstate")
+    state = lake.table_versions(), lake.ledger_entries()
+    with pytest.raises(InputError, match=r"copy1.*already has a deepstate map for 2025-01-01 "
+                                         r"\(from deepstatemap_data_20250101.geojson\); pass "
+                                         r"--replace"):
+        lake.ingest_control([paths[1]], source="deepstate")
+    assert (lake.table_versions(), lake.ledger_entries()) == state
+    with pytest.raises(InputError, match="pass --replace"):  # two in one call, likewise
+        Lake(tmp_path / "lake2").ingest_control(paths, source="deepstate")
+    s = lake.ingest_control([paths[1]], source="deepstate", replace=True)
     snaps = lake.read_control("deepstate")
     assert len(snaps) == 1
     assert snaps.geometry.iat[0].bounds == pytest.approx((37.5, 47.5, 38.5, 48.5))
-    assert [f["replaces_snapshot"] for f in s.files] == [False, True]
+    rec = s.files[0]
+    assert rec["replaces_snapshot"] and rec["replaced"][0]["sha256"] == hashlib.sha256(
+        paths[0].read_bytes()).hexdigest()
+    assert "stays readable at control table version" in s.warnings[0]
+    # the earlier map is kept: read the version the ledger names
+    old = lake.at({"control": rec["replaced_readable_at_version"]}).read_control("deepstate")
+    assert old.geometry.iat[0].bounds == pytest.approx((37.5, 47.5, 38.0, 48.0))
+    # the original is no longer "already in the lake": it can be put back
+    lake.ingest_control([paths[0]], source="deepstate", replace=True)
+    assert lake.read_control("deepstate").geometry.iat[0].bounds == pytest.approx(
+        (37.5, 47.5, 38.0, 48.0))
+    assert lake.verify_ledger().ok
+
+
+def test_map_with_wrong_valid_from_or_source_can_be_corrected(tmp_path: Path) -> None:
+    import shapely
+
+    poly = shapely.box(37.0, 47.0, 38.0, 48.0)
+    f = tmp_path / "held.geojson"
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[poly], crs=4326).to_file(f)
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_control([f], source="other", valid_from="2024-05-10")
+    again = lake.ingest_control([f], source="other", valid_from="2024-05-01")
+    assert again.files == [] and again.skipped[0]["reason"] == "already ingested"
+    s = lake.ingest_control([f], source="other", valid_from="2024-05-01", replace=True)
+    snaps = lake.read_control("other")
+    assert list(snaps["valid_from"]) == [pd.Timestamp("2024-05-01")]
+    assert s.files[0]["replaced"][0]["snapshot_id"].endswith("2024-05-10")
+    lake.ingest_control([f], source="isw", valid_from="2024-05-01", replace=True)
+    assert set(lake.read_control()["source"]) == {"isw"}
+    same = lake.ingest_control([f], source="isw", valid_from="2024-05-01", replace=True)
+    assert same.files == [] and "already ingested" in same.skipped[0]["reason"]

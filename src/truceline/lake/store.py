@@ -1,26 +1,41 @@
-"""The lake: a local folder of GeoParquet partitions, a quarantine and a ledger.
+"""The lake: Delta Lake tables, derived files, and a hash-chained ledger.
 
-Layout (everything below is readable as it is by GeoPandas, DuckDB and QGIS)::
+Layout (the tables are Delta Lake tables: Parquet files plus a ``_delta_log``)::
 
     LAKE/
-      detections/sensor=VIIRS/year=2025/month=08/part.parquet   GeoParquet 1.0.0, points
-      control/source=deepstate/2025-08-20.parquet                GeoParquet, one snapshot
-      quarantine/<txn>.parquet                                   rejected input rows
-      ledger.jsonl, ledger.head                                  hash-chained log
-      .txn/                                                      in-flight transactions
-      .lock                                                      one writer at a time
+      lake.json                         format marker: {"format": "truceline-lake", "layout": 2}
+      tables/detections/                sensor=/year=/month= partitions, no geometry column
+      tables/control/                   source=/day= partitions, one snapshot per day, WKB
+      tables/quarantine/                rejected input rows: file, line, raw, reason, txn
+      tables/enriched/                  control=/sensor=/year=/month=  (`truceline enrich`)
+      tables/incidents/                 key= partitions (`truceline detect`); any keyed table
+      baseline/VIIRS.npz, MODIS.npz     climatologies, whole files
+      ledger.jsonl, ledger.head         hash-chained log and its head (the commit point)
+      .lock                             one writer at a time (readers never take it)
 
-Detection columns are :data:`truceline.sources.firms.DETECTION_COLUMNS` plus
-``geometry`` (WGS84 point). Control snapshot columns are
-:data:`truceline.sources.frontlines.SNAPSHOT_COLUMNS` plus ``geometry`` (MultiPolygon of
-the ground ``party`` holds). Every write goes through :class:`~truceline.lake.txn.Transaction`
-and ends with a ledger entry, so an ingest lands whole or not at all.
+**Commit protocol.** A write (an ingest, an enrich, ...) makes one or more Delta commits,
+then appends ledger entries that record the table versions it produced (``tables``) and
+moves ``ledger.head``. The head moving is the commit point of the whole write, across
+tables. Readers read each table at the version the committed ledger records (they never
+wait and never see a table version the ledger has not committed); a :class:`Lake` made
+with ``versions=`` (see :meth:`Lake.at`) reads those versions instead (time travel).
+A writer that finds table versions past the committed ones (a crash between a Delta
+commit and the ledger) restores the tables to the committed versions before it writes,
+and logs that it did. Nothing in recovery reads a path from a file.
+
+Detection columns are :data:`truceline.sources.firms.DETECTION_COLUMNS`; control
+snapshot columns :data:`truceline.sources.frontlines.SNAPSHOT_COLUMNS` plus ``geometry``.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
+import os
 import re
+import shutil
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,14 +46,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
 from truceline import __version__
-from truceline.errors import InputError, LakeError
+from truceline.errors import InputError, IntegrityError, LakeError
 from truceline.hashing import sha256_file
 from truceline.lake import ledger as ledger_mod
-from truceline.lake.txn import Transaction, recover
+from truceline.lake import tables as T
 from truceline.sources.firms import (
     DETECTION_COLUMNS,
     FirmsFile,
@@ -47,13 +62,19 @@ from truceline.sources.firms import (
     parse_firms,
 )
 from truceline.sources.frontlines import (
+    SNAPSHOT_COLUMNS,
     ControlFile,
     check_source,
     find_control_files,
     parse_control,
 )
 
-GEOPARQUET_VERSION = "1.0.0"
+FORMAT_FILE = "lake.json"
+FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
+#: folders of the first layout (GeoParquet files swapped by a .txn folder)
+OLD_LAYOUT_DIRS = ("detections", "control", "quarantine", "enriched", "incidents", ".txn")
+LOCK_WAIT_S = 900.0  # a ledger record waits this long for a running ingest
+_TMP_FILE = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\.(?P<txn>[0-9a-f]{16})\.tmp$")
 Progress = Callable[[str, int, int], None]
 
 
@@ -74,40 +95,290 @@ class IngestSummary:
         return int(sum(f.get(key, 0) for f in self.files))
 
 
-class Lake:
-    """A lake folder. Opening it finishes or undoes any transaction a crash left."""
+def _deltalake() -> Any:
+    import deltalake
 
-    def __init__(self, root: str | Path) -> None:
+    return deltalake
+
+
+class _Write:
+    """One write in progress: its id and the table versions it has committed so far."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.id = uuid.uuid4().hex[:16]
+        self.lake = lake
+        self.before = lake.table_versions()
+        self.after: dict[str, int] = {}
+
+    def commit_props(self) -> Any:
+        return _deltalake().CommitProperties(custom_metadata={"truceline_txn": self.id})
+
+    def wrote(self, name: str) -> None:
+        self.after[name] = self.lake._latest_version(name)
+
+
+class Lake:
+    """A lake folder. Opening it only reads; writers recover from a crash first.
+
+    ``versions`` pins the table versions to read (see :meth:`at`, :meth:`table_versions`).
+    """
+
+    def __init__(self, root: str | Path, *, versions: dict[str, int] | None = None) -> None:
         self.root = Path(root)
         self.ledger_path = self.root / "ledger.jsonl"
+        self._pinned = dict(versions) if versions is not None else None
+        self._tables: dict[tuple[str, int], Any] = {}
         if self.root.exists() and not self.root.is_dir():
             raise LakeError(f"{self.root}: exists and is not a folder")
-        if (self.root / ".txn").is_dir():
-            with self._locked():
-                ledger_mod.drop_uncommitted(self.ledger_path)
-                committed = {e.get("txn") for e in self.ledger_entries()}
-                recover(self.root, {c for c in committed if c})
+        self._check_layout()
 
-    # ---------------------------------------------------------------- basics
+    # ---------------------------------------------------------------- layout and versions
+    def _check_layout(self) -> None:
+        marker = self.root / FORMAT_FILE
+        if marker.exists():
+            try:
+                fmt = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise LakeError(f"{marker}: unreadable ({exc})") from exc
+            if not isinstance(fmt, dict) or fmt.get("format") != FORMAT["format"] or \
+                    fmt.get("layout") != FORMAT["layout"]:
+                raise LakeError(f"{marker}: a lake layout this truceline {__version__} does "
+                                f"not know ({fmt!r}); expected layout {FORMAT['layout']}")
+            return
+        old = [d for d in OLD_LAYOUT_DIRS if (self.root / d).is_dir()]
+        if old:
+            raise LakeError(f"{self.root}: a lake in the first layout (GeoParquet folders "
+                            f"{', '.join(old)}); convert it once with `truceline lake migrate "
+                            f"--lake {self.root}` (the ledger is kept, nothing is lost)")
+
+    def _table_dir(self, name: str) -> Path:
+        return self.root / T.TABLES_DIR / T.check_table_name(name)
+
+    def _latest_version(self, name: str) -> int:
+        return int(_deltalake().DeltaTable(str(self._table_dir(name))).version())
+
+    def table_versions(self) -> dict[str, int]:
+        """The version of every table this lake reads: pinned, or the latest the ledger
+        committed. Record it with a result; ``Lake(root, versions=...)`` reads it back."""
+        if self._pinned is not None:
+            return dict(self._pinned)
+        return _committed_versions(self.ledger_entries())
+
+    def at(self, versions: dict[str, int] | None = None) -> Lake:
+        """A read-only view of this lake at ``versions`` (default: the versions now), so a
+        long computation reads one consistent state while ingests go on."""
+        return Lake(self.root, versions=self.table_versions() if versions is None else versions)
+
+    def _table(self, name: str) -> Any | None:
+        """The Delta table ``name`` at the version this lake reads; None if it has none."""
+        v = self.table_versions().get(name)
+        if v is None:
+            return None
+        key = (name, v)
+        if key not in self._tables:
+            path = self._table_dir(name)
+            try:
+                self._tables[key] = _deltalake().DeltaTable(str(path), version=v)
+            except Exception as exc:  # noqa: BLE001 - delta-rs raises several kinds
+                raise LakeError(f"{path}: table version {v} cannot be read ({exc})") from exc
+        return self._tables[key]
+
+    def _dataset(self, name: str) -> pads.Dataset | None:
+        dt = self._table(name)
+        return None if dt is None else dt.to_pyarrow_dataset()
+
+    def _properties(self, name: str) -> dict[str, Any]:
+        dt = self._table(name)
+        return {} if dt is None else T.properties_of(dt.metadata().description)
+
+    def _files(self, name: str) -> pd.DataFrame:
+        """Live data files of a table at the version read: path, rows, partition values."""
+        dt = self._table(name)
+        if dt is None:
+            return pd.DataFrame(columns=["path", "num_records"])
+        frame = pa.table(dt.get_add_actions(flatten=True)).to_pandas()
+        frame.columns = [c.removeprefix("partition.") for c in frame.columns]
+        frame["path"] = [str(self._table_dir(name) / p) for p in frame["path"]]
+        return frame
+
+    # ---------------------------------------------------------------- writing
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "w") as lock:
+    def _locked(self, wait: float = 0.0) -> Iterator[None]:
+        """The write lock, after recovering from any crash. ``wait``: seconds to wait for
+        another writer (0: refuse at once)."""
+        if self._pinned is not None:
+            raise LakeError(f"{self.root}: this view reads fixed table versions; open the "
+                            "lake again to write")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            lock = open(self.root / ".lock", "a")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise LakeError(f"{self.root}: cannot write to this lake ({exc.strerror}); it "
+                            "can still be read") from exc
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError as exc:
+                    if time.monotonic() >= deadline:
+                        raise LakeError(f"{self.root}: another truceline process is writing "
+                                        "to this lake; try again when it has finished (reads "
+                                        "work meanwhile)") from exc
+                    time.sleep(0.2)
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise LakeError(f"{self.root}: another truceline process is writing to "
-                                "this lake; try again when it has finished") from exc
-            try:
+                marker = self.root / FORMAT_FILE
+                if not marker.exists():
+                    ledger_mod.write_durably(marker, (json.dumps(FORMAT) + "\n").encode())
+                self._tables.clear()
+                self.recover()
                 yield
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            lock.close()
+
+    def recover(self) -> list[str]:
+        """Finish or undo what a crash left (the caller holds the write lock).
+
+        The ledger's interrupted append is completed or cut back to its recorded size;
+        then the ledger must verify (else writes are refused: exit 4); then every table is
+        brought back to the version the ledger committed, and left-over temporary files
+        of derived-file writes are finished or removed. What was done is logged.
+        """
+        done = []
+        msg = ledger_mod.finish_pending(self.ledger_path)
+        if msg:
+            done.append(msg)
+        check = self.verify_ledger()
+        if not check.ok:
+            raise IntegrityError(f"{self.ledger_path}: fails verification, so this lake takes "
+                                 f"no writes: {'; '.join(check.problems[:3])}")
+        entries = self.ledger_entries()
+        committed = _committed_versions(entries)
+        restored: dict[str, int] = {}
+        base = self.root / T.TABLES_DIR
+        for d in sorted(base.iterdir()) if base.is_dir() else []:
+            if d.is_symlink() or not d.is_dir() or not T.TABLE_NAME.match(d.name):
+                continue
+            if d.name not in committed:  # created by a write that never committed
+                shutil.rmtree(d)
+                done.append(f"removed table {d.name}, created by a write that never committed")
+                continue
+            latest = self._latest_version(d.name)
+            if latest > committed[d.name]:
+                _deltalake().DeltaTable(str(d)).restore(committed[d.name])
+                restored[d.name] = self._latest_version(d.name)
+                done.append(f"restored table {d.name} to version {committed[d.name]} "
+                            f"(versions {committed[d.name] + 1}-{latest} never committed)")
+        txns = {e.get("txn") for e in entries}
+        for sub in sorted(self.root.iterdir()):
+            if sub.is_symlink() or not sub.is_dir() or sub.name in (T.TABLES_DIR,) or \
+                    sub.name.startswith("."):
+                continue
+            for f in sorted(sub.iterdir()):
+                m = _TMP_FILE.match(f.name)
+                if not m or f.is_symlink() or not f.is_file():
+                    continue
+                if m["txn"] in txns:
+                    os.replace(f, sub / m["name"])
+                    done.append(f"finished writing {sub.name}/{m['name']}")
+                else:
+                    f.unlink()
+                    done.append(f"removed {sub.name}/{f.name}, never committed")
+        if restored:
+            self._append([{"kind": "recover", "done": done, "tables": restored}], entries)
+        self._tables.clear()
+        return done
+
+    def _append(self, entries: list[dict[str, Any]],
+                before: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        chain = self.ledger_entries() if before is None else before
+        new: list[dict[str, Any]] = []
+        for fields in entries:
+            new.append(ledger_mod.make_entry(chain + new, **fields))
+        ledger_mod.append_entries(self.ledger_path, new, before=chain)
+        self._tables.clear()
+        return new
+
+    @contextmanager
+    def _write(self) -> Iterator[_Write]:
+        """A write under the lock; an exception undoes the table commits it made."""
+        with self._locked():
+            w = _Write(self)
+            try:
+                yield w
+            except BaseException:
+                self._undo(w)
+                raise
+
+    def _undo(self, w: _Write) -> None:
+        """Bring every table this write touched back to its committed version."""
+        ledger_mod.finish_pending(self.ledger_path)
+        committed = _committed_versions(self.ledger_entries())
+        for name in w.after:
+            if name not in committed:
+                shutil.rmtree(self._table_dir(name), ignore_errors=True)
+            elif self._latest_version(name) > committed[name]:
+                _deltalake().DeltaTable(str(self._table_dir(name))).restore(committed[name])
+                self._append([{"kind": "recover", "done": [f"undid write {w.id}"],
+                               "tables": {name: self._latest_version(name)}}])
+        self._tables.clear()
+
+    def _commit(self, w: _Write, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Log the write: every entry carries its id and the versions it produced."""
+        tables = dict(w.after)
+        return self._append([{**e, "txn": w.id, "tables": tables} for e in entries])
+
+    def _write_arrow(self, w: _Write, name: str, data: Any, schema: pa.Schema, *,
+                     mode: str = "append", predicate: str | None = None,
+                     partition_by: list[str] | None = None, merge_schema: bool = False,
+                     uint64: list[str] | tuple[str, ...] = (), geometry: bool = False) -> None:
+        """One Delta commit of ``data`` (an Arrow table or a RecordBatchReader)."""
+        dl = _deltalake()
+        path = self._table_dir(name)
+        exists = dl.DeltaTable.is_deltatable(str(path))
+        props: dict[str, Any] = {}
+        if uint64:
+            props[T.UINT64_PROPERTY] = sorted(uint64)
+        if geometry:
+            props[T.GEOMETRY_PROPERTY] = T.WKB_4326
+        if exists and props:
+            dt = dl.DeltaTable(str(path))
+            have = T.properties_of(dt.metadata().description)
+            merged = {**have, **props}
+            merged[T.UINT64_PROPERTY] = sorted(set(have.get(T.UINT64_PROPERTY) or [])
+                                               | set(uint64))
+            if not merged[T.UINT64_PROPERTY]:
+                del merged[T.UINT64_PROPERTY]
+            if merged != have:
+                dt.alter.set_table_description(T.describe(merged))
+        if not exists:
+            path.mkdir(parents=True, exist_ok=True)
+        dl.write_deltalake(
+            str(path), data, mode=mode if exists else "append", predicate=predicate if exists
+            else None, partition_by=partition_by if not exists else None,
+            description=T.describe(props) if not exists and props else None,
+            schema_mode="merge" if merge_schema and exists else None,
+            writer_properties=T.writer_properties(),
+            commit_properties=w.commit_props(), name=name if not exists else None)
+        w.wrote(name)
 
     def ledger_entries(self) -> list[dict[str, Any]]:
+        """The committed ledger entries (integrity errors raise, exit 4)."""
         return ledger_mod.read_entries(self.ledger_path)
 
-    def verify_ledger(self) -> ledger_mod.LedgerCheck:
-        return ledger_mod.verify_ledger(self.ledger_path)
+    def verify_ledger(self, anchor: str | None = None) -> ledger_mod.LedgerCheck:
+        """Re-walk the ledger's chain; with ``anchor`` (from :meth:`ledger_anchor`), also
+        check the chain still contains that entry."""
+        return ledger_mod.verify_ledger(self.ledger_path, anchor)
+
+    def ledger_anchor(self) -> str:
+        """``SEQ:HASH`` of the committed head: publish it elsewhere, check it later with
+        ``truceline ledger verify --anchor``."""
+        entries = self.ledger_entries()
+        return f"{len(entries)}:{ledger_mod.head_of(entries)}"
 
     def _ingested(self, kind: str) -> dict[str, int]:
         """sha256 -> ledger seq of every file already ingested as ``kind``."""
@@ -115,13 +386,14 @@ class Lake:
                 if e.get("kind") == kind and "sha256" in e}
 
     def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path, str], Any],
-                    summary: IngestSummary, progress: Progress) -> list[Any]:
+                   summary: IngestSummary, progress: Progress,
+                   seen: dict[str, int] | None = None) -> list[Any]:
         """Parse the files the ledger does not already record as ``kind``.
 
         Files are recognised by SHA-256 before parsing, so a re-run costs a hash per file;
         a file given twice in one call is parsed once. ``parse(path, sha256)``.
         """
-        seen = self._ingested(kind)
+        seen = self._ingested(kind) if seen is None else seen
         parsed: list[Any] = []
         batch: set[str] = set()
         for i, f in enumerate(files):
@@ -137,90 +409,72 @@ class Lake:
         progress("parse", len(files), len(files))
         return parsed
 
-    def _commit(self, txn: Transaction, entries: list[dict[str, Any]]) -> None:
-        def write_ledger(txn_id: str) -> None:
-            chain = self.ledger_entries()
-            new = []
-            for fields in entries:
-                entry = ledger_mod.make_entry(chain + new, txn=txn_id, **fields)
-                new.append(entry)
-            try:
-                ledger_mod.append_entries(self.ledger_path, new)
-            except BaseException:
-                ledger_mod.drop_uncommitted(self.ledger_path)
-                raise
-        txn.commit(write_ledger)
-
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Append a ledger entry for something published from this lake."""
-        with self._locked():
-            entry = ledger_mod.make_entry(self.ledger_entries(), kind=kind, **fields)
-            ledger_mod.append_entry(self.ledger_path, entry)
-            return entry
+        """Append a ledger entry for something published from this lake (waits for a
+        running write to finish rather than failing)."""
+        with self._locked(wait=LOCK_WAIT_S):
+            return self._append([{"kind": kind, **fields}])[0]
 
     # ---------------------------------------------------------------- detections
-    def _partition_rel(self, sensor: str, year: int, month: int) -> str:
-        return f"detections/sensor={sensor}/year={year:04d}/month={month:02d}/part.parquet"
-
     def detection_files(self, sensors: list[str] | None = None,
                         start: pd.Timestamp | None = None,
                         end: pd.Timestamp | None = None) -> list[Path]:
-        """Partition files that can hold detections of ``sensors`` in [start, end]."""
-        base = self.root / "detections"
-        if not base.is_dir():
+        """Data files (at the version read) that can hold detections of ``sensors`` in
+        [start, end]; Parquet any tool reads, without the partition columns."""
+        f = self._files(T.DETECTIONS)
+        if f.empty:
             return []
-        out = []
-        pattern = re.compile(r"sensor=(\w+)/year=(\d{4})/month=(\d{2})/part\.parquet$")
-        lo = (start.year * 12 + start.month) if start is not None else -1
-        hi = (end.year * 12 + end.month) if end is not None else 10**9
-        for f in sorted(base.rglob("part.parquet")):
-            m = pattern.search(f.relative_to(self.root).as_posix())
-            if not m:
-                continue
-            ym = int(m.group(2)) * 12 + int(m.group(3))
-            if (sensors is None or m.group(1) in sensors) and lo <= ym <= hi:
-                out.append(f)
-        return out
+        ym = f["year"].astype(int) * 12 + f["month"].astype(int)
+        keep = np.ones(len(f), dtype=bool)
+        if sensors is not None:
+            keep &= f["sensor"].isin(sensors).to_numpy()
+        if start is not None:
+            keep &= (ym >= start.year * 12 + start.month).to_numpy()
+        if end is not None:
+            keep &= (ym <= end.year * 12 + end.month).to_numpy()
+        f = f[keep].assign(_y=f["year"].astype(int), _m=f["month"].astype(int))
+        return [Path(p) for p in f.sort_values(["sensor", "_y", "_m", "path"])["path"]]
 
     def detection_years(self, sensor: str) -> set[int]:
         """The years in which the lake holds detections of ``sensor``."""
-        return {int(re.search(r"year=(\d{4})", f.as_posix())[1])  # type: ignore[index]
-                for f in self.detection_files([sensor])}
+        f = self._files(T.DETECTIONS)
+        if f.empty:
+            return set()
+        f = f[(f["sensor"] == sensor) & (f["num_records"] > 0)]
+        return {int(y) for y in f["year"]}
 
     def read_detections(self, start: str | pd.Timestamp | None = None,
                         end: str | pd.Timestamp | None = None,
                         sensors: list[str] | None = None,
-                        columns: list[str] | None = None) -> pd.DataFrame:
-        """Detections with acq_date in [start, end] (inclusive days), without geometry."""
+                        columns: list[str] | None = None, *,
+                        geometry: bool = True) -> pd.DataFrame:
+        """Detections with acq_date in [start, end] (inclusive days), in a stable order
+        (sensor, day, time, id), as a GeoDataFrame of points (EPSG:4326) when ``lon`` and
+        ``lat`` are among the columns (``geometry=False``: a plain DataFrame)."""
         s = pd.Timestamp(start) if start is not None else None
         e = pd.Timestamp(end) if end is not None else None
-        files = self.detection_files(sensors, s, e)
         cols = list(columns) if columns else list(DETECTION_COLUMNS)
-        if not files:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-        ds = pads.dataset([str(f) for f in files], format="parquet")
-        flt = None
-        if s is not None:
-            flt = pads.field("acq_date") >= pa.scalar(s.to_pydatetime(), pa.timestamp("s"))
-        if e is not None:
-            cond = pads.field("acq_date") <= pa.scalar(e.to_pydatetime(), pa.timestamp("s"))
-            flt = cond if flt is None else flt & cond
-        table = ds.to_table(columns=cols, filter=flt)
-        return table.to_pandas().reset_index(drop=True)
-
-    def _write_partition(self, txn: Transaction, rel: str, frame: pd.DataFrame) -> None:
-        gdf = gpd.GeoDataFrame(frame.reset_index(drop=True),
-                               geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
-                               crs="EPSG:4326")
-        gdf.to_parquet(txn.stage(rel), index=False, schema_version=GEOPARQUET_VERSION,
-                       compression="zstd")
+        bad = [c for c in cols if c not in DETECTION_COLUMNS]
+        if bad:
+            raise InputError(f"columns {bad}: not detection columns; expected some of "
+                             f"{', '.join(DETECTION_COLUMNS)}")
+        ds = self._dataset(T.DETECTIONS)
+        if ds is None:
+            empty = T.conform(pa.table({}), T.DETECTION_SCHEMA).select(cols)
+            return T.to_frame(empty, geometry="lonlat" if geometry else None)
+        flt = _detection_filter(s, e, sensors)
+        order = [c for c in ("sensor", "acq_date", "t_utc", "detection_id")]
+        read = cols + [c for c in order if c not in cols]
+        table = ds.to_table(columns=read, filter=flt)
+        table = table.sort_by([(c, "ascending") for c in order]).select(cols)
+        return T.to_frame(table, geometry="lonlat" if geometry else None)
 
     def ingest_firms(self, paths: list[str | Path], *, sensor: str | None = None,
                      satellite: str | None = None,
                      progress: Progress = _no_progress) -> IngestSummary:
         """Ingest FIRMS files and folders: parse, quarantine bad rows, merge, log.
 
-        The whole call is one transaction: any error leaves the lake as it was.
+        The whole call is one write: any error leaves the lake as it was.
         """
         files, not_firms = find_firms_files(paths)
         if not files:
@@ -228,65 +482,147 @@ class Lake:
                              "found")
         check_sensor(sensor)  # even if nothing is parsed
         summary = IngestSummary(skipped=list(not_firms))
-        with self._locked():
+        with self._write() as w:
             parsed: list[FirmsFile] = self._parse_new(
                 files, "ingest-firms", lambda f, h: parse_firms(f, sensor=sensor,
                                                                 satellite=satellite, sha256=h),
                 summary, progress)
             if not parsed:
                 return summary
-            self._merge_detections(parsed, summary, progress)
+            self._merge_detections(w, parsed, summary, progress)
         return summary
 
-    def _merge_detections(self, parsed: list[FirmsFile], summary: IngestSummary,
+    def _merge_detections(self, w: _Write, parsed: list[FirmsFile], summary: IngestSummary,
                           progress: Progress) -> None:
-        new = pd.concat([p.detections.assign(_file=i) for i, p in enumerate(parsed)],
-                        ignore_index=True)
-        new["_year"] = new["acq_date"].dt.year.astype(np.int64)
-        new["_month"] = new["acq_date"].dt.month.astype(np.int64)
+        """One row per detection_id, archive over NRT, what the lake holds over what comes
+        in, then file order. New rows are appended; only a partition where an archive row
+        replaces an NRT row is rewritten, streamed batch by batch."""
+        sizes = [len(p.detections) for p in parsed]
+        new = pa.concat_tables([T.detections_arrow(p.detections) for p in parsed])
+        for p in parsed:
+            p.detections = p.detections.iloc[:0]  # the Arrow copy is all we keep
+        fidx = np.repeat(np.arange(len(parsed)), sizes)
+        ids = new.column("detection_id")
+        is_nrt = new.column("is_nrt").to_numpy(zero_copy_only=False)
+        # archive first, then file order: the first row of each id in that order is kept
+        order = np.lexsort((np.arange(len(new)), is_nrt))
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(new))
+        firsts = pa.table({"id": ids, "rank": rank}).group_by("id").aggregate(
+            [("rank", "min")]).column("rank_min").to_numpy()
+        first = np.zeros(len(new), dtype=bool)
+        first[order[firsts]] = True
+        progress("merge", 0, 3)
+        lake_ids, lake_nrt = self._ids_in_lake(new.filter(pa.array(first)))
+        progress("merge", 1, 3)
+        idx = pc.index_in(ids, value_set=lake_ids)
+        in_old = idx.is_valid().to_numpy(zero_copy_only=False)
+        where = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        old_nrt = np.zeros(len(new), dtype=bool)
+        old_nrt[in_old] = lake_nrt[where[in_old]]
+        upgrade = first & in_old & old_nrt & ~is_nrt
+        kept = first & (~in_old | upgrade)
         counts = {i: {"added": 0, "replaced_nrt": 0, "already_in_lake": 0}
                   for i in range(len(parsed))}
-        with Transaction(self.root) as txn:
-            groups = list(new.groupby(["sensor", "_year", "_month"], sort=True))
-            for gi, ((sens, year, month), part) in enumerate(groups):
-                progress("merge", gi, len(groups))
-                rel = self._partition_rel(sens, int(year), int(month))
-                target = self.root / rel
-                old = (pq.read_table(target, columns=list(DETECTION_COLUMNS)).to_pandas()
-                       if target.exists() else None)
-                merged, kept = _merge_partition(old, part)
-                fidx = part["_file"].to_numpy()
-                in_old = (part["detection_id"].isin(old["detection_id"]).to_numpy()
-                          if old is not None else np.zeros(len(part), dtype=bool))
-                for key, mask in (("added", kept & ~in_old), ("replaced_nrt", kept & in_old),
-                                  ("already_in_lake", ~kept)):
-                    binc = np.bincount(fidx[mask], minlength=len(parsed))
-                    for i, c in enumerate(binc):
-                        counts[i][key] += int(c)
-                self._write_partition(txn, rel, merged)
-            progress("merge", len(groups), len(groups))
-            rejected = pd.concat([p.rejected.assign(file_sha256=p.sha256) for p in parsed],
-                                 ignore_index=True)
-            if len(rejected):
-                rejected["txn"] = txn.id
-                rejected.to_parquet(txn.stage(f"quarantine/{txn.id}.parquet"), index=False)
-            entries = []
-            for i, p in enumerate(parsed):
-                rec = {"kind": "ingest-firms", "file": str(p.path), "sha256": p.sha256,
-                       "layout": p.layout, "rows": p.n_rows,
-                       "accepted": len(p.detections), "rejected": len(p.rejected),
-                       **counts[i], "sensor_rule": p.sensor_rule,
-                       "truceline": __version__}
-                entries.append(rec)
-                summary.files.append(rec)
-            self._commit(txn, entries)
-            summary.txn = txn.id
+        for key, mask in (("added", kept & ~in_old), ("replaced_nrt", upgrade),
+                          ("already_in_lake", ~kept)):
+            for i, c in enumerate(np.bincount(fidx[mask], minlength=len(parsed))):
+                counts[i][key] += int(c)
+        rows = new.filter(pa.array(kept))
+        del new
+        if upgrade.any():
+            self._rewrite_with_upgrades(w, rows, ids.filter(pa.array(upgrade)))
+        elif len(rows):
+            self._write_arrow(w, T.DETECTIONS, rows, T.DETECTION_SCHEMA,
+                              partition_by=T.PARTITIONS[T.DETECTIONS])
+        progress("merge", 2, 3)
+        rejected = [p.rejected.assign(file_sha256=p.sha256, txn=w.id) for p in parsed
+                    if len(p.rejected)]
+        if rejected:
+            q = T.conform(pa.Table.from_pandas(pd.concat(rejected, ignore_index=True),
+                                               preserve_index=False), T.QUARANTINE_SCHEMA)
+            self._write_arrow(w, T.QUARANTINE, q, T.QUARANTINE_SCHEMA, partition_by=[])
+        entries = []
+        for i, p in enumerate(parsed):
+            rec = {"kind": "ingest-firms", "file": str(p.path), "sha256": p.sha256,
+                   "layout": p.layout, "rows": p.n_rows,
+                   "accepted": sizes[i], "rejected": len(p.rejected),
+                   **counts[i], "sensor_rule": p.sensor_rule,
+                   "truceline": __version__}
+            entries.append(rec)
+            summary.files.append(rec)
+        self._commit(w, entries)
+        summary.txn = w.id
+        progress("merge", 3, 3)
+
+    def _ids_in_lake(self, candidates: pa.Table) -> tuple[pa.Array, np.ndarray]:
+        """Which candidate ids the lake holds, and whether its copy is NRT (streamed: only
+        matching ids are kept, so memory follows the ingest, not the lake)."""
+        ds = self._dataset(T.DETECTIONS)
+        if ds is None or not len(candidates):
+            return pa.array([], pa.string()), np.zeros(0, dtype=bool)
+        sensors = pc.unique(candidates.column("sensor")).to_pylist()
+        years = pc.unique(candidates.column("year")).to_pylist()
+        flt = (pads.field("sensor").isin(sensors) & pads.field("year").isin(years)
+               & pads.field("detection_id").isin(candidates.column("detection_id")))
+        t = ds.to_table(columns=["detection_id", "is_nrt"], filter=flt)
+        return t.column("detection_id").combine_chunks(), t.column("is_nrt").to_numpy(
+            zero_copy_only=False)
+
+    def _rewrite_with_upgrades(self, w: _Write, rows: pa.Table, upgraded: pa.ChunkedArray
+                               ) -> None:
+        """Partitions where archive rows replace NRT rows are rewritten in one commit
+        (their other rows streamed through); new rows elsewhere are appended."""
+        parts = rows.filter(pc.is_in(rows.column("detection_id"), value_set=upgraded))
+        keys = sorted({(s, y, m) for s, y, m in zip(parts.column("sensor").to_pylist(),
+                                                    parts.column("year").to_pylist(),
+                                                    parts.column("month").to_pylist(),
+                                                    strict=True)})
+        in_parts = np.zeros(len(rows), dtype=bool)
+        sens = rows.column("sensor").to_numpy(zero_copy_only=False)
+        yr = rows.column("year").to_numpy(zero_copy_only=False)
+        mo = rows.column("month").to_numpy(zero_copy_only=False)
+        for s, y, m in keys:
+            in_parts |= (sens == s) & (yr == y) & (mo == m)
+        ds = self._dataset(T.DETECTIONS)
+        assert ds is not None
+        flt = None
+        for s, y, m in keys:
+            c = ((pads.field("sensor") == s) & (pads.field("year") == y)
+                 & (pads.field("month") == m))
+            flt = c if flt is None else flt | c
+        flt = flt & ~pads.field("detection_id").isin(upgraded.combine_chunks())
+        inside = rows.filter(pa.array(in_parts))
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for b in ds.scanner(columns=T.DETECTION_SCHEMA.names, filter=flt).to_batches():
+                if b.num_rows:
+                    yield T.conform(pa.Table.from_batches([b]), T.DETECTION_SCHEMA
+                                    ).to_batches()[0]
+            yield from inside.to_batches()
+
+        predicate = " OR ".join(f"(sensor = {T.sql_str(s)} AND year = {int(y)} AND "
+                                f"month = {int(m)})" for s, y, m in keys)
+        reader = pa.RecordBatchReader.from_batches(T.DETECTION_SCHEMA, batches())
+        self._write_arrow(w, T.DETECTIONS, reader, T.DETECTION_SCHEMA, mode="overwrite",
+                          predicate=predicate)
+        outside = rows.filter(pa.array(~in_parts))
+        if len(outside):
+            self._write_arrow(w, T.DETECTIONS, outside, T.DETECTION_SCHEMA)
 
     # ---------------------------------------------------------------- control maps
     def ingest_control(self, paths: list[str | Path], *, source: str = "auto",
                        party: str = "ru", valid_from: str | None = None,
-                       progress: Progress = _no_progress) -> IngestSummary:
-        """Ingest control maps as snapshots; one transaction for the whole call."""
+                       progress: Progress = _no_progress,
+                       replace: bool = False) -> IngestSummary:
+        """Ingest control maps as snapshots; one write for the whole call.
+
+        A map for a source and day the lake (or this call) already has is refused, unless
+        ``replace``: then it replaces the stored snapshot, and so does a file already
+        ingested under another source or day (to correct a wrong ``--source`` or
+        ``--valid-from``). What it replaces stays readable at the earlier table version
+        the ledger names (``Lake.at``).
+        """
         files = find_control_files(paths)
         if not files:
             raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
@@ -296,39 +632,111 @@ class Lake:
             raise InputError("--valid-from applies to one file; got "
                              f"{len(files)} files")
         summary = IngestSummary()
-        with self._locked():
+        with self._write() as w:
+            stored = self._snapshot_index()
+            seen = self._ingested("ingest-control")
+            if replace:  # a file ingested before is parsed again; identical snapshots skip
+                seen = {}
             parsed: list[ControlFile] = self._parse_new(
                 files, "ingest-control", lambda f, h: parse_control(
                     f, source=source, party=party, valid_from=valid_from, sha256=h),
-                summary, progress)
+                summary, progress, seen=seen)
+            parsed = self._check_replacements(parsed, stored, replace, summary)
             if not parsed:
                 return summary
             summary.warnings.extend(w for cf in parsed for w in cf.warnings)
             self._fill_2014_ground(parsed, summary)
-            with Transaction(self.root) as txn:
-                entries = []
-                for cf in parsed:
-                    row = cf.snapshot.iloc[0]
-                    rel = f"control/source={row['source']}/{row['valid_from'].date()}.parquet"
-                    # two files for one source and day: the last staged wins
-                    replaces = (self.root / rel).exists() or rel in txn.targets
-                    cf.snapshot.to_parquet(txn.stage(rel), index=False,
-                                           schema_version=GEOPARQUET_VERSION)
-                    rec = {"kind": "ingest-control", "file": str(cf.path), "sha256": cf.sha256,
-                           "snapshot_id": row["snapshot_id"], "source": row["source"],
-                           "valid_from": str(row["valid_from"].date()),
-                           "crimea_missing": bool(row["crimea_missing"]),
-                           "area_km2": round(float(row["area_km2"]), 1),
-                           "repaired": bool(row["repaired"]),
-                           "repair_area_km2": round(float(row["repair_area_km2"]), 3),
-                           "replaces_snapshot": bool(replaces),
-                           "filled_2014_km2": round(float(row["filled_2014_km2"]), 1),
-                           "filled_from": row["filled_from"], "truceline": __version__}
-                    entries.append(rec)
-                    summary.files.append(rec)
-                self._commit(txn, entries)
-                summary.txn = txn.id
+            self._store_snapshots(w, parsed, stored, summary)
         return summary
+
+    def _snapshot_index(self) -> pd.DataFrame:
+        """source, day, snapshot_id, source_sha256, source_file of every stored snapshot."""
+        ds = self._dataset(T.CONTROL)
+        cols = ["source", "day", "snapshot_id", "source_sha256", "source_file"]
+        if ds is None:
+            return pd.DataFrame(columns=cols)
+        return ds.to_table(columns=cols).to_pandas()
+
+    def _check_replacements(self, parsed: list[ControlFile], stored: pd.DataFrame,
+                            replace: bool, summary: IngestSummary) -> list[ControlFile]:
+        """Refuse a second map for a source and day unless ``replace``; with it, skip a
+        file whose snapshot is stored exactly as it would be again."""
+        keep, batch = [], {}
+        for cf in parsed:
+            src = str(cf.snapshot["source"].iat[0])
+            day = str(cf.snapshot["valid_from"].iat[0].date())
+            same = stored[(stored["source"] == src) & (stored["day"] == day)]
+            if replace and (same["source_sha256"] == cf.sha256).any():
+                summary.skipped.append({"file": str(cf.path), "sha256": cf.sha256,
+                                        "reason": "already ingested as this source and day"})
+                continue
+            if not replace and (len(same) or (src, day) in batch):
+                other = (same["source_file"].iat[0] if len(same) else batch[(src, day)])
+                raise InputError(f"{cf.path}: the lake already has a {src} map for {day} "
+                                 f"(from {Path(str(other)).name}); pass --replace to replace "
+                                 "it (the earlier snapshot stays readable at its table "
+                                 "version), or --valid-from/--source if this map is for "
+                                 "another day or source")
+            batch[(src, day)] = str(cf.path)
+            keep.append(cf)
+        return keep
+
+    def _store_snapshots(self, w: _Write, parsed: list[ControlFile], stored: pd.DataFrame,
+                         summary: IngestSummary) -> None:
+        """Delete what the maps replace (one commit), append the maps (one commit), log."""
+        before = self.table_versions().get(T.CONTROL)
+        last: dict[tuple[str, str], int] = {}
+        for i, cf in enumerate(parsed):  # two maps for one source and day: the last wins
+            last[(str(cf.snapshot["source"].iat[0]),
+                  str(cf.snapshot["valid_from"].iat[0].date()))] = i
+        gone = []
+        conds = []
+        for (src, day), i in last.items():
+            hit = stored[((stored["source"] == src) & (stored["day"] == day))
+                         | (stored["source_sha256"] == parsed[i].sha256)]
+            gone.extend(hit.to_dict("records"))
+            conds.extend(f"(source = {T.sql_str(r['source'])} AND day = {T.sql_str(r['day'])})"
+                         for r in hit.to_dict("records"))
+        if conds:
+            dt = _deltalake().DeltaTable(str(self._table_dir(T.CONTROL)))
+            dt.delete(" OR ".join(sorted(set(conds))), commit_properties=w.commit_props())
+            w.wrote(T.CONTROL)
+        rows = [parsed[i] for i in sorted(last.values())]
+        frames = [T.conform(T.frame_to_arrow(cf.snapshot.assign(
+            day=str(cf.snapshot["valid_from"].iat[0].date()))), T.SNAPSHOT_SCHEMA)
+            for cf in rows]
+        self._write_arrow(w, T.CONTROL, pa.concat_tables(frames), T.SNAPSHOT_SCHEMA,
+                          partition_by=T.PARTITIONS[T.CONTROL], geometry=True)
+        entries = []
+        for i, cf in enumerate(parsed):
+            row = cf.snapshot.iloc[0]
+            key = (str(row["source"]), str(row["valid_from"].date()))
+            replaced = [g for g in gone if (g["source"], g["day"]) == key
+                        or g["source_sha256"] == cf.sha256] if last[key] == i else []
+            dropped = last[key] != i
+            rec = {"kind": "ingest-control", "file": str(cf.path), "sha256": cf.sha256,
+                   "snapshot_id": row["snapshot_id"], "source": row["source"],
+                   "valid_from": str(row["valid_from"].date()),
+                   "crimea_missing": bool(row["crimea_missing"]),
+                   "area_km2": round(float(row["area_km2"]), 1),
+                   "repaired": bool(row["repaired"]),
+                   "repair_area_km2": round(float(row["repair_area_km2"]), 3),
+                   "replaces_snapshot": bool(replaced),
+                   "replaced": [{"snapshot_id": g["snapshot_id"], "file": g["source_file"],
+                                 "sha256": g["source_sha256"]} for g in replaced],
+                   "replaced_readable_at_version": before if replaced else None,
+                   "superseded_in_batch": dropped,
+                   "filled_2014_km2": round(float(row["filled_2014_km2"]), 1),
+                   "filled_from": row["filled_from"], "truceline": __version__}
+            for g in replaced:
+                summary.warnings.append(
+                    f"{cf.path}: replaces snapshot {g['snapshot_id']} (from "
+                    f"{Path(str(g['source_file'])).name}); the earlier one stays readable at "
+                    f"control table version {before}")
+            entries.append(rec)
+            summary.files.append(rec)
+        self._commit(w, entries)
+        summary.txn = w.id
 
     def _fill_2014_ground(self, parsed: list[ControlFile], summary: IngestSummary) -> None:
         """Fill the ground held since 2014 where a map leaves it out (liveuamap from
@@ -365,21 +773,38 @@ class Lake:
 
         from truceline.sources.frontlines import misses_2014_ground
 
-        for f in reversed(self.control_files(source)):
-            if pd.Timestamp(f.stem) >= before:
-                continue
-            t = pq.read_table(f, columns=["snapshot_id", "geometry"])
+        ds = self._dataset(T.CONTROL)
+        if ds is None:
+            return None
+        idx = ds.to_table(columns=["day"], filter=(pads.field("source") == source)
+                          & (pads.field("day") < str(before.date()))).column("day").to_pylist()
+        for day in sorted(set(idx), reverse=True):
+            t = ds.to_table(columns=["snapshot_id", "geometry"],
+                            filter=(pads.field("source") == source) & (pads.field("day") == day))
             geom = shapely.from_wkb(t.column("geometry")[0].as_py())
             if not misses_2014_ground(geom):
-                return pd.Timestamp(f.stem), geom, str(t.column("snapshot_id")[0].as_py())
+                return pd.Timestamp(day), geom, str(t.column("snapshot_id")[0].as_py())
         return None
 
     def control_files(self, source: str | None = None) -> list[Path]:
-        base = self.root / "control"
-        if not base.is_dir():
+        """Data files of the control table (one per snapshot), of one source if given."""
+        f = self._files(T.CONTROL)
+        if f.empty:
             return []
-        pattern = f"source={source}/*.parquet" if source else "source=*/*.parquet"
-        return sorted(base.glob(pattern))
+        if source is not None:
+            f = f[f["source"] == source]
+        return [Path(p) for p in f.sort_values(["source", "day", "path"])["path"]]
+
+    def snapshot_files(self, source: str | None, start: str | pd.Timestamp | None,
+                       end: str | pd.Timestamp | None) -> list[Path]:
+        """Data files of the snapshots in force some day of [start, end] (of ``source``)."""
+        f = self._files(T.CONTROL)
+        if f.empty:
+            return []
+        if source is not None:
+            f = f[f["source"] == source]
+        days = _in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)
+        return [Path(p) for p in f[days].sort_values(["source", "day", "path"])["path"]]
 
     def read_control(self, source: str | None = None, *,
                      start: str | pd.Timestamp | None = None,
@@ -390,31 +815,37 @@ class Lake:
         With ``start``/``end``, only the snapshots in force some day of [start, end] are
         read: those valid from a day in the range, and per source the last one before it.
         """
-        files = self.control_files(source)
-        if not files:
-            if source is not None and self.control_files():
-                have = sorted({p.parent.name.split("=", 1)[1] for p in self.control_files()})
-                raise LakeError(f"no control snapshots from source {source!r} in {self.root}; "
-                                f"the lake has: {', '.join(have)}")
+        ds = self._dataset(T.CONTROL)
+        meta_cols = [*SNAPSHOT_COLUMNS, "day"]
+        meta = (ds.to_table(columns=meta_cols).to_pandas() if ds is not None
+                else pd.DataFrame(columns=meta_cols))
+        if meta.empty:
             raise LakeError(f"no control snapshots in {self.root}; run "
                             "`truceline ingest control PATH` first")
+        if source is not None and not (meta["source"] == source).any():
+            have = sorted(meta["source"].unique())
+            raise LakeError(f"no control snapshots from source {source!r} in {self.root}; "
+                            f"the lake has: {', '.join(have)}")
+        if source is not None:
+            meta = meta[meta["source"] == source]
         if start is not None or end is not None:
-            files = _snapshots_in_force(files, start, end)
-        tables = [_timestamps_as(pq.read_table(f), "us") for f in files]
-        table = pa.concat_tables(tables, promote_options="default")
-        cols = [c for c in table.column_names if c != "geometry"]
-        frame = table.select(cols).to_pandas()
+            meta = meta[_in_force(meta, start, end)]
+        meta = meta.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
         if geometry:
             import shapely
 
-            geoms = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-            frame = gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
-        return frame.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
+            assert ds is not None
+            keys = pads.field("day").isin(sorted(meta["day"].unique()))
+            g = ds.to_table(columns=["source", "day", "geometry"], filter=keys).to_pandas()
+            g = meta[["source", "day"]].merge(g, on=["source", "day"], how="left")
+            meta = gpd.GeoDataFrame(meta, geometry=shapely.from_wkb(g["geometry"].to_numpy()),
+                                    crs="EPSG:4326")
+        return meta.drop(columns="day")
 
     # ---------------------------------------------------------------- derived tables
     def write_enriched(self, frame: pd.DataFrame, *, control: str,
                        params: dict[str, Any]) -> dict[str, Any]:
-        """Store enriched detections, replacing the months they cover, in one transaction.
+        """Store enriched detections, replacing the months they cover, in one commit.
 
         ``control`` names the control source the frame was enriched against (``any``
         for the most recent snapshot of any source); each source keeps its own copy.
@@ -422,106 +853,151 @@ class Lake:
         if frame.empty:
             return {"rows": 0, "partitions": 0}
         day = pd.to_datetime(frame["acq_date"])
-        years, months = day.dt.year.to_numpy(), day.dt.month.to_numpy()
-        with self._locked():
-            with Transaction(self.root) as txn:
-                groups = frame.groupby([frame["sensor"].to_numpy(), years, months], sort=True)
-                n = 0
-                for (sens, year, month), part in groups:
-                    rel = (f"enriched/control={control}/sensor={sens}/year={int(year):04d}/"
-                           f"month={int(month):02d}/part.parquet")
-                    gdf = part if isinstance(part, gpd.GeoDataFrame) else gpd.GeoDataFrame(
-                        part, geometry=gpd.points_from_xy(part["lon"], part["lat"]),
-                        crs="EPSG:4326")
-                    gdf.reset_index(drop=True).to_parquet(
-                        txn.stage(rel), index=False, schema_version=GEOPARQUET_VERSION,
-                        compression="zstd")
-                    n += 1
-                rec = {"kind": "enrich", "control": control, "rows": int(len(frame)),
-                       "partitions": n, "from": str(day.min().date()),
-                       "to": str(day.max().date()),
-                       "params": params, "truceline": __version__}
-                self._commit(txn, [rec])
+        body = pd.DataFrame(frame.drop(columns=[c for c in ("geometry", "control", "year",
+                                                            "month") if c in frame]))
+        body = body.assign(control=control, year=day.dt.year.astype("int32").to_numpy(),
+                           month=day.dt.month.astype("int32").to_numpy())
+        table, uint64 = T.to_delta_arrow(pa.Table.from_pandas(body.reset_index(drop=True),
+                                                              preserve_index=False))
+        keys = sorted(set(zip(body["sensor"], body["year"], body["month"], strict=True)))
+        predicate = f"control = {T.sql_str(control)} AND (" + " OR ".join(
+            f"(sensor = {T.sql_str(s)} AND year = {int(y)} AND month = {int(m)})"
+            for s, y, m in keys) + ")"
+        with self._write() as w:
+            self._write_arrow(w, T.ENRICHED, table, table.schema, mode="overwrite",
+                              predicate=predicate, partition_by=T.PARTITIONS[T.ENRICHED],
+                              merge_schema=True, uint64=uint64)
+            rec = {"kind": "enrich", "control": control, "rows": int(len(frame)),
+                   "partitions": len(keys), "from": str(day.min().date()),
+                   "to": str(day.max().date()), "params": params, "truceline": __version__}
+            self._commit(w, [rec])
         return rec
 
     def read_enriched(self, start: str | pd.Timestamp | None = None,
                       end: str | pd.Timestamp | None = None, *, control: str = "any",
                       geometry: bool = False) -> pd.DataFrame:
         """Enriched detections stored by :meth:`write_enriched` with acq_date in [start, end]."""
-        base = self.root / "enriched" / f"control={control}"
+        ds = self._dataset(T.ENRICHED)
+        if ds is None:
+            return pd.DataFrame()
         s = pd.Timestamp(start) if start is not None else None
         e = pd.Timestamp(end) if end is not None else None
-        files = []
-        for f in sorted(base.rglob("part.parquet")) if base.is_dir() else []:
-            m = re.search(r"year=(\d{4})/month=(\d{2})", f.as_posix())
-            ym = int(m.group(1)) * 12 + int(m.group(2)) if m else 0
-            if (s is None or ym >= s.year * 12 + s.month) and (
-                    e is None or ym <= e.year * 12 + e.month):
-                files.append(f)
-        if not files:
-            return pd.DataFrame()
-        if geometry:
-            frame = pd.concat([gpd.read_parquet(f) for f in files], ignore_index=True)
-        else:
-            cols = [c for c in pq.read_schema(files[0]).names if c != "geometry"]
-            frame = pads.dataset([str(f) for f in files], format="parquet").to_table(
-                columns=cols).to_pandas()
-        d = pd.to_datetime(frame["acq_date"])
-        keep = np.ones(len(frame), dtype=bool)
+        flt = pads.field("control") == control
+        day = pads.field("acq_date")
         if s is not None:
-            keep &= (d >= s).to_numpy()
+            flt = flt & (pads.field("year") >= s.year) & (day >= pa.scalar(
+                s.to_pydatetime(), ds.schema.field("acq_date").type))
         if e is not None:
-            keep &= (d <= e).to_numpy()
-        return frame[keep].reset_index(drop=True)
+            flt = flt & (pads.field("year") <= e.year) & (day <= pa.scalar(
+                e.to_pydatetime(), ds.schema.field("acq_date").type))
+        table = T.from_delta_arrow(ds.to_table(filter=flt), self._properties(T.ENRICHED))
+        if not len(table):
+            return pd.DataFrame()
+        # columns a later schema added are null in older partitions: keep the written ones
+        return T.to_frame(table, drop=["control", "year", "month"],
+                          geometry="lonlat" if geometry else None)
 
     def write_table(self, rel: str, frame: pd.DataFrame, *, kind: str,
                     **fields: Any) -> dict[str, Any]:
-        """Store one derived table (incidents, ...) as (Geo)Parquet, logged in the ledger."""
-        import io
+        """Store one derived table (incidents, ...): ``rel`` = ``NAME/KEY[.parquet]`` is the
+        key's partition of table NAME, replaced whole, logged in the ledger."""
+        name, _, key = rel.partition("/")
+        key = key.removesuffix(".parquet")
+        if not key or not T.TABLE_NAME.match(name) or name in T.PARTITIONS:
+            raise LakeError(f"{rel}: expected NAME/KEY with NAME a derived table name")
+        table, uint64 = T.to_delta_arrow(T.frame_to_arrow(frame))
+        table = table.append_column("key", pa.array([key] * len(table), pa.string()))
+        with self._write() as w:
+            self._write_arrow(w, name, table, table.schema, mode="overwrite",
+                              predicate=f"key = {T.sql_str(key)}",
+                              partition_by=T.KEYED_PARTITIONS, merge_schema=True,
+                              uint64=uint64, geometry=isinstance(frame, gpd.GeoDataFrame))
+            rec = {"kind": kind, "files": [rel], "table": name, "key": key,
+                   "rows": int(len(frame)), **fields, "truceline": __version__}
+            self._commit(w, [rec])
+        return rec
 
-        buf = io.BytesIO()
-        if isinstance(frame, gpd.GeoDataFrame):
-            frame.to_parquet(buf, index=False, schema_version=GEOPARQUET_VERSION)
-        else:
-            frame.to_parquet(buf, index=False)
-        return self.write_files({rel: buf.getvalue()}, kind=kind, rows=int(len(frame)),
-                                **fields)
+    def read_table(self, name: str, key: str | None = None) -> pd.DataFrame:
+        """A derived table written by :meth:`write_table` (one key's rows, if given)."""
+        if not T.TABLE_NAME.match(name) or not (self.root / T.TABLES_DIR / name).is_dir():
+            return pd.DataFrame()
+        ds = self._dataset(name)
+        if ds is None:
+            return pd.DataFrame()
+        flt = (pads.field("key") == key) if key is not None else None
+        table = T.from_delta_arrow(ds.to_table(filter=flt), self._properties(name))
+        geo = "wkb" if self._properties(name).get(T.GEOMETRY_PROPERTY) else None
+        return T.to_frame(table, geometry=geo)
 
     def write_files(self, files: dict[str, bytes], *, kind: str, **fields: Any
                     ) -> dict[str, Any]:
-        """Store derived files (e.g. a climatology) whole, in one logged transaction."""
-        with self._locked():
-            with Transaction(self.root) as txn:
-                for rel, data in files.items():
-                    txn.stage(rel).write_bytes(data)
-                rec = {"kind": kind, "files": sorted(files), **fields, "truceline": __version__}
-                self._commit(txn, [rec])
+        """Store derived files (e.g. a climatology) whole, in one logged write.
+
+        Each file is written beside its target as ``NAME.<write id>.tmp`` and fsynced;
+        the ledger entry (with every file's SHA-256) commits them, then they are renamed
+        into place. A crash in between is finished or undone by the next writer.
+        """
+        import hashlib
+
+        for rel in files:
+            parts = rel.split("/")
+            if len(parts) != 2 or parts[0] in (T.TABLES_DIR, "") or parts[0].startswith(".") \
+                    or not _TMP_FILE.match(f"{parts[1]}.{'0' * 16}.tmp"):
+                raise LakeError(f"{rel}: derived files live one folder down in the lake "
+                                "(e.g. baseline/VIIRS.npz)")
+        with self._write() as w:
+            staged = []
+            for rel, data in files.items():
+                target = self.root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f"{target.name}.{w.id}.tmp")
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                staged.append((tmp, target))
+            try:
+                rec = {"kind": kind, "files": sorted(files),
+                       "sha256": {rel: hashlib.sha256(d).hexdigest() for rel, d in files.items()},
+                       **fields, "truceline": __version__}
+                self._commit(w, [rec])
+            except BaseException:
+                for tmp, _ in staged:
+                    tmp.unlink(missing_ok=True)
+                raise
+            for tmp, target in staged:
+                os.replace(tmp, target)
+                ledger_mod.fsync_dir(target.parent)
         return rec
 
     # ---------------------------------------------------------------- quarantine + info
     def read_quarantine(self) -> pd.DataFrame:
-        files = sorted((self.root / "quarantine").glob("*.parquet"))
-        if not files:
-            return pd.DataFrame(columns=["file", "line", "raw", "reason", "file_sha256", "txn"])
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        ds = self._dataset(T.QUARANTINE)
+        if ds is None:
+            return pd.DataFrame(columns=list(T.QUARANTINE_SCHEMA.names))
+        return ds.to_table().to_pandas()
 
     def info(self) -> dict[str, Any]:
-        """What the lake holds: counts per sensor and year, dates, snapshots, quarantine."""
-        files = self.detection_files()
+        """What the lake holds: counts per sensor and year, dates, snapshots, quarantine.
+
+        Counts come from the tables' logs (rows and min/max per file), so this answers in
+        about a second whatever the lake holds, and never waits for a writer.
+        """
         out: dict[str, Any] = {"lake": str(self.root), "detections": {}, "total_detections": 0,
-                               "date_range": None}
-        if files:
-            t = pads.dataset([str(f) for f in files], format="parquet").to_table(
-                columns=["sensor", "acq_date"]).to_pandas()
-            year = t["acq_date"].dt.year
-            table = t.groupby([t["sensor"], year]).size()
-            for (sens, yr), n in table.items():
+                               "date_range": None, "tables": self.table_versions()}
+        f = self._files(T.DETECTIONS)
+        f = f[f["num_records"] > 0] if not f.empty else f
+        if not f.empty:
+            for (sens, yr), n in f.groupby(["sensor", f["year"].astype(int)])[
+                    "num_records"].sum().items():
                 out["detections"].setdefault(str(sens), {})[str(int(yr))] = int(n)
-            out["total_detections"] = int(len(t))
-            out["date_range"] = [str(t["acq_date"].min().date()), str(t["acq_date"].max().date())]
+            out["total_detections"] = int(f["num_records"].sum())
+            out["date_range"] = [str(pd.Timestamp(f["min.acq_date"].min()).date()),
+                                 str(pd.Timestamp(f["max.acq_date"].max()).date())]
         snaps = []
-        if self.control_files():
-            c = self.read_control(geometry=False)
+        ds = self._dataset(T.CONTROL)
+        if ds is not None:
+            c = ds.to_table(columns=["source", "valid_from", "repaired"]).to_pandas()
             for src, g in c.groupby("source"):
                 snaps.append({"source": src, "snapshots": int(len(g)),
                               "first": str(g["valid_from"].min().date()),
@@ -533,64 +1009,81 @@ class Lake:
         reasons = reasons.str.replace(r"line \d+", "line N", regex=True)
         out["quarantine"] = {"rows": int(len(q)),
                              "by_reason": {k: int(v) for k, v in reasons.value_counts().items()}}
-        baselines = [e for e in self.ledger_entries() if e.get("kind") == "baseline"]
+        entries = self.ledger_entries()
+        baselines = [e for e in entries if e.get("kind") == "baseline"]
         out["baseline"] = ({s: {"years": m.get("years"), "cells": m.get("n_cells"),
                                 "hot_spots": m.get("n_hot_spots")}
                             for s, m in baselines[-1].get("climatologies", {}).items()}
                            if baselines and (self.root / "baseline").is_dir() else {})
-        out["enriched_partitions"] = {
-            d.name.split("=", 1)[1]: len(list(d.rglob("part.parquet")))
-            for d in sorted((self.root / "enriched").glob("control=*"))}
-        out["incident_tables"] = len(list((self.root / "incidents").glob("*.parquet")))
-        out["reports_published"] = sum(e.get("kind") == "publish-report"
-                                       for e in self.ledger_entries())
+        e = self._files(T.ENRICHED)
+        out["enriched_partitions"] = ({str(k): int(v) for k, v in
+                                       e.groupby("control").size().items()}
+                                      if not e.empty else {})
+        inc = self._files("incidents") if (self.root / T.TABLES_DIR / "incidents").is_dir() \
+            else pd.DataFrame()
+        out["incident_tables"] = int(inc["key"].nunique()) if "key" in inc else 0
+        out["reports_published"] = sum(x.get("kind") == "publish-report" for x in entries)
         check = self.verify_ledger()
         out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
         return out
 
 
-def _timestamps_as(table: pa.Table, unit: str) -> pa.Table:
-    """One timestamp unit for every file, whichever pandas wrote (files differ)."""
-    fields = [pa.field(f.name, pa.timestamp(unit, f.type.tz)) if pa.types.is_timestamp(f.type)
-              else f for f in table.schema]
-    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+def _committed_versions(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """Each table's latest version recorded by a committed ledger entry."""
+    out: dict[str, int] = {}
+    for e in entries:
+        tables = e.get("tables")
+        if isinstance(tables, dict):
+            for name, v in tables.items():
+                if isinstance(name, str) and T.TABLE_NAME.match(name) and isinstance(v, int):
+                    out[name] = v
+    return out
+
+
+def _detection_filter(s: pd.Timestamp | None, e: pd.Timestamp | None,
+                      sensors: list[str] | None) -> pads.Expression | None:
+    """Partition pruning (sensor, year, month) and the day range as one expression."""
+    flt = None
+
+    def both(c: pads.Expression) -> None:
+        nonlocal flt
+        flt = c if flt is None else flt & c
+
+    if sensors is not None:
+        both(pads.field("sensor").isin(list(sensors)))
+    year, month = pads.field("year"), pads.field("month")
+    if s is not None:
+        both((year > s.year) | ((year == s.year) & (month >= s.month)))
+        both(pads.field("acq_date") >= pa.scalar(s.to_pydatetime(), pa.timestamp("us")))
+    if e is not None:
+        both((year < e.year) | ((year == e.year) & (month <= e.month)))
+        both(pads.field("acq_date") <= pa.scalar(e.to_pydatetime(), pa.timestamp("us")))
+    return flt
+
+
+def _in_force(meta: pd.DataFrame, start: str | pd.Timestamp | None,
+              end: str | pd.Timestamp | None) -> np.ndarray:
+    """Rows (snapshots with ``source``, ``valid_from``) in force some day of [start, end]:
+    per source, the last valid on or before start, and those valid from a later day up to
+    end."""
+    s = pd.Timestamp(start) if start is not None else pd.Timestamp.min
+    e = pd.Timestamp(end) if end is not None else pd.Timestamp.max
+    vf = pd.to_datetime(meta["valid_from"])
+    before = vf <= s
+    last_before = vf.where(before).groupby(meta["source"]).transform("max")
+    keep = (before & (vf == last_before)) | ((vf > s) & (vf <= e))
+    return keep.to_numpy()
 
 
 def _snapshots_in_force(files: list[Path], start: str | pd.Timestamp | None,
                         end: str | pd.Timestamp | None) -> list[Path]:
-    """Snapshot files (named by valid_from) in force on some day of [start, end]."""
-    s = pd.Timestamp(start) if start is not None else pd.Timestamp.min
-    e = pd.Timestamp(end) if end is not None else pd.Timestamp.max
-    by_source: dict[str, list[tuple[pd.Timestamp, Path]]] = {}
+    """Snapshot data files (``.../source=S/day=D/...``) in force some day of [start, end]."""
+    rows = []
     for f in files:
-        by_source.setdefault(f.parent.name, []).append((pd.Timestamp(f.stem), f))
-    keep = []
-    for items in by_source.values():
-        items.sort()
-        before = [f for d, f in items if d <= s]
-        if before:
-            keep.append(before[-1])
-        keep.extend(f for d, f in items if s < d <= e)
-    return sorted(keep)
-
-
-def _merge_partition(old: pd.DataFrame | None, new: pd.DataFrame
-                     ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Merge new rows into a partition; one row per detection_id, archive over NRT.
-
-    Returns the merged partition and, for each new row, whether it is the one kept.
-    """
-    cols = list(DETECTION_COLUMNS)
-    new_part = new[cols].assign(_origin=np.arange(1, len(new) + 1))
-    if old is None:
-        both = new_part
-    else:
-        both = pd.concat([old[cols].assign(_origin=0), new_part], ignore_index=True)
-    # archive (is_nrt False) first, then what was there before, then file order
-    both = both.sort_values(["is_nrt", "_origin"], kind="stable")
-    keep = ~both["detection_id"].duplicated(keep="first")
-    kept_new = np.zeros(len(new), dtype=bool)
-    kept_new[both.loc[keep & (both["_origin"] > 0), "_origin"].to_numpy() - 1] = True
-    merged = both[keep].drop(columns="_origin")
-    merged = merged.sort_values(["acq_date", "t_utc", "detection_id"], kind="stable")
-    return merged.reset_index(drop=True), kept_new
+        m = re.search(r"source=([^/]+)/day=(\d{4}-\d{2}-\d{2})", f.as_posix())
+        if m:
+            rows.append({"source": m[1], "valid_from": pd.Timestamp(m[2]), "path": f})
+    if not rows:
+        return []
+    meta = pd.DataFrame(rows)
+    return sorted(meta.loc[_in_force(meta, start, end), "path"])
