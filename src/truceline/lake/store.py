@@ -815,32 +815,38 @@ class Lake:
         With ``start``/``end``, only the snapshots in force some day of [start, end] are
         read: those valid from a day in the range, and per source the last one before it.
         """
-        ds = self._dataset(T.CONTROL)
-        meta_cols = [*SNAPSHOT_COLUMNS, "day"]
-        meta = (ds.to_table(columns=meta_cols).to_pandas() if ds is not None
-                else pd.DataFrame(columns=meta_cols))
-        if meta.empty:
+        f = self._files(T.CONTROL)
+        if f.empty:
             raise LakeError(f"no control snapshots in {self.root}; run "
                             "`truceline ingest control PATH` first")
-        if source is not None and not (meta["source"] == source).any():
-            have = sorted(meta["source"].unique())
+        if source is not None and not (f["source"] == source).any():
+            have = sorted(f["source"].unique())
             raise LakeError(f"no control snapshots from source {source!r} in {self.root}; "
                             f"the lake has: {', '.join(have)}")
         if source is not None:
-            meta = meta[meta["source"] == source]
-        if start is not None or end is not None:
-            meta = meta[_in_force(meta, start, end)]
-        meta = meta.sort_values(["valid_from", "source"], kind="stable").reset_index(drop=True)
+            f = f[f["source"] == source]
+        if start is not None or end is not None:  # chosen from the log: only they are read
+            f = f[_in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)]
+        ds = self._dataset(T.CONTROL)
+        assert ds is not None
+        cols = [*SNAPSHOT_COLUMNS, "day", *(["geometry"] if geometry else [])]
+        flt = (pads.field("source").isin(sorted(f["source"].unique()))
+               & pads.field("day").isin(sorted(f["day"].unique())))
+        table = ds.to_table(columns=cols, filter=flt)
+        frame = table.drop_columns(["geometry"] if geometry else []).to_pandas()
+        wanted = set(zip(f["source"], f["day"], strict=True))
+        keep = np.array([k in wanted for k in zip(frame["source"], frame["day"], strict=True)],
+                        dtype=bool)
+        frame = frame.assign(_row=np.arange(len(frame)))[keep]
+        frame = frame.sort_values(["valid_from", "source"], kind="stable")
+        rows = frame.pop("_row").to_numpy()
+        frame = frame.drop(columns="day").reset_index(drop=True)
         if geometry:
             import shapely
 
-            assert ds is not None
-            keys = pads.field("day").isin(sorted(meta["day"].unique()))
-            g = ds.to_table(columns=["source", "day", "geometry"], filter=keys).to_pandas()
-            g = meta[["source", "day"]].merge(g, on=["source", "day"], how="left")
-            meta = gpd.GeoDataFrame(meta, geometry=shapely.from_wkb(g["geometry"].to_numpy()),
-                                    crs="EPSG:4326")
-        return meta.drop(columns="day")
+            wkb = table.column("geometry").take(pa.array(rows)).to_numpy(zero_copy_only=False)
+            frame = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs="EPSG:4326")
+        return frame
 
     # ---------------------------------------------------------------- derived tables
     def write_enriched(self, frame: pd.DataFrame, *, control: str,
@@ -995,14 +1001,11 @@ class Lake:
             out["date_range"] = [str(pd.Timestamp(f["min.acq_date"].min()).date()),
                                  str(pd.Timestamp(f["max.acq_date"].max()).date())]
         snaps = []
-        ds = self._dataset(T.CONTROL)
-        if ds is not None:
-            c = ds.to_table(columns=["source", "valid_from", "repaired"]).to_pandas()
-            for src, g in c.groupby("source"):
-                snaps.append({"source": src, "snapshots": int(len(g)),
-                              "first": str(g["valid_from"].min().date()),
-                              "last": str(g["valid_from"].max().date()),
-                              "repaired": int(g["repaired"].sum())})
+        c = self._files(T.CONTROL)  # one snapshot per file: its statistics are its values
+        for src, g in (c.groupby("source") if not c.empty else []):
+            snaps.append({"source": src, "snapshots": int(g["num_records"].sum()),
+                          "first": str(g["day"].min()), "last": str(g["day"].max()),
+                          "repaired": int(g["max.repaired"].fillna(False).astype(bool).sum())})
         out["control"] = snaps
         q = self.read_quarantine()
         reasons = q["reason"].astype(str).str.replace(r"'[^']*'", "'…'", regex=True)
