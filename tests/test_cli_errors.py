@@ -66,7 +66,7 @@ def test_valid_from_garbage(monkeypatch, capsys, tmp_path, lake):
     code, _, err = run(monkeypatch, capsys, "ingest", "control", str(p), "--source", "other",
                        "--valid-from", "garbage", "--lake", str(lake))
     assert code == 2
-    assert "error: --valid-from 'garbage': expected a date YYYY-MM-DD" in one_message(err)
+    assert "error: --valid-from 'garbage': not a day; expected YYYY-MM-DD" in one_message(err)
     assert not lake.exists()  # refused before the lake was touched
 
 

@@ -15,7 +15,7 @@ from truceline import pipeline
 from truceline.cli import app
 from truceline.lake.store import Lake
 from truceline.publish.manifest import verify_report
-from truceline.publish.signing import KeySigner
+from truceline.publish.signing import KeySigner, public_key_text
 from truceline.sources.agreements import load_agreement
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "agreements"
@@ -105,9 +105,6 @@ def test_report_is_signed_verifies_and_catches_tampering(lake, august, tmp_path)
     assert verify_report(out, expected_public_key=signer.public_key).ok
     assert lake.ledger_entries()[-1]["kind"] == "publish-report"
     assert lake.ledger_entries()[-1]["seq"] == written["ledger_seq"]
-    # recompute from the manifest's inputs gives the same figures
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert pipeline.recompute_differences(out, manifest) == []
     # a changed byte in an output is caught, by the CLI too
     csv = out / "incidents.csv"
     csv.write_bytes(csv.read_bytes().replace(b",", b";", 1))
@@ -124,7 +121,7 @@ def test_recompute_catches_changed_figures(august, tmp_path, lake):
     stored["verdict"] = "held"
     stored["incidents"] = stored["incidents"][1:]
     (out / "assessment.json").write_text(json.dumps(stored))
-    diffs = pipeline.recompute_differences(out, manifest)
+    diffs = pipeline.recompute_differences(out, manifest, lake_dir=lake.root)
     assert any(d.startswith("verdict:") for d in diffs)
     assert any(d.startswith("incidents:") for d in diffs)
 
@@ -221,7 +218,8 @@ def test_line_cli_gives_lengths_and_geojson(lake, tmp_path):
 
 
 def test_recompute_on_changed_inputs_is_caught(lake, tmp_path, weather):
-    """An agreement file edited after publication: its hash and the figures both differ."""
+    """The report carries its agreement: editing that copy is a changed output, and the
+    recompute from the edited copy gives other figures; the lake inputs still check."""
     agreement = tmp_path / "whatif.toml"
     agreement.write_text((EXAMPLES / "august_2025_whatif.toml").read_text())
     run = pipeline.run_assessment(lake, load_agreement(agreement), control_source="deepstate",
@@ -229,10 +227,139 @@ def test_recompute_on_changed_inputs_is_caught(lake, tmp_path, weather):
     out = tmp_path / "r3"
     signer = KeySigner.generate()
     pipeline.write_assessment(run, out, signer=signer, lake=lake)
-    text = agreement.read_text()
+    agreement.unlink()  # the original is not needed any more
+    check = verify_report(out, expected_public_key=signer.public_key, check_inputs=True,
+                          inputs_root=lake.root)
+    assert check.ok and check.authenticated, check.summary()
+    copy = out / "agreement" / "whatif.toml"
+    text = copy.read_text()
     assert "duration_days = 10" in text
-    agreement.write_text(text.replace("duration_days = 10", "duration_days = 5", 1))
-    check = verify_report(out, expected_public_key=signer.public_key, check_inputs=True)
-    assert "changed_input" in check.kinds()
+    copy.write_text(text.replace("duration_days = 10", "duration_days = 5", 1))
+    check = verify_report(out, expected_public_key=signer.public_key)
+    assert check.kinds() == ["changed_output"]
     manifest = json.loads((out / "manifest.json").read_text())
-    assert pipeline.recompute_differences(out, manifest) != []
+    assert pipeline.recompute_differences(out, manifest, lake_dir=lake.root) != []
+
+
+def _absolute_paths_in(folder: Path, local: list[str]) -> list[str]:
+    """Files of a folder whose bytes hold one of the local absolute paths."""
+    found = []
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = f.read_bytes()
+        found += [f"{f.relative_to(folder)}: {s}" for s in local if s.encode() in data]
+    return found
+
+
+def test_no_published_file_holds_an_absolute_path(lake, august, tmp_path, data_dir,
+                                                  monkeypatch):
+    """Manifests, assessment.json, every output and the ledger entry of a report name
+    nothing local: not the lake, the report, the data folder, the home or work folder."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "pub"
+    signer = KeySigner.generate()
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    local = sorted({str(lake.root.resolve()), str(out.resolve()), str(tmp_path.resolve()),
+                    str(Path(data_dir).resolve()), str(Path.home()),
+                    str(Path(__file__).resolve().parents[1])})
+    assert _absolute_paths_in(out, local) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs_root"] == "lake"
+    assert all(not e["path"].startswith("/") for e in manifest["inputs"])
+    params = manifest["parameters"]
+    assert params["agreement"] == "agreement/august_2025_whatif.toml" and "lake" not in params
+    assert params["weather_dir"] == "data:context/weather"
+    entry = lake.ledger_entries()[-1]
+    assert entry["kind"] == "publish-report" and entry["report"] == "pub"
+    assert not any(s in json.dumps(entry) for s in local)
+
+
+def test_reports_record_the_ledger_head_they_read(lake, august, tmp_path):
+    from truceline.lake.ledger import head_of
+
+    run = august["deepstate"]
+    state = run.parameters["lake_state"]
+    n = state["ledger_entries"]
+    assert state["ledger_head"] == head_of(lake.ledger_entries()[:n])
+    assert "table_versions" in state
+    assert run.assessment["parameters"]["pipeline"]["lake_state"] == state
+    out = tmp_path / "head"
+    pipeline.write_assessment(run, out, signer=KeySigner.generate(), lake=lake)
+    entry = lake.ledger_entries()[-1]
+    assert (entry["read_ledger_head"], entry["read_ledger_entries"]) == (
+        state["ledger_head"], n)
+
+
+def test_assess_never_signs_what_was_already_in_out(lake, august, tmp_path):
+    from truceline.errors import InputError
+
+    signer = KeySigner.generate()
+    out = tmp_path / "planted"
+    out.mkdir()
+    (out / "CONCLUSION.txt").write_text("the truce held")
+    with pytest.raises(InputError, match=r"--out .*planted: holds 1 file\(s\) "
+                                         r"\(CONCLUSION.txt\) and no manifest.json"):
+        pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    assert [p.name for p in out.iterdir()] == ["CONCLUSION.txt"]
+    # an earlier report is replaced whole; one with a planted file is refused
+    out = tmp_path / "again"
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    assert verify_report(out, expected_public_key=signer.public_key).ok
+    (out / "CONCLUSION.txt").write_text("the truce held")
+    assert verify_report(out, expected_public_key=signer.public_key).kinds() == [
+        "unlisted_file"]
+    with pytest.raises(InputError, match=r"is an earlier report plus 1 file\(s\) its "
+                                         r"manifest does not list \(CONCLUSION.txt\)"):
+        pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_failed_run_leaves_the_previous_report_verifiable(lake, august, tmp_path,
+                                                          monkeypatch):
+    import truceline.publish.report as report_mod
+
+    signer = KeySigner.generate()
+    out = tmp_path / "kept"
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    seq = lake.ledger_entries()[-1]["seq"]
+
+    def half_written(folder, *args, **kwargs):
+        (Path(folder) / "report.html").write_text("half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report_mod, "write_report", half_written)
+    with pytest.raises(OSError, match="No space left"):
+        pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    assert {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert verify_report(out, expected_public_key=signer.public_key).ok
+    assert lake.ledger_entries()[-1]["seq"] == seq  # nothing logged for the failed run
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_verify_recompute_from_any_folder(lake, august, tmp_path, monkeypatch):
+    signer = KeySigner.generate()
+    out = tmp_path / "anywhere"
+    pipeline.write_assessment(august["deepstate"], out, signer=signer, lake=lake)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("TRUCELINE_LAKE", raising=False)
+    pub = tmp_path / "signer.pub"
+    pub.write_text(public_key_text(signer.public_key))
+    # the report's own agreement and the lake named here give the same figures
+    r = CliRunner().invoke(app, ["verify", str(out), "--recompute", "--lake", str(lake.root),
+                                 "--public-key", str(pub)])
+    assert r.exit_code == 0, r.output
+    assert "verified: signed by the expected key" in " ".join(r.output.split())
+    assert "recompute: the same figures" in r.output
+    # no lake here: the signature result is shown, then why recompute could not run
+    r = CliRunner().invoke(app, ["verify", str(out), "--recompute"])
+    assert r.exit_code == 3, r.output
+    text = " ".join(r.output.split())
+    assert "signature and hashes intact, but the signer is NOT authenticated" in text
+    assert "recompute could not run: truceline-lake: no lake here" in text
+    # a tampered report says so (exit 4) even when the recompute cannot run
+    (out / "assessment.json").write_text("{}")
+    r = CliRunner().invoke(app, ["verify", str(out), "--recompute"])
+    assert r.exit_code == 4 and "changed_output: assessment.json" in r.output

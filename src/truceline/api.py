@@ -193,18 +193,17 @@ def write_report(run: pipeline.AssessmentRun, out_dir: str | Path,
 
 
 def verify(report_dir: str | Path, *, public_key: str | None = None,
-           recompute: bool = False, progress: Progress = no_progress) -> dict[str, Any]:
-    """Check a report's signature and hashes (and, with ``recompute``, re-run it and list
-    the figures that differ). ``ok`` is True only if everything checks."""
-    from truceline.publish.manifest import verify_report
+           recompute: bool = False, lake: LakeLike | None = None,
+           progress: Progress = no_progress) -> dict[str, Any]:
+    """Check a report's signature and hashes (and, with ``recompute``, re-run it against
+    ``lake`` and list the figures that differ). ``ok`` is True only if everything checks;
+    ``authenticated`` only if ``public_key`` was given and signed it."""
+    from truceline.reports import verify_folder
 
-    result = verify_report(Path(report_dir), expected_public_key=public_key,
-                           check_inputs=recompute)
-    diffs: list[str] = []
-    if recompute and result.manifest is not None:
-        diffs = pipeline.recompute_differences(Path(report_dir), result.manifest, progress)
-    return {**result.to_dict(), "ok": bool(result.ok and not diffs),
-            "recompute_differences": diffs, "recomputed": recompute}
+    lake_dir = None if lake is None else Path(getattr(lake, "root", lake))
+    found = verify_folder(Path(report_dir), public_key=public_key, recompute=recompute,
+                          lake_dir=lake_dir, progress=progress)
+    return {k: v for k, v in found.items() if k != "summary"}
 
 
 def incident_map(run: pipeline.AssessmentRun, *, title: str | None = None) -> Any:

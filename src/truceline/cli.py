@@ -750,34 +750,35 @@ def verify(
                           "file, PEM text or ed25519:... string.")] = None,
     check_inputs: Annotated[bool, typer.Option(help="Re-hash the input files listed in "
                             "the manifest.")] = False,
-    recompute: Annotated[bool, typer.Option(help="Re-run the assessment from the inputs "
-                         "the manifest lists and compare the figures.")] = False,
+    recompute: Annotated[bool, typer.Option(help="Re-run the assessment from the report's "
+                         "copy of the agreement and the lake (--lake) at the versions the "
+                         "report read, and compare the figures.")] = False,
+    lake: Annotated[Path | None, typer.Option("--lake", help="The lake the report was made "
+                    "from, for --check-inputs and --recompute (default $TRUCELINE_LAKE or "
+                    "./truceline-lake).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a report's signature and every hash; exit 4 listing what differs."""
-    from truceline.publish.manifest import verify_report
+    from truceline.reports import verify_folder
 
-    result = verify_report(directory, expected_public_key=public_key,
-                           check_inputs=check_inputs or recompute)
-    differences: list[str] = []
-    if recompute and result.manifest is not None:
-        from truceline.pipeline import recompute_differences
-
-        with _progress(not as_json) as progress:
-            differences = recompute_differences(directory, result.manifest, progress)
-    ok = result.ok and not differences
+    with _progress(not as_json and recompute) as progress:
+        found = verify_folder(directory, public_key=public_key, check_inputs=check_inputs,
+                              recompute=recompute, lake_dir=lake, progress=progress)
     if as_json:
-        _emit_json({**result.to_dict(), "ok": ok, "recompute_differences": differences,
-                    "recomputed": recompute})
+        _emit_json({k: v for k, v in found.items() if k != "summary"})
     else:
-        out.print(result.summary())
-        if recompute:
-            out.print("recompute: " + ("the same figures" if not differences else
-                                       f"{len(differences)} difference(s)"))
-            for d in differences:
+        out.print(found["summary"])  # the signature result first, whatever follows
+        if found["recompute_error"] is not None:
+            out.print(_styled(("recompute could not run:", "red"),
+                              f" {found['recompute_error']}"))
+        elif recompute:
+            diffs = found["recompute_differences"]
+            out.print("recompute: " + ("the same figures" if not diffs else
+                                       f"{len(diffs)} difference(s)"))
+            for d in diffs:
                 out.print(f"  differs  {d}")
-    if not ok:
-        raise typer.Exit(4)
+    if found["exit_code"]:
+        raise typer.Exit(found["exit_code"])
 
 
 @app.command("version", epilog="Example: truceline version")

@@ -55,3 +55,42 @@ def keys_dir(path: str | os.PathLike[str] | None = None) -> Path:
         return Path(env)
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "truceline" / "keys"
+
+
+#: prefix of a path recorded relative to the data folder (see `portable_path`)
+DATA_PREFIX = "data:"
+
+
+def portable_path(path: str | os.PathLike[str], data: Path | None = None) -> str:
+    """How a local file is named in what we publish (ledger, manifests, reports).
+
+    Never an absolute local path, which says nothing to another machine and tells the
+    world how this one is laid out: a file inside the data folder is ``data:`` and its
+    path there, any other file only its name.
+
+    >>> portable_path("/srv/data/firms/x.csv", Path("/srv/data"))
+    'data:firms/x.csv'
+    >>> portable_path("/home/me/Downloads/x.csv", Path("/srv/data"))
+    'x.csv'
+    """
+    p = Path(path)
+    root = data if data is not None else data_dir()
+    if root is not None:
+        try:
+            return DATA_PREFIX + p.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return p.name
+
+
+def resolve_portable(name: str, data: Path | None = None) -> Path | None:
+    """The local path a `portable_path` name stands for, or None when it cannot be found
+    here (a bare file name, or no data folder).
+
+    >>> resolve_portable("data:context/weather", Path("/srv/data"))
+    PosixPath('/srv/data/context/weather')
+    """
+    if not name.startswith(DATA_PREFIX):
+        return None
+    root = data if data is not None else data_dir()
+    return None if root is None else root / name[len(DATA_PREFIX):]

@@ -8,7 +8,6 @@ same code serves the CLI, the demo, the REST service and the tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,18 @@ import pandas as pd
 
 from truceline.analysis.coverage import to_utc
 from truceline.checks import day_range
+from truceline.config import portable_path
 from truceline.errors import LakeError
 from truceline.lake.store import Lake
 from truceline.progress import Progress, no_progress
+from truceline.reports import (  # the signed report, where callers have always found it
+    AGREEMENT_DIR,
+    key_figures,
+    lake_state,
+    recompute_differences,
+    verify_folder,
+    write_assessment,
+)
 
 
 def _days(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
@@ -311,6 +319,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
     clims = climatologies or baseline(lake, progress)  # pass them in to read the lake once
     lake = lake.at()  # one consistent version of every table, whatever is ingested meanwhile
+    state = lake_state(lake)
     found = detect_period(lake, d0, d1, control_source=source, climatologies=clims, rule=rule,
                           progress=progress)
     det = found.detections
@@ -336,11 +345,13 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     inputs = [*lake.detection_files(None, d0 - margin, d1 + pd.Timedelta(days=FOLLOW_ON_DAYS)),
               *_snapshot_files(lake, source, d0 - margin, d1),
               *sorted((lake.root / BASELINE_DIR).glob("*.npz"))]
-    if agreement.path is not None:
-        inputs.insert(0, Path(agreement.path))
-    params = {"command": "assess", "agreement": str(agreement.path) if agreement.path else None,
-              "lake": str(lake.root.resolve()), "control_source": source or "any",
-              "rule": rule, "weather_dir": str(weather_dir) if weather_dir else None,
+    # no local absolute path: the agreement travels in the report (AGREEMENT_DIR), the
+    # lake is named by the state it was in, the weather folder relative to the data folder
+    params = {"command": "assess",
+              "agreement": f"{AGREEMENT_DIR}/{Path(agreement.path).name}"
+              if agreement.path else None,
+              "lake_state": state, "control_source": source or "any", "rule": rule,
+              "weather_dir": portable_path(weather_dir) if weather_dir else None,
               "peacetime": rate_detail, "detect": found.params}
     data = result.to_dict()
     data["parameters"] = {**data.get("parameters", {}), "pipeline": params}
@@ -372,80 +383,8 @@ def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
     return lake.snapshot_files(source, start, end)
 
 
-def write_assessment(run: AssessmentRun, out_dir: Path, *, signer: Any,
-                     lake: Lake) -> dict[str, Any]:
-    """Write the report folder, sign its manifest and log it in the lake's ledger."""
-    from truceline.publish.manifest import MANIFEST_FILE, sha256_file, sign_report
-    from truceline.publish.report import write_report
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    w = (run.agreement.start_utc, run.agreement.end_utc)
-    write_report(out_dir, run.assessment, run.incidents, run.line_of_contact, run.timeline,
-                 run.ru_ground, window=w, title=run.agreement.name,
-                 generated_utc=datetime.now(UTC).replace(microsecond=0))
-    manifest = sign_report(out_dir, inputs=run.inputs, parameters=run.parameters,
-                           signer=signer)
-    entry = lake.record("publish-report", report=str(out_dir.resolve()),
-                        agreement=run.agreement.name, verdict=run.assessment["verdict"],
-                        control_source=run.control_source,
-                        manifest_sha256=sha256_file(out_dir / MANIFEST_FILE))
-    return {"manifest": manifest, "ledger_seq": entry["seq"]}
-
-
-def key_figures(assessment: dict[str, Any]) -> dict[str, Any]:
-    """The figures a recompute must reproduce: verdict, rule, incidents, counts, contrast."""
-    figures: dict[str, Any] = {
-        "verdict": assessment.get("verdict"),
-        "rule": assessment.get("rule"),
-        "incidents": sorted(str(i.get("incident_id")) for i in assessment.get("incidents", [])),
-        "coverage_adequate": assessment.get("coverage", {}).get("adequate"),
-    }
-    for r in assessment.get("rates", []):
-        key = f"rates[{r.get('area')}/{r.get('by')}/{r.get('key')}]"
-        figures[key] = (r.get("x_window"), r.get("x_comparison"))
-    for c in assessment.get("contrast", []):
-        figures[f"contrast[{c.get('side', c.get('key', 'all'))}]"] = (
-            _round(c.get("estimate")), _round(c.get("lo")), _round(c.get("hi")))
-    return figures
-
-
-def _round(v: Any) -> Any:
-    return round(float(v), 6) if isinstance(v, int | float) else v
-
-
-def recompute_differences(directory: Path, manifest: dict[str, Any],
-                          progress: Progress = no_progress) -> list[str]:
-    """Re-run a report's assessment from the inputs its manifest names; list what differs.
-
-    The lake and agreement are those recorded in the manifest's parameters; any input
-    whose hash changed is already a verification problem, and this shows what the change
-    does to the figures.
-    """
-    import json
-
-    from truceline.sources.agreements import load_agreement
-
-    params = manifest.get("parameters", {})
-    if params.get("command") != "assess" or not params.get("agreement"):
-        return ["the manifest records no assessment to recompute (parameters.command, "
-                "parameters.agreement)"]
-    lake_dir = Path(params["lake"])
-    if not lake_dir.is_dir():
-        return [f"the lake {lake_dir} named in the manifest is not on this machine"]
-    agreement = load_agreement(params["agreement"])
-    source = params.get("control_source")
-    run = run_assessment(Lake(lake_dir), agreement,
-                         control_source=None if source in (None, "any") else source,
-                         weather_dir=Path(params["weather_dir"]) if params.get("weather_dir")
-                         else None, rule=params.get("rule", "seasonal"),
-                         progress=progress)
-    try:
-        stored = json.loads((Path(directory) / "assessment.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
-        return [f"assessment.json cannot be read ({exc})"]
-    old, new = key_figures(stored), key_figures(run.assessment)
-    diffs = []
-    for k in sorted(set(old) | set(new)):
-        if old.get(k) != new.get(k):
-            diffs.append(f"{k}: report {old.get(k)!r}, recomputed {new.get(k)!r}")
-    return diffs
+__all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "compare_maps",
+           "control_snapshots", "detect_period", "enrich_detections", "enrichment_summary",
+           "key_figures", "lake_state", "load_baseline", "peacetime_rate_for",
+           "recompute_differences", "run_assessment", "save_baseline", "snapshot_at",
+           "verify_folder", "write_assessment"]

@@ -168,14 +168,15 @@ def test_every_problem_is_listed_not_just_the_first(report: Path) -> None:
     other = KeySigner.generate()
     result = verify_report(report, expected_public_key=other.public_key)
     assert sorted(result.kinds()) == sorted(["wrong_key", "bad_signature", "missing_output",
-                                             "changed_output", "changed_output"])
+                                             "changed_output", "changed_output",
+                                             "unlisted_file"])
     assert {p.path for p in result.problems if p.kind == "changed_output"} == {
         "report.html", "maps/line_of_contact.geojson"}
-    assert [w.path for w in result.warnings] == ["extra.txt"]
-    with pytest.raises(IntegrityError, match=r"NOT verified \(5 problem\(s\)\)"):
+    assert [p.path for p in result.problems if p.kind == "unlisted_file"] == ["extra.txt"]
+    with pytest.raises(IntegrityError, match=r"NOT verified \(6 problem\(s\)\)"):
         result.raise_if_failed()
     d = result.to_dict()
-    assert d["ok"] is False and len(d["problems"]) == 5
+    assert d["ok"] is False and d["authenticated"] is False and len(d["problems"]) == 6
     json.dumps(d)
 
 
@@ -279,3 +280,41 @@ def test_write_manifest_refuses_a_signer_other_than_the_named_key(
     m = build_manifest([], [d / "a.txt"], {}, "0", signer.public_key, created=CREATED)
     with pytest.raises(InputError, match="expected the signer's key"):
         write_manifest(d, m, KeySigner.generate())
+
+
+def test_inputs_named_relative_to_a_labelled_root(tmp_path: Path, signer: KeySigner,
+                                                  inputs: list[Path]) -> None:
+    """What `truceline assess` writes: input paths relative to the lake, the root named
+    'lake', never a local absolute path; the verifier names the lake to check them."""
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "a.txt").write_text("a")
+    root = inputs[1].parent
+    m = sign_report(d, inputs=inputs, parameters={}, signer=signer, inputs_root=root,
+                    inputs_root_label="lake", created=CREATED)
+    assert m["inputs_root"] == "lake" and str(tmp_path) not in json.dumps(m)
+    assert verify_report(d, check_inputs=True, inputs_root=root).ok
+    unchecked = verify_report(d, check_inputs=True)
+    assert [w.kind for w in unchecked.warnings] == ["no_expected_key", "inputs_root_unknown"]
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("x")
+    with pytest.raises(InputError, match=r"inputs: .*elsewhere.csv is outside lake"):
+        sign_report(d, inputs=[outside], parameters={}, signer=signer, inputs_root=root,
+                    inputs_root_label="lake")
+
+
+def test_without_an_expected_key_the_signer_is_unauthenticated(report: Path,
+                                                               signer: KeySigner) -> None:
+    """Anyone can change a report and re-sign it with a key of their own: without the
+    expected key that report is intact, and the summary must not say it is verified."""
+    (report / "report.html").write_bytes(b"<html>Verdict: held</html>\n")
+    forger = KeySigner.generate()
+    sign_report(report, inputs=[], parameters={}, signer=forger, created=CREATED)
+    result = verify_report(report)
+    assert result.ok and not result.authenticated
+    assert "signer is NOT authenticated" in result.summary()
+    assert "verified" not in result.summary().split(";")[0]
+    assert result.to_dict()["authenticated"] is False
+    checked = verify_report(report, expected_public_key=signer.public_key)
+    assert checked.kinds() == ["wrong_key"] and not checked.authenticated
+    assert verify_report(report, expected_public_key=forger.public_key).authenticated

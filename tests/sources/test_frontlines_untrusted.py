@@ -126,10 +126,13 @@ def test_a_future_date_warns(tmp_path):
     assert cf.snapshot["valid_from"].iat[0] == pd.Timestamp("2099-01-01")
 
 
-@pytest.mark.parametrize("value", ["garbage", "0001-01-01", "9999-12-31", "2025-02-30"])
-def test_valid_from_garbage_is_refused(tmp_path, value):
+@pytest.mark.parametrize("value, expected", [
+    ("garbage", "not a day; expected YYYY-MM-DD"), ("2025-02-30", "not a day"),
+    ("0001-01-01", "expected a day between 1900-01-01 and 2200-12-31"),
+    ("9999-12-31", "expected a day between 1900-01-01 and 2200-12-31")])
+def test_valid_from_garbage_is_refused(tmp_path, value, expected):
     p = write(tmp_path, "map.geojson", fc([DONETSK]))
-    with pytest.raises(InputError, match=f"--valid-from '{value}': expected a date"):
+    with pytest.raises(InputError, match=f"--valid-from '{value}': {expected}"):
         parse_control(p, source="other", valid_from=value)
 
 

@@ -8,8 +8,8 @@ A verdict has to survive a hostile reader. Each report folder carries:
       {
         "created_utc": "2026-11-26T07:00:00Z",
         "hash_algorithm": "sha256",
-        "inputs":  [{"bytes": 1234, "path": "/data/firms/x.csv", "sha256": "..."}],
-        "inputs_root": null,            # or the folder relative input paths start from
+        "inputs":  [{"bytes": 1234, "path": "detections/part-0.parquet", "sha256": "..."}],
+        "inputs_root": "lake",          # what relative input paths start from
         "manifest_version": 1,
         "outputs": [{"bytes": 99, "path": "report.html", "sha256": "..."}],
         "package": {"name": "truceline", "version": "0.1.0"},
@@ -19,7 +19,9 @@ A verdict has to survive a hostile reader. Each report folder carries:
       }
 
   Output paths are relative to the report folder (POSIX separators), so the folder can
-  be moved or zipped; inputs are absolute unless `inputs_root` is given.
+  be moved or zipped. Input paths are relative to ``inputs_root``, a name (``lake``: the
+  lake the verifier names with ``--lake``), never a local absolute path; a manifest from
+  before names an absolute folder there, which is still read.
 - ``manifest.sig``: the Ed25519 signature of the exact bytes of ``manifest.json``,
   written as standard base64 of the 64 raw bytes plus a newline.
 
@@ -98,14 +100,17 @@ def build_manifest(
     *,
     out_dir: str | Path | None = None,
     inputs_root: str | Path | None = None,
+    inputs_root_label: str | None = None,
     created: datetime | None = None,
 ) -> dict[str, Any]:
     """The manifest dict for one run; hashes every input and output file.
 
     `out_dir` is the report folder that output paths are made relative to (default: the
     outputs' common folder); an output outside it is refused. Input folders are expanded
-    to the files inside them. `created` (UTC) defaults to now; pass it for reproducible
-    bytes.
+    to the files inside them; with `inputs_root` their paths are relative to it, and the
+    manifest names the root by `inputs_root_label` (e.g. ``lake``; then an input outside
+    the root is refused, so no local absolute path is published). `created` (UTC)
+    defaults to now; pass it for reproducible bytes.
     """
     out_paths = [Path(p) for p in outputs]
     if not out_paths:
@@ -130,6 +135,9 @@ def build_manifest(
     in_entries: dict[str, dict[str, Any]] = {}
     for f in _expand_inputs(inputs):
         name = _input_name(f, in_root)
+        if inputs_root_label is not None and name.startswith("/"):
+            raise InputError(f"inputs: {f} is outside {inputs_root_label} ({in_root}): "
+                             "expected inputs inside it")
         if name not in in_entries:  # a file also reached through its folder: hashed once
             in_entries[name] = _file_entry(f, name, "inputs")
 
@@ -140,7 +148,8 @@ def build_manifest(
         "package": {"name": "truceline", "version": str(version)},
         "public_key": public_key_text(key),
         "parameters": _jsonable(dict(parameters), "parameters"),
-        "inputs_root": in_root.as_posix() if in_root is not None else None,
+        "inputs_root": inputs_root_label if inputs_root_label is not None else
+        in_root.as_posix() if in_root is not None else None,
         "inputs": [in_entries[k] for k in sorted(in_entries)],
         "outputs": [out_entries[k] for k in sorted(out_entries)],
         "signature": {"algorithm": "Ed25519", "encoding": "base64", "file": SIGNATURE_FILE},
@@ -258,6 +267,7 @@ def sign_report(
     signer: Signer,
     version: str = __version__,
     inputs_root: str | Path | None = None,
+    inputs_root_label: str | None = None,
     created: datetime | None = None,
 ) -> dict[str, Any]:
     """Hash every file in a finished report folder, then write and sign its manifest.
@@ -269,7 +279,8 @@ def sign_report(
     outputs = sorted(p for p in d.rglob("*") if p.is_file() and p.relative_to(d).as_posix()
                      not in _RESERVED and not p.name.endswith(".tmp"))
     manifest = build_manifest(inputs, outputs, parameters, version, signer.public_key,
-                              out_dir=d, inputs_root=inputs_root, created=created)
+                              out_dir=d, inputs_root=inputs_root,
+                              inputs_root_label=inputs_root_label, created=created)
     write_manifest(d, manifest, signer)
     return manifest
 
@@ -293,8 +304,9 @@ class Problem:
 class VerificationResult:
     """Everything `verify_report` found: `ok` when there are no problems.
 
-    Warnings do not fail a report (an extra file beside it, an input not on this
-    machine, no expected key given) but are worth reading.
+    Warnings do not fail a report (an input not on this machine, no expected key given)
+    but are worth reading. `authenticated` says whether the signer was checked against
+    a key the verifier trusts: without one, a report re-signed by anyone is intact too.
     """
 
     directory: Path
@@ -302,6 +314,7 @@ class VerificationResult:
     warnings: tuple[Problem, ...] = ()
     manifest: dict[str, Any] | None = field(default=None, compare=False)
     fingerprint: str | None = None
+    authenticated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -313,8 +326,15 @@ class VerificationResult:
 
     def summary(self) -> str:
         """Human-readable lines: verdict first, then every problem and warning."""
-        head = f"{self.directory}: " + (
-            "verified" if self.ok else f"NOT verified ({len(self.problems)} problem(s))")
+        if not self.ok:
+            status = f"NOT verified ({len(self.problems)} problem(s))"
+        elif self.authenticated:
+            status = "verified: signed by the expected key, every file as signed"
+        else:
+            status = ("signature and hashes intact, but the signer is NOT authenticated "
+                      "(no --public-key given: anyone can re-sign a changed report with "
+                      "a key of their own)")
+        head = f"{self.directory}: {status}"
         if self.fingerprint:
             head += f"; signed by key {self.fingerprint}"
         lines = [head]
@@ -328,6 +348,7 @@ class VerificationResult:
             return [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in items]
 
         return {"directory": str(self.directory), "ok": self.ok,
+                "authenticated": self.ok and self.authenticated,
                 "fingerprint": self.fingerprint, "problems": rows(self.problems),
                 "warnings": rows(self.warnings)}
 
@@ -349,8 +370,11 @@ def verify_report(
     Checks: the signature over the exact manifest bytes (so any change to the manifest
     is caught), the signing key against `expected_public_key` when given (without it,
     the signature only proves the manifest is unchanged since the key *it names* signed
-    it), every output's presence and hash, unlisted files, and with `check_inputs` the
-    inputs' hashes (an input absent here is a warning, a changed one a problem).
+    it: `authenticated` is False), every output's presence and hash, files the manifest
+    does not list (a problem: an added file must not pass as part of a signed report),
+    and with `check_inputs` the inputs' hashes (an input absent here is a warning, a
+    changed one a problem); relative inputs are looked for under `inputs_root` (the
+    lake), else under the folder an older manifest names.
     """
     d = Path(directory)
     problems: list[Problem] = []
@@ -400,11 +424,14 @@ def verify_report(
 
     if manifest is not None:
         listed = _check_outputs(d, manifest, problems)
-        _check_unlisted(d, listed, warnings)
+        _check_unlisted(d, listed, problems)
         if check_inputs:
             _check_inputs(manifest, inputs_root, problems, warnings)
 
-    return VerificationResult(d, tuple(problems), tuple(warnings), manifest, fingerprint)
+    authenticated = expected is not None and named is not None and \
+        public_key_text(expected) == public_key_text(named)
+    return VerificationResult(d, tuple(problems), tuple(warnings), manifest, fingerprint,
+                              authenticated)
 
 
 def _expected_key(source: Ed25519PublicKey | str | Path | None,
@@ -511,18 +538,26 @@ def _check_outputs(d: Path, manifest: Mapping[str, Any], problems: list[Problem]
     return listed
 
 
-def _check_unlisted(d: Path, listed: set[str], warnings: list[Problem]) -> None:
-    for f in sorted(p for p in d.rglob("*") if p.is_file()):
+def _check_unlisted(d: Path, listed: set[str], problems: list[Problem]) -> None:
+    for f in sorted(p for p in d.rglob("*") if not p.is_dir()):
         name = f.relative_to(d).as_posix()
         if name not in listed and name not in _RESERVED:
-            warnings.append(Problem("unlisted_file", name,
-                                    "in the report folder but not in the manifest"))
+            problems.append(Problem("unlisted_file", name,
+                                    "in the report folder but not in the signed manifest: "
+                                    "added after signing"))
 
 
 def _check_inputs(manifest: Mapping[str, Any], inputs_root: str | Path | None,
                   problems: list[Problem], warnings: list[Problem]) -> None:
-    root_raw = inputs_root if inputs_root is not None else manifest.get("inputs_root")
+    named_root = manifest.get("inputs_root")
+    root_raw = inputs_root if inputs_root is not None else named_root
     root = Path(root_raw) if isinstance(root_raw, str | os.PathLike) else None
+    if inputs_root is None and isinstance(named_root, str) and \
+            not PurePosixPath(named_root).is_absolute():
+        warnings.append(Problem("inputs_root_unknown", MANIFEST_FILE,
+                                f"inputs are named relative to the {named_root}: give it "
+                                "(--lake) to check them"))
+        return
     for name, digest in _entries(manifest, "inputs", problems):
         p = Path(name)
         if not p.is_absolute() and root is not None:

@@ -223,24 +223,23 @@ def check_lonlat(geom: shapely.Geometry, path: Path) -> None:
 
 
 def parse_day(value: str | pd.Timestamp, what: str) -> pd.Timestamp:
-    """A day given by a user, or an InputError naming the option and value.
+    """A day given by a user or a file (`truceline.checks.day`), in the years a map can
+    be about, or an InputError naming the option or field and the value.
 
     >>> parse_day("2025-08-20", "--valid-from")
     Timestamp('2025-08-20 00:00:00')
-    >>> parse_day("garbage", "--valid-from")  # doctest: +ELLIPSIS
+    >>> parse_day("0001-01-01", "--valid-from")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    truceline.errors.InputError: --valid-from 'garbage': expected a date YYYY-MM-DD ...
+    truceline.errors.InputError: --valid-from '0001-01-01': expected a day between ...
     """
-    expected = "expected a date YYYY-MM-DD between 1900-01-01 and 2200-12-31"
-    try:
-        day = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        raise InputError(f"{what} {str(value)[:80]!r}: {expected}") from None
-    if pd.isna(day) or not (pd.Timestamp("1900-01-01") <= day.tz_localize(None)
-                            < pd.Timestamp("2201-01-01")):
-        raise InputError(f"{what} {str(value)[:80]!r}: {expected}")
-    return day.tz_localize(None).normalize()
+    from truceline.checks import day
+
+    d = day(value, what)
+    if not 1900 <= d.year <= 2200:
+        raise InputError(f"{what} {str(value)[:80]!r}: expected a day between 1900-01-01 "
+                         "and 2200-12-31")
+    return pd.Timestamp(d)
 
 
 def guess_source(path: Path) -> str:
