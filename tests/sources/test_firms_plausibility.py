@@ -107,3 +107,28 @@ def test_a_header_is_never_echoed_whole(tmp_path):
     with pytest.raises(InputError) as err:
         parse_firms(p)
     assert "line 1: header" in str(err.value) and "x" * 200 not in str(err.value)
+
+
+def test_an_nrt_file_without_a_version_column(tmp_path):
+    """Found by fuzzing: the NRT flag taken from the file name crashed (read-only array)."""
+    p = write(tmp_path, "latitude,longitude,acq_date\n48.1,37.2,2025-08-18\n",
+              name="MODIS_C6_1_Global_MCD14DL_NRT_2025230.txt")
+    f = parse_firms(p)
+    assert f.detections["is_nrt"].tolist() == [True]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("latitude,longitude,acq_date\n48.1,37.2,2025-08-18\r48.2,37.3,2025-08-18\n",
+     r"line 2: a carriage return without a line feed"),
+    ("latitude,longitude,acq_date\n", None),
+    ('latitude,longitude,acq_date\n48.1,"37.2,2025-08-18\n', None),
+])
+def test_odd_line_structure_is_refused_or_read(tmp_path, text, message):
+    """Found by fuzzing: a lone CR or an unclosed quote broke the line bookkeeping."""
+    p = write(tmp_path, text)
+    if message:
+        with pytest.raises(InputError, match=message):
+            parse_firms(p)
+    else:
+        f = parse_firms(p)
+        assert f.n_rows == len(f.detections) + len(f.rejected)

@@ -185,7 +185,11 @@ def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, st
     # pyarrow numbers the non-empty lines from 1, header included: line index = number - 1
     bad_idx = np.array([b[0] - 1 for b in bad], dtype=np.int64)
     valid = np.setdiff1d(np.arange(1, len(lines)), bad_idx)  # index 0 is the header line
-    row_lines = lines[valid][: table.num_rows]
+    if table.num_rows != len(valid):  # our line count and the CSV reader's disagree
+        raise InputError(f"{path}: {table.num_rows} records where the file has "
+                         f"{len(valid)} lines of data: expected one record per line (a "
+                         "quoted field spanning lines?)")
+    row_lines = lines[valid]
     bad_rows = [
         (int(lines[n - 1]) if 0 < n <= len(lines) else -1, text,
          f"has {ncol} fields, expected {len(header)}")
@@ -205,6 +209,12 @@ def read_firms_bytes(path: Path) -> bytes:
     sniff_text(path, raw[:4096], expected="a FIRMS CSV file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    lone_cr = re.search(rb"\r(?!\n)", raw)
+    if lone_cr is not None:
+        line = raw.count(b"\n", 0, lone_cr.start()) + 1
+        raise InputError(f"{path}: line {line}: a carriage return without a line feed: "
+                         "expected lines ending in \\n or \\r\\n (old Mac line endings? "
+                         "save the file again with Unix or Windows line endings)")
     first = raw.split(b"\n", 1)[0]
     for sep, name in ((b";", "semicolons"), (b"\t", "tabs")):
         if sep in first and b"," not in first:
@@ -215,8 +225,17 @@ def read_firms_bytes(path: Path) -> bytes:
     return raw
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """Coordinates with NaN, infinity and anything beyond 360 as 0 (rows already
+    rejected), so that hashing them never overflows."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.abs(values) <= 360.0, values, 0.0)
+
+
 def _decimals(text: pd.Series) -> np.ndarray:
     """Number of decimals written in each coordinate string (0 when none)."""
+    if text.empty:  # .str.partition of no rows has no columns
+        return np.zeros(0, dtype=np.int64)
     frac = text.str.strip().str.partition(".")[2]
     return frac.str.len().to_numpy(dtype=np.int64)
 
@@ -485,7 +504,8 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     _contradictions(layout_sensor, np.asarray(sens, dtype=object), sat, frame, rej)
     version = (frame["version"].str.strip().replace("", None).to_numpy(object)
                if "version" in frame.columns else np.full(n, None, dtype=object))
-    is_nrt = pd.Series(version).fillna("").str.upper().str.contains("NRT").to_numpy()
+    is_nrt = pd.Series(version).fillna("").str.upper().str.contains("NRT").to_numpy(
+        dtype=bool, copy=True)  # writable: set below from the file name
     if "version" not in frame.columns and ("_NRT" in path.name.upper()
                                            or "fire_nrt" in path.name.lower()):
         is_nrt[:] = True
@@ -499,7 +519,7 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     sens = np.asarray(sens, dtype=object)
     sens = np.where(bad, "VIIRS", sens).astype(str)  # placeholder for rows dropped below
     sat = sat.astype(str)
-    ids = detection_ids(sens, sat, minutes, np.nan_to_num(lat), np.nan_to_num(lon))
+    ids = detection_ids(sens, sat, minutes, _finite(lat), _finite(lon))  # bad rows: 0
 
     # one detection written twice in the same file: keep the first, reject the copies
     dup = pd.Series(ids).where(good).duplicated(keep="first").to_numpy() & good
