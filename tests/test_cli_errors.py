@@ -142,3 +142,17 @@ def test_public_key_is_0644_whatever_the_umask(monkeypatch, capsys, tmp_path):
     assert code == 0, err
     assert (tmp_path / "k" / "truceline_ed25519.pub.pem").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "k" / "truceline_ed25519.pem").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("garble", ["{not json", "", '{"entries": 99, "hash": "00"}'])
+def test_a_garbled_ledger_head_is_an_integrity_error(monkeypatch, capsys, tmp_path, lake,
+                                                     garble):
+    p = tmp_path / "fire_archive_J1V-C2_1.csv"
+    p.write_text("latitude,longitude,acq_date\n48.1,37.2,2025-08-18\n")
+    code, _, err = run(monkeypatch, capsys, "ingest", "firms", str(p), "--lake", str(lake))
+    assert code == 0, err
+    (lake / "ledger.head").write_text(garble)
+    for argv in (["lake", "info"], ["ledger", "verify"]):
+        code, out, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
+        assert code == 4, (argv, out, err)
+        assert "ledger.head" in one_message(err + out)

@@ -28,13 +28,12 @@ AGREEMENT_DIR = "agreement"  # the report's copy of the agreement and the files 
 def lake_state(lake: Any) -> dict[str, Any]:
     """What identifies the lake a result was computed from, without naming where it is:
     the ledger's length and head (every ingest, baseline and report is chained into it),
-    and the version of each table read when the lake records them."""
+    and the version of each table read (`Lake.table_versions`: a pinned lake's)."""
     from truceline.lake.ledger import head_of
 
     entries = lake.ledger_entries()
-    versions = getattr(lake, "table_versions", None)
     return {"ledger_entries": len(entries), "ledger_head": head_of(entries),
-            "table_versions": versions() if callable(versions) else None}
+            "table_versions": lake.table_versions()}
 
 
 def write_assessment(run: Any, out_dir: Path, *, signer: Any, lake: Any) -> dict[str, Any]:
@@ -161,8 +160,8 @@ def _lake_as_read(root: Path, state: Any, head_of: Any) -> tuple[Any, list[str]]
         diffs.append(f"lake: its ledger does not hold the head the report read (entry {n}, "
                      f"{str(head)[:16]}...): another lake, or its history was rewritten")
     versions = state.get("table_versions")
-    if versions and hasattr(lake, "table_versions"):
-        lake = Lake(root, versions=versions)  # type: ignore[call-arg]
+    if isinstance(versions, dict) and versions:
+        lake = Lake(root, versions=versions)  # time travel to what the report read
     return lake, diffs
 
 
