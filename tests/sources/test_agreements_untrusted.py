@@ -141,7 +141,8 @@ def test_a_huge_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(ag_mod, "MAX_REFERENCED_BYTES", 1024)
     p = agreement(tmp_path, extra=polygons_ref("zone.geojson"))
     (tmp_path / "zone.geojson").write_text(json.dumps(ZONE) + " " * 2000)
-    with pytest.raises(InputError, match=r"zone.geojson: is larger than 0 MB"):
+    with pytest.raises(InputError, match=r"zone.geojson: is larger than 1 KB: expected a "
+                                         r"file named by"):
         load_agreement(p, data_dir=tmp_path / "nodata")
 
 
@@ -170,3 +171,15 @@ def test_the_agreement_file_itself_must_be_regular(tmp_path):
         load_agreement(tmp_path)
     with pytest.raises(InputError, match=r"agreement file not found"):
         load_agreement(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("data, message", [
+    (BASE.encode("utf-16"), r"a.toml: is UTF-16 text: expected an agreement TOML file in "
+                            r"UTF-8"),
+    (b"\x1f\x8b\x08\x00", r"a.toml: is gzip-compressed: expected an agreement TOML file"),
+])
+def test_wrong_kinds_of_agreement_file_get_a_hint(tmp_path, data, message):
+    p = tmp_path / "a.toml"
+    p.write_bytes(data)
+    with pytest.raises(InputError, match=message):
+        load_agreement(p)

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from truceline.errors import InputError
+from truceline.files import read_limited
 
 __all__ = [
     "KEY_PREFIX",
@@ -189,23 +190,11 @@ def check_key_outside(key: str | Path, *folders: str | Path | None) -> None:
 
 
 def _read_key_file(p: Path, what: str) -> bytes:
-    """A key file's bytes: a regular file of at most MAX_KEY_FILE_BYTES, else InputError."""
-    try:
-        if not p.is_file():
-            kind = "a folder" if p.is_dir() else "not a regular file" if p.exists() \
-                else None
-            if kind is None:
-                raise FileNotFoundError(p)
-            raise InputError(f"{p}: is {kind}: expected a {what} file (PEM)")
-        with p.open("rb") as f:
-            data = f.read(MAX_KEY_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise InputError(f"{p}: cannot read the {what} file: {e.strerror}") from None
-    if len(data) > MAX_KEY_FILE_BYTES:
-        raise InputError(f"{p}: is larger than {MAX_KEY_FILE_BYTES // 1024} KB: expected a "
-                         f"{what} file (PEM, a few hundred bytes)")
+    """A key file's bytes: a regular file of at most MAX_KEY_FILE_BYTES, else InputError
+    (FileNotFoundError when there is none, for the caller's own message)."""
+    data = read_limited(p, f"a {what} file (PEM)", MAX_KEY_FILE_BYTES)
+    if data is None:
+        raise FileNotFoundError(p)
     return data
 
 

@@ -42,7 +42,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
-from truceline.sources.sniff import read_limited
+from truceline.files import read_limited
+from truceline.sources.sniff import sniff_text
 
 __all__ = [
     "CONTROL_SOURCES",
@@ -285,6 +286,7 @@ def load_agreement(path: str | Path, *, data_dir: str | Path | None = None) -> A
     raw = read_limited(p, "an agreement file", MAX_REFERENCED_BYTES)
     if raw is None:
         raise InputError(f"{p}: agreement file not found")
+    sniff_text(p, raw[:4096], expected="an agreement TOML file", allow_json=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

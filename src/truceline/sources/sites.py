@@ -35,7 +35,8 @@ import shapely
 from pyproj import Geod
 
 from truceline.errors import InputError
-from truceline.sources.sniff import read_limited, sniff_text
+from truceline.files import read_limited
+from truceline.sources.sniff import sniff_text
 
 __all__ = [
     "MAX_RADIUS_M",

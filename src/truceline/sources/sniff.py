@@ -7,14 +7,12 @@ refused with what it is and what to do, instead of failing later inside a parser
 
 from __future__ import annotations
 
-import os
-import stat
 import zlib
 from pathlib import Path
 
 from truceline.errors import InputError
 
-__all__ = ["GZIP_MAGIC", "MAX_GUNZIPPED_BYTES", "gunzip", "read_limited", "sniff_text"]
+__all__ = ["GZIP_MAGIC", "MAX_GUNZIPPED_BYTES", "gunzip", "sniff_text"]
 
 GZIP_MAGIC = b"\x1f\x8b"
 #: a gzip file is read only up to this size unpacked (a few FIRMS years of one country
@@ -78,26 +76,3 @@ def gunzip(path: Path, raw: bytes) -> bytes:
             raise InputError(f"{path}: is a truncated gzip file: download it again")
         rest = d.unused_data
     return b"".join(parts)
-
-
-def read_limited(path: Path, what: str, limit: int) -> bytes | None:
-    """A regular file's bytes, at most ``limit`` of them; None when it does not exist.
-
-    Refuses folders, devices, FIFOs (``/dev/urandom`` would be read until memory runs
-    out) and files over the limit, naming the file but never its content.
-    """
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-            raise InputError(f"{path}: is {kind}: expected {what}")
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as e:
-        raise InputError(f"{path}: cannot be read ({e.strerror}): expected {what}") from None
-    if len(data) > limit:
-        raise InputError(f"{path}: is larger than {limit // (1024 * 1024)} MB: expected "
-                         f"{what} of at most that size")
-    return data
