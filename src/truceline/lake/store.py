@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from truceline import __version__
+from truceline.config import portable_path
 from truceline.errors import InputError, IntegrityError, LakeError
 from truceline.hashing import sha256_file
 from truceline.lake import ledger as ledger_mod
@@ -544,7 +545,7 @@ class Lake:
             self._write_arrow(w, T.QUARANTINE, q, T.QUARANTINE_SCHEMA, partition_by=[])
         entries = []
         for i, p in enumerate(parsed):
-            rec = {"kind": "ingest-firms", "file": str(p.path), "sha256": p.sha256,
+            rec = {"kind": "ingest-firms", "file": portable_path(p.path), "sha256": p.sha256,
                    "layout": p.layout, "rows": p.n_rows,
                    "accepted": sizes[i], "rejected": len(p.rejected),
                    **counts[i], "sensor_rule": p.sensor_rule,
@@ -714,7 +715,8 @@ class Lake:
             replaced = [g for g in gone if (g["source"], g["day"]) == key
                         or g["source_sha256"] == cf.sha256] if last[key] == i else []
             dropped = last[key] != i
-            rec = {"kind": "ingest-control", "file": str(cf.path), "sha256": cf.sha256,
+            rec = {"kind": "ingest-control", "file": portable_path(cf.path),
+                   "sha256": cf.sha256,
                    "snapshot_id": row["snapshot_id"], "source": row["source"],
                    "valid_from": str(row["valid_from"].date()),
                    "crimea_missing": bool(row["crimea_missing"]),

@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from truceline.config import portable_path
 from truceline.errors import InputError
 from truceline.hashing import sha256_file
 from truceline.sources.sniff import GZIP_MAGIC, gunzip, sniff_text
@@ -551,14 +552,15 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
     raw_text = (bad.iloc[:, 0].str.cat([bad.iloc[:, i] for i in range(1, bad.shape[1])],
                                        sep=",").to_numpy(dtype=object)
                 if len(bad) else np.array([], dtype=object))
+    where = portable_path(path)  # the quarantine is shared: no local absolute path
     rejected = pd.DataFrame({
-        "file": str(path), "line": row_lines[~good].astype(np.int64),
+        "file": where, "line": row_lines[~good].astype(np.int64),
         "raw": raw_text,
         "reason": rej.reason[~good].astype(str),
     })
     if bad_rows:
         rejected = pd.concat([rejected, pd.DataFrame(
-            {"file": str(path), "line": [b[0] for b in bad_rows],
+            {"file": where, "line": [b[0] for b in bad_rows],
              "raw": [b[1] for b in bad_rows], "reason": [b[2] for b in bad_rows]})],
             ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
     return FirmsFile(path=path, sha256=digest, layout=layout, n_rows=n + len(bad_rows),
