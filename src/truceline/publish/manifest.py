@@ -558,6 +558,11 @@ def _check_inputs(manifest: Mapping[str, Any], inputs_root: str | Path | None,
                                 f"inputs are named relative to the {named_root}: give it "
                                 "(--lake) to check them"))
         return
+    if root is not None and not root.is_dir():
+        warnings.append(Problem("inputs_root_missing", MANIFEST_FILE,
+                                f"no folder {root} here: the inputs were not checked"))
+        return
+    missing: list[str] = []
     for name, digest in _entries(manifest, "inputs", problems):
         p = Path(name)
         if not p.is_absolute() and root is not None:
@@ -565,12 +570,17 @@ def _check_inputs(manifest: Mapping[str, Any], inputs_root: str | Path | None,
         try:
             actual = sha256_file(p)
         except OSError:
-            warnings.append(Problem("missing_input", name, f"not readable at {p}: not checked"))
+            missing.append(name)
             continue
         if actual != digest:
             problems.append(Problem("changed_input", name,
                                     "sha256 differs from the manifest: the input changed "
                                     "since the report was made"))
+    if missing:  # one line, however many (a lake compacted since holds none of them)
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        warnings.append(Problem("missing_input", missing[0],
+                                f"{len(missing)} input(s) not readable here, not checked: "
+                                f"{', '.join(missing[:3])}{more}"))
 
 
 def files_in(manifest: Mapping[str, Any], key: str = "inputs") -> Sequence[str]:
