@@ -52,3 +52,28 @@ def test_progress_is_reported_to_the_end(small_lake):
     assert seen and seen[-1][1] == seen[-1][2] and {s[0] for s in seen} == {"enrich"}
     done = [d for _, d, _ in seen]
     assert done == sorted(done)
+
+
+def test_progress_bars_draw_on_a_terminal_only():
+    import io
+
+    from rich.console import Console
+
+    for terminal in (True, False):
+        buf = io.StringIO()
+        console = Console(file=buf, force_terminal=terminal, force_jupyter=False, width=80)
+        with tl.progress_bars(console) as progress:
+            progress("enrich", 3, 7)
+        assert ("enrich" in buf.getvalue()) is terminal
+    buf = io.StringIO()
+    with tl.progress_bars(Console(file=buf, force_terminal=True), enabled=False) as progress:
+        progress("enrich", 3, 7)
+    assert buf.getvalue() == ""
+
+
+def test_empty_incidents_are_still_a_utc_geodataframe():
+    from truceline.api import as_geoframe
+
+    g = as_geoframe(pd.DataFrame(columns=["incident_id", "t_start", "t_end", "lon", "lat"]))
+    assert g.crs.to_epsg() == 4326 and len(g) == 0
+    assert str(g["t_start"].dt.tz) == "UTC"

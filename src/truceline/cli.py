@@ -15,19 +15,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
 from truceline import __version__, config
 from truceline.checks import day, day_range, missing_years
 from truceline.errors import InputError, TrucelineError
+from truceline.progress import progress_bars
 
 app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -107,24 +101,9 @@ def _emit_json(obj: Any) -> None:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A Rich progress bar fed by the library's (label, done, total) callbacks.
-
-    Shown on stderr, and only on a terminal: never with --json, piped or redirected."""
-    if not enabled or not console.is_terminal:
-        yield lambda label, done, total: None
-        return
-    with Progress(TextColumn("{task.description:<10}", markup=False), BarColumn(bar_width=30),
-                  MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(label: str, done: int, total: int) -> None:
-            # a one-step task pulses (its length is unknown) until it is done
-            shown = None if total <= 1 and done < total else total
-            if label not in tasks:
-                tasks[label] = bar.add_task(label, total=shown)
-            bar.update(tasks[label], completed=done, total=shown)
-
+    """Rich progress bars fed by the library's (label, done, total) callbacks, on stderr
+    and only on a terminal: never with --json, piped or redirected."""
+    with progress_bars(console, enabled=enabled) as update:
         yield update
 
 
