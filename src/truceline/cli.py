@@ -24,7 +24,9 @@ from truceline.errors import InputError, TrucelineError
 from truceline.progress import progress_bars
 
 app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False,
+                  epilog="Example: truceline demo (the whole pipeline on the sample data); "
+                  "then truceline COMMAND --help, each with an example.")
 ingest_app = typer.Typer(help="Bring FIRMS detections and control maps into the lake.",
                          no_args_is_help=True)
 lake_app = typer.Typer(help="What the lake holds.", no_args_is_help=True)
