@@ -78,8 +78,9 @@ def _weather(folder: Path | None) -> Path | None:
 
 # markup=False: text from users and files ("latitude[/x]", an agreement's name) is
 # printed as it is, never read as Rich markup; styles go through `_styled`.
-console = Console(stderr=True, markup=False)
-out = Console(markup=False)
+# highlight=False: Rich's automatic colouring would paint parts of hashes and paths.
+console = Console(stderr=True, markup=False, highlight=False)
+out = Console(markup=False, highlight=False)
 
 
 def _styled(*parts: str | tuple[str, str]) -> Text:
