@@ -110,6 +110,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+def _busy(text: str, enabled: bool) -> Any:
+    """A spinner on stderr for a step of unknown length; nothing with --json or piped."""
+    from contextlib import nullcontext
+
+    return console.status(text) if enabled and console.is_terminal else nullcontext()
+
+
 #: Short headers, so that tables fit 80 columns.
 _HEADERS = {"replaced_nrt": "NRT\nreplaced", "already_in_lake": "already\nin lake"}
 
@@ -481,8 +488,9 @@ def line_cmd(
     when = pd_day(date)
     lk = _open_lake(lake)
     snap = snapshot_at(lk, control_source, when)
-    prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
-                            crimea_missing=bool(snap["crimea_missing"].iat[0]))
+    with _busy("drawing the line of contact ...", not as_json):
+        prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
+                                crimea_missing=bool(snap["crimea_missing"].iat[0]))
     c = prep.contact
     info = {"snapshot_id": c.snapshot_id, "date": date, "length_km": round(c.length_km, 1),
             "inside_ukraine_km": round(c.inside_km, 1),
@@ -513,7 +521,8 @@ def sectors_cmd(
     from truceline.api import sectors
 
     pd_day(date)
-    table = sectors(_open_lake(lake), date, control_source=control_source)
+    with _busy("naming the stretches of the line ...", not as_json):
+        table = sectors(_open_lake(lake), date, control_source=control_source)
     if as_json:
         _emit_json({"date": date, "control_source": control_source or "any",
                     "snapshot_id": str(table["snapshot_id"].iat[0]) if len(table) else None,
@@ -681,7 +690,7 @@ def timeline_cmd(
     windows = [load_agreement(p) for p in agreement or []]
     lk = _open_lake(lake)
     if sector is not None:  # an unknown name fails here, with the closest ones
-        with console.status("reading the sector names of the period's lines ..."):
+        with _busy("reading the sector names of the period's lines ...", not as_json):
             sector = check_sector(lk, sector, date_from, date_to,
                                   control_source=control_source)
     with _progress(not as_json) as progress:
