@@ -772,6 +772,74 @@ def verify(
         raise typer.Exit(found["exit_code"])
 
 
+# --------------------------------------------------------------------------- service (issue 13)
+fetch_app = typer.Typer(help="New FIRMS data into the lake: the FIRMS API or a drop folder.",
+                        no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
+
+
+def _print_intake(result: Any, as_json: bool) -> None:
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for f in result.files:
+        out.print(f"{Path(f['file']).name}: {f['rows']} rows, {f['added']} added, "
+                  f"{f['rejected']} rejected (kept in quarantine)")
+    for r in result.rejected:
+        console.print(f"[yellow]set aside[/yellow] {r['file']}: {r['reason']}")
+    out.print(f"added {result.added} detections from {result.new_files} new files, "
+              f"{len(result.skipped)} already in the lake, {len(result.rejected)} set aside")
+
+
+@fetch_app.command("firms")
+def fetch_firms(
+    days: Annotated[int, typer.Option(help="How many days, ending with --date (the API "
+                                      "serves 5 a request; more are split).")] = 1,
+    sensor: Annotated[list[str] | None, typer.Option(help="FIRMS product (repeatable): "
+                      "VIIRS_NOAA20_NRT (default), VIIRS_NOAA21_NRT, VIIRS_SNPP_NRT, "
+                      "MODIS_NRT, ...")] = None,
+    area: Annotated[str, typer.Option(help="Box W,S,E,N in degrees (default: Ukraine and "
+                                      "the front).")] = "22,44,41,53",
+    date: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today, "
+                                             "UTC).")] = None,
+    save_to: Annotated[Path | None, typer.Option(help="Where the raw answers are kept "
+                       "(default $TRUCELINE_DOWNLOADS or <lake>-downloads).")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fetch FIRMS detections from the FIRMS area API (key in $MAP_KEY) into the lake.
+
+    Example: MAP_KEY=... truceline fetch firms --days 3 --sensor VIIRS_NOAA20_NRT
+    """
+    from datetime import UTC, datetime
+
+    from truceline.service.intake import fetch_into_lake
+    from truceline.sources import fetch
+
+    key = fetch.map_key_from_env()
+    box = fetch.parse_area(area)
+    end = pd_day(date).date() if date else datetime.now(UTC).date()
+    requests = [r for s in (sensor or ["VIIRS_NOAA20_NRT"])
+                for r in fetch.plan_requests(fetch.check_product(s), box, days, end)]
+    lk = _open_lake(lake)
+    api = fetch.FirmsAreaApi(key, fetch.base_url_from_env())
+    with console.status(f"fetching {len(requests)} request(s) from FIRMS ..."):
+        result = fetch_into_lake(lk, api, requests, config.downloads_dir(save_to, lk.root))
+    _print_intake(result, as_json)
+
+
+@fetch_app.command("drop")
+def fetch_drop(
+    folder: Annotated[Path, typer.Argument(help="Drop folder of FIRMS CSV/TXT files.")],
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest the new files of a drop folder; a malformed one goes to DROP/rejected/."""
+    from truceline.service.intake import drop_into_lake
+
+    _print_intake(drop_into_lake(_open_lake(lake), folder), as_json)
+
+
 @app.command("version", epilog="Example: truceline version")
 def version() -> None:
     """Print the truceline version."""

@@ -13,6 +13,7 @@ LAKE_ENV = "TRUCELINE_LAKE"
 DATA_ENV = "TRUCELINE_DATA"
 DEFAULT_LAKE = Path("truceline-lake")
 KEYS_ENV = "TRUCELINE_KEYS"
+DOWNLOADS_ENV = "TRUCELINE_DOWNLOADS"
 
 
 def lake_dir(path: str | os.PathLike[str] | None = None) -> Path:
@@ -94,3 +95,17 @@ def resolve_portable(name: str, data: Path | None = None) -> Path | None:
         return None
     root = data if data is not None else data_dir()
     return None if root is None else root / name[len(DATA_PREFIX):]
+
+
+def downloads_dir(path: str | os.PathLike[str] | None = None,
+                  lake: str | os.PathLike[str] | None = None) -> Path:
+    """Where fetched FIRMS answers are kept: `path`, else $TRUCELINE_DOWNLOADS, else a
+    folder beside the lake (``<lake>-downloads``): the raw evidence the ledger names,
+    outside the lake, which only the lake layer writes."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(DOWNLOADS_ENV)
+    if env:
+        return Path(env)
+    root = Path(lake) if lake is not None else lake_dir()
+    return root.parent / f"{root.name}-downloads"

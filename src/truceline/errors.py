@@ -3,7 +3,8 @@
     TrucelineError            base: anything the user can fix
     ├── InputError            a file or value given to us is not what was expected (exit 2)
     ├── LakeError             the lake is missing, locked or inconsistent (exit 3)
-    └── IntegrityError        a hash, signature or ledger check failed (exit 4)
+    ├── IntegrityError        a hash, signature or ledger check failed (exit 4)
+    └── RemoteError           a remote source is unreachable, refused us or is busy (exit 5)
 
 The CLI maps each class to its exit code in one place (`cli.py`); the service maps them
 to HTTP statuses.
@@ -34,3 +35,9 @@ class IntegrityError(TrucelineError):
     """A recorded hash, signature or ledger link does not match."""
 
     exit_code = 4
+
+
+class RemoteError(TrucelineError):
+    """A remote source (the FIRMS API, a webhook) is unreachable, refused us or is busy."""
+
+    exit_code = 5
