@@ -840,6 +840,142 @@ def fetch_drop(
     _print_intake(drop_into_lake(_open_lake(lake), folder), as_json)
 
 
+tokens_app = typer.Typer(help="Bearer tokens for `truceline serve` (stored hashed).",
+                         no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    scope: Annotated[str, typer.Option(help="read or write (write can also read).")],
+    name: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a token; it is shown once (the lake keeps only its hash)."""
+    from truceline.service.tokens import create_token
+
+    secret, rec = create_token(_open_lake(lake), scope, name)
+    if as_json:
+        _emit_json({"token": secret, **{k: rec[k] for k in ("id", "name", "scope")}})
+    else:
+        out.print(f"{rec['id']} ({rec['scope']}): {secret}\nkeep it now: it is not shown "
+                  "again (the lake stores its SHA-256 only)")
+
+
+@tokens_app.command("list")
+def tokens_list(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
+    """Tokens by id, name and scope (never the secret)."""
+    from truceline.service.tokens import read_tokens
+
+    rows = [{k: t[k] for k in ("id", "name", "scope", "created_utc")}
+            for t in read_tokens(_open_lake(lake))]
+    if as_json:
+        _emit_json(rows)
+    for r in rows if not as_json else []:
+        out.print(f"{r['id']}  {r['scope']:<5}  {r['created_utc']}  {r['name']}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token id (tok-...).")],
+                  lake: LakeOpt = None) -> None:
+    """Revoke a token at once (the running service re-reads tokens on the next request)."""
+    from truceline.service.tokens import revoke_token
+
+    revoke_token(_open_lake(lake), token_id)
+    out.print(f"revoked {token_id}")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    public_read: Annotated[bool, typer.Option(help="Let anyone read without a token "
+                           "(default $TRUCELINE_PUBLIC_READ).")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    lake: LakeOpt = None,
+) -> None:
+    """The REST API and the dashboard at / (docs at /docs, OpenAPI at /api/v1/openapi.json).
+
+    Example: truceline tokens create --scope read; truceline serve --port 8000
+    """
+    import os
+
+    import uvicorn
+
+    from truceline.service.app import create_app
+    from truceline.service.settings import Settings
+
+    settings = Settings.from_env(lake, public_read=public_read or None)
+    application = create_app(settings)  # fails here, clearly, when the lake is not one
+    console.print(f"serving {settings.lake} on http://{host}:{port} "
+                  f"(read: {'public' if settings.public_read else 'token'})")
+    if workers > 1:
+        os.environ["TRUCELINE_LAKE"] = str(settings.lake)
+        uvicorn.run("truceline.service.app:app_from_env", factory=True, host=host,
+                    port=port, workers=workers, log_level="warning")
+    else:
+        uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command("watch")
+def watch_cmd(
+    agreement: Annotated[Path, typer.Option(help="Agreement TOML file.")],
+    fetch_: Annotated[bool, typer.Option("--fetch", help="New data from the FIRMS API "
+                      "($MAP_KEY).")] = False,
+    drop: Annotated[Path | None, typer.Option(help="New data from a drop folder.")] = None,
+    every: Annotated[str, typer.Option(help="Cycle interval: 30s, 15m, 1h, 1d.")] = "1h",
+    webhook: Annotated[str | None, typer.Option(help="POST a JSON alert here for each new "
+                       "incident in scope and each change of the verdict so far.")] = None,
+    once: Annotated[bool, typer.Option(help="One cycle, then stop.")] = False,
+    cycles: Annotated[int | None, typer.Option(help="Stop after N cycles.")] = None,
+    days: Annotated[int, typer.Option(help="With --fetch: days asked for each cycle.")] = 2,
+    sensor: Annotated[str, typer.Option(help="With --fetch: FIRMS product.")
+                      ] = "VIIRS_NOAA20_NRT",
+    lake: LakeOpt = None,
+) -> None:
+    """Each cycle: new data in, detect, re-assess the agreement so far, alert.
+
+    Example: truceline watch --agreement A.toml --drop inbox/ --every 1h --webhook URL
+    """
+    from datetime import UTC, datetime
+
+    from truceline.service import intake as intake_mod
+    from truceline.service import watch as w
+    from truceline.sources import fetch
+    from truceline.sources.agreements import load_agreement
+
+    if fetch_ == (drop is not None):
+        raise InputError("watch: give exactly one of --fetch or --drop DIR")
+    ag = load_agreement(agreement)
+    interval = w.parse_every(every)
+    lk = _open_lake(lake)
+    if drop is not None:
+        if not drop.is_dir():
+            raise InputError(f"--drop {drop}: no such folder")
+        source: Any = lambda: intake_mod.drop_into_lake(lk, drop)  # noqa: E731
+    else:
+        api = fetch.FirmsAreaApi(fetch.map_key_from_env(), fetch.base_url_from_env())
+        product = fetch.check_product(sensor)
+        folder = config.downloads_dir(None, lk.root)
+        source = lambda: intake_mod.fetch_into_lake(  # noqa: E731
+            lk, api, fetch.plan_requests(product, fetch.DEFAULT_AREA, days,
+                                         datetime.now(UTC).date()), folder)
+    hook = w.HttpWebhook(webhook) if webhook else None
+    aid = agreement.stem.replace("_", "-").lower()
+
+    def show(r: Any) -> None:
+        out.print(f"cycle {r.cycle}: +{r.added} detections; verdict so far {r.verdict}"
+                  f"{' (changed)' if r.verdict_changed else ''}; {len(r.new_incidents)} new "
+                  f"incident(s); {r.delivered} alert(s) delivered, {r.pending} pending")
+
+    try:
+        w.watch(lk, ag, aid, source, hook, every=interval, cycles=1 if once else cycles,
+                log=lambda m: console.print(f"[yellow]{m}[/yellow]"), on_cycle=show)
+    except KeyboardInterrupt:
+        console.print("stopped; the next start goes on from the last committed cycle")
+
+
 @app.command("version", epilog="Example: truceline version")
 def version() -> None:
     """Print the truceline version."""

@@ -1,0 +1,126 @@
+"""Query parameters parsed and checked once, and the access rule, as FastAPI dependencies."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+import pandas as pd
+from fastapi import Depends, HTTPException, Query, Request
+
+from truceline.errors import InputError
+from truceline.service.settings import Settings
+from truceline.service.tokens import read_tokens, scope_of
+from truceline.service.views import LakeViews, day_span
+
+BBOX_PATTERN = r"^-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?$"
+SOURCE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+def get_views(request: Request) -> LakeViews:
+    return request.app.state.views  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+Views = Annotated[LakeViews, Depends(get_views)]
+
+
+class _Access:
+    """Bearer-token check for one scope; tokens are re-read when the lake changes."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    def __call__(self, request: Request, views: Views) -> str:
+        settings = get_settings(request)
+        if self.scope == "read" and settings.public_read:
+            return "public"
+        header = request.headers.get("authorization", "")
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() != "bearer" or not presented:
+            raise HTTPException(401, f"this endpoint needs a {self.scope} token: send "
+                                "'Authorization: Bearer <token>' (truceline tokens create)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        tokens = views._cache.get((views.version(), "tokens"),
+                                  lambda: read_tokens(views.lake))
+        scope = scope_of(tokens, presented.strip())
+        if scope is None:
+            raise HTTPException(401, "unknown or revoked token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if self.scope == "write" and scope != "write":
+            raise HTTPException(403, "this endpoint needs a write token; yours is read-only")
+        return scope
+
+
+require_read = _Access("read")
+require_write = _Access("write")
+
+
+def bbox_param(bbox: Annotated[str | None, Query(
+        pattern=BBOX_PATTERN, max_length=80,
+        description="W,S,E,N in degrees (WGS84).", examples=["36,47,39,49"])] = None,
+        ) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    w, s, e, n = (float(v) for v in bbox.split(","))
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise InputError(f"bbox {bbox!r}: expected W < E within -180..180 and S < N within "
+                         "-90..90")
+    return (w, s, e, n)
+
+
+@dataclass(frozen=True)
+class DaySpan:
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+def span_param(start: Annotated[date, Query(description="First UTC day.",
+                                            examples=["2025-08-21"])],
+               end: Annotated[date, Query(description="Last UTC day (inclusive).",
+                                          examples=["2025-08-27"])]) -> DaySpan:
+    s, e = day_span(start.isoformat(), end.isoformat())
+    return DaySpan(s, e)
+
+
+def source_param(request: Request, source: Annotated[str | None, Query(
+        pattern=SOURCE_PATTERN, description="Control map source (deepstate, liveuamap, "
+        "isw, other); default: the server's.")] = None) -> str | None:
+    return source or get_settings(request).control_source
+
+
+@dataclass(frozen=True)
+class Page:
+    limit: int
+    offset: int
+
+
+def page_param(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page:
+    return Page(limit, offset)
+
+
+class RateLimit:
+    """A token bucket per client (token or address): beyond the rate, a clean 429."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = max(per_minute / 6.0, 10.0)
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[client] = (tokens, now)
+            return False
+        self._buckets[client] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:  # bounded memory under many addresses
+            self._buckets.clear()
+        return True

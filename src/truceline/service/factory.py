@@ -1,0 +1,396 @@
+"""Routers of related endpoints, each built by a small factory (as titiler does).
+
+Endpoints are thin: they check access, read parameters through the dependencies and
+call :class:`~truceline.service.views.LakeViews` (reads) or the same lake and pipeline
+functions as the CLI (writes). Nothing here builds a path from a request: reports are
+named by ledger sequence number, agreements by a checked id, uploads by their hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+
+from truceline.errors import InputError, LakeError
+from truceline.service import models
+from truceline.service.dependencies import (
+    DaySpan,
+    Page,
+    Views,
+    bbox_param,
+    get_settings,
+    page_param,
+    require_read,
+    require_write,
+    source_param,
+    span_param,
+)
+from truceline.service.views import AGREEMENTS_DIR, ASSESSMENTS_DIR
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": models.ErrorBody} for s in (400, 401, 403, 404, 413, 422, 429, 503)}
+INCIDENT_COLUMNS = ("incident_id", "t_start", "t_end", "first_utc", "last_utc", "n_detections",
+                    "n_days", "p_min", "confidence", "side", "band", "sector", "place",
+                    "region", "dist_km", "frp_sum", "frp_max")
+DETECTION_COLUMNS = ("detection_id", "t_utc", "acq_date", "satellite", "confidence", "frp",
+                     "side", "distance_km", "band", "sector", "place", "p_natural", "war",
+                     "hot_spot", "incident_id")
+AGREEMENT_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+WORLDVIEW = ("https://worldview.earthdata.nasa.gov/?v={w},{s},{e},{n}&t={day}-T12:00:00Z"
+             "&l=VIIRS_NOAA20_Thermal_Anomalies_375m_All,VIIRS_SNPP_Thermal_Anomalies_375m_All,"
+             "MODIS_Terra_CorrectedReflectance_TrueColor,Coastlines_15m")
+
+
+def worldview_link(lon: float, lat: float, day: str) -> str:
+    """NASA Worldview at the spot and day, with the VIIRS fire layers on.
+
+    >>> worldview_link(37.5, 48.0, "2025-08-21")[:60]
+    'https://worldview.earthdata.nasa.gov/?v=37.2,47.8,37.8,48.2&'
+    """
+    return WORLDVIEW.format(w=round(lon - 0.3, 3), s=round(lat - 0.2, 3),
+                            e=round(lon + 0.3, 3), n=round(lat + 0.2, 3), day=day)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN as null, times as ISO 8601 UTC (pandas does it column-wise)."""
+    if frame.empty:
+        return []
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))  # type: ignore[no-any-return]
+
+
+def _in_box(frame: pd.DataFrame, bbox: tuple[float, float, float, float] | None
+            ) -> np.ndarray:
+    if bbox is None:
+        return np.ones(len(frame), dtype=bool)
+    lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    return (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+
+
+def _collection(frame: pd.DataFrame, columns: tuple[str, ...], page: Page, request: Request,
+                id_column: str) -> dict[str, Any]:
+    matched = len(frame)
+    part = frame.iloc[page.offset:page.offset + page.limit]
+    props = records(part[[c for c in columns if c in part.columns]])
+    lon, lat = part["lon"].to_numpy(float), part["lat"].to_numpy(float)
+    features = [{"type": "Feature", "id": str(p.get(id_column)),
+                 "geometry": {"type": "Point", "coordinates": [round(x, 5), round(y, 5)]},
+                 "properties": p} for p, x, y in zip(props, lon, lat, strict=True)]
+    links = []
+    if page.offset + page.limit < matched:
+        nxt = request.url.include_query_params(offset=page.offset + page.limit)
+        links.append({"rel": "next", "href": str(nxt)})
+    return {"type": "FeatureCollection", "features": features, "numberMatched": matched,
+            "numberReturned": len(features), "links": links}
+
+
+@dataclass
+class ReadRouter:
+    """GET endpoints over the lake: what monitors look at."""
+
+    router: APIRouter = field(default_factory=lambda: APIRouter(
+        dependencies=[Depends(require_read)], responses=ERRORS))
+
+    def __post_init__(self) -> None:
+        r = self.router
+
+        @r.get("/agreements", response_model=list[models.Agreement], tags=["agreements"])
+        def agreements(views: Views) -> Any:
+            """Registered agreements with their latest assessment and watch verdict so far."""
+            return views.agreements()
+
+        @r.get("/incidents", response_model=models.FeatureCollection, tags=["incidents"])
+        def incidents(request: Request, views: Views, span: Annotated[DaySpan,
+                      Depends(span_param)], source: Annotated[str | None,
+                      Depends(source_param)], bbox: Annotated[Any, Depends(bbox_param)],
+                      page: Annotated[Page, Depends(page_param)],
+                      sector: Annotated[str | None, Query(max_length=80)] = None,
+                      confidence: Annotated[list[models.Confidence] | None, Query()] = None,
+                      agreement: Annotated[str | None, Query(pattern=AGREEMENT_ID)] = None
+                      ) -> Any:
+            """Incidents touching [start, end] as GeoJSON points, filtered and paged.
+
+            With ``agreement``, each incident's ``phase`` says whether it began before,
+            during or after the agreement window."""
+            inc = views.scored(span.start, span.end, source).incidents
+            keep = _in_box(inc, bbox)
+            if sector:
+                keep &= (inc["sector"].astype(str).str.casefold() == sector.casefold()
+                         ).to_numpy()
+            if confidence:
+                keep &= inc["confidence"].isin(confidence).to_numpy()
+            inc = inc[keep]
+            if agreement is not None:
+                inc = _phase(inc, views, agreement)
+            out = inc.assign(worldview=[worldview_link(x, y, str(t)[:10]) for x, y, t in zip(
+                inc["lon"], inc["lat"], inc["t_start"], strict=True)])
+            cols = (*INCIDENT_COLUMNS, "worldview") + (("phase",) if agreement else ())
+            return _collection(out, cols, page, request, "incident_id")
+
+        @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"])
+        def detections(request: Request, views: Views,
+                       day: Annotated[date, Query(description="UTC day.")],
+                       source: Annotated[str | None, Depends(source_param)],
+                       bbox: Annotated[Any, Depends(bbox_param)],
+                       page: Annotated[Page, Depends(page_param)]) -> Any:
+            """One day's detections with the war call (p_natural, war, incident)."""
+            d = pd.Timestamp(day)
+            det = views.scored(d, d, source).detections
+            return _collection(det[_in_box(det, bbox)], DETECTION_COLUMNS, page, request,
+                               "detection_id")
+
+        @r.get("/timeline", response_model=list[models.TimelineDay], tags=["timeline"])
+        def timeline(views: Views, span: Annotated[DaySpan, Depends(span_param)],
+                     source: Annotated[str | None, Depends(source_param)],
+                     sector: Annotated[str | None, Query(max_length=80)] = None) -> Any:
+            """Detections (and war calls) per UTC day and distance band."""
+            from truceline.analysis.timeline import daily_series
+
+            found = views.scored(span.start, span.end, source)
+            series = daily_series(found.detections, start=span.start, end=span.end,
+                                  sector=sector)
+            series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
+            return records(series)
+
+        @r.get("/line", response_model=models.LineOfContact, tags=["map"])
+        def line(views: Views, day: Annotated[date, Query(description="UTC day.")],
+                 source: Annotated[str | None, Depends(source_param)]) -> Any:
+            """The line of contact and the held ground in force on ``day``."""
+            c = views.contact(pd.Timestamp(day), source)
+            return {"date": day.isoformat(), **{k: c[k] for k in (
+                "snapshot_id", "source", "valid_from", "length_km")},
+                "line": {"type": "Feature", "geometry": c["line"], "properties": {
+                    "kind": "line of contact"}},
+                "held": {"type": "Feature", "geometry": c["held"], "properties": {
+                    "kind": "held ground", "party": "ru"}},
+                "bands": [{"type": "Feature", "geometry": g, "properties": {
+                    "kind": "distance band", "km": int(km)}} for km, g in c["bands"].items()]}
+
+        @r.get("/coverage", response_model=list[models.CoverageDay], tags=["coverage"])
+        def coverage(views: Views, span: Annotated[DaySpan, Depends(span_param)]) -> Any:
+            """Satellite passes that delivered data, per UTC day."""
+            cov = views.coverage(span.start, span.end).copy()
+            cov["date"] = cov["date"].dt.strftime("%Y-%m-%d")
+            return records(cov)
+
+        @r.get("/reports", response_model=list[models.Report], tags=["reports"])
+        def reports(views: Views) -> Any:
+            """Signed reports published from this lake (from the ledger)."""
+            return views.reports()
+
+        @r.get("/reports/{report_id}/manifest", tags=["reports"])
+        def manifest(views: Views, report_id: int) -> dict[str, Any]:
+            """A report's signed manifest, checked against the hash in the ledger."""
+            return views.report_manifest(report_id)
+
+        @r.get("/public-key", response_model=models.PublicKey, tags=["integrity"])
+        def public_key() -> Any:
+            """The public key that verifies this server's reports."""
+            from truceline import config
+            from truceline.publish.signing import (
+                PUBLIC_KEY_FILE,
+                key_fingerprint,
+                load_public_key,
+                public_key_text,
+            )
+
+            path = config.keys_dir() / PUBLIC_KEY_FILE
+            if not path.is_file():
+                raise LakeError("this server has no signing key yet (truceline keys "
+                                "generate)")
+            key = load_public_key(path)
+            return {"public_key": public_key_text(key), "fingerprint": key_fingerprint(key)}
+
+        @r.get("/lake", response_model=models.LakeSummary, tags=["lake"])
+        def lake(views: Views) -> Any:
+            """What the lake holds: detections per sensor and year, dates, snapshots."""
+            return views.summary()
+
+        @r.get("/ledger/head", response_model=models.LedgerHead, tags=["integrity"])
+        def ledger_head(views: Views) -> Any:
+            """The ledger's length and head hash, and whether the chain verifies."""
+            return views.ledger_head()
+
+
+def _phase(inc: pd.DataFrame, views: Any, agreement_id: str) -> pd.DataFrame:
+    from truceline.sources.agreements import load_agreement
+
+    ag = load_agreement(views.agreement_path(agreement_id))
+    w0 = pd.Timestamp(ag.start_utc).tz_localize(None)
+    w1 = pd.Timestamp(ag.end_utc).tz_localize(None)
+    t = pd.to_datetime(inc["last_utc"], utc=True).dt.tz_localize(None)
+    t0 = pd.to_datetime(inc["first_utc"], utc=True).dt.tz_localize(None)
+    phase = np.where(t < w0, "before", np.where(t0 >= w1, "after", "during"))
+    return inc.assign(phase=phase)
+
+
+@dataclass
+class WriteRouter:
+    """POST endpoints: new data, agreements and assessments (write tokens only)."""
+
+    router: APIRouter = field(default_factory=lambda: APIRouter(
+        dependencies=[Depends(require_write)], responses=ERRORS))
+
+    def __post_init__(self) -> None:
+        r = self.router
+
+        @r.post("/firms", response_model=models.IngestResult, tags=["uploads"])
+        async def upload_firms(request: Request, views: Views,
+                               file: Annotated[UploadFile, File(description=(
+                                   "A FIRMS CSV or TXT file."))]) -> Any:
+            """Ingest one FIRMS file (same validation, quarantine and ledger as the CLI)."""
+            path = await _save_upload(request, file, (".csv", ".txt"))
+            summary = views.lake.ingest_firms([path])
+            return {"files": summary.files, "skipped": summary.skipped,
+                    "added": summary.total("added")}
+
+        @r.post("/control", response_model=models.IngestResult, tags=["uploads"])
+        async def upload_control(
+                request: Request, views: Views,
+                file: Annotated[UploadFile, File(description="A GeoJSON or GeoPackage "
+                                                 "control map.")],
+                source: Annotated[str, Form(pattern=r"^(deepstate|liveuamap|isw|other|auto)$"
+                                            )] = "auto",
+                valid_from: Annotated[date | None, Form()] = None) -> Any:
+            """Ingest one control map as a snapshot of held ground."""
+            path = await _save_upload(request, file, (".geojson", ".json", ".gpkg"))
+            summary = views.lake.ingest_control(
+                [path], source=source,
+                valid_from=valid_from.isoformat() if valid_from else None)
+            return {"files": summary.files, "skipped": summary.skipped, "added":
+                    len(summary.files)}
+
+        @r.post("/agreements", response_model=models.Agreement, tags=["agreements"])
+        def register(views: Views, text: Annotated[str, Body(
+                media_type="text/plain", max_length=200_000,
+                description="The agreement TOML (docs/AGREEMENTS.md); polygons inline.")],
+                agreement_id: Annotated[str | None, Query(alias="id", pattern=AGREEMENT_ID)
+                                        ] = None) -> Any:
+            """Register an agreement (validated like `truceline assess` does)."""
+            ag = _parse_uploaded_agreement(text)
+            aid = agreement_id or _slug(ag.name)
+            views.lake.write_files({f"{AGREEMENTS_DIR}/{aid}.toml": text.encode()},
+                                   kind="register-agreement", agreement=ag.name, id=aid)
+            return next(a for a in views.agreements() if a["id"] == aid)
+
+        @r.post("/agreements/{agreement_id}/assessments",
+                response_model=models.AssessmentResult, tags=["agreements"])
+        def assess(request: Request, views: Views, agreement_id: Annotated[
+                str, Path_(pattern=AGREEMENT_ID)]) -> Any:
+            """Run the assessment now: verdict, reasons, a signed report in the ledger."""
+            return run_and_store_assessment(views, agreement_id,
+                                            get_settings(request).reports_dir)
+
+
+def Path_(**kw: Any) -> Any:  # noqa: N802 - fastapi.Path, renamed beside pathlib.Path
+    from fastapi import Path as FPath
+
+    return FPath(**kw)
+
+
+def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
+                             ) -> dict[str, Any]:
+    """`truceline assess` for a registered agreement; the summary is kept in the lake."""
+    from truceline import config
+    from truceline.pipeline import run_assessment, write_assessment
+    from truceline.publish.signing import PRIVATE_KEY_FILE, KeySigner
+    from truceline.sources.agreements import load_agreement
+
+    ag = load_agreement(views.agreement_path(agreement_id))
+    key = config.keys_dir() / PRIVATE_KEY_FILE
+    if not key.is_file():
+        raise LakeError(f"no signing key at {key}: run `truceline keys generate` on the "
+                        "server before asking for assessments")
+    run = run_assessment(views.lake, ag, climatologies=views.climatologies())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    written = write_assessment(run, reports_dir / agreement_id / stamp,
+                               signer=KeySigner.from_file(key), lake=views.lake)
+    a = run.assessment
+    summary = {"agreement_id": agreement_id, "verdict": a["verdict"], "rule": a["rule"],
+               "reasons": a["reasons"], "incidents": len(run.incidents),
+               "report_id": written["ledger_seq"],
+               "assessed_utc": datetime.now(UTC).replace(microsecond=0).isoformat()}
+    views.lake.write_files({f"{ASSESSMENTS_DIR}/{agreement_id}/{stamp}.json":
+                            json.dumps(summary, indent=1).encode()},
+                           kind="service-assessment", agreement=ag.name,
+                           verdict=a["verdict"])
+    return summary
+
+
+def _slug(name: str) -> str:
+    """An agreement id from its name.
+
+    >>> _slug("What-if ceasefire, August 2025")
+    'what-if-ceasefire-august-2025'
+    """
+    s = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:64].strip("-")
+    return s or "agreement"
+
+
+def _parse_uploaded_agreement(text: str) -> Any:
+    """Validate an uploaded agreement; file references are refused (no server paths)."""
+    import tempfile
+
+    from truceline.sources.agreements import parse_agreement
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"agreement: not valid TOML: {exc}") from None
+    scope, prohibited = doc.get("scope", {}), doc.get("prohibited", {})
+    for table, key in ((scope, "polygons"), (scope, "exclusions"),
+                       (prohibited, "protected_sites")):
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            raise InputError(f"agreement: {key} names a file ({table[key]!r}); over the API "
+                             "give polygons inline as GeoJSON tables, and protected sites "
+                             "are not accepted (use the CLI)")
+    with tempfile.TemporaryDirectory() as empty:
+        return parse_agreement(text, source="uploaded agreement", base_dir=empty)
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+CHUNK = 1024 * 1024
+
+
+async def _save_upload(request: Request, file: UploadFile, suffixes: tuple[str, ...]) -> Path:
+    """Stream an upload to the uploads folder under a safe name, within the size limit.
+
+    The client's file name keeps only its last part, in safe characters; the file is
+    stored as ``<sha256 prefix>_<name>`` so two uploads never collide.
+    """
+    settings = get_settings(request)
+    raw = Path((file.filename or "upload").replace("\\", "/")).name
+    name = _SAFE_NAME.sub("_", raw).lstrip(".")[-100:] or "upload"
+    if not name.lower().endswith(suffixes):
+        raise InputError(f"file {raw!r}: expected a name ending in {', '.join(suffixes)}")
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    tmp = folder / f".incoming-{id(file)}-{name}"
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := await file.read(CHUNK):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    from fastapi import HTTPException
+
+                    raise HTTPException(413, f"file {raw!r}: larger than the limit of "
+                                        f"{settings.max_upload_bytes // 2**20} MB")
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise InputError(f"file {raw!r}: is empty")
+        target = folder / f"{digest.hexdigest()[:16]}_{name}"
+        tmp.replace(target)
+        return target
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,265 @@
+"""What the service shows, computed by the same pipeline functions as the CLI, cached.
+
+A :class:`LakeViews` answers the read endpoints and the dashboard. Anything derived
+(war calls, incidents, the line of contact, coverage) is computed on first request with
+:mod:`truceline.pipeline` and kept in a small LRU cache keyed by the lake's ledger head,
+so a write (an ingest by ``watch``, an upload) makes every cached answer stale at once
+and a read never sees half of a write. A lock per key keeps many clients asking for the
+same week from computing it many times.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from truceline.errors import InputError, LakeError
+from truceline.lake.store import Lake
+
+MAX_SPAN_DAYS = 93
+BAND_KM = (5, 15, 30)  # the distance bands the dashboard draws around the line
+AGREEMENTS_DIR = "agreements"
+ASSESSMENTS_DIR = "assessments"
+
+
+class _Cache:
+    """A thread-safe LRU of computed answers with one lock per key (no dog-piling)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._locks: dict[Any, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._guard:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._guard:
+                if key in self._items:
+                    return self._items[key]
+            value = compute()
+            with self._guard:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+                self._locks.pop(key, None)
+            return value
+
+
+def day_span(start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Two days ``YYYY-MM-DD``, in order, at most :data:`MAX_SPAN_DAYS` apart."""
+    days = []
+    for name, value in (("start", start), ("end", end)):
+        try:
+            days.append(pd.Timestamp(value).normalize())
+        except (ValueError, TypeError):
+            raise InputError(f"{name} {value!r}: expected a date YYYY-MM-DD") from None
+    s, e = days
+    if e < s:
+        raise InputError(f"end {e.date()} is before start {s.date()}")
+    if (e - s).days + 1 > MAX_SPAN_DAYS:
+        raise InputError(f"start {s.date()} to end {e.date()}: at most {MAX_SPAN_DAYS} days "
+                         "a request")
+    return s, e
+
+
+class LakeViews:
+    """Cached read models over one lake (thread-safe; one per service process)."""
+
+    def __init__(self, lake: Lake, *, cache_size: int = 64) -> None:
+        self.lake = lake
+        self._cache = _Cache(cache_size)
+        self._clims: tuple[str, Any] | None = None
+        self._clim_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ versions
+    def version(self) -> str:
+        """The ledger head: changes with every write to the lake."""
+        head = self.lake.root / "ledger.head"
+        try:
+            return head.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return "empty"
+
+    def _cached(self, name: str, *key: Any, compute: Callable[[], Any]) -> Any:
+        return self._cache.get((self.version(), name, *key), compute)
+
+    def climatologies(self) -> Any:
+        from truceline.pipeline import load_baseline
+
+        version = self.version()
+        with self._clim_lock:
+            if self._clims is None or self._clims[0] != version:
+                clims = load_baseline(self.lake)
+                if clims is None:
+                    raise LakeError(f"no climatology in {self.lake.root}: run `truceline "
+                                    "baseline build` first")
+                self._clims = (version, clims)
+            return self._clims[1]
+
+    # ------------------------------------------------------------------ detect
+    def scored(self, start: pd.Timestamp, end: pd.Timestamp, source: str | None,
+               rule: str = "seasonal") -> Any:
+        """``pipeline.detect_period`` for [start, end], with first/last UTC time, FRP and
+        detections per incident (what the incident panel shows)."""
+        from truceline.pipeline import detect_period
+
+        def compute() -> Any:
+            found = detect_period(self.lake, start, end, control_source=source,
+                                  climatologies=self.climatologies(), rule=rule)
+            found.incidents = _with_detection_facts(found.incidents, found.detections)
+            return found
+        return self._cached("scored", start, end, source, rule, compute=compute)
+
+    # ------------------------------------------------------------------ line
+    def contact(self, day: pd.Timestamp, source: str | None) -> dict[str, Any]:
+        """The line of contact and the ground held in force on ``day`` (GeoJSON)."""
+        import shapely
+
+        from truceline.geo import outlines
+        from truceline.geo.enrich import prepare_snapshot
+        from truceline.pipeline import snapshot_at
+
+        def compute() -> dict[str, Any]:
+            import pyarrow as pa
+
+            try:
+                snap = snapshot_at(self.lake, source, day)
+            except pa.ArrowInvalid:  # read_control finds no file in force that day
+                raise LakeError(f"no control snapshot{' from ' + source if source else ''} "
+                                f"is in force on {day.date()} in this lake") from None
+            sid = str(snap["snapshot_id"].iat[0])
+            prep = prepare_snapshot(sid, snap.geometry.iat[0],
+                                    crimea_missing=bool(snap["crimea_missing"].iat[0]))
+            line = outlines.to_lonlat(prep.contact.line)
+            held = outlines.to_lonlat(prep.areas.held)
+            bands = {str(km): json.loads(shapely.to_geojson(shapely.set_precision(
+                outlines.to_lonlat(shapely.simplify(shapely.buffer(
+                    prep.contact.line, km * 1000.0, quad_segs=4), 500.0)), 1e-3)))
+                for km in BAND_KM}
+            return {"snapshot_id": sid, "source": str(snap["source"].iat[0]),
+                    "valid_from": str(pd.Timestamp(snap["valid_from"].iat[0]).date()),
+                    "length_km": round(prep.contact.length_km, 1),
+                    "line": json.loads(shapely.to_geojson(shapely.set_precision(line, 1e-4))),
+                    "held": json.loads(shapely.to_geojson(shapely.set_precision(held, 1e-4))),
+                    "bands": bands}
+        return self._cached("contact", day, source, compute=compute)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ coverage
+    def coverage(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        """Satellite passes with data and detections per UTC day, zero-filled."""
+        from truceline.analysis.coverage import count_passes
+
+        def compute() -> pd.DataFrame:
+            det = self.lake.read_detections(start, end, columns=[
+                "acq_date", "t_utc", "satellite", "sensor"])
+            per = count_passes(det)
+            days = pd.DataFrame({"date": pd.date_range(start, end, freq="D")})
+            per["date"] = pd.to_datetime(per["date"])
+            out = days.merge(per, on="date", how="left")
+            out["n_passes"] = out["n_passes"].fillna(0).astype(int)
+            out["n_detections"] = out["n_detections"].fillna(0).astype(int)
+            out["timed"] = out["timed"].astype("boolean").fillna(False).astype(bool)
+            return out
+        return self._cached("coverage", start, end, compute=compute)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ agreements
+    def agreements(self) -> list[dict[str, Any]]:
+        """Registered agreements with their latest assessment and watch verdict."""
+        from truceline.sources.agreements import load_agreement
+
+        def compute() -> list[dict[str, Any]]:
+            out = []
+            for f in sorted((self.lake.root / AGREEMENTS_DIR).glob("*.toml")):
+                ag = load_agreement(f)
+                out.append({"id": f.stem, "name": ag.name,
+                            "start_utc": ag.start_utc.isoformat(),
+                            "end_utc": ag.end_utc.isoformat(),
+                            "time_zone": ag.time_zone, "scope": ag.scope.describe(),
+                            "control_source": ag.control_source,
+                            "latest_assessment": self.latest_assessment(f.stem),
+                            "watch": self.watch_state(f.stem)})
+            return out
+        return self._cached("agreements", compute=compute)  # type: ignore[no-any-return]
+
+    def agreement_path(self, agreement_id: str) -> Path:
+        path = self.lake.root / AGREEMENTS_DIR / f"{agreement_id}.toml"
+        if not path.is_file():
+            raise LakeError(f"no agreement {agreement_id!r} is registered in this lake")
+        return path
+
+    def latest_assessment(self, agreement_id: str) -> dict[str, Any] | None:
+        files = sorted((self.lake.root / ASSESSMENTS_DIR / agreement_id).glob("*.json"))
+        return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
+
+    def watch_state(self, agreement_id: str) -> dict[str, Any] | None:
+        from truceline.service.watch import read_state
+
+        state = read_state(self.lake, agreement_id)
+        if state is None:
+            return None
+        return {k: state[k] for k in ("verdict", "rule", "data_through", "cycles",
+                                      "pending_alerts", "updated_utc") if k in state}
+
+    # ------------------------------------------------------------------ reports, ledger
+    def reports(self) -> list[dict[str, Any]]:
+        """Published reports as the ledger records them (never a path from a request)."""
+        keep = ("seq", "agreement", "verdict", "control_source", "manifest_sha256", "ts")
+        return [{k: e.get(k) for k in keep} | {"id": int(e["seq"])}
+                for e in self.lake.ledger_entries() if e.get("kind") == "publish-report"]
+
+    def report_manifest(self, seq: int) -> dict[str, Any]:
+        from truceline.hashing import sha256_file
+
+        for e in self.lake.ledger_entries():
+            if e.get("kind") == "publish-report" and int(e["seq"]) == seq:
+                path = Path(e["report"]) / "manifest.json"
+                if not path.is_file():
+                    raise LakeError(f"report {seq}: its folder is not on this server")
+                if sha256_file(path) != e.get("manifest_sha256"):
+                    from truceline.errors import IntegrityError
+
+                    raise IntegrityError(f"report {seq}: manifest.json differs from the "
+                                         "hash the ledger recorded")
+                return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        raise LakeError(f"no report {seq} in the ledger")
+
+    def summary(self) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            info = self.lake.info()
+            return {k: info[k] for k in ("detections", "total_detections", "date_range",
+                                         "control")}
+        return self._cached("summary", compute=compute)  # type: ignore[no-any-return]
+
+    def ledger_head(self) -> dict[str, Any]:
+        def compute() -> dict[str, Any]:
+            check = self.lake.verify_ledger()
+            return {"entries": check.entries, "head": check.head, "ok": check.ok}
+        return self._cached("ledger", compute=compute)  # type: ignore[no-any-return]
+
+
+def _with_detection_facts(incidents: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFrame:
+    """Add first/last UTC time, FRP total and maximum per incident from its detections."""
+    if incidents.empty or "incident_id" not in detections:
+        return incidents.assign(first_utc=pd.NaT, last_utc=pd.NaT, frp_sum=np.nan,
+                                frp_max=np.nan)
+    det = detections[detections["incident_id"].notna()]
+    t = pd.to_datetime(det["t_utc"], utc=True)
+    t = t.fillna(pd.to_datetime(det["acq_date"]).dt.tz_localize("UTC"))
+    g = pd.DataFrame({"incident_id": det["incident_id"].to_numpy(), "t": t.to_numpy(),
+                      "frp": pd.to_numeric(det["frp"], errors="coerce").to_numpy()}
+                     ).groupby("incident_id")
+    facts = pd.DataFrame({"first_utc": g["t"].min(), "last_utc": g["t"].max(),
+                          "frp_sum": g["frp"].sum(), "frp_max": g["frp"].max()})
+    return incidents.join(facts, on="incident_id")

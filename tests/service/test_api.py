@@ -1,0 +1,220 @@
+"""The REST API in-process on a real lake: reads, filters, access, uploads, limits."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from service_data import AUGUST, NRT
+
+from truceline.service.app import create_app
+from truceline.service.settings import Settings
+from truceline.service.tokens import create_token, revoke_token
+
+WEEK = "start=2025-08-21&end=2025-08-27"
+
+
+@pytest.fixture(scope="module")
+def tokens(api_lake):
+    return {"read": create_token(api_lake, "read", "tests")[0],
+            "write": create_token(api_lake, "write", "tests")[0]}
+
+
+def _client(lake, tmp_path, **kw) -> TestClient:
+    settings = Settings.from_env(lake.root, uploads_dir=tmp_path / "uploads",
+                                 reports_dir=tmp_path / "reports", **kw)
+    return TestClient(create_app(settings))
+
+
+@pytest.fixture(scope="module")
+def client(api_lake, tmp_path_factory) -> TestClient:
+    return _client(api_lake, tmp_path_factory.mktemp("api-run"))
+
+
+def _h(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_incidents_filters_and_pages(client, tokens):
+    r = client.get(f"/api/v1/incidents?{WEEK}&limit=1000", headers=_h(tokens["read"]))
+    assert r.status_code == 200
+    allinc = r.json()
+    assert allinc["numberMatched"] == allinc["numberReturned"] > 20
+    props = [f["properties"] for f in allinc["features"]]
+    assert all(p["first_utc"] <= p["last_utc"] for p in props)
+    assert all(p["worldview"].startswith("https://worldview.earthdata.nasa.gov/?v=")
+               for p in props)
+    box = "36.5,47.5,38.5,49"
+    r = client.get(f"/api/v1/incidents?{WEEK}&bbox={box}&limit=1000", headers=_h(tokens["read"]))
+    inside = r.json()["features"]
+    assert 0 < len(inside) < len(props)
+    assert all(36.5 <= f["geometry"]["coordinates"][0] <= 38.5 and
+               47.5 <= f["geometry"]["coordinates"][1] <= 49 for f in inside)
+    r = client.get(f"/api/v1/incidents?{WEEK}&confidence=high&limit=1000",
+                   headers=_h(tokens["read"]))
+    high = r.json()["features"]
+    assert len(high) == sum(p["confidence"] == "high" for p in props)
+    sector = props[0]["sector"]
+    r = client.get(f"/api/v1/incidents?{WEEK}&sector={sector.upper()}",
+                   headers=_h(tokens["read"]))
+    assert r.json()["numberMatched"] == sum(p["sector"] == sector for p in props)
+    page = client.get(f"/api/v1/incidents?{WEEK}&limit=5&offset=5",
+                      headers=_h(tokens["read"])).json()
+    assert [f["id"] for f in page["features"]] == [f["id"] for f in allinc["features"][5:10]]
+    assert page["links"][0]["rel"] == "next" and "offset=10" in page["links"][0]["href"]
+    r = client.get(f"/api/v1/incidents?{WEEK}&agreement=august-2025-whatif&limit=1000",
+                   headers=_h(tokens["read"]))
+    phases = {f["properties"]["phase"] for f in r.json()["features"]}
+    assert phases <= {"before", "during", "after"} and "during" in phases
+
+
+def test_detections_carry_the_war_call(client, tokens, api_lake):
+    r = client.get("/api/v1/detections?day=2025-08-22&limit=1000&source=deepstate",
+                   headers=_h(tokens["read"]))
+    body = r.json()
+    day = api_lake.read_detections("2025-08-22", "2025-08-22", columns=["detection_id"])
+    assert body["numberMatched"] == len(day) > 300
+    props = [f["properties"] for f in body["features"]]
+    assert {type(p["war"]) for p in props} == {bool}
+    assert any(p["war"] for p in props) and not all(p["war"] for p in props)
+    assert all(p["incident_id"] is None or p["war"] for p in props)
+
+
+def test_line_coverage_timeline_and_integrity(client, tokens, api_lake):
+    h = _h(tokens["read"])
+    line = client.get("/api/v1/line?day=2025-08-21", headers=h).json()
+    assert line["source"] == "deepstate" and line["valid_from"] <= "2025-08-21"
+    assert line["line"]["geometry"]["type"] in ("LineString", "MultiLineString")
+    assert 1000 < line["length_km"] < 3000
+    assert [b["properties"]["km"] for b in line["bands"]] == [5, 15, 30]
+    r = client.get("/api/v1/line?day=2019-01-01", headers=h)
+    assert r.status_code == 404 and r.json()["error"] == "LakeError"
+    cov = client.get("/api/v1/coverage?start=2025-08-10&end=2025-08-12", headers=h).json()
+    assert [c["date"] for c in cov] == ["2025-08-10", "2025-08-11", "2025-08-12"]
+    assert cov[0]["n_passes"] == 0 and cov[1]["n_passes"] >= 2
+    tl = pd.DataFrame(client.get(f"/api/v1/timeline?{WEEK}", headers=h).json())
+    assert tl["date"].nunique() == 7 and (tl["n_war"] <= tl["n_detections"]).all()
+    head = client.get("/api/v1/ledger/head", headers=h).json()
+    assert head["ok"] and head["entries"] == len(api_lake.ledger_entries())
+
+
+def test_bad_parameters_are_json_errors(client, tokens):
+    h = _h(tokens["read"])
+    for url, status in (("/api/v1/incidents?start=2025-08-27&end=2025-08-21", 400),
+                        ("/api/v1/incidents?start=2025-01-01&end=2025-08-21", 400),
+                        ("/api/v1/incidents?start=2025-08-21", 422),
+                        ("/api/v1/incidents?start=x&end=2025-08-21", 422),
+                        (f"/api/v1/incidents?{WEEK}&bbox=1,2,3", 422),
+                        (f"/api/v1/incidents?{WEEK}&bbox=40,47,36,49", 400),
+                        (f"/api/v1/incidents?{WEEK}&limit=0", 422),
+                        (f"/api/v1/incidents?{WEEK}&source=../../etc", 422),
+                        (f"/api/v1/incidents?{WEEK}&source=isw", 404),
+                        ("/api/v1/reports/999999/manifest", 404)):
+        r = client.get(url, headers=h)
+        assert r.status_code == status, (url, r.text)
+        assert set(r.json()) == {"error", "detail"}
+
+
+def test_tokens_scopes_and_revocation(api_lake, client, tokens, tmp_path):
+    r = client.get(f"/api/v1/incidents?{WEEK}")
+    assert r.status_code == 401 and "Bearer" in r.json()["detail"]
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert client.get("/api/v1/reports", headers=_h("tl_wrong")).status_code == 401
+    r = client.post("/api/v1/agreements", content="x", headers=_h(tokens["read"]))
+    assert r.status_code == 403
+    secret, rec = create_token(api_lake, "read")
+    assert client.get("/api/v1/reports", headers=_h(secret)).status_code == 200
+    revoke_token(api_lake, rec["id"])
+    assert client.get("/api/v1/reports", headers=_h(secret)).status_code == 401
+    stored = (api_lake.root / "service/tokens.json").read_text()
+    assert secret not in stored and tokens["write"] not in stored
+    public = _client(api_lake, tmp_path, public_read=True)
+    assert public.get("/api/v1/reports").status_code == 200
+    assert public.post("/api/v1/agreements", content="x").status_code == 401
+
+
+def test_uploads_are_validated_named_safely_and_limited(api_lake, tokens, tmp_path,
+                                                        data_dir):
+    client = _client(api_lake, tmp_path, max_upload_bytes=2_000_000)
+    h = _h(tokens["write"])
+    entries = len(api_lake.ledger_entries())
+    src = data_dir / NRT / "J1_VIIRS_C2_Global_VJ114IMGTDL_NRT_2025230.txt.csv"
+    r = client.post("/api/v1/firms", headers=h,
+                    files={"file": ("../../../tmp/evil.csv", src.read_bytes())})
+    assert r.status_code == 200 and r.json()["added"] == 0  # already in the lake
+    assert r.json()["skipped"][0]["reason"] == "already ingested"
+    stored = list((tmp_path / "uploads").iterdir())
+    assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{16}_evil\.csv", stored[0].name)
+    r = client.post("/api/v1/firms", headers=h, files={"file": ("bad.csv", b"a,b\n1,2\n")})
+    assert r.status_code == 400 and "FIRMS layout" in r.json()["detail"]
+    r = client.post("/api/v1/firms", headers=h, files={"file": ("x.exe", b"MZ")})
+    assert r.status_code == 400 and ".csv" in r.json()["detail"]
+    r = client.post("/api/v1/firms", headers=h, files={"file": ("big.csv", b"0" * 2_000_001)})
+    assert r.status_code == 413
+    assert len(api_lake.ledger_entries()) == entries
+    assert not [p for p in (tmp_path / "uploads").iterdir() if p.name.startswith(".")]
+
+
+def test_register_agreement_refuses_file_references(client, tokens):
+    h = _h(tokens["write"]) | {"Content-Type": "text/plain"}
+    text = AUGUST.read_text()
+    r = client.post("/api/v1/agreements?id=whatif-copy", content=text, headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "What-if ceasefire, August 2025"
+    bad = text + '\n[prohibited.x]\n'
+    assert client.post("/api/v1/agreements", content=bad, headers=h).status_code == 400
+    sneaky = text.replace("[prohibited]\nfire_near_line = true",
+                          '[prohibited]\nfire_near_line = true\nprotected_sites = '
+                          '"../../../../etc/passwd"')
+    r = client.post("/api/v1/agreements", content=sneaky, headers=h)
+    assert r.status_code == 400 and "names a file" in r.json()["detail"]
+    r = client.post("/api/v1/agreements?id=../x", content=text, headers=h)
+    assert r.status_code == 422
+
+
+@pytest.mark.slow
+def test_run_assessment_publishes_a_signed_report(client, tokens, tmp_path, monkeypatch):
+    from truceline.publish.signing import generate_keypair
+
+    generate_keypair(tmp_path / "keys")
+    monkeypatch.setenv("TRUCELINE_KEYS", str(tmp_path / "keys"))
+    r = client.post("/api/v1/agreements/august-2025-whatif/assessments",
+                    headers=_h(tokens["write"]))
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["verdict"] == "violated" and a["incidents"] > 10
+    h = _h(tokens["read"])
+    listed = client.get("/api/v1/agreements", headers=h).json()
+    mine = next(x for x in listed if x["id"] == "august-2025-whatif")
+    assert mine["latest_assessment"]["verdict"] == "violated"
+    assert any(x["id"] == a["report_id"] for x in client.get("/api/v1/reports",
+                                                              headers=h).json())
+    manifest = client.get(f"/api/v1/reports/{a['report_id']}/manifest", headers=h).json()
+    key = client.get("/api/v1/public-key", headers=h).json()
+    assert manifest["public_key"] == key["public_key"]
+
+
+def test_limits_cors_docs_and_dashboard_stay_local(api_lake, tmp_path):
+    busy = _client(api_lake, tmp_path, max_in_flight=0, public_read=True)
+    r = busy.get("/api/v1/reports")
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    slow = _client(api_lake, tmp_path, rate_per_minute=6, public_read=True)
+    codes = [slow.get("/api/v1/health").status_code for _ in range(15)]
+    assert codes[0] == 200 and codes[-1] == 429
+    plain = _client(api_lake, tmp_path, public_read=True)
+    r = plain.get("/api/v1/health", headers={"Origin": "http://elsewhere.example"})
+    assert "access-control-allow-origin" not in r.headers
+    cors = _client(api_lake, tmp_path, public_read=True, cors_origins=("http://a.example",))
+    r = cors.get("/api/v1/health", headers={"Origin": "http://a.example"})
+    assert r.headers["access-control-allow-origin"] == "http://a.example"
+    docs = plain.get("/docs").text
+    assert "/static/swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+    assert plain.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+    assert plain.get("/api/v1/openapi.json").json()["info"]["title"] == "truceline"
+    page = plain.get("/")
+    srcs = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert srcs == ["/static/plotly.min.js"]
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    js = plain.get("/static/plotly.min.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
