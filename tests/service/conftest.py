@@ -9,11 +9,10 @@ registered, for the API and the dashboard.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from service_data import AUGUST, NRT
+from service_data import AUGUST, NRT, copy_lake
 
 from truceline import pipeline
 from truceline.lake.store import Lake
@@ -30,11 +29,6 @@ def base_lake(tmp_path_factory, data_dir) -> Path:
     pipeline.save_baseline(lk, pipeline.build_baseline(
         lk, sensors=("VIIRS",), years={"VIIRS": "2018-2021"}))
     return root
-
-
-def copy_lake(base: Path, target: Path) -> Lake:
-    shutil.copytree(base, target)
-    return Lake(target)
 
 
 @pytest.fixture(scope="session")

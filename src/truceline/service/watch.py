@@ -186,6 +186,13 @@ def _alert_id(*parts: str) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
+def _data_seq(lake: Lake) -> int:
+    """The ledger position of the last data the lake took in (detections or maps)."""
+    seqs = [int(e["seq"]) for e in lake.ledger_entries()
+            if e.get("kind") in ("ingest-firms", "ingest-control")]
+    return max(seqs, default=-1)
+
+
 def _incident_alert(agreement_id: str, name: str, row: Any, cycle: int) -> dict[str, Any]:
     from truceline.service.factory import records, worldview_link
 
@@ -219,9 +226,13 @@ def run_cycle(lake: Lake, agreement: Any, agreement_id: str,
             report.problems.append(f"intake failed, going on with the lake as it is: {exc}")
     for p in report.problems:
         log(p)
-    if report.added or state["verdict"] is None or state.get("pending_assess"):
+    data_seq = _data_seq(lake)
+    if data_seq != state.get("assessed_data_seq") or state["verdict"] is None:
+        # new data since the last committed assessment (this cycle's, or one a stop
+        # interrupted before its state was written): judge again
         summary, run = verdict_so_far(lake, agreement, climatologies)
         _queue_alerts(state, summary, run, agreement, agreement_id, report)
+        state["assessed_data_seq"] = data_seq
     report.verdict = state["verdict"]
     write_state(lake, agreement_id, state)  # the commit point: alerts are queued
     if webhook is not None and state["outbox"]:
