@@ -791,7 +791,8 @@ def _print_intake(result: Any, as_json: bool) -> None:
               f"{len(result.skipped)} already in the lake, {len(result.rejected)} set aside")
 
 
-@fetch_app.command("firms")
+@fetch_app.command("firms", epilog="Example: truceline fetch firms --days 3 "
+                   "--sensor VIIRS_NOAA20_NRT (with MAP_KEY set)")
 def fetch_firms(
     days: Annotated[int, typer.Option(help="How many days, ending with --date (the API "
                                       "serves 5 a request; more are split).")] = 1,
@@ -807,10 +808,7 @@ def fetch_firms(
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fetch FIRMS detections from the FIRMS area API (key in $MAP_KEY) into the lake.
-
-    Example: MAP_KEY=... truceline fetch firms --days 3 --sensor VIIRS_NOAA20_NRT
-    """
+    """Fetch FIRMS detections from the FIRMS area API (key in $MAP_KEY) into the lake."""
     from datetime import UTC, datetime
 
     from truceline.service.intake import fetch_into_lake
@@ -818,7 +816,7 @@ def fetch_firms(
 
     key = fetch.map_key_from_env()
     box = fetch.parse_area(area)
-    end = pd_day(date).date() if date else datetime.now(UTC).date()
+    end = day(date, "--date") if date else datetime.now(UTC).date()
     requests = [r for s in (sensor or ["VIIRS_NOAA20_NRT"])
                 for r in fetch.plan_requests(fetch.check_product(s), box, days, end)]
     lk = _open_lake(lake)
@@ -828,7 +826,7 @@ def fetch_firms(
     _print_intake(result, as_json)
 
 
-@fetch_app.command("drop")
+@fetch_app.command("drop", epilog="Example: truceline fetch drop ./inbox")
 def fetch_drop(
     folder: Annotated[Path, typer.Argument(help="Drop folder of FIRMS CSV/TXT files.")],
     lake: LakeOpt = None,
@@ -845,7 +843,8 @@ tokens_app = typer.Typer(help="Bearer tokens for `truceline serve` (stored hashe
 app.add_typer(tokens_app, name="tokens")
 
 
-@tokens_app.command("create")
+@tokens_app.command("create", epilog="Example: truceline tokens create --scope read "
+                    "--name newsroom")
 def tokens_create(
     scope: Annotated[str, typer.Option(help="read or write (write can also read).")],
     name: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
@@ -863,7 +862,7 @@ def tokens_create(
                   "again (the lake stores its SHA-256 only)")
 
 
-@tokens_app.command("list")
+@tokens_app.command("list", epilog="Example: truceline tokens list")
 def tokens_list(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
     """Tokens by id, name and scope (never the secret)."""
     from truceline.service.tokens import read_tokens
@@ -876,7 +875,7 @@ def tokens_list(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
         out.print(f"{r['id']}  {r['scope']:<5}  {r['created_utc']}  {r['name']}")
 
 
-@tokens_app.command("revoke")
+@tokens_app.command("revoke", epilog="Example: truceline tokens revoke tok-1a2b3c4d")
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token id (tok-...).")],
                   lake: LakeOpt = None) -> None:
     """Revoke a token at once (the running service re-reads tokens on the next request)."""
@@ -886,7 +885,7 @@ def tokens_revoke(token_id: Annotated[str, typer.Argument(help="Token id (tok-..
     out.print(f"revoked {token_id}")
 
 
-@app.command("serve")
+@app.command("serve", epilog="Example: truceline serve --port 8000 --public-read")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -895,10 +894,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     lake: LakeOpt = None,
 ) -> None:
-    """The REST API and the dashboard at / (docs at /docs, OpenAPI at /api/v1/openapi.json).
-
-    Example: truceline tokens create --scope read; truceline serve --port 8000
-    """
+    """The REST API and the dashboard at / (docs at /docs, OpenAPI at /api/v1/openapi.json)."""
     import os
 
     import uvicorn
@@ -918,7 +914,8 @@ def serve(
         uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
-@app.command("watch")
+@app.command("watch", epilog="Example: truceline watch --agreement A.toml --drop "
+             "./inbox --every 1h --webhook http://127.0.0.1:9000/hook")
 def watch_cmd(
     agreement: Annotated[Path, typer.Option(help="Agreement TOML file.")],
     fetch_: Annotated[bool, typer.Option("--fetch", help="New data from the FIRMS API "
@@ -934,10 +931,7 @@ def watch_cmd(
                       ] = "VIIRS_NOAA20_NRT",
     lake: LakeOpt = None,
 ) -> None:
-    """Each cycle: new data in, detect, re-assess the agreement so far, alert.
-
-    Example: truceline watch --agreement A.toml --drop inbox/ --every 1h --webhook URL
-    """
+    """Each cycle: new data in, detect, re-assess the agreement so far, alert."""
     from datetime import UTC, datetime
 
     from truceline.service import intake as intake_mod
