@@ -36,3 +36,42 @@ def small_lake(tmp_path_factory, data_dir):
     maps = data_dir / "frontline/deepstate"
     lk.ingest_control([maps / f"deepstatemap_data_202508{d}.geojson" for d in range(18, 23)])
     return lk
+
+
+# --------------------------------------------------------------------------- the service
+@pytest.fixture(scope="session")
+def base_lake(tmp_path_factory, data_dir) -> Path:
+    """The VIIRS peacetime history 2018-2021, DeepState maps of 10-31 August 2025 and a
+    VIIRS climatology: everything but the August 2025 detections (the watch replay drops
+    them in one day at a time). Copy it before writing (tests/service/service_data.py)."""
+    from truceline import pipeline
+    from truceline.lake.store import Lake
+
+    root = tmp_path_factory.mktemp("service") / "base"
+    lk = Lake(root)
+    yearly = data_dir / "firms/ukraine_yearly"
+    lk.ingest_firms([yearly / f"ukr_fire_data_{y}.csv" for y in (2018, 2019, 2020, 2021)])
+    maps = sorted((data_dir / "frontline/deepstate").glob("deepstatemap_data_20250[78]*"))
+    lk.ingest_control([m for m in maps if m.name >= "deepstatemap_data_20250810"])
+    pipeline.save_baseline(lk, pipeline.build_baseline(
+        lk, sensors=("VIIRS",), years={"VIIRS": "2018-2021"}))
+    return root
+
+
+@pytest.fixture(scope="session")
+def api_lake(base_lake, tmp_path_factory, data_dir):
+    """``base_lake`` with the 21 NOAA-20 files of 11-31 August 2025 and the August
+    what-if agreement registered: what the API and dashboard tests read."""
+    import shutil
+
+    from truceline.lake.store import Lake
+
+    target = tmp_path_factory.mktemp("api") / "lake"
+    shutil.copytree(base_lake, target)
+    lk = Lake(target)
+    lk.ingest_firms([data_dir / "firms/viirs_noaa20_nrt_2025"])
+    agreement = Path(__file__).resolve().parents[1] / "examples/agreements/august_2025_whatif.toml"
+    lk.write_files({"agreements/august-2025-whatif.toml": agreement.read_bytes()},
+                   kind="register-agreement", agreement="What-if ceasefire, August 2025",
+                   id="august-2025-whatif")
+    return lk

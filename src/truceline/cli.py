@@ -956,7 +956,7 @@ def watch_cmd(
             lk, api, fetch.plan_requests(product, fetch.DEFAULT_AREA, days,
                                          datetime.now(UTC).date()), folder)
     hook = w.HttpWebhook(webhook) if webhook else None
-    aid = agreement.stem.replace("_", "-").lower()
+    aid = w.register_agreement(lk, agreement, ag)
 
     def show(r: Any) -> None:
         out.print(f"cycle {r.cycle}: +{r.added} detections; verdict so far {r.verdict}"

@@ -12,7 +12,7 @@ from fastapi import Depends, HTTPException, Query, Request
 
 from truceline.errors import InputError
 from truceline.service.settings import Settings
-from truceline.service.tokens import read_tokens, scope_of
+from truceline.service.tokens import scope_of
 from truceline.service.views import LakeViews, day_span
 
 BBOX_PATTERN = r"^-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?$"
@@ -46,9 +46,7 @@ class _Access:
             raise HTTPException(401, f"this endpoint needs a {self.scope} token: send "
                                 "'Authorization: Bearer <token>' (truceline tokens create)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        tokens = views._cache.get((views.version(), "tokens"),
-                                  lambda: read_tokens(views.lake))
-        scope = scope_of(tokens, presented.strip())
+        scope = scope_of(views.tokens(), presented.strip())
         if scope is None:
             raise HTTPException(401, "unknown or revoked token",
                                 headers={"WWW-Authenticate": "Bearer"})

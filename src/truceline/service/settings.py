@@ -49,6 +49,14 @@ class Settings:
         except ValueError:
             raise InputError("TRUCELINE_MAX_UPLOAD_MB: expected a number of megabytes"
                              ) from None
+        limits = {}
+        for name, var in (("max_in_flight", "TRUCELINE_MAX_IN_FLIGHT"),
+                          ("rate_per_minute", "TRUCELINE_RATE_PER_MINUTE")):
+            if env.get(var):
+                try:
+                    limits[name] = int(env[var])
+                except ValueError:
+                    raise InputError(f"{var}: expected a whole number") from None
         values: dict[str, object] = {
             "lake": root,
             "public_read": _flag(env.get("TRUCELINE_PUBLIC_READ")),
@@ -59,5 +67,6 @@ class Settings:
             "uploads_dir": root.parent / f"{root.name}-uploads",
             "reports_dir": root.parent / f"{root.name}-reports",
         }
+        values.update(limits)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

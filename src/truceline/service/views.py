@@ -235,6 +235,12 @@ class LakeViews:
                 return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
         raise LakeError(f"no report {seq} in the ledger")
 
+    def tokens(self) -> list[dict[str, Any]]:
+        """The stored token records (re-read after any write, so a revocation bites)."""
+        from truceline.service.tokens import read_tokens
+
+        return self._cached("tokens", compute=lambda: read_tokens(self.lake))  # type: ignore[no-any-return]
+
     def summary(self) -> dict[str, Any]:
         def compute() -> dict[str, Any]:
             info = self.lake.info()

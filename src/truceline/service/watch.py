@@ -92,6 +92,21 @@ def parse_every(text: str) -> float:
     return seconds
 
 
+def register_agreement(lake: Lake, path: Any, agreement: Any) -> str:
+    """The agreement's id in the lake (its file name), registering it on first watch so
+    the API and the dashboard show it with its verdict so far."""
+    from pathlib import Path
+
+    aid = re.sub(r"[^a-z0-9-]+", "-", Path(path).stem.lower()).strip("-")[:64] or "agreement"
+    rel = f"agreements/{aid}.toml"
+    data = Path(path).read_bytes()
+    stored = lake.root / rel
+    if not stored.is_file() or stored.read_bytes() != data:
+        lake.write_files({rel: data}, kind="register-agreement", agreement=agreement.name,
+                         id=aid)
+    return aid
+
+
 # --------------------------------------------------------------------------- webhook
 class Webhook(Protocol):
     """Where alerts go; ``post`` raises RemoteError when the alert was not accepted."""
