@@ -786,7 +786,7 @@ def _print_intake(result: Any, as_json: bool) -> None:
         out.print(f"{Path(f['file']).name}: {f['rows']} rows, {f['added']} added, "
                   f"{f['rejected']} rejected (kept in quarantine)")
     for r in result.rejected:
-        console.print(f"[yellow]set aside[/yellow] {r['file']}: {r['reason']}")
+        console.print(_styled(("set aside", "yellow"), f" {r['file']}: {r['reason']}"))
     out.print(f"added {result.added} detections from {result.new_files} new files, "
               f"{len(result.skipped)} already in the lake, {len(result.rejected)} set aside")
 
@@ -965,7 +965,7 @@ def watch_cmd(
 
     try:
         w.watch(lk, ag, aid, source, hook, every=interval, cycles=1 if once else cycles,
-                log=lambda m: console.print(f"[yellow]{m}[/yellow]"), on_cycle=show)
+                log=lambda m: console.print(_styled((m, "yellow"))), on_cycle=show)
     except KeyboardInterrupt:
         console.print("stopped; the next start goes on from the last committed cycle")
 
