@@ -319,7 +319,7 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
                "reasons": a["reasons"], "incidents": len(run.incidents),
                "report_id": written["ledger_seq"],
                "assessed_utc": datetime.now(UTC).replace(microsecond=0).isoformat()}
-    views.lake.write_files({f"{ASSESSMENTS_DIR}/{agreement_id}/{stamp}.json":
+    views.lake.write_files({f"{ASSESSMENTS_DIR}/{agreement_id}--{stamp}.json":
                             json.dumps(summary, indent=1).encode()},
                            kind="service-assessment", agreement=ag.name,
                            verdict=a["verdict"])

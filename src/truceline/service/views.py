@@ -136,7 +136,7 @@ class LakeViews:
 
             try:
                 snap = snapshot_at(self.lake, source, day)
-            except pa.ArrowInvalid:  # read_control finds no file in force that day
+            except pa.ArrowException:  # read_control with no snapshot in force that day
                 raise LakeError(f"no control snapshot{' from ' + source if source else ''} "
                                 f"is in force on {day.date()} in this lake") from None
             sid = str(snap["snapshot_id"].iat[0])
@@ -200,7 +200,8 @@ class LakeViews:
         return path
 
     def latest_assessment(self, agreement_id: str) -> dict[str, Any] | None:
-        files = sorted((self.lake.root / ASSESSMENTS_DIR / agreement_id).glob("*.json"))
+        # one folder down (the lake's rule for derived files): <id>--<UTC stamp>.json
+        files = sorted((self.lake.root / ASSESSMENTS_DIR).glob(f"{agreement_id}--*.json"))
         return json.loads(files[-1].read_text(encoding="utf-8")) if files else None
 
     def watch_state(self, agreement_id: str) -> dict[str, Any] | None:
