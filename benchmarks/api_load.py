@@ -1,6 +1,7 @@
 """Load on `truceline serve` over loopback: requests per second, p50 and p99.
 
-Three phases against a real lake (default: the demo lake, read-only):
+Three phases against a real lake (``--lake``, default ``$TRUCELINE_LAKE`` or the demo's
+``./truceline-lake``; only read):
 
 1. ``--clients`` (50) concurrent clients ask for one week of incidents along the whole
    front (``/api/v1/incidents?start=2025-08-21&end=2025-08-27&limit=1000``) for
@@ -11,7 +12,7 @@ Three phases against a real lake (default: the demo lake, read-only):
    a drop folder of new files (the August 2025 NOAA-20 files moved a year on, so each
    is new to the lake) while the 50 clients keep reading.
 
-    python benchmarks/api_load.py [--lake /work/lakes/demo] [--write-copy /tmp/load-lake]
+    python benchmarks/api_load.py [--lake LAKE] [--write-copy /tmp/load-lake]
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def shifted_drop(folder: Path, data: Path) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--lake", type=Path, default=Path("/work/lakes/demo"))
+    ap.add_argument("--lake", type=Path, default=None)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--burst", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=15)
@@ -136,6 +137,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from truceline import config
 
+    args.lake = config.lake_dir(args.lake)
     lake = args.lake
     if args.write_copy is not None:
         shutil.rmtree(args.write_copy, ignore_errors=True)
