@@ -188,9 +188,9 @@ class ReadRouter:
             return views.reports()
 
         @r.get("/reports/{report_id}/manifest", tags=["reports"])
-        def manifest(views: Views, report_id: int) -> dict[str, Any]:
+        def manifest(request: Request, views: Views, report_id: int) -> dict[str, Any]:
             """A report's signed manifest, checked against the hash in the ledger."""
-            return views.report_manifest(report_id)
+            return views.report_manifest(report_id, get_settings(request).reports_dir)
 
         @r.get("/public-key", response_model=models.PublicKey, tags=["integrity"])
         def public_key() -> Any:

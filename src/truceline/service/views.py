@@ -220,20 +220,30 @@ class LakeViews:
         return [{k: e.get(k) for k in keep} | {"id": int(e["seq"])}
                 for e in self.lake.ledger_entries() if e.get("kind") == "publish-report"]
 
-    def report_manifest(self, seq: int) -> dict[str, Any]:
+    def report_manifest(self, seq: int, reports_dir: Path) -> dict[str, Any]:
+        """A report's manifest, found by the folder name the ledger records under the
+        server's reports folder and checked against the manifest hash it records."""
+        import re
+
+        from truceline.errors import IntegrityError
         from truceline.hashing import sha256_file
 
         for e in self.lake.ledger_entries():
-            if e.get("kind") == "publish-report" and int(e["seq"]) == seq:
-                path = Path(e["report"]) / "manifest.json"
-                if not path.is_file():
-                    raise LakeError(f"report {seq}: its folder is not on this server")
-                if sha256_file(path) != e.get("manifest_sha256"):
-                    from truceline.errors import IntegrityError
-
-                    raise IntegrityError(f"report {seq}: manifest.json differs from the "
-                                         "hash the ledger recorded")
-                return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+            if e.get("kind") != "publish-report" or int(e["seq"]) != seq:
+                continue
+            name = Path(str(e.get("report", ""))).name
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.startswith("."):
+                raise LakeError(f"report {seq}: the ledger names no folder this server serves")
+            found = [p for p in (reports_dir / name / "manifest.json",
+                                 *reports_dir.glob(f"*/{name}/manifest.json")) if p.is_file()]
+            if not found:
+                raise LakeError(f"report {seq}: its folder {name!r} is not in this server's "
+                                "reports folder")
+            for path in found:
+                if sha256_file(path) == e.get("manifest_sha256"):
+                    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+            raise IntegrityError(f"report {seq}: manifest.json differs from the hash the "
+                                 "ledger recorded")
         raise LakeError(f"no report {seq} in the ledger")
 
     def tokens(self) -> list[dict[str, Any]]:
