@@ -7,10 +7,15 @@ import fcntl
 import json
 import os
 import queue
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from typing import Any
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which(
+    "google-chrome")
 
 
 class DevTools:
@@ -26,6 +31,7 @@ class DevTools:
             stderr=subprocess.DEVNULL)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
+        self.profile: str | None = None
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         self.replies: dict[int, dict[str, Any]] = {}
         self._next = 0
@@ -48,6 +54,30 @@ class DevTools:
                         self._lock.notify_all()
                 else:
                     self.events.put(msg)
+
+    @classmethod
+    def headless(cls, width: int, height: int) -> DevTools:
+        """Debian's Chromium, headless, offline (no background networking), in a fresh
+        profile that `close` removes."""
+        assert CHROMIUM is not None, "chromium not installed (Debian: chromium)"
+        profile = tempfile.mkdtemp(prefix="truceline-chromium-")
+        browser = cls([
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--hide-scrollbars",
+            f"--user-data-dir={profile}", "--remote-debugging-pipe",
+            f"--window-size={width},{height}", "about:blank"])
+        browser.profile = profile
+        return browser
+
+    def new_page(self, *domains: str) -> str:
+        """A blank tab with the given domains enabled; returns its session id."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target,
+                                                      "flatten": True})["sessionId"]
+        for domain in domains:
+            self.send(f"{domain}.enable", session=session)
+        return session
 
     def send(self, method: str, params: dict[str, Any] | None = None,
              session: str | None = None, timeout: float = 20.0) -> dict[str, Any]:
@@ -79,6 +109,8 @@ class DevTools:
             self.proc.kill()
             self.proc.wait()
         os.close(self._to_chrome)
+        if getattr(self, "profile", None):
+            shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def _high_pipe() -> tuple[int, int]:

@@ -14,7 +14,6 @@ import queue
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -27,7 +26,7 @@ import pandas as pd
 import pytest
 from shapely import LineString, box
 
-from devtools import DevTools
+from devtools import CHROMIUM, DevTools
 from truceline.errors import InputError
 from truceline.publish.report import (
     HTML_FILE,
@@ -42,8 +41,6 @@ from truceline.publish.report import (
 LINE = LineString([(37.0, 48.0), (37.6, 48.25), (38.3, 48.3)])
 HELD = box(36.8, 48.0, 38.5, 48.8).difference(LineString(LINE.coords).buffer(0.0001))
 GENERATED = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which(
-    "google-chrome")
 
 
 def _incidents() -> gpd.GeoDataFrame:
@@ -254,18 +251,9 @@ def test_pdf_is_reproducible(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
 def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
-    profile = tempfile.mkdtemp(prefix="truceline-chromium-")
-    browser = DevTools([
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--remote-debugging-pipe", "--window-size=1280,1800", "about:blank"])
+    browser = DevTools.headless(1280, 1800)
     try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target,
-                                                         "flatten": True})["sessionId"]
-        for domain in ("Network", "Page", "Log", "Runtime"):
-            browser.send(f"{domain}.enable", session=session)
+        session = browser.new_page("Network", "Page", "Log", "Runtime")
         url = (report_dir / HTML_FILE).resolve().as_uri()
         browser.send("Page.navigate", {"url": url}, session=session)
         requests, console, loaded = [], [], False
@@ -297,7 +285,6 @@ def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
                                              session=session)["data"])
     finally:
         browser.close()
-        shutil.rmtree(profile, ignore_errors=True)
 
     (report_dir / "requests.log").write_text("\n".join(requests) + "\n")
     (report_dir / "screenshot.png").write_bytes(shot)

@@ -8,20 +8,16 @@ import base64
 import json
 import os
 import queue
-import shutil
 import socket
-import tempfile
 import threading
 import time
 
 import pytest
 import uvicorn
 
-from devtools import DevTools
+from devtools import CHROMIUM, DevTools
 from truceline.service.app import create_app
 from truceline.service.settings import Settings
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +58,9 @@ def _wait_for(browser, session, js, timeout=120.0):
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
 def test_dashboard_loads_slides_opens_an_incident_offline(server, tmp_path):
-    profile = tempfile.mkdtemp(prefix="truceline-dash-")
-    browser = DevTools([
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--hide-scrollbars", f"--user-data-dir={profile}",
-        "--remote-debugging-pipe", "--window-size=1400,900", "about:blank"])
+    browser = DevTools.headless(1400, 900)
     try:
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target,
-                                                         "flatten": True})["sessionId"]
-        for domain in ("Network", "Page", "Runtime"):
-            browser.send(f"{domain}.enable", session=session)
+        session = browser.new_page("Network", "Page", "Runtime")
         browser.send("Emulation.setDeviceMetricsOverride", {
             "width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False},
             session=session)
@@ -122,7 +109,6 @@ def test_dashboard_loads_slides_opens_an_incident_offline(server, tmp_path):
                 requests.append(ev["params"]["request"]["url"])
     finally:
         browser.close()
-        shutil.rmtree(profile, ignore_errors=True)
     out = os.environ.get("TRUCELINE_SCREENSHOTS")
     (tmp_path / "dashboard.png").write_bytes(shot)
     if out:

@@ -71,6 +71,7 @@ def test_replay_of_august_2025_alerts_each_incident_once(base_lake, tmp_path, da
     hook = w.HttpWebhook(receiver.url, retries=1, sleep=lambda s: None)
     logs: list[str] = []
     verdicts: dict[str, str] = {}
+    rules: dict[str, str] = {}
 
     def unreachable():
         raise RemoteError("http://127.0.0.1:9/api: is unreachable (ConnectError)")
@@ -91,6 +92,7 @@ def test_replay_of_august_2025_alerts_each_incident_once(base_lake, tmp_path, da
         report = w.run_cycle(lake, ag, "august", lambda lk=lake: drop_into_lake(lk, drop),
                              hook, log=logs.append, climatologies=clims)
         verdicts[day] = report.verdict
+        rules[day] = f"{report.verdict} ({report.rule})"
         if day == "2025-08-13":
             assert any("garbled.csv" in m for m in logs)
             assert (drop / "rejected" / "garbled.csv").exists()
@@ -106,7 +108,7 @@ def test_replay_of_august_2025_alerts_each_incident_once(base_lake, tmp_path, da
     assert set(order[:first]) == {"inconclusive"} and set(order[first:]) == {"violated"}
     turn = list(verdicts)[first]
     assert "2025-08-21" <= turn <= "2025-08-31", verdicts
-    print("verdict so far per day of data:", verdicts)
+    print("verdict so far per day of data:", rules)
     # the turn is where the pipeline itself, on the data of those days, says violated
     changes = [a for a in receiver.alerts if a["kind"] == "verdict-changed"]
     assert [(a["previous"], a["verdict"]) for a in changes] == [

@@ -184,6 +184,7 @@ class CycleReport:
     cycle: int
     added: int = 0
     verdict: str | None = None
+    rule: str | None = None
     verdict_changed: bool = False
     new_incidents: list[str] = field(default_factory=list)
     delivered: int = 0
@@ -248,7 +249,7 @@ def run_cycle(lake: Lake, agreement: Any, agreement_id: str,
         summary, run = verdict_so_far(lake, agreement, climatologies)
         _queue_alerts(state, summary, run, agreement, agreement_id, report)
         state["assessed_data_seq"] = data_seq
-    report.verdict = state["verdict"]
+    report.verdict, report.rule = state["verdict"], state["rule"]
     write_state(lake, agreement_id, state)  # the commit point: alerts are queued
     if webhook is not None and state["outbox"]:
         report.delivered = _deliver(state, webhook, log)
