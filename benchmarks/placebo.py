@@ -36,15 +36,11 @@ import pandas as pd
 
 from truceline import config
 from truceline.analysis.anomaly import classify
-from truceline.analysis.assess import (
-    PlaceboResult,
-    false_incident_rate,
-    peacetime_rate,
-    placebo_study,
-)
+from truceline.analysis.assess import false_incident_rate, peacetime_rate
 from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
 from truceline.analysis.incidents import cluster_incidents
+from truceline.analysis.placebo import PlaceboResult, placebo_study
 from truceline.geo.enrich import enrich
 from truceline.sources.agreements import Agreement, parse_agreement
 from truceline.sources.firms import parse_firms

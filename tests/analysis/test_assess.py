@@ -21,12 +21,12 @@ from truceline.analysis.assess import (
     compare_control_maps,
     false_incident_rate,
     peacetime_rate,
-    placebo_study,
     poisson_ci,
     rate_ratio_test,
     ratio_of_rate_ratios,
 )
 from truceline.analysis.coverage import assess_coverage
+from truceline.analysis.placebo import placebo_study
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement, parse_agreement
 

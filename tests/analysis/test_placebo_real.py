@@ -24,7 +24,7 @@ from conftest import (  # the analysis conftest's per-year and climatology cache
     leave_out_climatologies,
     load_years,
 )
-from truceline.analysis.assess import PlaceboResult
+from truceline.analysis.placebo import PlaceboResult
 
 
 def _load_builder() -> ModuleType:

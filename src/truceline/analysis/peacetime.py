@@ -1,0 +1,80 @@
+"""Yardsticks from peacetime on the agreement's own ground: the fire rate ``held`` is
+compared with, and the false-incident rate that rule V1 must exceed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from truceline.analysis.coverage import to_utc, window_days
+from truceline.analysis.inputs import SIDES_LINE, normalise
+from truceline.analysis.rules import ALPHA_VIOLATION
+from truceline.errors import InputError
+from truceline.sources.agreements import Agreement
+
+__all__ = ["false_incident_rate", "peacetime_rate"]
+
+
+def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int]
+                   ) -> float:
+    """Detections per day in the agreement's scope during the same calendar window in
+    peacetime ``years`` (detections enriched against the agreement's line).
+
+    Why: ``held`` needs a yardstick for "no more fire than in peace" on the same ground
+    and in the same season; the caller must pass detections of the same sensors.
+    """
+    if not years:
+        raise InputError("peacetime_rate: expected at least one peacetime year")
+    det = normalise(detections)
+    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
+        & det["side"].isin(SIDES_LINE).to_numpy()
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    total = 0
+    exposure = 0.0
+    for y in years:
+        shift = pd.DateOffset(years=int(y) - w0.year)
+        s, e = w0 + shift, w1 + shift
+        days = window_days(s, e)
+        total += int((scope & det["date"].isin(days).to_numpy()).sum())
+        exposure += float(len(days))
+    return total / exposure
+
+
+def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
+                        years: Sequence[int], margin_days: int = 30,
+                        pooled: bool = False) -> float:
+    """Incidents with p_min < 0.01 per day in the agreement's scope in peacetime ``years``,
+    around the same calendar window (+- ``margin_days``: false alarms are rare, and
+    seasonal): the rate of the worst of those years, or with ``pooled`` their pooled rate.
+
+    Why: the detection stage has a false-alarm rate; a verdict of ``violated`` must rest
+    on more incidents than that rate would produce in the window. The rate moves a lot
+    from year to year (southern line, VIIRS, whole years: 7, 4, 2 and 10 false incidents
+    in 2018-2021), so the pooled rate of other years under-predicts a bad year; the
+    worst year's rate asks that the incidents be improbable even then.
+    ``detections``: scored peacetime detections with ``incident_id``, enriched against
+    the agreement's line.
+    """
+    if not years:
+        raise InputError("false_incident_rate: expected at least one peacetime year")
+    det = normalise(detections)
+    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
+    has = det["incident_id"].notna().to_numpy()
+    p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
+        else pd.Series(dtype=float)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    counts, exposures = [], []
+    for y in years:  # a handful of years, not detections
+        shift = pd.DateOffset(years=int(y) - w0.year)
+        days = window_days(w0 + shift - pd.Timedelta(days=margin_days),
+                           w1 + shift + pd.Timedelta(days=margin_days))
+        m = has & scope & det["date"].isin(days).to_numpy()
+        ids = det.loc[m, "incident_id"].astype(str).unique()
+        counts.append(int((p_min.reindex(ids) < ALPHA_VIOLATION).sum()))
+        exposures.append(float(len(days)))
+    if pooled:
+        return sum(counts) / sum(exposures)
+    return max(c / e for c, e in zip(counts, exposures, strict=True))
+
+

@@ -1,0 +1,143 @@
+"""The verdict rules (:data:`RULES`) and the function that applies them in order.
+
+Kept apart from the statistics and the assembly of an assessment so the rules can be
+read, quoted in reports and tested on their own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from truceline.analysis.coverage import Coverage
+
+__all__ = ["ALPHA_FALSE_ALARM", "ALPHA_SITE_BLOCK", "ALPHA_VIOLATION",
+           "DEFAULT_FALSE_INCIDENTS_PER_DAY", "RULES", "apply_rules"]
+
+#: An incident supports ``violated`` only when its lowest p_natural is below this.
+ALPHA_VIOLATION = 0.01
+#: A fire at a protected site with p_natural below this blocks ``held`` (not natural enough
+#: to ignore) even when it is too weak to prove a violation.
+ALPHA_SITE_BLOCK = 0.05
+#: Peacetime false alarms: incidents with p_min < 0.01 per day within 0-30 km of a whole
+#: front line of ~1,200 km, when the caller measures none for the scope (see
+#: :func:`false_incident_rate`). Measured on the southern third of the 2023 line over
+#: 2018-2021 (docs/VALIDATION.md, Assessment): 0.016 a day there pooled, 0.027 in the
+#: worst year (2021); about tripled for the whole line and rounded up.
+DEFAULT_FALSE_INCIDENTS_PER_DAY = 0.1
+#: The count of proving incidents must be this improbable as false alarms.
+ALPHA_FALSE_ALARM = 0.01
+
+#: The verdict rules, in the order they are tried; the first that applies decides.
+RULES: dict[str, str] = {
+    "V1": "violated: at least one incident in scope with detections certainly inside the "
+          "window (by time, or by a whole UTC day inside it) whose lowest p_natural among "
+          "those detections (the incident's p_min when they have none) is < 0.01, and "
+          "so many of them that peacetime false alarms cannot explain them: P(Poisson("
+          "false-incident rate x window days) >= their number) < 0.01 (fire near the line "
+          "prohibited)",
+    "V2": "violated: an incident (or a single detection not in any incident) within a "
+          "protected site's radius, certainly inside the window, with p_min (p_natural) < "
+          "0.01, whatever its distance from the line (protected sites prohibited)",
+    "H": "held: no incident and no war-flagged detection in scope possibly inside the "
+         "window, no fire at a protected site with p < 0.05, adequate coverage, and (fire "
+         "near the line prohibited) the window's front rate compatible with the peacetime "
+         "rate: the lower end of its exact 95% Poisson interval is at most the peacetime "
+         "rate for the same ground and season",
+    "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
+         "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
+         "and dispersion-scaled) below 1",
+    "I": "inconclusive: none of the above; the reasons list what was missing",
+}
+
+
+
+
+def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
+             site_rows: list[dict[str, Any]], coverage: Coverage, did: dict[str, Any],
+             peace: dict[str, Any], war_counts: dict[str, int], false_alarm: dict[str, Any],
+             reasons: list[str]) -> tuple[str, str]:
+    """Apply :data:`RULES` in order; append the reasons to ``reasons``."""
+    proof = [r for r in inc_rows
+             if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION]
+    fa_text = (f"peacetime false alarms would give {false_alarm['expected']:.2f} such "
+               f"incident(s) in {false_alarm['window_days']:g} days (rate "
+               f"{false_alarm['rate_per_day']:g}/day"
+               + ("" if false_alarm["rate_given"] else ", the default") + "); "
+               f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
+    if proof and false_alarm["p_value"] < ALPHA_FALSE_ALARM:
+        ids = ", ".join(str(r["incident_id"]) for r in proof[:10])
+        reasons.append(f"{len(proof)} incident(s) in scope with p_natural < "
+                       f"{ALPHA_VIOLATION} certainly inside the window: {ids}"
+                       + (" ..." if len(proof) > 10 else ""))
+        reasons.append(fa_text)
+        where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
+        if where:
+            reasons.append("they lie on " + " and ".join(where) + " (where the fire was, "
+                           "not who fired)")
+        return "violated", "V1"
+    site_proof = [r for r in site_rows if r["timing"] == "inside" and r["p"] < ALPHA_VIOLATION]
+    if site_proof:
+        names = sorted({r["site"] for r in site_proof})
+        reasons.append(f"fire with p < {ALPHA_VIOLATION} at protected site(s) inside the "
+                       f"window: {', '.join(names)}")
+        return "violated", "V2"
+
+    blockers: list[str] = []
+    if proof:
+        blockers.append(f"{len(proof)} incident(s) in scope with p_natural < "
+                        f"{ALPHA_VIOLATION} certainly inside the window, too few to rule out "
+                        f"false alarms: {fa_text}")
+    elif inc_rows:
+        weak = [r for r in inc_rows if r["p_evidence"] >= ALPHA_VIOLATION]
+        unsure = [r for r in inc_rows if r["timing"] != "inside"]
+        blockers.append(
+            f"{len(inc_rows)} incident(s) in scope possibly inside the window but none proves "
+            f"a violation ({len(weak)} with p_min >= {ALPHA_VIOLATION}, {len(unsure)} known "
+            "only by date on a day partly outside the window)")
+    elif fire_near_line and war_counts["window_possible"]:
+        blockers.append(f"{war_counts['window_possible']} war-flagged detection(s) in scope "
+                        "possibly inside the window (not in any incident)")
+    site_block = [r for r in site_rows if r["p"] < ALPHA_SITE_BLOCK]
+    if site_block:
+        blockers.append(f"{len(site_block)} fire(s) at protected sites possibly inside the "
+                        "window that are not clearly natural but prove no violation")
+    if not coverage.adequate:
+        blockers.append("coverage is poor, so a quiet window proves nothing")
+    if fire_near_line:
+        if peace["rate_per_day"] is None:
+            blockers.append("no peacetime rate given for this ground and season, so the "
+                            "front rate cannot be shown to be at peacetime level")
+        elif not peace["compatible"]:
+            blockers.append(
+                f"front rate {peace['front_rate_window']:.2f}/day (95% CI "
+                f"{peace['front_rate_lo']:.2f}-{peace['front_rate_hi']:.2f}) is above the "
+                f"peacetime rate {peace['rate_per_day']:.2f}/day")
+    if not blockers:
+        reasons.append("no incident in scope, adequate coverage"
+                       + (", front rate compatible with peacetime" if fire_near_line else ""))
+        return "held", "H"
+
+    if fire_near_line and coverage.adequate and did["hi"] < 1.0:
+        reasons.append(
+            f"front/control ratio of rate ratios {did['estimate']:.2f} (95% CI "
+            f"{did['lo']:.2f}-{did['hi']:.2f}) is below 1: fire near the line fell more "
+            "than in the control band")
+        reasons.extend("not held: " + b for b in blockers)
+        return "reduced", "R"
+    reasons.extend(blockers)
+    if fire_near_line and not coverage.adequate and did["hi"] < 1.0:
+        reasons.append("the contrast suggests a drop, but not on adequate coverage")
+    elif fire_near_line:
+        hi = did["hi"]
+        est = did["estimate"]
+        if not math.isfinite(est):
+            reasons.append("front/control ratio of rate ratios not estimable (no fire in a "
+                           "band or window): it cannot show a drop")
+        else:
+            reasons.append(f"front/control ratio of rate ratios {est:.2f} (95% CI "
+                           f"{did['lo']:.2f}-{'inf' if not math.isfinite(hi) else f'{hi:.2f}'})"
+                           " does not show a drop")
+    return "inconclusive", "I"
+
+
