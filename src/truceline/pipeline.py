@@ -324,7 +324,8 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
                           progress=progress)
     det = found.detections
     progress("assess", 0, 3)
-    cov = assess_coverage(det, w0, w1, weather_dir=weather_dir)
+    cov = assess_coverage(det, w0, w1, weather_dir=weather_dir,
+                          oblasts=scope_oblasts(det, agreement, weather_dir))
     progress("assess", 1, 3)
     snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
@@ -362,6 +363,26 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     progress("assess", 3, 3)
     return AssessmentRun(agreement, data, det, inc, line, ru_ground, to_wide(series),
                          source or "any", inputs, params, result)
+
+
+def scope_oblasts(det: pd.DataFrame, agreement: Any, data_dir: Path | None
+                  ) -> list[str] | None:
+    """The oblasts of the detections in the agreement's scope (where its cloud is read);
+    None without a data folder or any detection in scope."""
+    from truceline.analysis.coverage import oblast_of
+    from truceline.analysis.inputs import normalise
+
+    if data_dir is None or det.empty:
+        return None
+    d = normalise(det)
+    m = agreement.scope.mask(d["dist_km"], d["sector"], d["lon"], d["lat"])
+    if not m.any():
+        return None
+    try:
+        found = oblast_of(d.loc[m, "lon"].to_numpy(), d.loc[m, "lat"].to_numpy(), data_dir)
+    except InputError:  # a weather folder without the oblast grid: the regional share
+        return None
+    return sorted({str(o) for o in found if o is not None}) or None
 
 
 def compare_maps(runs: dict[str, AssessmentRun]) -> dict[str, Any]:

@@ -1,23 +1,25 @@
 """Satellite coverage of an agreement window: could the satellites have seen fire at all?
 
-A quiet window means nothing if the satellites delivered no data or looked at cloud. So
-before any verdict of ``held`` we measure coverage from two things:
+A quiet window means nothing if the satellites delivered no data or looked at cloud.
+:func:`assess_coverage` measures it from the sky (``method="sky"``, the default; details
+in :mod:`truceline.analysis.sky`):
 
-- **the detections themselves**: a satellite pass "delivered data" when at least one
-  detection carries its satellite and time. Passes are counted per UTC day as distinct
-  (satellite, date, overpass) where detections of one satellite less than
-  :data:`PASS_GAP_MINUTES` apart belong to the same overpass (one swath crosses Ukraine
-  in a few minutes; consecutive orbits are ~100 minutes apart). Rows with a date but no
-  time count one pass per (satellite or sensor, day): a lower bound, said so in the
-  report. A day with no detection at all in the frame is named. Pass the whole theatre's
-  detections here, not only the front band: a pass over the rear proves the satellite
-  was working.
-- **cloud cover per oblast** from the Open-Meteo daily table in the user's data folder
-  (``context/weather/ukr_weather_data_YYYY.csv``, 2015-2024). Outside those years the
-  report says the cloud is unknown and why; it never guesses.
+- **passes** per platform and UTC day from the *whole theatre's* detections of that
+  platform (with times: distinct overpasses, detections of one satellite less than
+  :data:`PASS_GAP_MINUTES` apart being one; with dates only: the orbit's usual passes
+  a day over Ukraine, credited when the platform saw fire anywhere that day);
+- **feed gaps**: a platform-day whose theatre-wide detections fall far below what its
+  neighbouring days and the cloud predict is missing data, not calm: its passes do
+  not count;
+- **cloud**: the finest daily source that covers each day (Open-Meteo per oblast to
+  October 2024, The Economist's daily share of eastern Ukraine 2022-2026);
+- a day's coverage is its passes x clear share; a window's, its clear-sky passes
+  against the same calendar window in a typical year on the same cloud source.
 
-:func:`assess_coverage` turns both into a :class:`Coverage` with ``adequate`` and the
-reasons; the thresholds are module constants so a report can quote them.
+The first method (``method="detections"``: passes "with data" and days with any
+detection, mean cloud per oblast) is kept to compare with. Thresholds are module
+constants so a report can quote them. A window whose cloud is unknown is judged on
+passes alone and is never ``held`` (``Coverage.held_allowed``).
 """
 
 from __future__ import annotations
@@ -35,9 +37,15 @@ from scipy.spatial import cKDTree
 from truceline.errors import InputError
 
 __all__ = [
+    "GOOD_TYPICAL_RATIO",
     "MAX_CLOUD_PCT",
     "MAX_EMPTY_DAY_SHARE",
+    "METHODS",
+    "MIN_CLEAR_PASSES_PER_DAY",
+    "MIN_COUNTING_SHARE",
+    "MIN_PASSES_NO_CLOUD",
     "MIN_PASSES_PER_DAY",
+    "MIN_TYPICAL_RATIO",
     "PASS_GAP_MINUTES",
     "WEATHER_YEARS",
     "CloudCover",
@@ -315,14 +323,33 @@ def oblast_of(lon: Any, lat: Any, data_dir: str | Path, max_deg: float = 0.15) -
 
 # --------------------------------------------------------------------------- coverage
 
+#: Sky method: a day counts when its passes x clear share reach this (half a clear pass) ...
+MIN_CLEAR_PASSES_PER_DAY = 0.5
+#: ... or, with no cloud data for the day, when it had this many passes (passes alone).
+MIN_PASSES_NO_CLOUD = 2.0
+#: A window is adequately covered when at least this share of its days count ...
+MIN_COUNTING_SHARE = 2.0 / 3.0
+#: ... and its clear-sky passes reach this share of the same window in a typical year.
+MIN_TYPICAL_RATIO = 0.5
+#: Coverage class ``good`` from this share of a typical year (``fair`` below it).
+GOOD_TYPICAL_RATIO = 0.8
+METHODS = ("sky", "detections")
+
 
 @dataclass(frozen=True)
 class Coverage:
-    """What the satellites delivered during a window, and whether that is enough."""
+    """What the satellites could see during a window, and whether that is enough.
+
+    ``method`` ``sky`` (default): passes from the theatre's detections times the clear
+    share of the sky (:mod:`truceline.analysis.sky`); ``detections``: the first method,
+    passes with data and days with any detection (kept to compare). ``held_allowed`` is
+    False when coverage is poor or when the cloud was unknown on some window day: a
+    window judged on passes alone is never ``held``.
+    """
 
     start_utc: pd.Timestamp
     end_utc: pd.Timestamp
-    days: pd.DataFrame = field(repr=False)  # date, n_passes, n_detections, timed
+    days: pd.DataFrame = field(repr=False)
     days_without_data: tuple[str, ...]
     mean_passes_per_day: float
     passes_timed: bool
@@ -331,6 +358,17 @@ class Coverage:
     adequate: bool
     reasons: tuple[str, ...]
     thresholds: dict[str, float]
+    method: str = "sky"
+    cloud_known: bool = False
+    held_allowed: bool = False
+    clear_passes: float | None = None
+    typical_clear_passes: float | None = None
+    typical_years: tuple[int, ...] = ()
+    ratio_to_typical: float | None = None
+    coverage_class: str = "poor"
+    days_counting: int = 0
+    feed_gaps: tuple[str, ...] = ()
+    sources: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary for reports."""
@@ -341,12 +379,23 @@ class Coverage:
                                    "oblast": None if pd.isna(r.oblast) else r.oblast,
                                    "cloud_pct": round(float(r.cloud_pct), 1),
                                    "n_days": int(r.n_days)})
+        days = []
+        for r in self.days.to_dict("records"):
+            row = {"date": str(pd.Timestamp(r["date"]).date()),
+                   "n_passes": _num(r.get("n_passes")),
+                   "n_detections": int(r.get("n_detections", 0)),
+                   "timed": bool(r.get("timed", True))}
+            for k in ("cloud", "cloud_source", "clear_passes", "feed_gap", "counts"):
+                if k in r:
+                    row[k] = _num(r[k]) if k in ("cloud", "clear_passes") else (
+                        None if r[k] is None or (isinstance(r[k], float) and pd.isna(r[k]))
+                        else r[k] if k == "cloud_source" else bool(r[k]))
+            days.append(row)
         return {
+            "method": self.method,
             "start_utc": self.start_utc.isoformat(),
             "end_utc": self.end_utc.isoformat(),
-            "days": [{"date": str(pd.Timestamp(r.date).date()), "n_passes": int(r.n_passes),
-                      "n_detections": int(r.n_detections), "timed": bool(r.timed)}
-                     for r in self.days.itertuples(index=False)],
+            "days": days,
             "days_without_data": list(self.days_without_data),
             "mean_passes_per_day": round(self.mean_passes_per_day, 3),
             "passes_timed": self.passes_timed,
@@ -355,10 +404,27 @@ class Coverage:
             "cloud_by_oblast": cloud_rows,
             "mean_cloud_pct": None if self.mean_cloud_pct is None
             else round(self.mean_cloud_pct, 1),
+            "cloud_known": self.cloud_known,
+            "clear_passes": _num(self.clear_passes),
+            "typical_clear_passes": _num(self.typical_clear_passes),
+            "typical_years": list(self.typical_years),
+            "ratio_to_typical": _num(self.ratio_to_typical),
+            "coverage_class": self.coverage_class,
+            "days_counting": self.days_counting,
+            "feed_gaps": list(self.feed_gaps),
+            "sources": dict(self.sources),
             "adequate": self.adequate,
+            "held_allowed": self.held_allowed,
             "reasons": list(self.reasons),
             "thresholds": dict(self.thresholds),
         }
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return round(f, 3) if np.isfinite(f) else None
 
 
 def assess_coverage(
@@ -368,23 +434,188 @@ def assess_coverage(
     *,
     weather_dir: str | Path | None = None,
     oblasts: Sequence[str] | None = None,
+    method: str = "sky",
+    region: str = "east",
+    cloud: pd.Series | None = None,
     min_passes_per_day: float = MIN_PASSES_PER_DAY,
     max_empty_day_share: float = MAX_EMPTY_DAY_SHARE,
     max_cloud_pct: float = MAX_CLOUD_PCT,
 ) -> Coverage:
-    """Coverage of the window ``[start_utc, end_utc)`` from the detections (whole theatre)
-    and, with ``weather_dir``, cloud over ``oblasts`` (default: the oblasts where the
-    detections given lie; pass the scope's oblasts when the window has none).
+    """Coverage of the window ``[start_utc, end_utc)``.
 
-    Poor coverage (``adequate`` False) when any of: mean passes with data per window day
-    < ``min_passes_per_day``; share of window days with no detection >
-    ``max_empty_day_share``; mean cloud over the oblasts > ``max_cloud_pct``. Unknown
-    cloud does not make coverage poor by itself, but the reasons say it is unknown.
+    ``detections``: the *whole theatre's* detections of every platform, including the
+    days around the window (feed gaps are judged against them). ``weather_dir``: the
+    user's data folder (its root, ``context/`` or ``context/weather/``); cloud is read
+    from it. ``oblasts``: the scope's oblasts (default: the oblasts of the detections).
+    ``cloud``: a daily cloud share (0..1) indexed by date, given by the caller instead of
+    the data folder's tables (no typical year is then known).
+
+    ``method="sky"``: each day's passes (theatre-wide, per platform; feed-gap days do not
+    count) times its clear share; a day counts with at least
+    :data:`MIN_CLEAR_PASSES_PER_DAY` clear passes (or :data:`MIN_PASSES_NO_CLOUD` passes
+    when its cloud is unknown). Adequate when at least :data:`MIN_COUNTING_SHARE` of the
+    days count and the window's clear passes reach :data:`MIN_TYPICAL_RATIO` of the same
+    calendar window in a typical year. ``method="detections"``: the first method (passes
+    with data, days without any detection, mean cloud per oblast).
     """
+    if method not in METHODS:
+        raise InputError(f"coverage method {method!r}: expected one of {', '.join(METHODS)}")
     s, e = to_utc(start_utc), to_utc(end_utc)
     if e <= s:
         raise InputError(f"coverage window: end {e} is not after start {s}")
     days = window_days(s, e)
+    obl = list(oblasts) if oblasts is not None else None
+    if obl is None and weather_dir is not None and len(detections):
+        found = oblast_of(detections["lon"], detections["lat"], weather_dir)
+        obl = sorted({o for o in found if o is not None})
+    if method == "detections":
+        return _detection_coverage(detections, s, e, days, weather_dir, obl,
+                                   min_passes_per_day, max_empty_day_share, max_cloud_pct)
+    return _sky_coverage(detections, s, e, days, weather_dir, obl, region, cloud)
+
+
+def _sky_coverage(detections: pd.DataFrame, s: pd.Timestamp, e: pd.Timestamp,
+                  days: pd.DatetimeIndex, data_dir: str | Path | None,
+                  oblasts: list[str] | None, region: str,
+                  given: pd.Series | None = None) -> Coverage:
+    from truceline.analysis import sky
+
+    span = pd.date_range(days[0] - pd.Timedelta(days=sky.GAP_HALF_SPAN),
+                         days[-1] + pd.Timedelta(days=sky.GAP_HALF_SPAN), freq="D")
+    if len(detections):
+        dates = utc_dates(detections)
+        near = dates.isin(span).to_numpy()
+        det = detections[near]
+        # neighbours only where the frame holds data at all (days beyond it are unknown,
+        # not empty); window days beyond it still count as days without passes
+        if near.any():
+            lo, hi = dates[near].min(), dates[near].max()
+            span = span[((span >= lo) & (span <= hi)) | span.isin(days)]
+    else:
+        det = detections
+    plat = sky.platform_passes(det, span)
+    if given is not None:
+        g_cloud = pd.Series(given, dtype=float)
+        g_cloud.index = pd.DatetimeIndex(pd.to_datetime(g_cloud.index)).normalize()
+        vals = g_cloud.reindex(span)
+        cloud_span = pd.DataFrame({"date": span, "cloud": vals.to_numpy(),
+                                   "source": np.where(vals.notna(), "given", None)})
+    else:
+        cloud_span = sky.daily_cloud(data_dir, span, oblasts, region)
+    clear = (1.0 - cloud_span.set_index("date")["cloud"]).astype(float)
+    if len(plat):
+        plat["feed_gap"] = sky.feed_gaps(plat, clear)
+        plat = plat[plat["date"].isin(days)]
+    in_days = plat if len(plat) else pd.DataFrame(
+        {"date": days, "platform": "none", "sensor": "none", "n_detections": 0,
+         "n_passes": 0.0, "timed": True, "feed_gap": False})
+    in_days = in_days.assign(counted=np.where(in_days["feed_gap"], 0.0,
+                                              in_days["n_passes"].astype(float)))
+    g = in_days.groupby("date")
+    per_day = pd.DataFrame({
+        "n_passes": g["counted"].sum(), "n_detections": g["n_detections"].sum(),
+        "timed": g["timed"].all(), "feed_gap": g["feed_gap"].any(),
+    }).reindex(days).rename_axis("date").reset_index()
+    per_day = per_day.fillna({"n_passes": 0.0, "n_detections": 0, "timed": True,
+                              "feed_gap": False})
+    cl = cloud_span.set_index("date").reindex(days)
+    per_day["cloud"] = cl["cloud"].to_numpy(dtype=float)
+    per_day["cloud_source"] = cl["source"].to_numpy(dtype=object)
+    per_day["clear_passes"] = per_day["n_passes"] * (1.0 - per_day["cloud"])
+    known = per_day["cloud"].notna().to_numpy()
+    per_day["counts"] = np.where(known, per_day["clear_passes"] >= MIN_CLEAR_PASSES_PER_DAY,
+                                 per_day["n_passes"] >= MIN_PASSES_NO_CLOUD)
+    n_days = len(per_day)
+    counting = int(per_day["counts"].sum())
+    cloud_known = bool(known.all())
+    clear_total = float(per_day["clear_passes"].sum()) if cloud_known else None
+    seen = in_days.loc[in_days["n_passes"] > 0].drop_duplicates("platform")
+    sensors = sorted(set(seen["sensor"]))
+    nominal = float(sum(sky.PASSES_PER_DAY.get(str(x), 1.0) for x in seen["sensor"]))
+    typical, years = sky.typical_clear_passes(
+        data_dir, days, list(per_day["cloud_source"]), nominal, oblasts, region) \
+        if cloud_known else (None, [])
+    ratio = clear_total / typical if (clear_total is not None and typical) else None
+    gaps = tuple(f"{pd.Timestamp(r.date).date()} {r.platform}" for r in
+                 in_days[in_days["feed_gap"]].itertuples(index=False))
+    usual = nominal * n_days
+    pass_ratio = float(per_day["n_passes"].sum()) / usual if usual else 0.0
+    reasons: list[str] = []
+    ok = counting >= MIN_COUNTING_SHARE * n_days
+    if pass_ratio < MIN_TYPICAL_RATIO:
+        ok = False
+        reasons.append(f"poor coverage: {per_day['n_passes'].sum():g} passes in "
+                       f"{n_days} days, {pass_ratio:.0%} of the {usual:g} the platforms "
+                       f"seen ({', '.join(sensors) or 'none'}) usually make (minimum "
+                       f"{MIN_TYPICAL_RATIO:.0%})")
+    if not counting >= MIN_COUNTING_SHARE * n_days:
+        reasons.append(f"poor coverage: {counting} of {n_days} window days had at least "
+                       f"{MIN_CLEAR_PASSES_PER_DAY:g} clear-sky passes (minimum share "
+                       f"{MIN_COUNTING_SHARE:.2f})")
+    if ratio is not None and ratio < MIN_TYPICAL_RATIO:
+        ok = False
+        reasons.append(f"poor coverage: {clear_total:.1f} clear-sky passes, {ratio:.0%} of "
+                       f"the same window in a typical year ({typical:.1f}; minimum "
+                       f"{MIN_TYPICAL_RATIO:.0%})")
+    if gaps:
+        reasons.append("feed gap: theatre-wide detections fell far below what the "
+                       "neighbouring days and the cloud predict on " + ", ".join(gaps)
+                       + " (missing data, not calm; those passes do not count)")
+    kinds = sorted({k for k in per_day["cloud_source"] if k})
+    src_text = [sky.source_text(k, region, oblasts) for k in kinds]
+    pass_text = ("passes counted from the times of the whole theatre's detections"
+                 if bool(per_day["timed"].all()) else
+                 "passes credited from the whole theatre's date-only detections "
+                 f"({', '.join(f'{k} {v:g}/day' for k, v in sky.PASSES_PER_DAY.items())} "
+                 "per platform with data that day)")
+    sources = {"passes": pass_text, "cloud": src_text,
+               "typical_years": years, "oblasts": list(oblasts or [])}
+    if not cloud_known:
+        missing = [str(d.date()) for d, k in zip(per_day["date"], known, strict=True) if not k]
+        reasons.append(f"cloud cover unknown on {len(missing)} of {n_days} window days ("
+                       + ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+                       + "): coverage judged on passes alone, which never supports 'held'")
+    cls = ("poor" if not ok else "passes only" if not cloud_known else
+           "good" if (ratio is None or ratio >= GOOD_TYPICAL_RATIO) else "fair")
+    if ok:
+        reasons.insert(0, f"adequate coverage ({cls}): {counting} of {n_days} days count, "
+                          + (f"{clear_total:.1f} clear-sky passes" if clear_total is not None
+                             else "cloud unknown")
+                          + (f", {ratio:.0%} of a typical year" if ratio is not None else "")
+                          + "; sources: " + "; ".join([pass_text, *src_text]))
+    else:
+        reasons.append("coverage sources: " + "; ".join([pass_text, *src_text]))
+    per_cloud = None
+    if data_dir is not None and "weather" in kinds:
+        per_cloud = read_cloud_cover(data_dir, days[0], days[-1], oblasts)
+    mean_cloud = float(np.nanmean(per_day["cloud"])) * 100 if known.any() else None
+    # a day without data: no detection at all, or a feed gap (shaded alike in the charts)
+    empty = tuple(str(d.date()) for d in per_day.loc[(per_day["n_detections"] == 0)
+                                                     | per_day["feed_gap"], "date"])
+    return Coverage(
+        start_utc=s, end_utc=e, days=per_day, days_without_data=empty,
+        mean_passes_per_day=float(per_day["n_passes"].mean()) if n_days else 0.0,
+        passes_timed=bool(per_day["timed"].all()), cloud=per_cloud,
+        mean_cloud_pct=mean_cloud, adequate=ok, reasons=tuple(reasons),
+        thresholds={"min_clear_passes_per_day": MIN_CLEAR_PASSES_PER_DAY,
+                    "min_passes_no_cloud": MIN_PASSES_NO_CLOUD,
+                    "min_counting_share": MIN_COUNTING_SHARE,
+                    "min_typical_ratio": MIN_TYPICAL_RATIO,
+                    "good_typical_ratio": GOOD_TYPICAL_RATIO,
+                    "gap_factor": sky.GAP_FACTOR, "gap_min_median": sky.GAP_MIN_MEDIAN,
+                    "pass_gap_minutes": float(PASS_GAP_MINUTES)},
+        method="sky", cloud_known=cloud_known, held_allowed=ok and cloud_known,
+        clear_passes=clear_total, typical_clear_passes=typical, typical_years=tuple(years),
+        ratio_to_typical=ratio, coverage_class=cls, days_counting=counting,
+        feed_gaps=gaps, sources=sources)
+
+
+def _detection_coverage(detections: pd.DataFrame, s: pd.Timestamp, e: pd.Timestamp,
+                        days: pd.DatetimeIndex, weather_dir: str | Path | None,
+                        obl: list[str] | None, min_passes_per_day: float,
+                        max_empty_day_share: float, max_cloud_pct: float) -> Coverage:
+    """The first method: passes with data and days with any detection, mean cloud per
+    oblast. Unknown cloud does not make coverage poor by itself."""
     if len(detections):
         date = utc_dates(detections)
         inside = date.isin(days).to_numpy()
@@ -415,14 +646,9 @@ def assess_coverage(
     if not timed:
         reasons.append("some days have dates without times: their pass count is a lower "
                        "bound (one per satellite or sensor and day)")
-
     cloud = None
     mean_cloud = None
     if weather_dir is not None:
-        obl = list(oblasts) if oblasts is not None else None
-        if obl is None and len(detections):
-            found = oblast_of(detections["lon"], detections["lat"], weather_dir)
-            obl = sorted({o for o in found if o is not None})
         cloud = read_cloud_cover(weather_dir, days[0], days[-1], obl)
         if not cloud.table.empty:
             mean_cloud = float(cloud.table["cloud_pct"].mean())
@@ -447,4 +673,6 @@ def assess_coverage(
                     "max_empty_day_share": float(max_empty_day_share),
                     "max_cloud_pct": float(max_cloud_pct),
                     "pass_gap_minutes": float(PASS_GAP_MINUTES)},
-    )
+        method="detections", cloud_known=mean_cloud is not None, held_allowed=ok,
+        coverage_class="fair" if ok else "poor",
+        days_counting=len(per_day) - len(empty))

@@ -40,7 +40,8 @@ RULES: dict[str, str] = {
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
           "0.01, whatever its distance from the line (protected sites prohibited)",
     "H": "held: no incident and no war-flagged detection in scope possibly inside the "
-         "window, no fire at a protected site with p < 0.05, adequate coverage, and (fire "
+         "window, no fire at a protected site with p < 0.05, adequate coverage with the "
+         "cloud known on every window day (clear-sky passes, not passes alone), and (fire "
          "near the line prohibited) the window's front rate compatible with the peacetime "
          "rate: the lower end of its exact 95% Poisson interval is at most the peacetime "
          "rate for the same ground and season",
@@ -104,6 +105,9 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                         "window that are not clearly natural but prove no violation")
     if not coverage.adequate:
         blockers.append("coverage is poor, so a quiet window proves nothing")
+    elif not coverage.held_allowed:
+        blockers.append("cloud cover is unknown on some window days: coverage was judged "
+                        "on satellite passes alone, which never supports 'held'")
     if fire_near_line:
         if peace["rate_per_day"] is None:
             blockers.append("no peacetime rate given for this ground and season, so the "
