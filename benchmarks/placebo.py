@@ -23,10 +23,9 @@ their verdicts and redraws docs/img/assessment_*.png.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -34,10 +33,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from truceline import config
 from truceline.analysis.anomaly import classify
 from truceline.analysis.assess import false_incident_rate, peacetime_rate
-from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
+from truceline.analysis.baseline import Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
 from truceline.analysis.incidents import cluster_incidents
 from truceline.analysis.placebo import PlaceboResult, placebo_study
@@ -45,55 +43,36 @@ from truceline.geo.enrich import enrich
 from truceline.sources.agreements import Agreement, parse_agreement
 from truceline.sources.firms import parse_firms
 from truceline.sources.frontlines import parse_control
+from truceline.validation.verdicts import (  # one set of loaders for every study
+    COLUMNS,
+    HISTORY_YEARS,  # noqa: F401 - tests/analysis/test_placebo_real.py reads it from here
+    ISW_2023,
+    PLACEBO_YEARS,
+    agreement_text,
+    data_root,
+    leave_out,
+    load_history,
+    snapshots_from_data,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-HISTORY_YEARS = range(2000, 2024)
-PLACEBO_YEARS: tuple[int, ...] = (2018, 2019, 2020, 2021)
 #: Zaporizhzhia, Kherson, Crimea, Mykolaiv, Sevastopol, Dnipropetrovsk: no Donetsk or
 #: Luhansk, where 2014-2021 was not peace.
 SOUTH_OBLASTS: tuple[str, ...] = ("UA23", "UA65", "UA43", "UA40", "UA48", "UA12")
 #: Cloud is read over the oblasts the southern line crosses.
 CLOUD_OBLASTS: tuple[str, ...] = ("UA23", "UA65", "UA43", "UA48")
 WEST_OF_LON = 36.8
-ISW_2023 = Path("frontline/rus_control_2023/rus_control_2023.shp")
+
 SENSORS: tuple[str, ...] = ("VIIRS", "MODIS")
-#: Columns kept from the ingest's frame: what classification, enrichment, coverage and
-#: assessment read (the provenance columns only cost memory here).
-COLUMNS = ["detection_id", "lon", "lat", "acq_date", "t_utc", "time_known", "sensor",
-           "satellite", "frp", "confidence"]
 FalseRate = Literal["measured", "default", "none"]
 
 
-def data_root(path: str | os.PathLike[str] | None = None) -> Path | None:
-    """The shared data folder when it holds the FIRMS yearly lists, else None."""
-    root = config.data_dir(path)
-    if root is None or not (root / "firms" / "ukraine_yearly").is_dir():
-        return None
-    return root
 
 
-def load_history(root: Path, years: Sequence[int] | range = HISTORY_YEARS) -> pd.DataFrame:
-    """The FIRMS yearly lists through the ingest's own parser (MODIS/VIIRS split by
-    coordinate precision, repeated rows dropped); years without a file are skipped."""
-    frames = []
-    for y in years:
-        path = root / "firms" / "ukraine_yearly" / f"ukr_fire_data_{y}.csv"
-        if path.exists():
-            frames.append(parse_firms(path).detections[COLUMNS])
-    return pd.concat(frames, ignore_index=True)
 
 
-def leave_out(years: Sequence[int] = PLACEBO_YEARS) -> dict[str, tuple[int, ...]]:
-    """Each sensor's default peacetime years without ``years``: the placebo years must
-    not judge themselves."""
-    return {s: tuple(y for y in DEFAULT_YEARS[s] if y not in years) for s in DEFAULT_YEARS}
 
 
-def agreement_text(start: pd.Timestamp, days: int, name: str = "placebo") -> str:
-    """A whole-line agreement (0-30 km, control 60-150 km, comparison just before)."""
-    return (f'name = "{name}"\ntime_zone = "UTC"\nstart = "{start:%Y-%m-%d} 00:00"\n'
-            f"duration_days = {days}\n"
-            '[[parties]]\nid = "ru"\nname = "R"\n[[parties]]\nid = "ua"\nname = "U"\n')
 
 
 def placebo_agreement(rng: np.random.Generator) -> Agreement:
@@ -294,21 +273,6 @@ def format_table(res: Mapping[str, Mapping[str, Any]]) -> str:
 # --------------------------------------------------------------------------- real cases
 
 
-def _snapshots(root: Path, source: str, d0: str, d1: str) -> pd.DataFrame:
-    """The control snapshots of ``source`` from 10 days before ``d0`` to ``d1``."""
-    import geopandas as gpd
-
-    fl = root / "frontline"
-    if source == "isw":
-        files = [root / ISW_2023]
-    else:
-        folder, pattern = {"deepstate": ("deepstate", "*.geojson"),
-                           "liveuamap": ("liveuamap_nzz", "*.json")}[source]
-        lo, hi = pd.Timestamp(d0) - pd.Timedelta(days=10), pd.Timestamp(d1)
-        files = [f for f in sorted((fl / folder).glob(pattern))
-                 if lo <= pd.Timestamp(f.stem.split("_")[-1].replace("-", "")) <= hi]
-    snaps = [parse_control(f, source=source).snapshot for f in files]
-    return gpd.GeoDataFrame(pd.concat(snaps, ignore_index=True), crs="EPSG:4326")
 
 
 def run_case(root: Path, agreement: Path, det: pd.DataFrame, clim: Mapping[str, Climatology],
@@ -327,7 +291,7 @@ def run_case(root: Path, agreement: Path, det: pd.DataFrame, clim: Mapping[str, 
     o = classify(det, clim, "seasonal")
     inc, inc_of = cluster_incidents(o)
     o["incident_id"] = inc_of.reindex(o.index)
-    snaps = _snapshots(root, source, *span)
+    snaps = snapshots_from_data(root, source, *span)
     e = pd.DataFrame(enrich(o, snaps).drop(columns="geometry"))
     in_scope = a.scope.mask(e["distance_km"])
     obl = oblast_of(e.loc[in_scope, "lon"].to_numpy(), e.loc[in_scope, "lat"].to_numpy(), root)

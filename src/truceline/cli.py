@@ -38,6 +38,9 @@ keys_app = typer.Typer(help="Ed25519 keys that sign reports.", no_args_is_help=T
 app.add_typer(keys_app, name="keys")
 baseline_app = typer.Typer(help="Peacetime fire climatologies.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
+validate_app = typer.Typer(help="Measure the method on real data (figures of docs/VALIDATION.md).",
+                           no_args_is_help=True)
+app.add_typer(validate_app, name="validate")
 
 KeyOpt = Annotated[Path | None, typer.Option("--key", help="Private signing key (default: "
                    "the key pair in $TRUCELINE_KEYS or ~/.config/truceline/keys, made on "
@@ -968,6 +971,61 @@ def watch_cmd(
                 log=lambda m: console.print(_styled((m, "yellow"))), on_cycle=show)
     except KeyboardInterrupt:
         console.print("stopped; the next start goes on from the last committed cycle")
+
+
+@validate_app.command("verdicts", epilog="Example: truceline validate verdicts --war 20 "
+                      "--peace 40 --donbas 0 --stress 5")
+def validate_verdicts(
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder (default: "
+                    "$TRUCELINE_DATA or ../shared/data).")] = None,
+    war: Annotated[int, typer.Option(help="War windows, 2022-2023 (August 2025 gets a "
+                                          "sixth as many).")] = 120,
+    peace: Annotated[int, typer.Option(help="Peace windows on ground with no fighting, "
+                                            "2018-2021 (the whole line gets half).")] = 200,
+    donbas: Annotated[int, typer.Option(help="Windows on the 2015-2022 Donbas line, 2018 "
+                                             "to July 2020 (low-level war).")] = 60,
+    stress_windows: Annotated[int, typer.Option("--stress", help="War windows for the "
+                                                "stress tests.")] = 40,
+    seed: Annotated[int, typer.Option(help="Seed of the windows drawn.")] = 2026,
+    old: Annotated[bool, typer.Option(help="Also judge each window the old way "
+                                           "(coverage from detections, constant "
+                                           "false-incident rate).")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """What-if agreements on real war and peace through the assessment's own functions:
+    the share of each verdict overall, by season, window length and coverage class.
+    """
+    from truceline.validation import verdicts as vv
+
+    root = vv.data_root(data)
+    if root is None:
+        raise InputError(f"--data {data or '(default)'}: the shared data folder (with "
+                         "firms/ukraine_yearly) was not found: set TRUCELINE_DATA or pass --data")
+    counts = {"war-2022-2023": war, "war-2025-08": max(war // 6, 1 if war else 0),
+              "peace-no-fighting": peace, "peace-whole-line": peace // 2,
+              "donbas-2018-2020": donbas}
+    names = [n for n, k in counts.items() if k > 0]
+    if stress_windows and "war-2022-2023" not in names:
+        names.insert(0, "war-2022-2023")
+
+    def log(msg: str) -> None:
+        console.print(msg, highlight=False)
+
+    grounds = vv.prepare(root, names, log=log)
+    rows = vv.run_verdicts(grounds, {n: counts[n] for n in names if n in counts}, seed=seed,
+                           old=old, log=log)
+    stress_rows = vv.stress(grounds["war-2022-2023"], stress_windows, seed=seed) \
+        if stress_windows else None
+    if as_json:
+        _emit_json({"seed": seed, "targets": vv.targets(rows, stress_rows),
+                    "confusion": {by or "overall": vv.confusion(rows, by).to_dict("records")
+                                  for by in (None, "season", "length", "coverage")},
+                    "windows": rows.to_dict("records"),
+                    "stress": [] if stress_rows is None else stress_rows.to_dict("records")})
+        return
+    out.print(vv.format_tables(rows, stress_rows), highlight=False, soft_wrap=True)
+    out.print("\ntargets: " + json.dumps(vv.targets(rows, stress_rows), default=str),
+              highlight=False, soft_wrap=True)
 
 
 @app.command("version", epilog="Example: truceline version")

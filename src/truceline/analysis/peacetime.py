@@ -13,7 +13,7 @@ from truceline.analysis.rules import ALPHA_VIOLATION
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
-__all__ = ["false_incident_rate", "peacetime_rate"]
+__all__ = ["false_incident_rate", "measured_false_incident_rate", "peacetime_rate"]
 
 
 def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int]
@@ -78,3 +78,48 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
     return max(c / e for c, e in zip(counts, exposures, strict=True))
 
 
+
+
+def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
+                                 years: Sequence[int], margin_days: int = 30,
+                                 fallback: float | None = None) -> dict[str, object]:
+    """The false-incident rate rule V1 weighs, measured on the agreement's own ground,
+    line and season, with what it rests on.
+
+    ``detections``: peacetime detections scored with a climatology that leaves their
+    year out (``incident_id`` and ``p_natural``), enriched against the agreement's line.
+    The rate is the larger of the worst year's rate (:func:`false_incident_rate`) and the
+    upper end of the exact 95 % Poisson interval of the pooled count over the pooled
+    days: with few or no false incidents seen, the rate still cannot be lower than what
+    those days could not rule out. Without any peacetime year or detection it falls back
+    to ``fallback`` (default: :data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`,
+    the constant used before), so a missing measurement never makes ``violated`` easier.
+
+    Example
+    -------
+    >>> from truceline.sources.agreements import parse_agreement
+    >>> a = parse_agreement('name = "x"\\ntime_zone = "UTC"\\nstart = "2021-08-01 00:00"\\n'
+    ...     'duration_days = 7\\n[[parties]]\\nid = "ru"\\nname = "R"\\n'
+    ...     '[[parties]]\\nid = "ua"\\nname = "U"\\n')
+    >>> measured_false_incident_rate(None, a, [])["source"]
+    'fallback'
+    """
+    from truceline.analysis.rates import poisson_ci
+    from truceline.analysis.rules import DEFAULT_FALSE_INCIDENTS_PER_DAY
+
+    default = DEFAULT_FALSE_INCIDENTS_PER_DAY if fallback is None else float(fallback)
+    if detections is None or not len(years) or detections.empty:
+        return {"rate_per_day": default, "source": "fallback", "years": list(years),
+                "why": "no peacetime detections of this ground scored with a climatology "
+                       "that leaves their year out: the constant rate is used"}
+    worst = false_incident_rate(detections, agreement, years, margin_days=margin_days)
+    pooled = false_incident_rate(detections, agreement, years, margin_days=margin_days,
+                                 pooled=True)
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    exposure = float(len(window_days(w0 - pd.Timedelta(days=margin_days),
+                                     w1 + pd.Timedelta(days=margin_days)))) * len(years)
+    count = int(round(pooled * exposure))
+    upper = poisson_ci(count)[1] / exposure
+    return {"rate_per_day": max(worst, upper), "source": "measured", "years": list(years),
+            "worst_year_per_day": worst, "pooled_per_day": pooled, "pooled_count": count,
+            "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days}

@@ -1,0 +1,493 @@
+"""How often would a verdict be wrong? Many what-if agreements on real war and peace,
+judged by the same functions as ``truceline assess``.
+
+``truceline validate verdicts`` prints the confusion table this module computes. Each
+*ground* is a period of real FIRMS detections (the shared data's yearly lists and NRT
+files, parsed by the ingest's own parser), classified and clustered as ``truceline
+detect`` does (:func:`truceline.analysis.detect.detect`), enriched against a control
+map (:func:`truceline.geo.enrich.enrich`):
+
+- ``war``: 2022-2023 on the liveuamap lines (VIIRS S-NPP, dates only), August 2025 on
+  the DeepState lines (VIIRS NOAA-20 with times); full peacetime climatology;
+- ``peace``: 2018-2021 on the 2023 ISW line forced valid from 2012, judged with the
+  climatology that leaves 2018-2021 out (the placebo's design), on ground with no
+  fighting then (Donetsk and Luhansk oblasts left out) and on the whole line;
+- ``donbas``: 2018 to July 2020 on the 2015-2022 Donbas contact line (low-level war).
+
+For every window (seeded: start and length 1-30 days drawn at random) the verdict comes
+from :func:`truceline.analysis.assess.assess` with coverage from the sky
+(:func:`truceline.analysis.coverage.assess_coverage`), the peacetime rate of the same
+ground and calendar window, and the false-incident rate measured on that ground
+(:func:`truceline.analysis.peacetime.measured_false_incident_rate`). Each window is also
+judged the old way (coverage from the detections, the constant 0.1 false incidents a
+day), side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from truceline import config
+from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
+from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
+from truceline.errors import InputError
+from truceline.sources.agreements import Agreement, parse_agreement
+
+__all__ = [
+    "HISTORY_YEARS",
+    "PLACEBO_YEARS",
+    "Ground",
+    "agreement_text",
+    "build_ground",
+    "confusion",
+    "data_root",
+    "format_tables",
+    "judge",
+    "leave_out",
+    "load_history",
+    "load_nrt_2025",
+    "run_verdicts",
+    "snapshots_from_data",
+    "stress",
+]
+
+HISTORY_YEARS = range(2000, 2024)
+PLACEBO_YEARS: tuple[int, ...] = (2018, 2019, 2020, 2021)
+#: Columns kept from the parser's frame: what classification, enrichment, coverage and
+#: assessment read.
+COLUMNS = ["detection_id", "lon", "lat", "acq_date", "t_utc", "time_known", "sensor",
+           "satellite", "frp", "confidence"]
+ISW_2023 = Path("frontline/rus_control_2023/rus_control_2023.shp")
+DONBAS = Path("frontline/donbas_2015_2022/ngca_donbas_isw_before_2022-02-24.geojson")
+DONBAS_OBLASTS = ("UA14", "UA09")
+SEASONS = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
+           6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn",
+           11: "autumn"}
+LENGTH_CLASSES = ((1, 3, "1-3 days"), (4, 7, "4-7 days"), (8, 14, "8-14 days"),
+                  (15, 30, "15-30 days"))
+VERDICTS = ("violated", "reduced", "held", "inconclusive")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def data_root(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The shared data folder when it holds the FIRMS yearly lists, else None."""
+    root = config.data_dir(path)
+    if root is None or not (root / "firms" / "ukraine_yearly").is_dir():
+        return None
+    return root
+
+
+def load_history(root: Path, years: Iterable[int] = HISTORY_YEARS) -> pd.DataFrame:
+    """The FIRMS yearly lists through the ingest's own parser (MODIS/VIIRS split by
+    coordinate precision, repeated rows dropped); years without a file are skipped."""
+    from truceline.sources.firms import parse_firms
+
+    frames = []
+    for y in years:
+        path = root / "firms" / "ukraine_yearly" / f"ukr_fire_data_{y}.csv"
+        if path.exists():
+            frames.append(parse_firms(path).detections[COLUMNS])
+    if not frames:
+        raise InputError(f"{root}/firms/ukraine_yearly: no yearly list for {list(years)}")
+    return pd.concat(frames, ignore_index=True)
+
+
+def load_nrt_2025(root: Path) -> pd.DataFrame:
+    """The NOAA-20 NRT days of August 2025 (with times)."""
+    from truceline.sources.firms import parse_firms
+
+    files = sorted((root / "firms" / "viirs_noaa20_nrt_2025").glob("*.csv"))
+    if not files:
+        raise InputError(f"{root}/firms/viirs_noaa20_nrt_2025: no NRT file")
+    return pd.concat([parse_firms(f).detections[COLUMNS] for f in files], ignore_index=True)
+
+
+def leave_out(years: Sequence[int] = PLACEBO_YEARS) -> dict[str, tuple[int, ...]]:
+    """Each sensor's default peacetime years without ``years``: judged years must not
+    judge themselves."""
+    return {s: tuple(y for y in DEFAULT_YEARS[s] if y not in years) for s in DEFAULT_YEARS}
+
+
+def agreement_text(start: pd.Timestamp, days: int, name: str = "what-if",
+                   band_km: tuple[float, float] = (0, 30)) -> str:
+    """A whole-line agreement (scope ``band_km``, control 60-150 km, comparison the same
+    length just before), UTC."""
+    return (f'name = "{name}"\ntime_zone = "UTC"\nstart = "{start:%Y-%m-%d} 00:00"\n'
+            f"duration_days = {days}\n"
+            '[[parties]]\nid = "ru"\nname = "R"\n[[parties]]\nid = "ua"\nname = "U"\n'
+            f"[scope]\nband_km = [{band_km[0]:g}, {band_km[1]:g}]\n")
+
+
+def snapshots_from_data(root: Path, source: str, d0: str, d1: str, step: int = 1) -> Any:
+    """Control snapshots of ``source`` in force between ``d0`` and ``d1`` (every
+    ``step``-th file); ISW and Donbas are single maps forced valid from 2012."""
+    import geopandas as gpd
+
+    from truceline.sources.frontlines import parse_control
+
+    if source == "isw":
+        return parse_control(root / ISW_2023, source="isw", valid_from="2012-01-01").snapshot
+    if source == "donbas":
+        return parse_control(root / DONBAS, source="other", valid_from="2015-02-20").snapshot
+    folder, pattern = {"deepstate": ("deepstate", "*.geojson"),
+                       "liveuamap": ("liveuamap_nzz", "*.json")}[source]
+    lo, hi = pd.Timestamp(d0) - pd.Timedelta(days=10), pd.Timestamp(d1)
+    files = [f for f in sorted((root / "frontline" / folder).glob(pattern))
+             if lo <= pd.Timestamp(f.stem.split("_")[-1].replace("-", "")) <= hi]
+    files = files[::step] + ([files[-1]] if files and (len(files) - 1) % step else [])
+    snaps = [parse_control(f, source=source).snapshot for f in files]
+    return gpd.GeoDataFrame(pd.concat(snaps, ignore_index=True), crs="EPSG:4326")
+
+
+# --------------------------------------------------------------------------- grounds
+
+
+@dataclass
+class Ground:
+    """One period of real detections on one line, scored, clustered and enriched once,
+    and what every window on it needs: the whole theatre (coverage), the scope's
+    oblasts (cloud), peacetime detections enriched against the same line (peacetime
+    and false-incident rates)."""
+
+    name: str
+    kind: str  # war | peace | donbas
+    root: Path
+    detections: pd.DataFrame  # enriched, p_natural, war, incident_id (one sensor)
+    incidents: pd.DataFrame
+    theatre: pd.DataFrame  # every sensor's detections of the period (passes, gaps)
+    oblasts: list[str]
+    peace: pd.DataFrame | None  # peacetime detections scored with a leave-out climatology
+    peace_years: tuple[int, ...]
+    span: tuple[pd.Timestamp, pd.Timestamp]  # first and last day windows may use
+    band_km: tuple[float, float] = (0, 30)
+    own_year_out: bool = False  # peace: a window's own year is left out of its yardsticks
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
+        key = ("cov", method, a.start_utc, a.end_utc)
+        if key not in self._cache:
+            self._cache[key] = assess_coverage(self.theatre, a.start_utc, a.end_utc,
+                                               weather_dir=self.root, oblasts=self.oblasts,
+                                               method=method)
+        return self._cache[key]
+
+    def years_for(self, a: Agreement) -> list[int]:
+        y = pd.Timestamp(a.start_utc).year
+        return [x for x in self.peace_years if not (self.own_year_out and x == y)]
+
+    def peacetime(self, a: Agreement) -> float | None:
+        from truceline.analysis.peacetime import peacetime_rate
+
+        if self.peace is None:
+            return None
+        return peacetime_rate(self.peace, a, self.years_for(a))
+
+    def false_rate(self, a: Agreement) -> dict[str, Any]:
+        from truceline.analysis.peacetime import measured_false_incident_rate
+
+        return measured_false_incident_rate(self.peace, a, self.years_for(a))
+
+
+def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any) -> tuple[
+        pd.DataFrame, pd.DataFrame]:
+    """Enrich against ``snaps``, then score, classify and cluster per year (the persistence
+    rule looks back within the year, as for the placebo)."""
+    from truceline.analysis.detect import detect
+    from truceline.geo.enrich import enrich
+
+    e = pd.DataFrame(enrich(det, snaps).drop(columns="geometry"))
+    out, incs = [], []
+    for y, part in e.groupby(e["acq_date"].dt.year):
+        r = detect(part, clim)
+        d = r.detections
+        d["incident_id"] = d["incident_id"].astype(object).where(d["incident_id"].notna(),
+                                                                 None)
+        d.loc[d["incident_id"].notna(), "incident_id"] = \
+            f"{y}-" + d.loc[d["incident_id"].notna(), "incident_id"].astype(str)
+        inc = r.incidents.copy()
+        if len(inc):
+            inc["incident_id"] = f"{y}-" + inc["incident_id"].astype(str)
+        out.append(d)
+        incs.append(inc)
+    return pd.concat(out, ignore_index=True), pd.concat(incs, ignore_index=True)
+
+
+def _scope_oblasts(det: pd.DataFrame, root: Path, band_km: tuple[float, float]) -> list[str]:
+    d = det[(det["distance_km"].abs() >= band_km[0]) & (det["distance_km"].abs() < band_km[1])]
+    if d.empty:
+        return []
+    o = oblast_of(d["lon"].to_numpy(), d["lat"].to_numpy(), root)
+    return sorted({str(x) for x in o if x is not None})
+
+
+def build_ground(name: str, root: Path, *, history: pd.DataFrame,
+                 climatologies: Mapping[str, Climatology],
+                 leave_out_climatologies: Mapping[str, Climatology],
+                 log: Callable[[str], None] | None = None) -> Ground:
+    """One of the named grounds (:data:`GROUNDS`), built from the loaded history."""
+    if name not in GROUNDS:
+        raise InputError(f"ground {name!r}: expected one of {', '.join(GROUNDS)}")
+    spec = GROUNDS[name]
+    say = log or (lambda _m: None)
+    t = time.perf_counter()
+    if spec["period"] == "2025-08":
+        period = load_nrt_2025(root)
+    else:
+        y0, y1 = spec["period"]
+        period = history[history["acq_date"].dt.year.between(y0, y1)
+                         & (history["sensor"] == "VIIRS")]
+    theatre = period
+    d0, d1 = str(period["acq_date"].min().date()), str(period["acq_date"].max().date())
+    snaps = snapshots_from_data(root, spec["source"], d0, d1, spec.get("step", 1))
+    clim = leave_out_climatologies if spec["kind"] == "peace" else climatologies
+    det = period
+    if spec.get("no_donbas"):
+        o = oblast_of(det["lon"].to_numpy(), det["lat"].to_numpy(), root)
+        det = det[~np.isin(o.astype(str), DONBAS_OBLASTS)]
+    scored, incidents = _scored(det, clim, snaps)
+    say(f"{name}: {len(scored):,} detections, {len(incidents):,} incidents "
+        f"({time.perf_counter() - t:.0f} s)")
+    # peacetime yardsticks on the same line: 2018-2021 scored with the leave-out
+    # climatology; for a moving line, against the snapshot in force mid-period
+    peace = None
+    peace_years = tuple(spec.get("peace_years", PLACEBO_YEARS))
+    if spec["kind"] == "peace":
+        peace = scored
+    elif peace_years:
+        ph = history[history["acq_date"].dt.year.isin(peace_years)
+                     & (history["sensor"] == "VIIRS")]
+        mid = snaps.iloc[[len(snaps) // 2]].copy()
+        mid["valid_from"] = pd.Timestamp("2000-01-01")
+        peace, _ = _scored(ph, leave_out_climatologies, mid)
+        say(f"{name}: peacetime yardsticks {len(peace):,} detections "
+            f"({time.perf_counter() - t:.0f} s)")
+    band = tuple(spec.get("band_km", (0, 30)))
+    first = pd.Timestamp(spec.get("from", d0))
+    last = pd.Timestamp(spec.get("to", d1))
+    return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
+                  incidents=incidents, theatre=theatre,
+                  oblasts=_scope_oblasts(scored, root, band),  # type: ignore[arg-type]
+                  peace=peace, peace_years=peace_years, span=(first, last),
+                  band_km=band,  # type: ignore[arg-type]
+                  own_year_out=spec["kind"] == "peace")
+
+
+#: The grounds the study judges windows on.
+GROUNDS: dict[str, dict[str, Any]] = {
+    "war-2022-2023": {"kind": "war", "period": (2022, 2023), "source": "liveuamap",
+                      "step": 4, "from": "2022-03-01", "to": "2023-12-31"},
+    "war-2025-08": {"kind": "war", "period": "2025-08", "source": "deepstate",
+                    "from": "2025-08-11", "to": "2025-08-31"},
+    "peace-no-fighting": {"kind": "peace", "period": (2018, 2021), "source": "isw",
+                          "no_donbas": True, "from": "2018-01-20", "to": "2021-12-31"},
+    "peace-whole-line": {"kind": "peace", "period": (2018, 2021), "source": "isw",
+                         "from": "2018-01-20", "to": "2021-12-31"},
+    "donbas-2018-2020": {"kind": "donbas", "period": (2018, 2020), "source": "donbas",
+                         "band_km": (0, 15), "peace_years": (),
+                         "from": "2018-01-20", "to": "2020-07-20"},
+}
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def draw_windows(ground: Ground, n: int, rng: np.random.Generator,
+                 lengths: tuple[int, int] = (1, 30)) -> list[Agreement]:
+    """``n`` what-if agreements whose window and comparison lie inside the ground's span."""
+    first, last = ground.span
+    out = []
+    for _ in range(n):
+        days = int(rng.integers(lengths[0], lengths[1] + 1))
+        lo = first + pd.Timedelta(days=days)  # the comparison fits before the window
+        hi = last - pd.Timedelta(days=days - 1)
+        if hi < lo:
+            days = max(1, (last - first).days // 2)
+            lo, hi = first + pd.Timedelta(days=days), last - pd.Timedelta(days=days - 1)
+        start = lo + pd.Timedelta(days=int(rng.integers(0, (hi - lo).days + 1)))
+        out.append(parse_agreement(agreement_text(start, days, band_km=ground.band_km)))
+    return out
+
+
+def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = None,
+          incidents: pd.DataFrame | None = None, method: str = "new",
+          coverage: Coverage | None = None) -> dict[str, Any]:
+    """One window's verdict, the new way (sky coverage, measured false-incident rate) or
+    the old way (``method="old"``: coverage from the detections, the constant rate)."""
+    from truceline.analysis.assess import assess
+
+    det = ground.detections if detections is None else detections
+    inc = ground.incidents if detections is None else incidents
+    cov = coverage or ground.coverage(a, "sky" if method == "new" else "detections")
+    fr = ground.false_rate(a) if method == "new" else {"rate_per_day": None,
+                                                       "source": "constant"}
+    res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
+                 false_incident_rate_per_day=fr["rate_per_day"])
+    days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
+    start = pd.Timestamp(a.start_utc)
+    return {"ground": ground.name, "kind": ground.kind, "method": method,
+            "start": str(start.date()), "days": days, "season": SEASONS[start.month],
+            "length": next(lab for lo, hi, lab in LENGTH_CLASSES if lo <= days <= hi),
+            "coverage": cov.coverage_class, "adequate": cov.adequate,
+            "verdict": res.verdict, "rule": res.rule,
+            "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
+            "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"]}
+
+
+def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, seed: int = 2026,
+                 lengths: tuple[int, int] = (1, 30), old: bool = True,
+                 log: Callable[[str], None] | None = None) -> pd.DataFrame:
+    """Every window of every ground judged the new way (and the old way): one row each."""
+    say = log or (lambda _m: None)
+    rows = []
+    for name, ground in grounds.items():
+        rng = np.random.default_rng([seed, list(GROUNDS).index(name)])
+        t = time.perf_counter()
+        for a in draw_windows(ground, windows.get(name, 0), rng, lengths):
+            rows.append(judge(ground, a))
+            if old:
+                rows.append(judge(ground, a, method="old"))
+        say(f"{name}: {windows.get(name, 0)} windows ({time.perf_counter() - t:.0f} s)")
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- stress
+
+
+def stress(ground: Ground, n: int, *, seed: int = 2026, levels: Sequence[float] = (0.7, 0.9, 1.0),
+           near_km: float = 30.0, cloudy_share: float = 1 / 3,
+           lengths: tuple[int, int] = (3, 30)) -> pd.DataFrame:
+    """Real war windows as if the ceasefire held (``levels``: share of the window's
+    detections within ``near_km`` of the line removed, the rest of the country kept) and
+    as if fighting went on only under cloud (the window's detections near the line kept
+    on its cloudiest ``cloudy_share`` of days only). Scores are those of the real data
+    (not recomputed after removal), so what is left keeps its evidence."""
+    rng = np.random.default_rng([seed, 99])
+    det = ground.detections
+    near = (det["distance_km"].abs() < near_km).to_numpy()
+    draw = rng.random(len(det))
+    day = det["acq_date"].dt.normalize()
+    rows = []
+    for a in draw_windows(ground, n, rng, lengths):
+        w0 = pd.Timestamp(a.start_utc).tz_localize(None)
+        w1 = pd.Timestamp(a.end_utc).tz_localize(None)
+        in_w = ((day >= w0) & (day < w1)).to_numpy()
+        cov = ground.coverage(a)
+        base = {"start": str(w0.date()), "days": (w1 - w0).days, "coverage": cov.coverage_class,
+                "adequate": cov.adequate}
+        for lvl in levels:
+            keep = ~(in_w & near & (draw < lvl))
+            r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov)
+            rows.append({**base, "test": f"remove {lvl:.0%}", "verdict": r["verdict"],
+                         "rule": r["rule"]})
+        cloud = cov.days.set_index("date")["cloud"]
+        k = max(1, int(round(cloudy_share * len(cloud))))
+        cloudy = set(cloud.sort_values(ascending=False, na_position="first").index[:k])
+        keep = ~(in_w & near & ~day.isin(list(cloudy)).to_numpy())
+        r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov)
+        rows.append({**base, "test": "cloudy days only", "verdict": r["verdict"],
+                     "rule": r["rule"]})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def confusion(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Share of each verdict (and the window count) per kind and method, optionally split
+    by ``season``, ``length`` or ``coverage``."""
+    keys = ["kind", "method"] + ([by] if by else [])
+    if rows.empty:
+        return pd.DataFrame(columns=[*keys, "n", *VERDICTS])
+    g = rows.groupby(keys)["verdict"]
+    share = g.value_counts(normalize=True).unstack(fill_value=0.0)
+    share = share.reindex(columns=list(VERDICTS), fill_value=0.0)
+    share.insert(0, "n", g.size())
+    return share.reset_index()
+
+
+def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The issue's targets, measured (new method)."""
+    new = rows[rows["method"] == "new"]
+    war = new[new["kind"] == "war"]
+    peace = new[new["kind"] == "peace"]
+    nofight = peace[peace["ground"] == "peace-no-fighting"]
+
+    def share(frame: pd.DataFrame, verdicts: Sequence[str]) -> float | None:
+        return None if frame.empty else float(frame["verdict"].isin(verdicts).mean())
+
+    out: dict[str, Any] = {
+        "war_windows": len(war), "war_held": share(war, ["held"]),
+        "war_violated_adequate": share(war[war["adequate"]], ["violated"]),
+        "peace_windows_no_fighting": len(nofight),
+        "peace_violated": share(nofight, ["violated"]),
+        "peace_held_adequate": share(nofight[nofight["adequate"]], ["held"]),
+        "peace_inconclusive": share(nofight, ["inconclusive"]),
+        "peace_adequate": None if nofight.empty else float(nofight["adequate"].mean()),
+    }
+    if stress_rows is not None and len(stress_rows):
+        s = stress_rows
+        full = s[(s["test"] == "remove 100%") & s["adequate"]]
+        out["stress_remove100_held_or_reduced_adequate"] = share(full, ["held", "reduced"])
+        out["stress_cloudy_held"] = share(s[s["test"] == "cloudy days only"], ["held"])
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -> str:
+    """The confusion tables as Markdown (overall, by season, length and coverage)."""
+    parts = []
+    for by in (None, "season", "length", "coverage"):
+        t = confusion(rows, by)
+        head = ["kind", "method", *([by] if by else []), "n", *VERDICTS]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in t.itertuples(index=False):
+            d = r._asdict()
+            lines.append("| " + " | ".join(
+                [str(d["kind"]), str(d["method"])] + ([str(d[by])] if by else [])
+                + [str(d["n"])] + [_pct(d[v]) for v in VERDICTS]) + " |")
+        parts.append(f"### {'overall' if by is None else 'by ' + by}\n\n" + "\n".join(lines))
+    g = (rows[rows["method"] == "new"].groupby(["ground", "verdict"]).size()
+         .unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0))
+    lines = ["| ground | n | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * 4]
+    for name, r in g.iterrows():
+        lines.append(f"| {name} | {int(r.sum())} | " + " | ".join(str(int(r[v]))
+                                                             for v in VERDICTS) + " |")
+    parts.append("### by ground (new method, counts)\n\n" + "\n".join(lines))
+    if stress_rows is not None and len(stress_rows):
+        s = stress_rows.groupby(["test", "adequate"])["verdict"].value_counts(normalize=True) \
+            .unstack(fill_value=0.0).reindex(columns=list(VERDICTS), fill_value=0.0)
+        n = stress_rows.groupby(["test", "adequate"]).size()
+        lines = ["| stress test | coverage adequate | n | " + " | ".join(VERDICTS) + " |",
+                 "|---|---|---|" + "---|" * 4]
+        for (test, adequate), r in s.iterrows():
+            lines.append(f"| {test} | {'yes' if adequate else 'no'} | {n[(test, adequate)]} | "
+                         + " | ".join(_pct(r[v]) for v in VERDICTS) + " |")
+        parts.append("### stress tests (war windows, new method)\n\n" + "\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None = None
+            ) -> dict[str, Ground]:
+    """Load the history, build both climatologies and the named grounds."""
+    say = log or (lambda _m: None)
+    t = time.perf_counter()
+    history = load_history(root)
+    say(f"history {len(history):,} detections ({time.perf_counter() - t:.0f} s)")
+    full = build_climatologies(history)
+    lo = build_climatologies(history, years=leave_out())
+    say(f"climatologies ({time.perf_counter() - t:.0f} s)")
+    return {n: build_ground(n, root, history=history, climatologies=full,
+                            leave_out_climatologies=lo, log=say) for n in names}
