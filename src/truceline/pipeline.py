@@ -17,7 +17,7 @@ import pandas as pd
 from truceline.analysis.coverage import to_utc
 from truceline.checks import day_range
 from truceline.config import portable_path
-from truceline.errors import LakeError
+from truceline.errors import InputError, LakeError
 from truceline.lake.store import Lake
 from truceline.progress import Progress, no_progress
 from truceline.reports import (  # the signed report, where callers have always found it
