@@ -703,8 +703,17 @@ def timeline_cmd(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [write_csv(series, out_dir / "timeline.csv")]
     title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
+    # the coverage strip: passes, cloud and whether each day counts, from the sky
+    import pandas as pd
+
+    from truceline.analysis.coverage import assess_coverage
+
+    cov = assess_coverage(found.detections, date_from,
+                          pd.Timestamp(date_to) + pd.Timedelta(days=1),
+                          weather_dir=_weather(None))
     fig = render_figure(timeline_chart(to_wide(series), title=title, windows=[
-        (a.name, a.start_utc, a.end_utc) for a in windows]))
+        (a.name, a.start_utc, a.end_utc) for a in windows],
+        no_data_days=cov.days_without_data, coverage_days=cov.to_dict()["days"]))
     paths += fig.write(out_dir, "timeline")
     if as_json:
         _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique())})

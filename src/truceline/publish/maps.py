@@ -460,13 +460,17 @@ def timeline_chart(
     unit: str = "fire detections",
     title: str | None = None,
     size: tuple[float, float] = (10.0, 4.0),
+    coverage_days: Sequence[Mapping[str, Any]] | None = None,
 ) -> Figure:
     """Daily counts per distance band (stacked bars) and the control band (a line).
 
     Each bar spans its UTC day, so the shaded agreement `window` (start, end instants;
     naive means UTC) falls exactly where it began and ended, even mid-day. Days in
     `no_data_days` are hatched: no satellite data, not "no fire". `windows` shades more
-    agreements, each as (label, start, end).
+    agreements, each as (label, start, end). `coverage_days` (the coverage's ``days``:
+    date, n_passes, cloud, counts, feed_gap) adds a strip under the days: passes per day
+    (green when the day counts, grey when it does not, red on a feed gap) and the cloud
+    share as a line.
     """
     if not isinstance(timeline, pd.DataFrame):
         raise InputError(f"timeline = {type(timeline).__name__}: expected a DataFrame indexed "
@@ -484,8 +488,13 @@ def timeline_chart(
     # "control" (the legend says "km from the line" and "control band" itself)
     df.columns = [_timeline_column(c) for c in df.columns]
 
-    fig = Figure(figsize=size, dpi=_FIG_DPI, layout="constrained")
-    ax = fig.add_subplot()
+    strip = [d for d in (coverage_days or []) if isinstance(d, Mapping) and d.get("date")]
+    fig = Figure(figsize=(size[0], size[1] * (1.3 if strip else 1.0)), dpi=_FIG_DPI,
+                 layout="constrained")
+    if strip and not df.empty:
+        ax, sax = fig.subplots(2, 1, sharex=True, height_ratios=[4, 1])
+    else:
+        ax, sax = fig.add_subplot(), None
     if df.empty:
         ax.text(0.5, 0.5, "No daily counts to show", ha="center", va="center",
                 transform=ax.transAxes, fontsize=12)
@@ -532,6 +541,8 @@ def timeline_chart(
                 where="post", color="#1b7837" if str(col) == "control" else "#333333",
                 ls=styles[i % len(styles)], lw=1.4, label=label, zorder=3)
 
+    if sax is not None:
+        _coverage_strip(sax, strip, one_day)
     ax.set_xlim(x[0], x[-1] + one_day)
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"{unit} per day (UTC)", fontsize=9)
@@ -551,11 +562,41 @@ def timeline_chart(
     # nor a tick on the right edge, the midnight after the last day ("Sep" under August)
     edge = mdates.date2num((last + pd.Timedelta(hours=12)).to_pydatetime())
     ax.set_xticks([t for t in locator() if t <= edge])
-    ax.set_xlabel(f"{first:%-d %b %Y} – {last:%-d %b %Y} (UTC days)", fontsize=8)
+    (sax if sax is not None else ax).set_xlabel(
+        f"{first:%-d %b %Y} – {last:%-d %b %Y} (UTC days)", fontsize=8)
     fig.legend(fontsize=8, loc="outside right upper", frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")
     return fig
+
+
+def _coverage_strip(ax: Any, days: Sequence[Mapping[str, Any]], one_day: Any) -> None:
+    """Passes per day coloured by whether the day counts, and the cloud share."""
+    x = [pd.Timestamp(d["date"]).to_pydatetime() for d in days]
+    passes = [float(d.get("n_passes") or 0) for d in days]
+    colour = ["#d73027" if d.get("feed_gap") else "#1a9850" if d.get("counts", True)
+              else "#bdbdbd" for d in days]
+    ax.bar(x, passes, width=one_day * 0.92, align="edge", color=colour, zorder=2)
+    ax.set_ylabel("passes", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.set_ylim(bottom=0)
+    for side in ("top",):
+        ax.spines[side].set_visible(False)
+    cloud = [d.get("cloud") for d in days]
+    if any(c is not None for c in cloud):
+        cx = ax.twinx()
+        vals = [np.nan if c is None else 100.0 * float(c) for c in cloud]
+        cx.step([*x, x[-1] + one_day], [*vals, vals[-1]], where="post", color="#4d4d4d",
+                lw=1.0, zorder=3)
+        cx.set_ylim(0, 100)
+        cx.set_ylabel("cloud %", fontsize=7)
+        cx.tick_params(labelsize=7)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color="#1a9850", label="day counts"),
+                       Patch(color="#bdbdbd", label="too few clear passes"),
+                       Patch(color="#d73027", label="feed gap (no data, not calm)")],
+              fontsize=6, loc="upper left", bbox_to_anchor=(1.06, 1.0), frameon=False)
 
 
 _BAND_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*(?:km)?\s*$")

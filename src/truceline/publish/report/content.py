@@ -109,7 +109,8 @@ def report_content(
     tl_fig = None
     if timeline is not None:
         tl_fig = maps.render_figure(maps.timeline_chart(
-            timeline, window, no_data_days=day_list(coverage.get("days_without_data"))))
+            timeline, window, no_data_days=day_list(coverage.get("days_without_data")),
+            coverage_days=[d for d in as_list(coverage.get("days")) if isinstance(d, Mapping)]))
 
     counts_header, counts_rows = counts_table(a.get("counts"))
     warning, poor = coverage_warning(coverage, verdict)

@@ -29,6 +29,12 @@ _COVERAGE_LABELS = {
     "passes_timed": "Pass times known", "cloud_status": "Cloud data",
     "cloud_message": "Cloud", "mean_cloud_pct": "Mean cloud cover (%)",
     "adequate": "Coverage judged adequate", "thresholds": "Thresholds used",
+    "method": "Coverage measured", "clear_passes": "Clear-sky passes in the window",
+    "typical_clear_passes": "Clear-sky passes in a typical year",
+    "ratio_to_typical": "Share of a typical year", "coverage_class": "Coverage class",
+    "days_counting": "Days that count", "feed_gaps": "Feed gaps (missing data)",
+    "sources": "Sources", "held_allowed": "Coverage allows 'held'",
+    "cloud_known": "Cloud known every day",
 }
 
 def _with_data(cov: Mapping[str, Any]) -> list[str]:
@@ -79,12 +85,17 @@ def coverage_rows(cov: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 def coverage_days(days: Any) -> list[list[str]]:
-    """Date, passes, detections for each window day the assessment listed."""
+    """The coverage strip in words: date, passes, detections, cloud and whether the day
+    counts (``gap``: a feed gap, missing data, not calm) for each window day listed."""
     out = []
     for d in as_list(days):
         if isinstance(d, Mapping) and d.get("date"):
+            cloud = to_float(d.get("cloud"))
+            counts = "gap" if d.get("feed_gap") else ("yes" if d.get("counts") else "no") \
+                if "counts" in d else ""
             out.append([day_list(d["date"])[0], num(d.get("n_passes")),
-                        num(d.get("n_detections"))])
+                        num(d.get("n_detections")),
+                        "unknown" if cloud is None else f"{100 * cloud:.0f}%", counts])
     return out
 
 def coverage_warning(cov: Mapping[str, Any], verdict: str) -> tuple[str | None, bool]:

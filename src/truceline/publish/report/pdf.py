@@ -243,8 +243,8 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                        [width * 0.35, width * 0.15, width * 0.35, width * 0.15])]
     if content.coverage_days:
         story += [p("Day by day in the window", s_h3),
-                  grid(["Date (UTC)", "Passes", "Detections"] * 2, two_up(content.coverage_days),
-                       [width / 6] * 6)]
+                  grid(["Date (UTC)", "Passes", "Detections", "Cloud", "Counts"] * 2,
+                       two_up(content.coverage_days), [width / 10] * 10)]
 
     if content.map_figure is not None:
         # the heading travels with its figure: never alone at the foot of a page
