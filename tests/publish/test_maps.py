@@ -129,6 +129,23 @@ def test_timeline_shades_window_and_missing_days() -> None:
     _no_external_refs(out.svg)
 
 
+def test_timeline_coverage_strip_under_the_days() -> None:
+    tl = _timeline()
+    days = [{"date": "2023-01-06", "n_passes": 4, "cloud": 0.9, "counts": False},
+            {"date": "2023-01-07", "n_passes": 4, "cloud": 0.2, "counts": True},
+            {"date": "2023-01-08", "n_passes": 0, "cloud": None, "feed_gap": True}]
+    fig = timeline_chart(tl, coverage_days=days)
+    strip = fig.axes[1]
+    heights = [b.get_height() for b in strip.patches]
+    colours = [b.get_facecolor()[:3] for b in strip.patches]
+    assert heights[:3] == [4, 4, 0]
+    assert colours[0] != colours[1]  # a day that does not count looks different
+    legend = [t.get_text() for t in strip.get_legend().get_texts()]
+    assert "feed gap (no data, not calm)" in legend
+    assert any(ax.get_ylabel() == "cloud %" for ax in fig.axes)
+    assert len(timeline_chart(tl).axes) == 1  # no strip without coverage days
+
+
 def test_timeline_accepts_string_dates_and_refuses_junk() -> None:
     tl = _timeline(5)
     tl.index = tl.index.strftime("%Y-%m-%d")

@@ -390,7 +390,8 @@ def test_the_assessment_stage_schema_renders_in_full() -> None:
     assert ("Days with data", "1 of 2") in c.coverage
     assert c.coverage_poor and "1.00 passes per window day (< 2)" in (c.coverage_warning or "")
     assert c.cloud == [("Zaporizhzhia", "82%")]
-    assert c.coverage_days == [["2025-08-21", "2", "43"], ["2025-08-22", "0", "0"]]
+    assert c.coverage_days == [["2025-08-21", "2", "43", "unknown", ""],
+                              ["2025-08-22", "0", "0", "unknown", ""]]
     # incidents come from the assessment when no frame is given, with their timing
     assert [r["id"] for r in c.incident_rows] == ["inc-1"]
     assert "inside the window" in c.incident_rows[0]["when_end"]
