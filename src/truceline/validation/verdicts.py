@@ -171,6 +171,7 @@ class Ground:
     span: tuple[pd.Timestamp, pd.Timestamp]  # first and last day windows may use
     band_km: tuple[float, float] = (0, 30)
     own_year_out: bool = False  # peace: a window's own year is left out of its yardsticks
+    area_ratio: float = float("nan")  # scope band over control band (band_area_ratio)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -190,12 +191,18 @@ class Ground:
 
         if self.peace is None:
             return None
-        return peacetime_rate(self.peace, a, self.years_for(a))
+        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km)
+        if key not in self._cache:
+            self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a))
+        return self._cache[key]
 
     def false_rate(self, a: Agreement) -> dict[str, Any]:
         from truceline.analysis.peacetime import measured_false_incident_rate
 
-        return measured_false_incident_rate(self.peace, a, self.years_for(a))
+        key = ("false", a.start_utc, a.end_utc, a.scope.band_km)
+        if key not in self._cache:
+            self._cache[key] = measured_false_incident_rate(self.peace, a, self.years_for(a))
+        return self._cache[key]
 
 
 def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any) -> tuple[
@@ -272,14 +279,21 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
         say(f"{name}: peacetime yardsticks {len(peace):,} detections "
             f"({time.perf_counter() - t:.0f} s)")
     band = tuple(spec.get("band_km", (0, 30)))
+    # rows no rule reads are dropped once: the yardsticks read the scope only, the
+    # assessment the scope and the control band (60-150 km)
+    if peace is not None:
+        peace = peace[peace["distance_km"].abs() < band[1]].reset_index(drop=True)
+    scored = scored[scored["distance_km"].abs() < 150.0].reset_index(drop=True)
     first = pd.Timestamp(spec.get("from", d0))
     last = pd.Timestamp(spec.get("to", d1))
+    oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
+    ratio = band_area_ratio(root, snaps.iloc[[len(snaps) // 2]], band)  # type: ignore[arg-type]
     return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
                   incidents=incidents, theatre=theatre,
-                  oblasts=_scope_oblasts(scored, root, band),  # type: ignore[arg-type]
+                  oblasts=oblasts,
                   peace=peace, peace_years=peace_years, span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
-                  own_year_out=spec["kind"] == "peace")
+                  own_year_out=spec["kind"] == "peace", area_ratio=ratio)
 
 
 #: The grounds the study judges windows on.
@@ -334,7 +348,18 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
                  false_incident_rate_per_day=fr["rate_per_day"])
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
+    # the same days far away: control-band incidents scaled to the scope's area
+    n_far = control_band_incidents(det, a) if method == "new" else 0
+    far = n_far / max(days, 1) * ground.area_ratio if np.isfinite(ground.area_ratio) else 0.0
+    alt = (res.verdict, res.rule)
+    if method == "new" and res.verdict == "violated" and res.rule == "V1" \
+            and far > res.false_alarms["rate_per_day"]:
+        r2 = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
+                    false_incident_rate_per_day=far)
+        alt = (r2.verdict, r2.rule)
     return {"ground": ground.name, "kind": ground.kind, "method": method,
+            "verdict_far": alt[0], "rule_far": alt[1], "n_control_incidents": n_far,
+            "far_rate": far,
             "start": str(start.date()), "days": days, "season": SEASONS[start.month],
             "length": next(lab for lo, hi, lab in LENGTH_CLASSES if lo <= days <= hi),
             "coverage": cov.coverage_class, "adequate": cov.adequate,
@@ -353,7 +378,11 @@ def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, s
         rng = np.random.default_rng([seed, list(GROUNDS).index(name)])
         t = time.perf_counter()
         for a in draw_windows(ground, windows.get(name, 0), rng, lengths):
-            rows.append(judge(ground, a))
+            row = judge(ground, a)
+            rows.append(row)
+            rows.append({**row, "method": "new+far", "verdict": row["verdict_far"],
+                         "rule": row["rule_far"],
+                         "false_rate": max(row["false_rate"], row["far_rate"])})
             if old:
                 rows.append(judge(ground, a, method="old"))
         say(f"{name}: {windows.get(name, 0)} windows ({time.perf_counter() - t:.0f} s)")
@@ -491,3 +520,154 @@ def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None 
     say(f"climatologies ({time.perf_counter() - t:.0f} s)")
     return {n: build_ground(n, root, history=history, climatologies=full,
                             leave_out_climatologies=lo, log=say) for n in names}
+
+
+# --------------------------------------------------------------------------- Donbas 2020
+
+
+def _cropland(root: Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Crop share (Impact Observatory 2022, class 3) of the 0.1° cell of each point."""
+    lu = pd.read_csv(root / "context" / "land_use" / "ukr_land_use_2022_10km.csv")
+    key = (np.round(lu["LATITUDE"].to_numpy() * 10).astype(np.int64) * 10000
+           + np.round(lu["LONGITUDE"].to_numpy() * 10).astype(np.int64))
+    lut = pd.Series(lu["LAND_USE_CLASS_3"].to_numpy(), index=key)
+    lut = lut[~lut.index.duplicated()]
+    q = (np.round(np.asarray(lat) * 10).astype(np.int64) * 10000
+         + np.round(np.asarray(lon) * 10).astype(np.int64))
+    return lut.reindex(q).to_numpy(dtype=float)
+
+
+def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
+                leave_out_climatologies: Mapping[str, Climatology],
+                peace_years: Sequence[int] = (2012, 2013),
+                log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The Donbas ceasefire of 27 July 2020 judged three ways, and its incidents described.
+
+    - old: coverage from the detections, the constant false-incident rate;
+    - new: coverage from the sky, the false-incident rate of the same ground and season
+      measured in the last peacetime years of that ground (``peace_years``, 2012-2013:
+      the climatology has no later year there), each year scored with a climatology that
+      leaves it out;
+    - every incident in scope inside the window with its distance to the line, side,
+      crop share of its 0.1° cell and size, and the control band's incidents per day in
+      the window and the comparison (field burning far from the line).
+    2020 is scored with the climatology that leaves 2018-2021 out (VIIRS S-NPP).
+    """
+    from truceline.analysis.assess import assess
+    from truceline.analysis.peacetime import measured_false_incident_rate
+    from truceline.sources.agreements import load_agreement
+
+    say = log or (lambda _m: None)
+    a = load_agreement(agreement_path)
+    snaps = snapshots_from_data(root, "donbas", "2015-02-20", "2022-02-23")
+    year = history[history["acq_date"].dt.year == 2020]
+    det, inc = _scored(year[year["sensor"] == "VIIRS"], leave_out_climatologies, snaps)
+    oblasts = _scope_oblasts(det, root, a.scope.band_km)
+    say(f"donbas 2020: {len(det):,} detections, {len(inc):,} incidents")
+    peace_parts = []
+    for y in peace_years:  # each peacetime year scored without itself
+        yrs = {"VIIRS": tuple(x for x in DEFAULT_YEARS["VIIRS"] if x != y)}
+        clim = build_climatologies(history[history["sensor"] == "VIIRS"], sensors=("VIIRS",),
+                                   years=yrs)
+        py = history[(history["acq_date"].dt.year == y) & (history["sensor"] == "VIIRS")]
+        scored, _ = _scored(py, clim, snaps)
+        peace_parts.append(scored)
+        say(f"donbas: peacetime {y} scored ({len(scored):,} detections)")
+    peace = pd.concat(peace_parts, ignore_index=True)
+    fr = measured_false_incident_rate(peace, a, list(peace_years))
+    from truceline.analysis.peacetime import peacetime_rate
+
+    rate = peacetime_rate(peace, a, list(peace_years))
+    ratio = band_area_ratio(root, snaps, a.scope.band_km)
+    n_far = control_band_incidents(det, a)
+    days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).total_seconds() / 86400
+    far = n_far / days * ratio
+    out: dict[str, Any] = {"agreement": a.name, "oblasts": oblasts, "false_rate": fr,
+                           "peacetime_rate": rate, "area_ratio": ratio,
+                           "control_band_incidents_p01": n_far, "far_rate": far}
+    for method in ("old", "new", "new+far"):
+        cov = assess_coverage(year, a.start_utc, a.end_utc, weather_dir=root,
+                              oblasts=oblasts,
+                              method="detections" if method == "old" else "sky")
+        res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=rate,
+                     false_incident_rate_per_day=None if method == "old"
+                     else fr["rate_per_day"] if method == "new"
+                     else max(fr["rate_per_day"], far))
+        d = res.to_dict()
+        front = next(r for r in d["rates"] if r["area"] == "front" and r["by"] == "all")
+        ctrl = next(r for r in d["rates"] if r["area"] == "control" and r["by"] == "all")
+        out[method] = {"verdict": res.verdict, "rule": res.rule, "reasons": res.reasons,
+                       "false_alarms": d["false_alarms"], "coverage": cov.coverage_class,
+                       "coverage_adequate": cov.adequate, "front": (front["x_window"],
+                                                                    front["x_comparison"]),
+                       "control": (ctrl["x_window"], ctrl["x_comparison"]),
+                       "contrast": {k: d["contrast"][0][k] for k in ("estimate", "lo", "hi")},
+                       "incidents": d["incidents"]}
+    rows = [r for r in out["new"]["incidents"] if r["timing"] == "inside"]
+    if rows:
+        t = pd.DataFrame(rows)
+        t["crop_share"] = _cropland(root, t["lon"].to_numpy(), t["lat"].to_numpy())
+        t["on_line"] = t["dist_km"].abs() <= 3.0  # the line is uncertain by ~3 km
+        t["kind"] = np.where(t["on_line"], "on the line (within 3 km)",
+                             np.where(t["crop_share"] >= 0.5, "cropland away from the line",
+                                      "other ground away from the line"))
+        out["incident_table"] = t[["incident_id", "t_start", "dist_km", "side", "sector",
+                                   "p_evidence", "n_detections", "crop_share", "kind"]] \
+            .to_dict("records")
+        out["incident_kinds"] = t.groupby("kind").size().to_dict()
+        out["incident_kinds_proving"] = t[t["p_evidence"] < 0.01].groupby("kind").size() \
+            .to_dict()
+    # control band incidents per day, window and comparison (field burning far away)
+    ctrl_mask = a.control_mask(det["distance_km"]) & det["side"].isin(["ua", "ru"]).to_numpy()
+    day = det["acq_date"].dt.normalize()
+    w0 = pd.Timestamp(a.start_utc).tz_convert("UTC").tz_localize(None).normalize()
+    w1 = pd.Timestamp(a.end_utc).tz_convert("UTC").tz_localize(None).normalize()
+    c0 = pd.Timestamp(a.comparison.start_utc).tz_convert("UTC").tz_localize(None).normalize()
+    for label, lo, hi in (("window", w0, w1), ("comparison", c0, w0)):
+        m = ctrl_mask & ((day >= lo) & (day < hi)).to_numpy() & det["incident_id"].notna() \
+            .to_numpy()
+        out[f"control_incidents_{label}"] = int(det.loc[m, "incident_id"].nunique())
+    return out
+
+
+# --------------------------------------------------------------------------- same days, far away
+
+
+def band_area_ratio(root: Path, snapshot: Any, scope_km: tuple[float, float],
+                    control_km: tuple[float, float] = (60.0, 150.0)) -> float:
+    """Area of the scope band over the control band (both on ground either party holds,
+    inside Ukraine), counted in cells of the 0.1° grid of ``context/oblasts``.
+
+    Why: incidents per day in the control band during the window itself, scaled by this
+    ratio, are the false alarms that season and farming produce on ground far from the
+    fighting in those very days (August field burning), the incident-level counterpart of
+    the front-against-control contrast.
+    """
+    from truceline.geo.enrich import enrich
+
+    g = pd.read_csv(root / "context" / "oblasts" / "ukr_oblasts_10km.csv")
+    snap = snapshot.iloc[[-1]].copy()
+    snap["valid_from"] = pd.Timestamp("2000-01-01")
+    pts = pd.DataFrame({"lon": g["LONGITUDE"].astype(float), "lat": g["LATITUDE"].astype(float),
+                        "acq_date": pd.Timestamp("2020-01-01"),
+                        "detection_id": [f"g{i}" for i in range(len(g))]})
+    e = pd.DataFrame(enrich(pts, snap).drop(columns="geometry"))
+    d = e["distance_km"].abs()
+    held = e["side"].isin(["ua", "ru"])
+    scope = int((held & (d >= scope_km[0]) & (d < scope_km[1])).sum())
+    control = int((held & (d >= control_km[0]) & (d < control_km[1])).sum())
+    return scope / control if control else float("nan")
+
+
+def control_band_incidents(det: pd.DataFrame, a: Agreement) -> int:
+    """Incidents with p_natural < 0.01 on control-band ground held by either party whose
+    detections fall on window days (whole UTC days)."""
+    from truceline.analysis.rules import ALPHA_VIOLATION
+
+    w0 = pd.Timestamp(a.start_utc).tz_convert("UTC").tz_localize(None).normalize()
+    w1 = pd.Timestamp(a.end_utc).tz_convert("UTC").tz_localize(None)
+    day = det["acq_date"].dt.normalize()
+    m = (a.control_mask(det["distance_km"]) & det["side"].isin(["ua", "ru"]).to_numpy()
+         & ((day >= w0) & (day < w1)).to_numpy() & det["incident_id"].notna().to_numpy()
+         & (det["p_natural"] < ALPHA_VIOLATION).to_numpy())
+    return int(det.loc[m, "incident_id"].nunique())
