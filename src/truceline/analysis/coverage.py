@@ -147,7 +147,9 @@ def count_passes(detections: pd.DataFrame, gap_minutes: float = PASS_GAP_MINUTES
                              "n_passes": pd.Series(dtype=int),
                              "n_detections": pd.Series(dtype=int),
                              "timed": pd.Series(dtype=bool)})
-    sat = _satellite(detections)
+    from truceline.analysis.sky import platform_of
+
+    sat = platform_of(detections)
     t = utc_times(detections)
     date = utc_dates(detections)
     timed = t.notna().to_numpy()
@@ -175,20 +177,6 @@ def count_passes(detections: pd.DataFrame, gap_minutes: float = PASS_GAP_MINUTES
                        + out["date"].map(untimed_passes).fillna(0)).astype(int)
     return out[["date", "n_passes", "n_detections", "timed"]]
 
-
-def _satellite(det: pd.DataFrame) -> np.ndarray:
-    """Satellite name, else sensor, else 'unknown' (a pass needs some platform key)."""
-    n = len(det)
-    sat = pd.Series(["unknown"] * n, index=det.index, dtype=object)
-    if "sensor" in det:
-        sen = det["sensor"].astype(object)
-        sat = sat.where(sen.isna(), sen.astype(str))
-    if "satellite" in det:
-        s = det["satellite"].astype(object)
-        ok = s.notna() & (s.astype(str).str.lower() != "unknown") & (s.astype(str) != "")
-        sat = sat.where(~ok, s.astype(str))
-    out: np.ndarray = sat.to_numpy(dtype=object)
-    return out
 
 
 # --------------------------------------------------------------------------- cloud
