@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from truceline.config import portable_path
 from truceline.errors import InputError
 
 __all__ = [
@@ -240,8 +241,8 @@ def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,
                           "cloud_pct": pd.Series(dtype=float)})
     folder = _weather_folder(data_dir)
     if not folder.is_dir():
-        return CloudCover("missing", f"cloud cover unknown: weather folder {folder} not found",
-                          empty)
+        return CloudCover("missing", "cloud cover unknown: weather folder "
+                          f"{portable_path(folder)} not found", empty)
     lo, hi = WEATHER_YEARS
     years = range(d0.year, d1.year + 1)
     frames = []
@@ -273,7 +274,7 @@ def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,
     missing_days = [d for d in wanted if d not in have]
     span = f"{d0.date()} to {d1.date()}"
     if not missing_days:
-        return CloudCover("ok", f"cloud cover from {folder} for {span}", table)
+        return CloudCover("ok", f"cloud cover from {portable_path(folder)} for {span}", table)
     if len(missing_days) == len(wanted):
         why = (f"the weather table covers {lo}-{hi}" if (d1.year < lo or d0.year > hi)
                else f"no weather rows for these dates (files absent for years {absent})"
