@@ -6,13 +6,13 @@ the ``swagger-ui-bundle`` package and plotly.js from the ``plotly`` package, nev
 
 from __future__ import annotations
 
-import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from truceline import __version__
@@ -84,31 +84,44 @@ def _add_docs(app: FastAPI) -> None:
 def _add_limits(app: FastAPI, settings: Settings) -> None:
     """Shed load cleanly: 503 beyond ``max_in_flight`` requests, 429 beyond the per-client
     rate; both with Retry-After and a JSON body, before any work is done."""
-    limiter = RateLimit(settings.rate_per_minute)
-    in_flight = {"n": 0}
-    lock = asyncio.Lock()
+    app.add_middleware(Limits, limiter=RateLimit(settings.rate_per_minute),
+                       max_in_flight=settings.max_in_flight)
 
-    @app.middleware("http")
-    async def limits(request: Request, call_next: Any) -> Response:
-        auth = request.headers.get("authorization", "")
-        client = auth[-16:] if auth else (request.client.host if request.client else "?")
-        if not limiter.allow(client):
-            return JSONResponse(error_body("TooManyRequests", "rate limit: slow down"),
-                                status_code=429, headers={"Retry-After": "1"})
-        async with lock:
-            if in_flight["n"] >= settings.max_in_flight:
-                busy = True
-            else:
-                busy = False
-                in_flight["n"] += 1
-        if busy:
-            return JSONResponse(error_body("ServiceUnavailable", "the server is busy; retry"),
-                                status_code=503, headers={"Retry-After": "1"})
+
+class Limits:
+    """Plain ASGI middleware (no per-request task or body copy, unlike @app.middleware)."""
+
+    def __init__(self, app: Any, *, limiter: RateLimit, max_in_flight: int) -> None:
+        self.app, self.limiter, self.max_in_flight = app, limiter, max_in_flight
+        self.in_flight = 0  # one event loop: no lock needed between awaits
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        auth = headers.get(b"authorization", b"")
+        client = auth[-16:].decode("latin-1") if auth else (
+            scope["client"][0] if scope.get("client") else "?")
+        if not self.limiter.allow(client):
+            await _refuse(send, 429, "TooManyRequests", "rate limit: slow down")
+            return
+        if self.in_flight >= self.max_in_flight:
+            await _refuse(send, 503, "ServiceUnavailable", "the server is busy; retry")
+            return
+        self.in_flight += 1
         try:
-            return await call_next(request)  # type: ignore[no-any-return]
+            await self.app(scope, receive, send)
         finally:
-            async with lock:
-                in_flight["n"] -= 1
+            self.in_flight -= 1
+
+
+async def _refuse(send: Any, status: int, kind: str, detail: str) -> None:
+    body = json.dumps(error_body(kind, detail)).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"retry-after", b"1"),
+        (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def app_from_env() -> FastAPI:

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
 
 from truceline.errors import InputError, LakeError
 from truceline.service import models
@@ -39,6 +40,9 @@ from truceline.service.views import AGREEMENTS_DIR, ASSESSMENTS_DIR
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": models.ErrorBody} for s in (400, 401, 403, 404, 413, 422, 429, 503)}
+#: GeoJSON answers carry their own media type (RFC 7946); the schema is the response model
+GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {
+    "schema": {"$ref": "#/components/schemas/FeatureCollection"}}}}}
 INCIDENT_COLUMNS = ("incident_id", "t_start", "t_end", "first_utc", "last_utc", "n_detections",
                     "n_days", "p_min", "confidence", "side", "band", "sector", "place",
                     "region", "dist_km", "frp_sum", "frp_max")
@@ -66,6 +70,18 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if frame.empty:
         return []
     return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))  # type: ignore[no-any-return]
+
+
+def cached_json(request: Request, views: Any, build: Any,
+                media_type: str = "application/json") -> Response:
+    """The answer for this exact URL, computed once per lake state and kept as bytes.
+
+    Why: a monitor's dashboard and many clients ask the same week again and again;
+    from the second time on an answer costs a dictionary look-up, not a table filter,
+    a GeoJSON build and a pydantic pass (the response model still documents it)."""
+    body = views.cached_body(str(request.url), lambda: json.dumps(
+        build(), separators=(",", ":"), allow_nan=False).encode())
+    return Response(body, media_type=media_type)
 
 
 def _in_box(frame: pd.DataFrame, bbox: tuple[float, float, float, float] | None
@@ -108,7 +124,8 @@ class ReadRouter:
             """Registered agreements with their latest assessment and watch verdict so far."""
             return views.agreements()
 
-        @r.get("/incidents", response_model=models.FeatureCollection, tags=["incidents"])
+        @r.get("/incidents", response_model=models.FeatureCollection, tags=["incidents"],
+               responses=GEOJSON)
         def incidents(request: Request, views: Views, span: Annotated[DaySpan,
                       Depends(span_param)], source: Annotated[str | None,
                       Depends(source_param)], bbox: Annotated[Any, Depends(bbox_param)],
@@ -121,66 +138,67 @@ class ReadRouter:
 
             With ``agreement``, each incident's ``phase`` says whether it began before,
             during or after the agreement window."""
-            inc = views.scored(span.start, span.end, source).incidents
-            keep = _in_box(inc, bbox)
-            if sector:
-                keep &= (inc["sector"].astype(str).str.casefold() == sector.casefold()
-                         ).to_numpy()
-            if confidence:
-                keep &= inc["confidence"].isin(confidence).to_numpy()
-            inc = inc[keep]
-            if agreement is not None:
-                inc = _phase(inc, views, agreement)
-            out = inc.assign(worldview=[worldview_link(x, y, str(t)[:10]) for x, y, t in zip(
-                inc["lon"], inc["lat"], inc["t_start"], strict=True)])
-            cols = (*INCIDENT_COLUMNS, "worldview") + (("phase",) if agreement else ())
-            return _collection(out, cols, page, request, "incident_id")
+            return cached_json(request, views, lambda: _incidents(
+                views, span, source, bbox, page, sector, confidence, agreement, request),
+                media_type="application/geo+json")
 
-        @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"])
+        @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"],
+               responses=GEOJSON)
         def detections(request: Request, views: Views,
                        day: Annotated[date, Query(description="UTC day.")],
                        source: Annotated[str | None, Depends(source_param)],
                        bbox: Annotated[Any, Depends(bbox_param)],
                        page: Annotated[Page, Depends(page_param)]) -> Any:
             """One day's detections with the war call (p_natural, war, incident)."""
-            d = pd.Timestamp(day)
-            det = views.scored(d, d, source).detections
-            return _collection(det[_in_box(det, bbox)], DETECTION_COLUMNS, page, request,
-                               "detection_id")
+            def build() -> dict[str, Any]:
+                d = pd.Timestamp(day)
+                det = views.scored(d, d, source).detections
+                return _collection(det[_in_box(det, bbox)], DETECTION_COLUMNS, page, request,
+                                   "detection_id")
+            return cached_json(request, views, build, media_type="application/geo+json")
 
         @r.get("/timeline", response_model=list[models.TimelineDay], tags=["timeline"])
-        def timeline(views: Views, span: Annotated[DaySpan, Depends(span_param)],
+        def timeline(request: Request, views: Views, span: Annotated[DaySpan, Depends(span_param)],
                      source: Annotated[str | None, Depends(source_param)],
                      sector: Annotated[str | None, Query(max_length=80)] = None) -> Any:
             """Detections (and war calls) per UTC day and distance band."""
             from truceline.analysis.timeline import daily_series
 
-            found = views.scored(span.start, span.end, source)
-            series = daily_series(found.detections, start=span.start, end=span.end,
-                                  sector=sector)
-            series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
-            return records(series)
+            def build() -> list[dict[str, Any]]:
+                found = views.scored(span.start, span.end, source)
+                series = daily_series(found.detections, start=span.start, end=span.end,
+                                      sector=sector)
+                series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
+                return records(series)
+            return cached_json(request, views, build)
 
         @r.get("/line", response_model=models.LineOfContact, tags=["map"])
-        def line(views: Views, day: Annotated[date, Query(description="UTC day.")],
+        def line(request: Request, views: Views,
+                 day: Annotated[date, Query(description="UTC day.")],
                  source: Annotated[str | None, Depends(source_param)]) -> Any:
             """The line of contact and the held ground in force on ``day``."""
-            c = views.contact(pd.Timestamp(day), source)
-            return {"date": day.isoformat(), **{k: c[k] for k in (
-                "snapshot_id", "source", "valid_from", "length_km")},
-                "line": {"type": "Feature", "geometry": c["line"], "properties": {
-                    "kind": "line of contact"}},
-                "held": {"type": "Feature", "geometry": c["held"], "properties": {
-                    "kind": "held ground", "party": "ru"}},
-                "bands": [{"type": "Feature", "geometry": g, "properties": {
-                    "kind": "distance band", "km": int(km)}} for km, g in c["bands"].items()]}
+            def build() -> dict[str, Any]:
+                c = views.contact(pd.Timestamp(day), source)
+                return {"date": day.isoformat(), **{k: c[k] for k in (
+                    "snapshot_id", "source", "valid_from", "length_km")},
+                    "line": {"type": "Feature", "geometry": c["line"], "properties": {
+                        "kind": "line of contact"}},
+                    "held": {"type": "Feature", "geometry": c["held"], "properties": {
+                        "kind": "held ground", "party": "ru"}},
+                    "bands": [{"type": "Feature", "geometry": g, "properties": {
+                        "kind": "distance band", "km": int(km)}}
+                        for km, g in c["bands"].items()]}
+            return cached_json(request, views, build)
 
         @r.get("/coverage", response_model=list[models.CoverageDay], tags=["coverage"])
-        def coverage(views: Views, span: Annotated[DaySpan, Depends(span_param)]) -> Any:
+        def coverage(request: Request, views: Views,
+                     span: Annotated[DaySpan, Depends(span_param)]) -> Any:
             """Satellite passes that delivered data, per UTC day."""
-            cov = views.coverage(span.start, span.end).copy()
-            cov["date"] = cov["date"].dt.strftime("%Y-%m-%d")
-            return records(cov)
+            def build() -> list[dict[str, Any]]:
+                cov = views.coverage(span.start, span.end).copy()
+                cov["date"] = cov["date"].dt.strftime("%Y-%m-%d")
+                return records(cov)
+            return cached_json(request, views, build)
 
         @r.get("/reports", response_model=list[models.Report], tags=["reports"])
         def reports(views: Views) -> Any:
@@ -219,6 +237,24 @@ class ReadRouter:
         def ledger_head(views: Views) -> Any:
             """The ledger's length and head hash, and whether the chain verifies."""
             return views.ledger_head()
+
+
+def _incidents(views: Any, span: DaySpan, source: str | None, bbox: Any, page: Page,
+               sector: str | None, confidence: list[str] | None, agreement: str | None,
+               request: Request) -> dict[str, Any]:
+    inc = views.scored(span.start, span.end, source).incidents
+    keep = _in_box(inc, bbox)
+    if sector:
+        keep &= (inc["sector"].astype(str).str.casefold() == sector.casefold()).to_numpy()
+    if confidence:
+        keep &= inc["confidence"].isin(confidence).to_numpy()
+    inc = inc[keep]
+    if agreement is not None:
+        inc = _phase(inc, views, agreement)
+    out = inc.assign(worldview=[worldview_link(x, y, str(t)[:10]) for x, y, t in zip(
+        inc["lon"], inc["lat"], inc["t_start"], strict=True)])
+    cols = (*INCIDENT_COLUMNS, "worldview") + (("phase",) if agreement else ())
+    return _collection(out, cols, page, request, "incident_id")
 
 
 def _phase(inc: pd.DataFrame, views: Any, agreement_id: str) -> pd.DataFrame:

@@ -80,6 +80,7 @@ class LakeViews:
     def __init__(self, lake: Lake, *, cache_size: int = 64) -> None:
         self.lake = lake
         self._cache = _Cache(cache_size)
+        self._bodies = _Cache(cache_size * 8)
         self._clims: tuple[str, Any] | None = None
         self._clim_lock = threading.Lock()
 
@@ -94,6 +95,10 @@ class LakeViews:
 
     def _cached(self, name: str, *key: Any, compute: Callable[[], Any]) -> Any:
         return self._cache.get((self.version(), name, *key), compute)
+
+    def cached_body(self, url: str, compute: Callable[[], bytes]) -> bytes:
+        """The encoded answer for ``url`` in the lake's current state."""
+        return self._bodies.get((self.version(), url), compute)  # type: ignore[no-any-return]
 
     def climatologies(self) -> Any:
         from truceline.pipeline import load_baseline
