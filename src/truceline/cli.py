@@ -919,7 +919,9 @@ def serve(
     console.print(f"serving {settings.lake} on http://{host}:{port} "
                   f"(read: {'public' if settings.public_read else 'token'})")
     if workers > 1:
-        os.environ["TRUCELINE_LAKE"] = str(settings.lake)
+        os.environ["TRUCELINE_LAKE"] = str(settings.lake)  # each worker builds its app
+        if settings.public_read:
+            os.environ["TRUCELINE_PUBLIC_READ"] = "1"
         uvicorn.run("truceline.service.app:app_from_env", factory=True, host=host,
                     port=port, workers=workers, log_level="warning")
     else:
