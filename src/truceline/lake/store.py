@@ -58,9 +58,12 @@ from truceline.lake import tables as T
 from truceline.sources.firms import (
     DETECTION_COLUMNS,
     FirmsFile,
+    _header,
     check_sensor,
+    detect_layout,
     find_firms_files,
     parse_firms,
+    parse_firms_pieces,
 )
 from truceline.sources.frontlines import (
     SNAPSHOT_COLUMNS,
@@ -475,7 +478,9 @@ class Lake:
                      progress: Progress = _no_progress) -> IngestSummary:
         """Ingest FIRMS files and folders: parse, quarantine bad rows, merge, log.
 
-        The whole call is one write: any error leaves the lake as it was.
+        The whole call is one write: any error leaves the lake as it was. Files are
+        parsed and merged a piece at a time (:func:`parse_firms_pieces`), so memory
+        follows the piece, not the file or the lake.
         """
         files, not_firms = find_firms_files(paths)
         if not files:
@@ -484,82 +489,100 @@ class Lake:
         check_sensor(sensor)  # even if nothing is parsed
         summary = IngestSummary(skipped=list(not_firms))
         with self._write() as w:
-            parsed: list[FirmsFile] = self._parse_new(
-                files, "ingest-firms", lambda f, h: parse_firms(f, sensor=sensor,
-                                                                satellite=satellite, sha256=h),
-                summary, progress)
-            if not parsed:
+            todo = self._new_files(files, "ingest-firms", summary)
+            for f, _ in todo:  # a file that is no FIRMS layout is refused before any write
+                if detect_layout(_header(f)) is None:
+                    parse_firms(f, sensor=sensor, satellite=satellite)  # raises, naming it
+            rejected, entries = [], []
+            for i, (f, digest) in enumerate(todo):
+                progress("ingest", i, len(todo))
+                counts = {"rows": 0, "accepted": 0, "rejected": 0, "added": 0,
+                          "replaced_nrt": 0, "already_in_lake": 0}
+                first: FirmsFile | None = None
+                for piece in parse_firms_pieces(f, sensor=sensor, satellite=satellite,
+                                                sha256=digest):
+                    first = first or piece
+                    counts["rows"] += piece.n_rows
+                    counts["accepted"] += len(piece.detections)
+                    counts["rejected"] += len(piece.rejected)
+                    for k, v in self._merge_piece(w, piece.detections).items():
+                        counts[k] += v
+                    piece.detections = piece.detections.iloc[:0]
+                    if len(piece.rejected):
+                        rejected.append(piece.rejected.assign(file_sha256=digest, txn=w.id))
+                assert first is not None
+                rec = {"kind": "ingest-firms", "file": portable_path(first.path), "sha256": digest,
+                       "layout": first.layout, **counts, "sensor_rule": first.sensor_rule,
+                       "truceline": __version__}
+                entries.append(rec)
+                summary.files.append(rec)
+            progress("ingest", len(todo), len(todo))
+            if not entries:
                 return summary
-            self._merge_detections(w, parsed, summary, progress)
+            if rejected:
+                q = T.conform(pa.Table.from_pandas(pd.concat(rejected, ignore_index=True),
+                                                   preserve_index=False), T.QUARANTINE_SCHEMA)
+                self._write_arrow(w, T.QUARANTINE, q, T.QUARANTINE_SCHEMA, partition_by=[])
+            self._commit(w, entries)
+            summary.txn = w.id
         return summary
 
-    def _merge_detections(self, w: _Write, parsed: list[FirmsFile], summary: IngestSummary,
-                          progress: Progress) -> None:
-        """One row per detection_id, archive over NRT, what the lake holds over what comes
-        in, then file order. New rows are appended; only a partition where an archive row
-        replaces an NRT row is rewritten, streamed batch by batch."""
-        sizes = [len(p.detections) for p in parsed]
-        new = pa.concat_tables([T.detections_arrow(p.detections) for p in parsed])
-        for p in parsed:
-            p.detections = p.detections.iloc[:0]  # the Arrow copy is all we keep
-        fidx = np.repeat(np.arange(len(parsed)), sizes)
-        ids = new.column("detection_id")
+    def _new_files(self, files: list[Path], kind: str, summary: IngestSummary
+                   ) -> list[tuple[Path, str]]:
+        """(file, sha256) of the files the ledger does not record as ``kind`` (each once)."""
+        seen = self._ingested(kind)
+        out, batch = [], set()
+        for f in files:
+            digest = sha256_file(f)
+            if digest in seen or digest in batch:
+                summary.skipped.append({"file": str(f), "sha256": digest,
+                                        "reason": "already ingested",
+                                        "ledger_seq": seen.get(digest)})
+                continue
+            batch.add(digest)
+            out.append((f, digest))
+        return out
+
+    def _merge_piece(self, w: _Write, detections: pd.DataFrame) -> dict[str, int]:
+        """Merge parsed detections (ids unique among them) into the table as it stands in
+        this write: one row per detection_id, archive over NRT, otherwise what the lake
+        holds first. New rows are appended; a month where an archive row replaces an NRT
+        row is rewritten, streamed batch by batch. Returns the counts."""
+        new = T.detections_arrow(detections)
+        if not len(new):
+            return {}
         is_nrt = new.column("is_nrt").to_numpy(zero_copy_only=False)
-        # archive first, then file order: the first row of each id in that order is kept
-        order = np.lexsort((np.arange(len(new)), is_nrt))
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(new))
-        firsts = pa.table({"id": ids, "rank": rank}).group_by("id").aggregate(
-            [("rank", "min")]).column("rank_min").to_numpy()
-        first = np.zeros(len(new), dtype=bool)
-        first[order[firsts]] = True
-        progress("merge", 0, 3)
-        lake_ids, lake_nrt = self._ids_in_lake(new.filter(pa.array(first)))
-        progress("merge", 1, 3)
-        idx = pc.index_in(ids, value_set=lake_ids)
+        lake_ids, lake_nrt = self._ids_in_lake(new)
+        idx = pc.index_in(new.column("detection_id"), value_set=lake_ids)
         in_old = idx.is_valid().to_numpy(zero_copy_only=False)
         where = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         old_nrt = np.zeros(len(new), dtype=bool)
         old_nrt[in_old] = lake_nrt[where[in_old]]
-        upgrade = first & in_old & old_nrt & ~is_nrt
-        kept = first & (~in_old | upgrade)
-        counts = {i: {"added": 0, "replaced_nrt": 0, "already_in_lake": 0}
-                  for i in range(len(parsed))}
-        for key, mask in (("added", kept & ~in_old), ("replaced_nrt", upgrade),
-                          ("already_in_lake", ~kept)):
-            for i, c in enumerate(np.bincount(fidx[mask], minlength=len(parsed))):
-                counts[i][key] += int(c)
+        upgrade = in_old & old_nrt & ~is_nrt
+        kept = ~in_old | upgrade
         rows = new.filter(pa.array(kept))
-        del new
         if upgrade.any():
-            self._rewrite_with_upgrades(w, rows, ids.filter(pa.array(upgrade)))
+            self._rewrite_with_upgrades(w, rows, new.column("detection_id").filter(
+                pa.array(upgrade)))
         elif len(rows):
             self._write_arrow(w, T.DETECTIONS, rows, T.DETECTION_SCHEMA,
                               partition_by=T.PARTITIONS[T.DETECTIONS])
-        progress("merge", 2, 3)
-        rejected = [p.rejected.assign(file_sha256=p.sha256, txn=w.id) for p in parsed
-                    if len(p.rejected)]
-        if rejected:
-            q = T.conform(pa.Table.from_pandas(pd.concat(rejected, ignore_index=True),
-                                               preserve_index=False), T.QUARANTINE_SCHEMA)
-            self._write_arrow(w, T.QUARANTINE, q, T.QUARANTINE_SCHEMA, partition_by=[])
-        entries = []
-        for i, p in enumerate(parsed):
-            rec = {"kind": "ingest-firms", "file": portable_path(p.path), "sha256": p.sha256,
-                   "layout": p.layout, "rows": p.n_rows,
-                   "accepted": sizes[i], "rejected": len(p.rejected),
-                   **counts[i], "sensor_rule": p.sensor_rule,
-                   "truceline": __version__}
-            entries.append(rec)
-            summary.files.append(rec)
-        self._commit(w, entries)
-        summary.txn = w.id
-        progress("merge", 3, 3)
+        return {"added": int((kept & ~in_old).sum()), "replaced_nrt": int(upgrade.sum()),
+                "already_in_lake": int((~kept).sum())}
+
+    def _latest(self, name: str) -> pads.Dataset | None:
+        """A table as this write has left it so far (the caller holds the lock)."""
+        path = self._table_dir(name)
+        dl = _deltalake()
+        if not dl.DeltaTable.is_deltatable(str(path)):
+            return None
+        return dl.DeltaTable(str(path)).to_pyarrow_dataset()
 
     def _ids_in_lake(self, candidates: pa.Table) -> tuple[pa.Array, np.ndarray]:
-        """Which candidate ids the lake holds, and whether its copy is NRT (streamed: only
-        matching ids are kept, so memory follows the ingest, not the lake)."""
-        ds = self._dataset(T.DETECTIONS)
+        """Which candidate ids the lake holds (with this write's rows so far), and whether
+        its copy is NRT (streamed: only matching ids are kept, so memory follows the
+        ingest, not the lake)."""
+        ds = self._latest(T.DETECTIONS)
         if ds is None or not len(candidates):
             return pa.array([], pa.string()), np.zeros(0, dtype=bool)
         sensors = pc.unique(candidates.column("sensor")).to_pylist()
@@ -585,7 +608,7 @@ class Lake:
         mo = rows.column("month").to_numpy(zero_copy_only=False)
         for s, y, m in keys:
             in_parts |= (sens == s) & (yr == y) & (mo == m)
-        ds = self._dataset(T.DETECTIONS)
+        ds = self._latest(T.DETECTIONS)
         assert ds is not None
         flt = None
         for s, y, m in keys:

@@ -28,6 +28,7 @@ read; a UTF-16, semicolon-separated, spreadsheet or JSON file is refused with a 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,19 +150,24 @@ def _physical_lines(raw: bytes) -> np.ndarray:
     return np.flatnonzero(keep) + 1
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]:
+def read_table(path: Path, piece: tuple[bytes, int] | None = None
+               ) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]:
     """Read a CSV as text columns with lower-cased names.
 
     Returns the frame, the physical line number of each row, and the rows whose field
-    count is wrong as (line, raw text, reason).
+    count is wrong as (line, raw text, reason). ``piece``: (the header line plus some of
+    the file's lines, how many physical lines of the file precede those lines minus 1),
+    to read a file in pieces (:func:`parse_firms_pieces`).
     """
-    raw = read_firms_bytes(path)
+    raw = read_firms_bytes(path) if piece is None else piece[0]
     first = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip().strip("\r")
     header = [c.strip().strip('"').lower() for c in first.split(",")]
     if not first or len(set(header)) != len(header):
         raise InputError(f"{path}: line 1: header {first[:120]!r} is empty or repeats a "
                          f"column; {EXPECTED_HELP}")
     lines = _physical_lines(raw)
+    if piece is not None:
+        lines[1:] += piece[1]  # the header is line 1; the piece's lines follow later ones
     bad: list[tuple[int, str, int]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -410,18 +416,20 @@ def check_sensor(sensor: str | None) -> None:
 
 
 def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str | None = None,
-                today: pd.Timestamp | None = None, sha256: str | None = None) -> FirmsFile:
+                today: pd.Timestamp | None = None, sha256: str | None = None,
+                piece: tuple[bytes, int] | None = None) -> FirmsFile:
     """Parse one FIRMS file into canonical detections and rejected rows.
 
     Raises :class:`InputError` naming the file and the expected columns when the file
     is not a FIRMS layout at all. ``sha256``: the file's hash when the caller has it.
+    ``piece``: parse only these lines of the file (see :func:`read_table`).
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     check_sensor(sensor)
     today = today or pd.Timestamp.now().normalize() + pd.Timedelta(days=1)
-    frame, row_lines, bad_rows = read_table(path)
+    frame, row_lines, bad_rows = read_table(path, piece)
     layout = detect_layout(list(frame.columns))
     if layout is None:
         raise InputError(f"{path}: not a FIRMS file: columns {list(frame.columns)}; "
@@ -565,6 +573,67 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
             ignore_index=True).sort_values("line", kind="stable").reset_index(drop=True)
     return FirmsFile(path=path, sha256=digest, layout=layout, n_rows=n + len(bad_rows),
                      detections=det, rejected=rejected, sensor_rule=sensor_rule)
+
+
+def _hex_to_u64(ids: np.ndarray) -> np.ndarray:
+    """16-hex-digit detection ids as uint64 (vectorised), 8 bytes each to remember."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.uint64)
+    return np.frombuffer(bytes.fromhex("".join(ids.tolist())), dtype=">u8").astype(np.uint64)
+
+
+def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
+                       satellite: str | None = None, today: pd.Timestamp | None = None,
+                       sha256: str | None = None, rows: int = 50_000
+                       ) -> Iterator[FirmsFile]:
+    """:func:`parse_firms` a piece of ``rows`` lines at a time, so memory follows the
+    piece, not the file: the same detections, rejections, line numbers and reasons, in
+    order. A detection repeated in a later piece is rejected there as "repeats line N of
+    this file", as in one piece. A file whose sensor comes from coordinate precision
+    (the mixed yearly lists: the rule counts each month over the whole file) is parsed
+    whole. ``n_rows`` of each piece counts its own rows."""
+    path = Path(path)
+    raw = read_firms_bytes(path) if path.is_file() else b""
+    cut = raw.find(b"\n") + 1
+    header = [c.strip().strip('"').lower() for c in raw[:cut].decode("utf-8", "replace")
+              .strip().split(",")]
+    layout = detect_layout(header)
+    named = sensor_from_filename(path.name)[0]
+    by_precision = ("instrument" not in header and layout not in ("viirs", "modis")
+                    and named is None and sensor is None)
+    nl = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    if not cut or layout is None or by_precision or len(nl) <= rows + 1:
+        yield parse_firms(path, sensor=sensor, satellite=satellite, today=today,
+                          sha256=sha256)
+        return
+    ends = np.append(nl + 1, len(raw)) if nl[-1] + 1 < len(raw) else nl + 1
+    seen_ids, seen_lines = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    for i in range(1, len(ends), rows):  # ends[0] closes the header line
+        start, stop = int(ends[i - 1]), int(ends[min(i + rows, len(ends)) - 1])
+        part = parse_firms(path, sensor=sensor, satellite=satellite, today=today,
+                           sha256=sha256, piece=(raw[:cut] + raw[start:stop], i - 1))
+        det = part.detections
+        key = _hex_to_u64(det["detection_id"].to_numpy(dtype=str))
+        order = np.argsort(seen_ids)
+        at = np.searchsorted(seen_ids[order], key)
+        hit = at < len(seen_ids)
+        hit[hit] = seen_ids[order][at[hit]] == key[hit]
+        if hit.any():  # repeats of rows kept in an earlier piece
+            first = seen_lines[order][at[hit]]
+            lines = det["source_line"].to_numpy()[hit]
+            starts = np.where(lines > 1, ends[np.maximum(lines - 2, 0)], 0)
+            texts = [raw[a:b].decode("utf-8", "replace").rstrip("\r\n")
+                     for a, b in zip(starts, ends[lines - 1], strict=True)]
+            more = pd.DataFrame({"file": str(path), "line": lines.astype(np.int64),
+                                 "raw": texts, "reason": "repeats line " + pd.Series(
+                                     first).astype(str) + " of this file (same detection)"})
+            part.rejected = pd.concat([part.rejected, more], ignore_index=True).sort_values(
+                "line", kind="stable").reset_index(drop=True)
+            part.detections = det = det[~hit].reset_index(drop=True)
+            key = key[~hit]
+        seen_ids = np.concatenate([seen_ids, key])
+        seen_lines = np.concatenate([seen_lines, det["source_line"].to_numpy(np.int64)])
+        yield part
 
 
 def _header(path: Path) -> list[str]:
