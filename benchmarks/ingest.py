@@ -73,6 +73,15 @@ print(json.dumps({"rows": s.total("rows"), "added": s.total("added"),
                   "seconds": time.perf_counter() - t,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+INFO_LOOP = """
+import json, sys, time
+from truceline.lake.store import Lake
+for _ in range(int(sys.argv[2])):
+    t = time.perf_counter()
+    Lake(sys.argv[1]).info()
+    print(round(time.perf_counter() - t, 3), flush=True)
+    time.sleep(0.5)
+"""
 IMPORTS = """
 import json, resource
 import truceline.lake.store
@@ -95,6 +104,8 @@ def memory_and_readers(tmp: Path, rows: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     p = subprocess.Popen([sys.executable, "-c", INGEST, str(lake), str(b)],
                          stdout=subprocess.PIPE, text=True, env=env)
+    loop = subprocess.Popen([sys.executable, "-c", INFO_LOOP, str(lake), "100000"],
+                            stdout=subprocess.PIPE, text=True, env=env)
     waits = []
     while p.poll() is None:
         t = time.perf_counter()
@@ -105,6 +116,8 @@ def memory_and_readers(tmp: Path, rows: int) -> None:
         elif r.returncode != 0:
             print(f"lake info failed during the ingest: {r.stderr[-500:]}")
     out, _ = p.communicate()
+    loop.kill()
+    inside = [float(x) for x in loop.communicate()[0].split()]
     second = json.loads(out.strip().splitlines()[-1])
     print(f"{second['rows']:,} more rows into the same month (holding {first['added']:,}): "
           f"{second['seconds']:.1f} s, peak {second['peak_mb']:.0f} MB "
@@ -112,6 +125,9 @@ def memory_and_readers(tmp: Path, rows: int) -> None:
     if waits:
         print(f"`lake info` (a new process each time) during that ingest: {len(waits)} runs, "
               f"median {np.median(waits):.2f} s, max {max(waits):.2f} s (target < 3 s)")
+    if inside:
+        print(f"Lake.info() in a process already running, during that ingest: {len(inside)} "
+              f"runs, median {np.median(inside):.2f} s, max {max(inside):.2f} s")
 
 
 def real(data: Path, tmp: Path) -> None:

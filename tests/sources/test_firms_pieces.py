@@ -31,7 +31,13 @@ def _same(path: Path, rows: int) -> None:
 
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 7, 1000])
-def test_pieces_equal_the_whole_with_repeats_bad_rows_and_blank_lines(tmp_path, rows):
+@pytest.mark.parametrize("block", [5, 64, 1 << 23])
+def test_pieces_equal_the_whole_with_repeats_bad_rows_and_blank_lines(tmp_path, monkeypatch,
+                                                                      rows, block):
+    from truceline.sources import firms
+
+    real = firms._blocks
+    monkeypatch.setattr(firms, "_blocks", lambda path: real(path, block))  # read in blocks
     lines = [f"4{i % 4}.12345,3{i % 5}.54321,330,0.4,0.4,2025-08-1{i % 9},01{i % 60:02d},"
              f"N20,n,2,290,{i}.5,D,VIIRS" for i in range(12)]
     lines[3] = lines[1]  # the same detection twice, pieces apart when rows is small
@@ -42,6 +48,19 @@ def test_pieces_equal_the_whole_with_repeats_bad_rows_and_blank_lines(tmp_path, 
     p = tmp_path / "fire_archive_J1V-C2_1.csv"
     p.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
     _same(p, rows)
+
+
+def test_gzip_and_header_only_files(tmp_path):
+    import gzip
+
+    p = tmp_path / "fire_archive_J1V-C2_2.csv"
+    p.write_text(HEADER + "\n")
+    assert [len(x.detections) for x in parse_firms_pieces(p)] == [0]
+    g = tmp_path / "fire_archive_J1V-C2_3.csv.gz"
+    g.write_bytes(gzip.compress((HEADER + "\n" + "\n".join(
+        f"47.{i},37.{i},330,0.4,0.4,2025-08-1{i},0100,N20,n,2,290,3.0,D,VIIRS"
+        for i in range(5)) + "\n").encode()))
+    _same(g, 2)
 
 
 def test_pieces_of_a_real_nrt_file(data_dir):

@@ -213,6 +213,11 @@ def read_firms_bytes(path: Path) -> bytes:
     raw = path.read_bytes()
     if raw.startswith(GZIP_MAGIC):
         raw = gunzip(path, raw)
+    return _checked_text(path, raw)
+
+
+def _checked_text(path: Path, raw: bytes) -> bytes:
+    """The start of a file's text, checked as :func:`read_firms_bytes` says, BOM dropped."""
     sniff_text(path, raw[:4096], expected="a FIRMS CSV file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -582,36 +587,76 @@ def _hex_to_u64(ids: np.ndarray) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(ids.tolist())), dtype=">u8").astype(np.uint64)
 
 
+def _blocks(path: Path, size: int = 1 << 23) -> Iterator[bytes]:
+    """A file's checked text in blocks: read from disk as it goes (gzip: unpacked whole,
+    with its size limit)."""
+    with open(path, "rb") as f:
+        first = f.read(size)
+        if first.startswith(GZIP_MAGIC):
+            yield read_firms_bytes(path)
+            return
+        yield _checked_text(path, first)
+        while block := f.read(size):
+            yield block
+
+
+def _line_pieces(path: Path, rows: int) -> Iterator[tuple[bytes, bytes, int]]:
+    """(header line, the next ``rows`` lines, physical lines before them) of a file,
+    read block by block; a file with no line after its header gives one empty piece."""
+    buf, header, before = b"", None, 0
+    for block in _blocks(path):
+        buf += block
+        if header is None:
+            cut = buf.find(b"\n")
+            if cut < 0:
+                continue
+            header, buf, before = buf[:cut + 1], buf[cut + 1:], 1
+        nl = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
+        done = 0
+        while len(nl) - done >= rows:
+            stop = int(nl[done + rows - 1]) + 1
+            start = int(nl[done - 1]) + 1 if done else 0
+            yield header, buf[start:stop], before
+            before += rows
+            done += rows
+        if done:
+            buf = buf[int(nl[done - 1]) + 1:]
+    if header is None:
+        header, buf = buf, b""
+    if buf or before <= 1:
+        yield header, buf, before
+
+
 def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
                        satellite: str | None = None, today: pd.Timestamp | None = None,
                        sha256: str | None = None, rows: int = 50_000
                        ) -> Iterator[FirmsFile]:
-    """:func:`parse_firms` a piece of ``rows`` lines at a time, so memory follows the
-    piece, not the file: the same detections, rejections, line numbers and reasons, in
-    order. A detection repeated in a later piece is rejected there as "repeats line N of
-    this file", as in one piece. A file whose sensor comes from coordinate precision
-    (the mixed yearly lists: the rule counts each month over the whole file) is parsed
-    whole. ``n_rows`` of each piece counts its own rows."""
+    """:func:`parse_firms` a piece of ``rows`` lines at a time, read from disk as it goes,
+    so memory follows the piece, not the file: the same detections, rejections, line
+    numbers and reasons, in order. A detection repeated in a later piece is rejected there
+    as "repeats line N of this file", as in one piece. A file whose sensor comes from
+    coordinate precision (the mixed yearly lists: the rule counts each month over the
+    whole file) is parsed whole. ``n_rows`` of each piece counts its own rows."""
     path = Path(path)
-    raw = read_firms_bytes(path) if path.is_file() else b""
-    cut = raw.find(b"\n") + 1
-    header = [c.strip().strip('"').lower() for c in raw[:cut].decode("utf-8", "replace")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    pieces = _line_pieces(path, rows)
+    head, body, before = next(pieces)
+    header = [c.strip().strip('"').lower() for c in head.decode("utf-8", "replace")
               .strip().split(",")]
     layout = detect_layout(header)
-    named = sensor_from_filename(path.name)[0]
     by_precision = ("instrument" not in header and layout not in ("viirs", "modis")
-                    and named is None and sensor is None)
-    nl = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
-    if not cut or layout is None or by_precision or len(nl) <= rows + 1:
+                    and sensor_from_filename(path.name)[0] is None and sensor is None)
+    if layout is None or by_precision:
+        pieces.close()
         yield parse_firms(path, sensor=sensor, satellite=satellite, today=today,
                           sha256=sha256)
         return
-    ends = np.append(nl + 1, len(raw)) if nl[-1] + 1 < len(raw) else nl + 1
+    digest = sha256 or sha256_file(path)
     seen_ids, seen_lines = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
-    for i in range(1, len(ends), rows):  # ends[0] closes the header line
-        start, stop = int(ends[i - 1]), int(ends[min(i + rows, len(ends)) - 1])
+    while True:
         part = parse_firms(path, sensor=sensor, satellite=satellite, today=today,
-                           sha256=sha256, piece=(raw[:cut] + raw[start:stop], i - 1))
+                           sha256=digest, piece=(head + body, before - 1))
         det = part.detections
         key = _hex_to_u64(det["detection_id"].to_numpy(dtype=str))
         order = np.argsort(seen_ids)
@@ -619,14 +664,17 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
         hit = at < len(seen_ids)
         hit[hit] = seen_ids[order][at[hit]] == key[hit]
         if hit.any():  # repeats of rows kept in an earlier piece
-            first = seen_lines[order][at[hit]]
             lines = det["source_line"].to_numpy()[hit]
-            starts = np.where(lines > 1, ends[np.maximum(lines - 2, 0)], 0)
-            texts = [raw[a:b].decode("utf-8", "replace").rstrip("\r\n")
-                     for a, b in zip(starts, ends[lines - 1], strict=True)]
+            piece = np.frombuffer(body, dtype=np.uint8)
+            ends = np.append(np.flatnonzero(piece == 10) + 1, len(body))
+            local = lines - before - 1  # 0-based line of the piece
+            starts = np.where(local > 0, ends[np.maximum(local - 1, 0)], 0)
+            texts = [body[a:b].decode("utf-8", "replace").rstrip("\r\n")
+                     for a, b in zip(starts, ends[local], strict=True)]
             more = pd.DataFrame({"file": str(path), "line": lines.astype(np.int64),
                                  "raw": texts, "reason": "repeats line " + pd.Series(
-                                     first).astype(str) + " of this file (same detection)"})
+                                     seen_lines[order][at[hit]]).astype(str)
+                                 + " of this file (same detection)"})
             part.rejected = pd.concat([part.rejected, more], ignore_index=True).sort_values(
                 "line", kind="stable").reset_index(drop=True)
             part.detections = det = det[~hit].reset_index(drop=True)
@@ -634,6 +682,10 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
         seen_ids = np.concatenate([seen_ids, key])
         seen_lines = np.concatenate([seen_lines, det["source_line"].to_numpy(np.int64)])
         yield part
+        try:
+            _, body, before = next(pieces)
+        except StopIteration:
+            return
 
 
 def _header(path: Path) -> list[str]:
