@@ -395,6 +395,20 @@ def test_second_map_for_a_source_and_day_is_refused_without_replace(tmp_path: Pa
     assert lake.verify_ledger().ok
 
 
+def test_no_snapshot_in_force_is_an_empty_frame_not_an_arrow_error(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_control([_two_maps(tmp_path)[0]], source="deepstate")
+    for geometry in (True, False):
+        snaps = lake.read_control(None, start="2000-01-01", end="2000-01-01",
+                                  geometry=geometry)
+        assert snaps.empty and "valid_from" in snaps.columns
+    from truceline.errors import LakeError
+    from truceline.pipeline import snapshot_at
+
+    with pytest.raises(LakeError, match="no control snapshot"):
+        snapshot_at(lake, None, pd.Timestamp("2000-01-01"))
+
+
 def test_map_with_wrong_valid_from_or_source_can_be_corrected(tmp_path: Path) -> None:
     import shapely
 

@@ -852,6 +852,9 @@ class Lake:
             f = f[f["source"] == source]
         if start is not None or end is not None:  # chosen from the log: only they are read
             f = f[_in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)]
+        if f.empty:  # none in force then: an empty frame with the columns
+            empty = T.conform(pa.table({}), T.SNAPSHOT_SCHEMA).drop_columns(["day"])
+            return T.to_frame(empty, geometry="wkb" if geometry else None)
         ds = self._dataset(T.CONTROL)
         assert ds is not None
         cols = [*SNAPSHOT_COLUMNS, "day", *(["geometry"] if geometry else [])]
