@@ -392,25 +392,14 @@ class Lake:
     def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path, str], Any],
                    summary: IngestSummary, progress: Progress,
                    seen: dict[str, int] | None = None) -> list[Any]:
-        """Parse the files the ledger does not already record as ``kind``.
-
-        Files are recognised by SHA-256 before parsing, so a re-run costs a hash per file;
-        a file given twice in one call is parsed once. ``parse(path, sha256)``.
-        """
-        seen = self._ingested(kind) if seen is None else seen
+        """Parse the files the ledger does not already record as ``kind`` (or not in
+        ``seen``), each once; ``parse(path, sha256)``. A re-run costs a hash per file."""
+        todo = self._new_files(files, kind, summary, seen)
         parsed: list[Any] = []
-        batch: set[str] = set()
-        for i, f in enumerate(files):
-            progress("parse", i, len(files))
-            digest = sha256_file(f)
-            if digest in seen or digest in batch:
-                summary.skipped.append({"file": str(f), "sha256": digest,
-                                        "reason": "already ingested",
-                                        "ledger_seq": seen.get(digest)})
-                continue
-            batch.add(digest)
+        for i, (f, digest) in enumerate(todo):
+            progress("parse", i, len(todo))
             parsed.append(parse(f, digest))
-        progress("parse", len(files), len(files))
+        progress("parse", len(todo), len(todo))
         return parsed
 
     def record(self, kind: str, **fields: Any) -> dict[str, Any]:
@@ -527,10 +516,11 @@ class Lake:
             summary.txn = w.id
         return summary
 
-    def _new_files(self, files: list[Path], kind: str, summary: IngestSummary
-                   ) -> list[tuple[Path, str]]:
-        """(file, sha256) of the files the ledger does not record as ``kind`` (each once)."""
-        seen = self._ingested(kind)
+    def _new_files(self, files: list[Path], kind: str, summary: IngestSummary,
+                   seen: dict[str, int] | None = None) -> list[tuple[Path, str]]:
+        """(file, sha256) of the files the ledger does not record as ``kind`` (or not in
+        ``seen``), each once; the others are listed in ``summary.skipped``."""
+        seen = self._ingested(kind) if seen is None else seen
         out, batch = [], set()
         for f in files:
             digest = sha256_file(f)
