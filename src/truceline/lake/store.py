@@ -577,7 +577,9 @@ class Lake:
             return pa.array([], pa.string()), np.zeros(0, dtype=bool)
         sensors = pc.unique(candidates.column("sensor")).to_pylist()
         years = pc.unique(candidates.column("year")).to_pylist()
+        months = pc.unique(candidates.column("month")).to_pylist()
         flt = (pads.field("sensor").isin(sensors) & pads.field("year").isin(years)
+               & pads.field("month").isin(months)
                & pads.field("detection_id").isin(candidates.column("detection_id")))
         t = ds.to_table(columns=["detection_id", "is_nrt"], filter=flt)
         return t.column("detection_id").combine_chunks(), t.column("is_nrt").to_numpy(
