@@ -671,7 +671,7 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
             starts = np.where(local > 0, ends[np.maximum(local - 1, 0)], 0)
             texts = [body[a:b].decode("utf-8", "replace").rstrip("\r\n")
                      for a, b in zip(starts, ends[local], strict=True)]
-            more = pd.DataFrame({"file": str(path), "line": lines.astype(np.int64),
+            more = pd.DataFrame({"file": portable_path(path), "line": lines.astype(np.int64),
                                  "raw": texts, "reason": "repeats line " + pd.Series(
                                      seen_lines[order][at[hit]]).astype(str)
                                  + " of this file (same detection)"})
