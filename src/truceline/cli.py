@@ -38,8 +38,8 @@ keys_app = typer.Typer(help="Ed25519 keys that sign reports.", no_args_is_help=T
 app.add_typer(keys_app, name="keys")
 baseline_app = typer.Typer(help="Peacetime fire climatologies.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
-validate_app = typer.Typer(help="Measure the method on real data (figures of docs/VALIDATION.md).",
-                           no_args_is_help=True)
+validate_app = typer.Typer(help="Rerun the figures of docs/VALIDATION.md from a lake; with "
+                           "no sub-command, every check.", invoke_without_command=True)
 app.add_typer(validate_app, name="validate")
 
 KeyOpt = Annotated[Path | None, typer.Option("--key", help="Private signing key (default: "
@@ -560,13 +560,25 @@ def detect_cmd(
                     "seasonal-local, seasonal-wide, ...")] = "seasonal",
     radius_km: Annotated[float, typer.Option(help="Incident clustering radius.")] = 5.0,
     gap_days: Annotated[int, typer.Option(help="Incident clustering gap in days.")] = 3,
+    detections_file: Annotated[Path | None, typer.Option(
+        "--detections", help="Also write every detection of the period with its call "
+        "(war, the deciding test, p_natural, incident id) to FILE: .parquet, .csv or "
+        ".geojson.")] = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score cell-days against the climatology, flag war fire, cluster incidents, store them."""
+    """Score cell-days against the climatology, flag war fire, cluster incidents, store them.
+
+    Runs on any period the lake holds FIRMS data for; where no control map is in force,
+    side, distance and sector are left empty and a note says so.
+    """
     day_range(date_from, date_to)  # before any work: a reversed range stores nothing
     from truceline.pipeline import detect_period
+    from truceline.publish.detections import FORMATS, write_detections
 
+    if detections_file is not None and detections_file.suffix.lower() not in FORMATS:
+        raise InputError(f"--detections {detections_file}: name the file with one of "
+                         f"{', '.join(FORMATS)}")
     lk = _open_lake(lake)
     with _progress(not as_json) as progress:
         found = detect_period(lk, date_from, date_to, control_source=control_source,
@@ -576,14 +588,24 @@ def detect_cmd(
         inc["detection_ids"] = inc["detection_ids"].map(";".join)
         rel = f"incidents/{date_from}_{date_to}_{control_source or 'any'}_{rule}.parquet"
         lk.write_table(rel, inc, kind="detect", params=found.params)
+        if detections_file is not None:
+            write_detections(found.detections, detections_file)
     war = int(found.detections["war"].sum())
+    note = found.params.get("no_map")
     if as_json:
         _emit_json({"detections": len(found.detections), "war_detections": war,
                     "incidents": inc.drop(columns=["detection_ids"]).to_dict("records"),
-                    "stored": rel, "params": found.params})
+                    "stored": rel, "detections_file": str(detections_file)
+                    if detections_file else None, "no_map": note, "params": found.params})
         return
     out.print(f"{len(found.detections):,} detections, {war:,} flagged as war fire, "
-              f"{len(inc)} incidents (stored in {rel})")
+              f"{len(inc)} incidents (stored in {rel})"
+              + (f"; every detection written to {detections_file}" if detections_file
+                 else ""))
+    if note:
+        out.print(f"note: {note['detections']:,} detections ({note['first_day']} to "
+                  f"{note['last_day']}) had no control map in force: side, distance and "
+                  "sector are left empty for them")
     if len(inc):
         shown = inc.sort_values("p_min").head(25)
         table = _narrow_table(f"the {len(shown)} least natural of {len(inc)} incidents")
@@ -598,6 +620,103 @@ def detect_cmd(
                           f"{getattr(r, 'dist_km', float('nan')):.1f}",
                           f"{getattr(r, 'place', '')}" + (f" ({sector})" if sector else ""))
         out.print(table)
+
+
+EventsOpt = Annotated[Path | None, typer.Option("--events", help="CSV of independent war "
+                     "events (columns date, date_end, lat, lon) for recall and lift "
+                     "(default: the sample data's events/ucdp_ukraine_2022_2023.csv "
+                     "when present).")]
+
+
+def _default_events(events: Path | None) -> Path | None:
+    if events is not None:
+        return events
+    data = config.data_dir()
+    default = data / "events" / "ucdp_ukraine_2022_2023.csv" if data else None
+    return default if default is not None and default.is_file() else None
+
+
+@validate_app.command("detection", epilog="Example: truceline validate detection "
+                      "--events ../shared/data/events/ucdp_ukraine_2022_2023.csv")
+def validate_detection_cmd(
+    events: EventsOpt = None,
+    rule: Annotated[list[str] | None, typer.Option(
+        "--rule", help="Rule to measure; repeat to compare side by side (default: "
+        "seasonal and seasonal-v1, the rule before hot spot sites).")] = None,
+    lake: LakeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Placebo, rear, war ground, named hot spot cases, recall and lift against events.
+
+    Example: truceline validate detection --lake LAKE --events events.csv --json
+    """
+    from truceline.sources.events import read_events
+    from truceline.validation.detection import validate_detection
+
+    path = _default_events(events)
+    ev = read_events(path) if path is not None else None
+    lk = _open_lake(lake)
+    rules = tuple(rule) if rule else ("seasonal", "seasonal-v1")
+    with console.status("validating detection ...") as status:
+        res = validate_detection(lk, rules=rules, events=ev,
+                                 progress=lambda msg: status.update(msg))
+    res["events_file"] = str(path) if path else None
+    if as_json:
+        _emit_json(res)
+        return
+    _print_detection_table(res)
+
+
+def _print_detection_table(res: dict[str, Any]) -> None:
+    table = Table(title="detection figures (truceline validate detection)")
+    table.add_column("figure")
+    table.add_column("target")
+    for r in res["rules"]:
+        table.add_column(r, justify="right")
+    for row in res["table"]:
+        if row["figure"] in ("recall", "ceiling", "recall_over_ceiling", "lift") and \
+                res["events"] is None:
+            continue
+        table.add_row(row["label"], row["target"], *[
+            "" if row[r] is None else f"{row[r]:,}" if isinstance(row[r], int) else
+            f"{row[r]:.3g}" if isinstance(row[r], float) else str(row[r])
+            for r in res["rules"]])
+    out.print(table)
+    ev = res["events"]
+    if ev:
+        out.print(f"events: {res['events_file']}: {ev['in_period']:,} of {ev['events']:,} "
+                  f"in {ev['period'][0]}..{ev['period'][1]}; a match is within "
+                  f"{ev['km']:g} km and {ev['days']} day of the event's days. The events "
+                  "are thin, uneven in time, biased toward towns, and many leave no "
+                  "thermal trace: compare rules on them, never tune to them alone.")
+    else:
+        out.print("no events file: recall and lift not measured (--events FILE)")
+
+
+@validate_app.callback()
+def validate_all(ctx: typer.Context, lake: LakeOpt = None, as_json: JsonOpt = False,
+                 events: EventsOpt = None) -> None:
+    """With no sub-command: run every check in turn (detection, ...)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    for check in _VALIDATE_ALL:
+        check(lake=lake, as_json=as_json, events=events)
+
+
+def _validate_detection_default(*, lake: Path | None, as_json: bool,
+                                events: Path | None) -> None:
+    validate_detection_cmd(events=events, rule=None, lake=lake, as_json=as_json)
+
+
+#: The checks `truceline validate` runs with no sub-command; each takes lake, as_json,
+#: events keyword arguments (append new checks here).
+def _validate_verdicts_default(*, lake: Path | None, as_json: bool,
+                               events: Path | None) -> None:
+    validate_verdicts(as_json=as_json)  # its own defaults; it reads the shared data
+
+
+_VALIDATE_ALL: list[Callable[..., None]] = [_validate_detection_default,
+                                            _validate_verdicts_default]
 
 
 @app.command("assess", epilog="Example: truceline assess "

@@ -39,9 +39,18 @@ def _days(start: str | pd.Timestamp | None, end: str | pd.Timestamp | None
 
 def control_snapshots(lake: Lake, source: str | None = None, *,
                       start: pd.Timestamp | None = None,
-                      end: pd.Timestamp | None = None) -> gpd.GeoDataFrame:
+                      end: pd.Timestamp | None = None,
+                      required: bool = True) -> gpd.GeoDataFrame:
     """Control snapshots of one source, or of every source (the latest in force wins),
-    limited to those in force some day of [start, end] when given."""
+    limited to those in force some day of [start, end] when given.
+
+    ``required=False``: a lake without any control map gives an empty frame instead of
+    an error (detection runs without a map; side and distance are then left empty).
+    """
+    if not required and source is None and not lake.control_files():
+        return gpd.GeoDataFrame({"snapshot_id": pd.Series(dtype=object),
+                                 "valid_from": pd.Series(dtype="datetime64[us]")},
+                                geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     snaps = lake.read_control(source, start=start, end=end)
     if source is None:
         # one snapshot per date: on a day two sources share, keep the one ingested last
@@ -53,8 +62,14 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
                       end: str | pd.Timestamp | None = None, *,
                       control_source: str | None = None, h3_resolution: int = 7,
                       sectors: gpd.GeoDataFrame | None = None,
+                      map_required: bool = True,
                       progress: Progress = no_progress) -> gpd.GeoDataFrame:
-    """Detections in [start, end] with side, signed distance, band, H3, sector, place."""
+    """Detections in [start, end] with side, signed distance, band, H3, sector, place.
+
+    Days with no control map in force keep H3, region and place; side, distance, band
+    and sector stay empty (flag ``before_first_snapshot``). ``map_required=False`` also
+    accepts a lake that holds no control map at all.
+    """
     from truceline.geo.enrich import enrich
 
     s, e = _days(start, end)
@@ -62,9 +77,23 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
     if det.empty:
         raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
                         f"{end or 'the last'} day; run `truceline ingest firms` first")
-    snaps = control_snapshots(lake, control_source, start=s, end=e)
+    snaps = control_snapshots(lake, control_source, start=s, end=e, required=map_required)
     return enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
                   progress=progress)
+
+
+def no_map_note(detections: pd.DataFrame) -> dict[str, Any] | None:
+    """How many detections had no control map in force, and over which days; None when
+    every detection had one. Why: side and distance are empty there, and say so."""
+    if "snapshot_id" not in detections or detections.empty:
+        return None
+    none = detections["snapshot_id"].isna().to_numpy()
+    if not none.any():
+        return None
+    days = pd.to_datetime(detections.loc[none, "acq_date"])
+    return {"detections": int(none.sum()), "first_day": str(days.min().date()),
+            "last_day": str(days.max().date()),
+            "note": "no control map in force: side, distance, band and sector left empty"}
 
 
 def enrichment_summary(frame: pd.DataFrame) -> dict[str, Any]:
@@ -135,13 +164,13 @@ def _climatology_from_bytes(data: bytes) -> Any:
 
 
 def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
-                   years: dict[str, str] | None = None, resolution: int = 6,
-                   progress: Progress = no_progress) -> dict[str, Any]:
+                   years: dict[str, Any] | None = None, resolution: int = 6,
+                   params: Any = None, progress: Progress = no_progress) -> dict[str, Any]:
     """Peacetime climatologies per sensor from the lake's history (see analysis.baseline).
 
     ``progress`` hears ("baseline", step, 1 + number of sensors): the read, then each
     sensor. Every sensor is built from the same frame of all sensors (the cells modelled
-    are those any sensor saw), its H3 cells indexed once.
+    are those any sensor saw), its H3 cells indexed once. ``params``: BaselineParams.
     """
     from truceline.analysis.baseline import (
         DEFAULT_YEARS,
@@ -164,7 +193,8 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
     progress("baseline", 1, steps)
     out: dict[str, Any] = {}
     for i, sensor in enumerate(sensors, start=2):
-        out |= build_climatologies(det, sensors=(sensor,), years=chosen, resolution=resolution)
+        out |= build_climatologies(det, sensors=(sensor,), years=chosen, resolution=resolution,
+                                   params=params)
         progress("baseline", i, steps)
     return out
 
@@ -195,6 +225,14 @@ def baseline(lake: Lake, progress: Progress = no_progress) -> dict[str, Any]:
         save_baseline(lake, build_baseline(lake, progress=progress))
         clims = load_baseline(lake)
         assert clims is not None
+    old = [s for s, c in clims.items() if c.hot_spot.any() and not c.has_sites]
+    if old:
+        import warnings
+
+        warnings.warn(f"the lake's {', '.join(old)} climatology predates hot spot site "
+                      "models: hot spot cells are judged as ordinary ground against rates "
+                      "their works inflate; run `truceline baseline build` to rebuild it",
+                      stacklevel=2)
     return clims
 
 
@@ -209,18 +247,37 @@ def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp
     so that margin is read and classified too; results are cut back to [start, end].
     ``progress`` hears the enrichment ("enrich") and then ("detect", 0/1, 1).
     """
-    from truceline.analysis.detect import detect
-
     s, e = _days(start, end)
     if s is None or e is None:
         raise TypeError("detect_period needs both start and end")
+    if lake.read_detections(s, e, columns=["acq_date"]).empty:
+        raise InputError(f"no FIRMS detections in {lake.root} between {s.date()} and "
+                         f"{e.date()}: ingest the FIRMS files of that period first "
+                         "(`truceline ingest firms PATH`)")
     enriched = enrich_detections(lake, s - pd.Timedelta(days=HISTORY_MARGIN_DAYS),
                                  e + pd.Timedelta(days=FOLLOW_ON_DAYS),
-                                 control_source=control_source, progress=progress)
+                                 control_source=control_source,
+                                 map_required=control_source is not None, progress=progress)
     progress("detect", 0, 1)
-    result = detect(enriched, climatologies or baseline(lake, progress), rule=rule,
-                    radius_km=radius_km, gap_days=gap_days)
+    found = detect_enriched(enriched, s, e, climatologies or baseline(lake, progress),
+                            rule=rule, radius_km=radius_km, gap_days=gap_days,
+                            control_source=control_source)
     progress("detect", 1, 1)
+    return found
+
+
+def detect_enriched(enriched: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                    climatologies: dict[str, Any], *, rule: Any = "seasonal",
+                    radius_km: float = 5.0, gap_days: int = 3,
+                    control_source: str | None = None) -> Any:
+    """The second half of :func:`detect_period`: detect on detections already enriched
+    over [start - 90 days, end + 10 days], cut back to [start, end]. Validation runs
+    several rules on one enrichment through it."""
+    from truceline.analysis.detect import detect
+
+    s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    result = detect(enriched, climatologies, rule=rule, radius_km=radius_km,
+                    gap_days=gap_days)
     d = pd.to_datetime(result.detections["acq_date"])
     keep = ((d >= s) & (d <= e)).to_numpy()
     result.detections = result.detections[keep]
@@ -230,6 +287,9 @@ def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp
         result.incidents = inc[overlaps.to_numpy()].reset_index(drop=True)
     result.params = {**result.params, "from": str(s.date()), "to": str(e.date()),
                      "control_source": control_source or "any"}
+    note = no_map_note(result.detections)
+    if note is not None:
+        result.params["no_map"] = note
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h3
 import numpy as np
 import pandas as pd
 import pytest
@@ -68,15 +69,44 @@ def test_seasonal_rule_flags_sustained_out_of_season_fire(clim: dict) -> None:
     assert o["war"].mean() > 0.8
 
 
-def test_hot_spots_are_not_war_under_seasonal_rule() -> None:
+@pytest.fixture(scope="module")
+def works() -> dict:
+    """Steel works at ORIGIN's centre: 2 detections every 4th day in every year."""
     rows = [(ORIGIN, d.strftime("%Y-%m-%d"), 2)
             for d in pd.date_range("2001-01-01", "2010-12-31", freq="4D")]
     h = pd.concat([history(), frame(rows)], ignore_index=True)
-    clim = {"VIIRS": build_climatology(h, "VIIRS", years=YEARS, exclusions=())}
+    return {"VIIRS": build_climatology(h, "VIIRS", years=YEARS, exclusions=())}
+
+
+def test_works_running_as_usual_are_not_war(works: dict) -> None:
+    now = frame([(ORIGIN, d.strftime("%Y-%m-%d"), 2)
+                 for d in pd.date_range("2022-08-01", "2022-08-30", freq="4D")])
+    o = classify(now, works, "seasonal")
+    assert not o["war"].any() and o["hot_spot"].all()
+    assert set(o["test"].astype(str)) == {"site-normal"}
+
+
+def test_fire_around_the_works_is_judged_like_any_fire(works: dict) -> None:
+    # a town fought over around its works: fire off the site, in the hot cell, for
+    # weeks out of season, while the works' pixel burns as usual
+    la, lo = h3.cell_to_latlng(ORIGIN)
+    days = pd.date_range("2022-08-01", "2022-08-28", freq="3D")
+    town = pd.concat([frame([(ORIGIN, d.strftime("%Y-%m-%d"), 2)]).assign(
+        lon=lo + 0.027 + 1e-4 * np.arange(2)) for d in days], ignore_index=True)
+    usual = frame([(ORIGIN, d.strftime("%Y-%m-%d"), 2) for d in days])
+    now = pd.concat([town, usual], ignore_index=True)
+    assert classify(now, works, "seasonal")["war"].mean() > 0.8
+    # the rule before sites was blind to the whole cell
+    assert not classify(now, works, "seasonal-v1")["war"].any()
+
+
+def test_site_count_departure_only_with_the_site_count_rule(works: dict) -> None:
     now = frame([(ORIGIN, d.strftime("%Y-%m-%d"), 8)
                  for d in pd.date_range("2022-08-01", "2022-08-30", freq="2D")])
-    assert not classify(now, clim, "seasonal")["war"].any()
-    assert classify(now, clim, "economist")["hot_spot"].all()
+    assert not classify(now, works, "seasonal")["war"].any()
+    o = classify(now, works, "seasonal+site-count")
+    assert o["war"].all() and (o["p_site"] < 0.01).all()
+    assert set(o["test"].astype(str)) <= {"site", "follow-on"}
 
 
 def test_output_keeps_rows_and_index(clim: dict) -> None:

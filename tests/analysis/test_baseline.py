@@ -91,6 +91,54 @@ def test_hot_spot_learned() -> None:
     assert sum(hot.values()) == 1
 
 
+def _works_history() -> pd.DataFrame:
+    """history() plus steel works 0.75 km east of ORIGIN's centre (where history()
+    puts its April fires): 3 detections every 4th day."""
+    rows = [(ORIGIN, d.strftime("%Y-%m-%d"), 3)
+            for d in pd.date_range("2001-01-01", "2010-12-31", freq="4D")]
+    works = frame(rows)
+    works["lon"] += WORKS_EAST
+    return pd.concat([history(), works], ignore_index=True)
+
+
+WORKS_EAST = 0.01
+
+
+def test_hot_spot_site_is_modelled_apart_from_the_ground_around_it() -> None:
+    h = _works_history()
+    clim = build_climatology(h, "VIIRS", years=YEARS, exclusions=())
+    plain = build_climatology(history(), "VIIRS", years=YEARS, exclusions=(),
+                              domain=clim.cells)
+    v1 = build_climatology(h, "VIIRS", years=YEARS, exclusions=(),
+                           params=BaselineParams(hot_spot_sites=False))
+    assert clim.has_sites and not v1.has_sites
+    i = clim.cell_index([ORIGIN])[0]
+    la, lo = h3.cell_to_latlng(ORIGIN)
+    # the works' own pixel is on the site; 2 km west in the same cell is not
+    on = clim.on_site(np.array([lo + WORKS_EAST, lo - 0.02]), np.array([la, la]),
+                      np.array([ORIGIN, ORIGIN], dtype=object))
+    assert on.tolist() == [True, False]
+    # the climatology of the cell and its ring is the one without the works
+    np.testing.assert_allclose(clim.k[i], plain.k[plain.cell_index([ORIGIN])[0]])
+    nb = ring_cells()[1]
+    p_nb = clim.p[clim.cell_index([nb])[0], 200:230].mean()
+    assert p_nb == pytest.approx(plain.p[plain.cell_index([nb])[0], 200:230].mean(),
+                                 rel=0.05)
+    assert v1.p[v1.cell_index([nb])[0], 200:230].mean() > 5 * p_nb  # the old leak
+    # the site's own days: fire on about a quarter of days, never more than 3 detections
+    assert clim.site_sf[i, 0] == pytest.approx(0.25, abs=0.01)
+    assert clim.site_sf[i, 3] < 0.001
+    assert np.isnan(clim.site_sf[clim.cell_index([nb])[0]]).all()
+
+
+def test_sites_survive_the_parquet_table() -> None:
+    clim = build_climatology(_works_history(), "VIIRS", years=YEARS, exclusions=())
+    back = Climatology.from_frame(clim.to_frame())
+    assert back.has_sites and set(back.site_cells) == set(clim.site_cells)
+    np.testing.assert_allclose(back.site_sf[clim.site_of], clim.site_sf[clim.site_of],
+                               atol=1e-8)
+
+
 def test_to_frame_carries_metadata() -> None:
     clim = build_climatology(history(), "VIIRS", years=YEARS, exclusions=(),
                              params=BaselineParams(day_window=3))

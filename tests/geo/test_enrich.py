@@ -288,9 +288,16 @@ def test_timezone_aware_dates_are_read_in_utc() -> None:
     assert out.flag.iloc[0] == "before_first_snapshot"  # 22:00 UTC on 4 August
 
 
+def test_no_snapshot_gives_place_but_no_side() -> None:
+    # no control map in force (e.g. peacetime years): H3, region and place only
+    out = en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).iloc[:0])
+    assert out.flag.iloc[0] == "before_first_snapshot"
+    assert pd.isna(out.side.iloc[0]) and np.isnan(out.distance_km.iloc[0])
+    assert pd.isna(out.sector.iloc[0]) and out.h3.iloc[0] > 0
+    assert isinstance(out.place.iloc[0], str)
+
+
 def test_bad_snapshots() -> None:
-    with pytest.raises(InputError, match="snapshots is empty"):
-        en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).iloc[:0])
     with pytest.raises(InputError, match=r"lack column\(s\) \['valid_from'\]"):
         en.enrich(_det({"a": (33.5, 49.5)}), _snap(SQUARE).drop(columns="valid_from"))
     with pytest.raises(InputError, match="party must be 'ru'"):

@@ -60,7 +60,7 @@ from truceline.analysis.baseline import (
 )
 from truceline.errors import InputError
 
-__all__ = ["RULES", "RuleParams", "classify", "rule_params", "score_cell_days"]
+__all__ = ["RULES", "TESTS", "RuleParams", "classify", "rule_params", "score_cell_days"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,11 @@ class RuleParams:
     follow_days: fire in a war cell this many days after an excess cell-day is war too.
     season_alpha: p_season must also be below this (None: not tested, count-only rule).
     follow_season_alpha: follow-on fire must also have p_season below this (None: any).
-    exclude_hot_spots: never count persistent industrial hot spots.
+    exclude_hot_spots: never count persistent industrial hot spots (the first version:
+        the whole cell was blind, so a city fought over around its works was too).
+    site_alpha: a hot spot's site is in excess when its detections that day are this
+        improbable under its own peacetime days (None: the site never counts); fire
+        off the site is judged like any other fire. Needs a climatology with sites.
     wide: scale the seasonal expectation by the wide area's fire rate this year.
     blaze_max: per sensor, same-day detections in the cell's ring-1 neighbourhood at or
         above which a cell-day is a large blaze (wildfire, stubble or reed burn) and not
@@ -86,23 +90,30 @@ class RuleParams:
     follow_days: int = 10
     season_alpha: float | None = 0.01
     follow_season_alpha: float | None = 0.2
-    exclude_hot_spots: bool = True
+    exclude_hot_spots: bool = False
+    site_alpha: float | None = None
     wide: bool = True
     blaze_max: tuple[tuple[str, int], ...] | None = (("VIIRS", 30), ("MODIS", 8))
 
 
+_V1 = {"exclude_hot_spots": True, "site_alpha": None}  # the first version's hot spots
+
 RULES: dict[str, RuleParams] = {
     "economist": RuleParams(name="economist", season_alpha=None, follow_season_alpha=None,
-                            exclude_hot_spots=False, blaze_max=None),
+                            site_alpha=0.05, blaze_max=None),
     "economist+hotspots": RuleParams(name="economist+hotspots", season_alpha=None,
-                                     follow_season_alpha=None, exclude_hot_spots=True,
-                                     blaze_max=None),
+                                     follow_season_alpha=None, blaze_max=None, **_V1),
     # The count rule merely thresholded harder: for comparison (docs/VALIDATION.md).
     "economist-strict": RuleParams(name="economist-strict", alpha=0.001, season_alpha=None,
-                                   follow_season_alpha=None, exclude_hot_spots=True,
-                                   blaze_max=None),
+                                   follow_season_alpha=None, blaze_max=None, **_V1),
     "seasonal-local": RuleParams(name="seasonal-local", wide=False, blaze_max=None),
     "seasonal-wide": RuleParams(name="seasonal-wide", blaze_max=None),
+    # The default until issue 10: hot spot cells blind (judge it against a climatology
+    # built with BaselineParams(hot_spot_sites=False) to reproduce it exactly).
+    "seasonal-v1": RuleParams(name="seasonal-v1", **_V1),
+    # Also count a site's own detections per day when far beyond its peacetime days:
+    # measured to call the far works' production changes war (docs/VALIDATION.md).
+    "seasonal+site-count": RuleParams(name="seasonal+site-count", site_alpha=0.01),
     "seasonal": RuleParams(),
 }
 
@@ -148,17 +159,19 @@ def score_cell_days(detections: pd.DataFrame,
                              f"have {sorted(climatologies)}")
         frames.append(_score_sensor(part, climatologies[str(sensor)]))
     if not frames:
-        return pd.DataFrame(columns=["sensor", "cell", "date", "n_det", "doy", "p_fire",
-                                     "p_count", "p_natural", "x_season", "p_season",
-                                     "hot_spot"])
+        return pd.DataFrame(columns=["sensor", "cell", "date", "n_det", "n_site", "doy",
+                                     "p_fire", "p_count", "p_natural", "x_season",
+                                     "p_season", "hot_spot", "p_site"])
     return pd.concat(frames, ignore_index=True)
 
 
 def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     cells = _with_cells(det, clim.resolution)
     dates = pd.to_datetime(det["acq_date"]).dt.normalize()
-    cd = (pd.DataFrame({"cell": cells, "date": dates.to_numpy()})
-          .groupby(["cell", "date"], sort=True).size().rename("n_det").reset_index())
+    on = clim.on_site(det["lon"].to_numpy(), det["lat"].to_numpy(), cells)
+    cd = (pd.DataFrame({"cell": cells, "date": dates.to_numpy(), "n_det": ~on,
+                        "n_site": on})
+          .groupby(["cell", "date"], sort=True).sum().astype(np.int64).reset_index())
     cd.insert(0, "sensor", clim.sensor)
     cd["doy"] = day_of_year(cd["date"])
     ci = clim.cell_index(cd["cell"].to_numpy())
@@ -174,14 +187,17 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     p_fire[unk] = np.where(ri[unk] >= 0, clim.region_p[np.maximum(ri[unk], 0), d0[unk]],
                            overall)
     month = cd["date"].dt.month.to_numpy() - 1
-    nidx = np.minimum(cd["n_det"].to_numpy(), clim.count_sf.shape[2]) - 1
+    n_off = cd["n_det"].to_numpy()
+    nidx = np.clip(n_off, 1, clim.count_sf.shape[2]) - 1
     global_sf = clim.count_sf.mean(axis=0)
     p_count = np.where(ri >= 0, clim.count_sf[np.maximum(ri, 0), month, nidx],
                        global_sf[month, nidx])
     cd["p_fire"] = p_fire
     cd["p_count"] = p_count
-    cd["p_natural"] = p_fire * p_count
+    # a cell-day whose only fire is a hot spot's site has no off-site fire to judge
+    cd["p_natural"] = np.where(n_off > 0, p_fire * p_count, 1.0)
     cd["hot_spot"] = np.where(known, clim.hot_spot[np.maximum(ci, 0)], False)
+    cd["p_site"] = _site_p(cd["n_site"].to_numpy(), ci, clim)
 
     # Fire size: detections the same day in the cell and its ring-1 neighbours.
     cd["blaze"] = _same_day_ring_counts(cd)
@@ -204,6 +220,17 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     return cd
 
 
+def _site_p(n_site: np.ndarray, ci: np.ndarray, clim: Climatology) -> np.ndarray:
+    """P(at least the site detections seen | the site's peacetime days); 1 where none."""
+    out = np.ones(len(n_site))
+    use = (n_site > 0) & (ci >= 0)
+    if not clim.has_sites or not use.any():
+        return out
+    sf = clim.site_sf[ci[use], np.minimum(n_site[use], clim.site_sf.shape[1]) - 1]
+    out[use] = np.where(np.isfinite(sf), sf, 1.0)
+    return out
+
+
 def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray) -> np.ndarray:
     """This period's fire rate (fire cell-days per modelled cell-day) in each cell-day's
     wide area, over the same +-nb_day_window days (clipped at the period's ends); NaN for
@@ -217,7 +244,8 @@ def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray) -> np.nd
     t = ((cd["date"] - day0).dt.days).to_numpy()
     nt = int(t.max()) + 1
     ok = ci >= 0
-    fire = sparse.csr_matrix((np.ones(int(ok.sum())), (ci[ok], t[ok])),
+    fire_ok = ok & (cd["n_det"].to_numpy() > 0)  # off-site fire, as in the history
+    fire = sparse.csr_matrix((np.ones(int(fire_ok.sum())), (ci[fire_ok], t[fire_ok])),
                              shape=(len(cells), nt)).toarray()
     h = params.nb_day_window
     lo = np.clip(np.arange(nt) - h, 0, nt)
@@ -259,7 +287,8 @@ def _neighbourhood_season_counts(cd: pd.DataFrame, clim: Climatology,
     t = ((cd["date"] - day0).dt.days).to_numpy()
     nt = int(t.max()) + 1
     h = params.nb_day_window
-    fire = sparse.csr_matrix((np.ones(len(cd)), (cinv, t)), shape=(len(cells_u), nt))
+    lit = (cd["n_det"].to_numpy() > 0).astype(float)  # off-site fire, as in the history
+    fire = sparse.csr_matrix((lit, (cinv, t)), shape=(len(cells_u), nt))
     adj = _adjacency(np.asarray(cells_u, dtype=object), params.nb_k)
     spread = (adj @ fire).toarray()
     cs = np.concatenate([np.zeros((len(cells_u), 1)), np.cumsum(spread, axis=1)], axis=1)
@@ -282,36 +311,65 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     if scores is None:
         scores = score_cell_days(detections, climatologies)
     cd = _classify_cell_days(scores, params)
-    results = ["p_natural", "p_season", "excess", "war", "hot_spot", "incident_id"]
+    results = ["p_natural", "p_season", "p_site", "excess", "war", "test", "hot_spot",
+               "incident_id"]
     out = detections.drop(columns=[c for c in results if c in detections.columns])
     res = {c.resolution for c in climatologies.values()}
     if len(res) != 1:
         raise InputError(f"climatologies disagree on H3 resolution: {sorted(res)}")
     out["cell"] = _with_cells(out, res.pop())
     out["_date"] = pd.to_datetime(out["acq_date"]).dt.normalize()
-    cols = ["sensor", "cell", "date", "p_natural", "p_season", "excess", "war", "hot_spot"]
+    cols = ["sensor", "cell", "date", "p_natural", "p_season", "p_site", "excess", "war",
+            "test", "hot_spot"]
     merged = out.merge(cd[cols].rename(columns={"date": "_date"}),
                        on=["sensor", "cell", "_date"], how="left", validate="many_to_one")
     merged["war"] = merged["war"].fillna(False).astype(bool)
     merged["excess"] = merged["excess"].fillna(False).astype(bool)
+    merged["test"] = pd.Categorical(merged["test"], categories=list(TESTS))
     merged.index = out.index
     return merged.drop(columns="_date")
 
 
+#: The test that decided each cell-day's call (column ``test``): the three ways to war,
+#: then, for fire left natural, the first test it did not pass.
+TESTS: dict[str, str] = {
+    "excess": "war: improbable fire recurring in the cell",
+    "site": "war: a hot spot's site far beyond its own peacetime days, recurring",
+    "follow-on": "war: fire within the follow-on days after war fire in the cell",
+    "p_natural": "natural: the fire is not improbable for the cell and season",
+    "season": "natural: within the neighbourhood's burn season (p_season)",
+    "wide": "natural: the wide area burns more this year (wide-area burn year)",
+    "blaze": "natural: a large blaze (wildfire, stubble or reed burn)",
+    "hot-spot": "natural: a persistent industrial hot spot (rule excludes them)",
+    "site-normal": "natural: a hot spot's site within its own peacetime days",
+    "persistence": "natural: improbable, but not recurring 7-90 days apart",
+}
+
+
 def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
-    """Apply excess, persistence and follow-on logic per (sensor, cell), vectorised."""
+    """Apply excess, persistence and follow-on logic per (sensor, cell), vectorised;
+    ``test`` names what decided each cell-day (:data:`TESTS`)."""
     cd = cd.sort_values(["sensor", "cell", "date"]).reset_index(drop=True)
-    excess = cd["p_natural"].to_numpy() < rp.alpha
+    nat = cd["p_natural"].to_numpy() < rp.alpha
+    local = cd["p_season"].to_numpy()
     season = cd["p_season_wide" if rp.wide else "p_season"].to_numpy()
+    hot = cd["hot_spot"].to_numpy(dtype=bool)
+    ok_local = np.ones(len(cd), dtype=bool)
+    ok_season = np.ones(len(cd), dtype=bool)
     if rp.season_alpha is not None:
-        excess &= season < rp.season_alpha
-    if rp.exclude_hot_spots:
-        excess &= ~cd["hot_spot"].to_numpy(dtype=bool)
+        ok_local = local < rp.season_alpha
+        ok_season = season < rp.season_alpha
     small = np.ones(len(cd), dtype=bool)
     if rp.blaze_max is not None:
         cap = pd.Series(dict(rp.blaze_max)).reindex(cd["sensor"]).to_numpy(dtype=float)
         small = ~(cd["blaze"].to_numpy() >= np.nan_to_num(cap, nan=np.inf))
-        excess &= small
+    blind = hot if rp.exclude_hot_spots else np.zeros(len(cd), dtype=bool)
+    excess = nat & ok_season & small & ~blind
+    p_site = cd["p_site"].to_numpy() if "p_site" in cd else np.ones(len(cd))
+    site = np.zeros(len(cd), dtype=bool)
+    if rp.site_alpha is not None:
+        site = (p_site < rp.site_alpha) & ~blind
+    excess |= site
     cd["excess"] = excess
 
     key = pd.factorize(pd.MultiIndex.from_frame(cd[["sensor", "cell"]]))[0]
@@ -331,8 +389,10 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     sustained = (hi_after > lo_after) | (hi_before > lo_before)
     war = np.zeros(len(cd), dtype=bool)
     war[ex_idx[sustained]] = True
+    by_excess = war.copy()
 
     # Follow-on: any fire in the cell within follow_days after a war excess cell-day.
+    follow = np.zeros(len(cd), dtype=bool)
     if rp.follow_days > 0 and war.any():
         w_idx = np.flatnonzero(war)
         wcomp = np.sort(key[w_idx] * 10**7 + day[w_idx])
@@ -344,10 +404,15 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
             allcomp - prev >= 1)
         if rp.follow_season_alpha is not None:
             follow &= season < rp.follow_season_alpha
-        if rp.exclude_hot_spots:
-            follow &= ~cd["hot_spot"].to_numpy(dtype=bool)
-        war |= follow & small
+        follow &= ~blind & small & ~war
+        war |= follow
     cd["war"] = war
+
+    off = cd["n_det"].to_numpy() > 0 if "n_det" in cd else np.ones(len(cd), dtype=bool)
+    test = np.select(
+        [by_excess & site & ~(nat & ok_season & small), by_excess, follow, blind,
+         ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
+        ["site", "excess", "follow-on", "hot-spot", "site-normal", "persistence",
+         "p_natural", "season", "wide", "blaze"], default="persistence")
+    cd["test"] = test
     return cd
-
-

@@ -13,9 +13,22 @@ module learns that from peacetime years of history:
   seasons vary a lot from year to year, and this is what the seasonal rule in
   :mod:`truceline.analysis.anomaly` tests the current year against;
 * persistent industrial hot spots (fire on a large share of days all year round, across
-  many months and years: steel works, flares), flagged per cell;
+  many months and years: steel works, flares), flagged per cell, each with its own
+  peacetime model (see below);
 * the distribution of detections per fire cell-day by region and month, so a cell-day
   with many detections is rarer than one with a single detection.
+
+A hot spot is modelled, not excluded: a city fought over around its steelworks must stay
+visible. Within each hot cell, the *site* is the footprint of the works: the fine H3
+sub-cells (resolution ``site_resolution``, ~0.7 km²) that burned on at least
+``site_share`` of the observed peacetime days. The site's own behaviour is learned as
+the distribution of its detections per day (``site_sf``). Everything else, the rest of
+the cell and the ring around it, is ordinary ground: the climatology (``p``, the
+year-to-year statistics, the wide-area rate) is built from *off-site* fire only, so the
+works neither hide fire next to them (their fire no longer leaks into the neighbours'
+pooled rates) nor count as natural fire of their neighbourhood. The yearly FIRMS lists
+hold no FRP or day/night flag, so the site model uses what they do hold: detections per
+day and where they fall (the footprint).
 
 Sensors are never mixed (VIIRS at 375 m sees several times more small fires than MODIS at
 1 km): each climatology holds one sensor. Ground that was not at peace (Donetsk and
@@ -61,6 +74,9 @@ DEFAULT_YEARS: dict[str, tuple[int, ...]] = {
     "MODIS": (*range(2001, 2014), 2016, 2018, 2019, 2020, 2021),
     "VIIRS": (2012, 2013, 2016, 2018, 2019, 2020, 2021),
 }
+
+#: Detections per cell-day above which counts are pooled (count_sf, site_sf).
+MAX_COUNT = 50
 
 #: Doy slots: day-of-year on a leap-year calendar (1..366), so 1 March is always 61 and
 #: 29 February (60) exists only in leap years.
@@ -119,6 +135,12 @@ class BaselineParams:
         local anomaly.
     wide_cell_cap: most fire cell-days one cell adds to its wide area's count per
         season window, so an intense front does not pass for a region-wide burn year.
+    hot_spot_sites: model each hot spot's site apart and build the climatology from
+        off-site fire (False: the first version, where the works' fire entered the
+        pooled rates of the cell and its neighbours and hot cells were only flagged).
+    site_resolution: H3 resolution of the sub-cells that make up a site's footprint.
+    site_share: share of a hot cell's observed days on which a sub-cell must burn to be
+        part of the site.
     """
 
     day_window: int = 7
@@ -134,6 +156,9 @@ class BaselineParams:
     wide_resolution: int = 4
     wide_k: int = 2
     wide_cell_cap: float | None = 2.0
+    hot_spot_sites: bool = True
+    site_resolution: int = 8
+    site_share: float = 0.01
 
 
 @dataclass
@@ -144,6 +169,12 @@ class Climatology:
     of fire on a cell-day; ``region_p`` the regional-seasonal prior used for cells the
     history never saw; ``count_sf`` the survival function of detections per fire
     cell-day by region and month ([region, month-1, n-1] = P(N >= n | fire)).
+
+    Hot spot sites: ``site_cells`` are the fine sub-cells of every site, ``site_of`` the
+    row (in ``cells``) of the hot cell each belongs to; ``site_sf[cell, n-1]`` is
+    P(N >= n) for the site's detections on an observed day (NaN rows for cells without
+    a site). A climatology built with ``hot_spot_sites=False`` (or stored before sites
+    existed) has none.
     """
 
     sensor: str
@@ -165,10 +196,34 @@ class Climatology:
     wide_rate: np.ndarray
     prior_strength: float
     exclusions: tuple[str, ...] = ()
+    site_cells: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    site_of: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    site_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, MAX_COUNT)))
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {c: i for i, c in enumerate(self.cells.tolist())}
+        self.site_cells = np.asarray(self.site_cells, dtype=object)
+        self.site_of = np.asarray(self.site_of, dtype=np.int64)
+
+    @property
+    def has_sites(self) -> bool:
+        """Whether hot spots carry their own site model (see the module docstring)."""
+        return len(self.site_cells) > 0 and len(self.site_sf) == len(self.cells)
+
+    def on_site(self, lon: np.ndarray, lat: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Whether each detection (res-``resolution`` cell ``cells``) falls on a hot spot's
+        site footprint; only points in hot cells are indexed at the fine resolution."""
+        out = np.zeros(len(cells), dtype=bool)
+        if not self.has_sites or len(cells) == 0:
+            return out
+        ci = self.cell_index(cells)
+        hot = np.flatnonzero((ci >= 0) & self.hot_spot[np.maximum(ci, 0)])
+        if len(hot):
+            fine = cells_of(np.asarray(lon)[hot], np.asarray(lat)[hot],
+                            self.params.site_resolution)
+            out[hot] = pd.Index(fine).isin(self.site_cells)
+        return out
 
     @property
     def metadata(self) -> dict[str, object]:
@@ -182,6 +237,7 @@ class Climatology:
             "exclusions": list(self.exclusions),
             "n_cells": int(len(self.cells)),
             "n_hot_spots": int(self.hot_spot.sum()),
+            "n_site_cells": int(len(self.site_cells)),
         }
 
     def cell_index(self, cells: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -222,6 +278,11 @@ class Climatology:
             "regions": self.regions.tolist(),
             "region_p": np.round(self.region_p, 8).tolist(),
             "count_sf": np.round(self.count_sf, 8).tolist(),
+            "site_cells": self.site_cells.tolist(),
+            "site_of": [str(self.cells[i]) for i in self.site_of.tolist()],
+            "site_sf": {str(self.cells[i]): np.round(self.site_sf[i], 8).tolist()
+                        for i in np.flatnonzero(np.isfinite(self.site_sf[:, 0]))}
+            if self.has_sites else {},
         })
         return frame
 
@@ -248,6 +309,14 @@ class Climatology:
             return f[col].to_numpy(dtype=np.float64).reshape(len(cells), N_DOY)
 
         params = BaselineParams(**meta["params"])
+        index = {c: i for i, c in enumerate(cells.tolist())}
+        site_sf = np.full((len(cells), MAX_COUNT), np.nan)
+        for c, row in arrays.get("site_sf", {}).items():
+            site_sf[index[c]] = row
+        sites = {"site_cells": np.asarray(arrays.get("site_cells", []), dtype=object),
+                 "site_of": np.array([index[c] for c in arrays.get("site_of", [])],
+                                     dtype=np.int64),
+                 "site_sf": site_sf if arrays.get("site_sf") else np.zeros((0, MAX_COUNT))}
         regions = np.asarray(arrays["regions"], dtype=object)
         reg_index = {r: i for i, r in enumerate(regions.tolist())}
         region_of_cell = np.array([reg_index[h3.cell_to_parent(c, params.region_resolution)]
@@ -262,7 +331,7 @@ class Climatology:
             region_p=np.asarray(arrays["region_p"], dtype=np.float64),
             count_sf=np.asarray(arrays["count_sf"], dtype=np.float64),
             wide_rate=grid("wide_rate"), prior_strength=float(meta["prior_strength"]),
-            exclusions=tuple(meta["exclusions"]))
+            exclusions=tuple(meta["exclusions"]), **sites)
 
 
 def parse_years(spec: str | Iterable[int]) -> tuple[int, ...]:
@@ -450,6 +519,29 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     k = fire.sum(axis=0, dtype=np.float64)
     n = valid.sum(axis=0, dtype=np.float64)
 
+    # Persistent industrial hot spots: fire on many days, in most months and years.
+    fire_share = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1.0)
+    months = np.zeros((nc, 12), dtype=bool)
+    months[det_cell, det_month - 1] = True
+    years_with = (fire.sum(axis=2) > 0).sum(axis=0)
+    years_obs = (valid.sum(axis=2) > 0).sum(axis=0)
+    hot = ((fire_share >= params.hot_fraction) & (months.sum(axis=1) >= params.hot_months)
+           & (years_with >= params.hot_year_share * np.maximum(years_obs, 1)))
+
+    # Each hot spot's site (its footprint of fine sub-cells) and the site's detections
+    # per day; the rest of the climatology is then learned from off-site fire only.
+    sites: dict[str, np.ndarray] = {}
+    if params.hot_spot_sites and hot.any():
+        lon = detections["lon"].to_numpy(dtype=np.float64)[keep][ok]
+        lat = detections["lat"].to_numpy(dtype=np.float64)[keep][ok]
+        on, sites = _sites(flat, det_cell, lon, lat, hot, n.sum(axis=1), nc, params)
+        flat, det_cell = flat[~on], det_cell[~on]
+        uniq, counts = np.unique(flat, return_counts=True)
+        fire = np.zeros(ny * nc * N_DOY, dtype=np.uint8)
+        fire[uniq] = 1
+        fire = fire.reshape(ny, nc, N_DOY)
+        k = fire.sum(axis=0, dtype=np.float64)
+
     # Spatial then temporal pooling.
     adj1 = _adjacency(cells, 1)
     w = sparse.identity(nc, format="csr") + params.neighbour_weight * (
@@ -504,15 +596,6 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
     # observed cell-day, +-nb_day_window days), mean over years; indexed like p.
     wide_rate = _wide_rate_history(cells, fire, valid, vkeys, params)
 
-    # Persistent industrial hot spots: fire on many days, in most months and years.
-    fire_share = k.sum(axis=1) / np.maximum(n.sum(axis=1), 1.0)
-    months = np.zeros((nc, 12), dtype=bool)
-    months[det_cell, det_month - 1] = True
-    years_with = (fire.sum(axis=2) > 0).sum(axis=0)
-    years_obs = (valid.sum(axis=2) > 0).sum(axis=0)
-    hot = ((fire_share >= params.hot_fraction) & (months.sum(axis=1) >= params.hot_months)
-           & (years_with >= params.hot_year_share * np.maximum(years_obs, 1)))
-
     # Detections per fire cell-day by region and month: P(N >= n | fire), n = 1..50.
     count_sf = _count_survival(uniq, counts, nc, reg_codes, nr)
 
@@ -521,10 +604,44 @@ def build_climatology(detections: pd.DataFrame, sensor: str, *,
         cells=cells, p=p, k=k, n=n, nb_mean=nb_mean, nb_var=nb_var, hot_spot=hot,
         fire_share=fire_share, regions=np.asarray(regions, dtype=object),
         region_of_cell=reg_codes, region_p=region_p, count_sf=count_sf,
-        wide_rate=wide_rate, prior_strength=float(s), exclusions=tuple(e.name for e in exclusions))
+        wide_rate=wide_rate, prior_strength=float(s),
+        exclusions=tuple(e.name for e in exclusions), **sites)
 
 
-MAX_COUNT = 50
+def _sites(flat: np.ndarray, det_cell: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+           hot: np.ndarray, days_obs: np.ndarray, nc: int, params: BaselineParams
+           ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(on-site mask of the history's detections, the site arrays of a Climatology).
+
+    ``flat`` indexes (year, cell, doy) as in build_climatology; ``days_obs`` is each
+    cell's number of observed days. A sub-cell is on the site when it burned on at least
+    ``site_share`` of its hot cell's observed days.
+    """
+    in_hot = np.flatnonzero(hot[det_cell])
+    fine = cells_of(lon[in_hot], lat[in_hot], params.site_resolution)
+    fine_codes, fine_u = pd.factorize(fine)
+    day = flat[in_hot] // (nc * N_DOY) * N_DOY + flat[in_hot] % N_DOY  # (year, doy)
+    pairs = pd.DataFrame({"cell": det_cell[in_hot], "fine": fine_codes, "day": day})
+    days_lit = pairs.drop_duplicates().groupby(["cell", "fine"]).size()
+    share = days_lit.to_numpy() / np.maximum(
+        days_obs[days_lit.index.get_level_values("cell")], 1.0)
+    site = days_lit.index[share >= params.site_share]
+    on = np.zeros(len(flat), dtype=bool)
+    on[in_hot] = pd.MultiIndex.from_arrays([pairs["cell"], pairs["fine"]]).isin(site)
+    site_cell = site.get_level_values("cell").to_numpy()
+    # The site's detections per observed day: P(N >= n), with one pseudo-day above the
+    # largest count seen, so a count the history never reached is rare, not impossible.
+    uniq, counts = np.unique(flat[on], return_counts=True)
+    cell = (uniq // N_DOY) % nc
+    hist = np.zeros((nc, MAX_COUNT + 1))
+    np.add.at(hist, (cell, np.minimum(counts, MAX_COUNT)), 1.0)
+    above = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]  # days with N >= n
+    sf = (above + 1.0) / (days_obs[:, None] + 1.0)
+    sf[~np.isin(np.arange(nc), site_cell)] = np.nan
+    return on, {"site_cells": np.asarray(fine_u, dtype=object)[
+                    site.get_level_values("fine").to_numpy()],
+                "site_of": site_cell.astype(np.int64), "site_sf": sf}
+
 
 
 def wide_operators(cells: np.ndarray, params: BaselineParams

@@ -15,8 +15,9 @@ geodesic over Ukraine (tests/geo/test_enrich.py measures it against ``pyproj.Geo
 Flags (column ``flag``):
 
 - ``ok``;
-- ``before_first_snapshot``: the detection is dated before every snapshot; it keeps its
-  H3 cell, region and place, but side, distance, band and sector are missing;
+- ``before_first_snapshot``: the detection is dated before every snapshot (or no
+  snapshot is given at all: no control map in force); it keeps its H3 cell, region and
+  place, but side, distance, band and sector are missing;
 - ``outside_theatre``: the point lies outside the theatre window
   (:data:`truceline.geo.outlines.THEATRE_BBOX`) where we hold no outlines; only H3 and
   the snapshot in force are given;
@@ -550,8 +551,8 @@ def _check_sectors(sectors: gpd.GeoDataFrame | None) -> None:
 
 def _check_snapshots(snaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     _check_table(snaps, gpd.GeoDataFrame, "snapshots", REQUIRED_SNAPSHOT_COLUMNS)
-    if len(snaps) == 0:
-        raise InputError("snapshots is empty: at least one control snapshot is needed")
+    if len(snaps) == 0:  # no map in force: H3, region and place only
+        return snaps
     if snaps.crs is not None and not snaps.crs.equals("EPSG:4326"):
         snaps = snaps.to_crs(4326)
     if snaps["valid_from"].isna().any():
@@ -765,7 +766,8 @@ def _enrich(
         prep_pool.shutdown(wait=True, cancel_futures=True)
 
     band_code = np.where(np.isfinite(dist), np.digitize(np.abs(dist), BAND_EDGES_KM), -1)
-    staleness = np.where(has_snap, (dates - starts[np.maximum(which, 0)]).astype("int64"), 0)
+    in_force = starts[np.maximum(which, 0)] if len(starts) else dates  # no map: unused
+    staleness = np.where(has_snap, (dates - in_force).astype("int64"), 0)
 
     flag = np.zeros(n, dtype=np.int8)
     flag[has_snap & (staleness > max_staleness_days)] = 1
@@ -777,7 +779,8 @@ def _enrich(
     cols = {c: detections[c] for c in detections.columns if c != "geometry"}
     cols.update({
         "snapshot_id": pd.Categorical.from_codes(
-            np.where(has_snap, id_code[np.maximum(which, 0)], -1), categories=ids
+            np.where(has_snap, id_code[np.maximum(which, 0)] if len(ids) else -1, -1),
+            categories=ids,
         ),
         "staleness_days": pd.arrays.IntegerArray(staleness, ~has_snap),
         "side": pd.Categorical.from_codes(side, categories=list(SIDES)),

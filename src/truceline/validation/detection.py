@@ -1,0 +1,427 @@
+"""The detection figures of docs/VALIDATION.md, rerun from a lake (`truceline validate
+detection`).
+
+Every figure goes through the code `truceline detect` runs (``pipeline.
+enrich_detections`` then ``pipeline.detect_enriched``), with climatologies built from
+the lake's own FIRMS history:
+
+* **placebo**: peacetime 2018-2021 on the southern ground (Zaporizhzhia and Kherson
+  oblasts: the region of the nearest GeoNames place), judged with climatologies that
+  leave 2018-2021 out; false war cell-days per 1,000 km² per year (target <= 0.5);
+* **rear**: share of detections more than 150 km from the line of the map in force
+  called war, 2022 (from 24 February) and 2023 (target <= 5 %);
+* **war ground**: war cell-days per 1,000 km² per year on the same southern ground in
+  2022 and 2023, over the placebo rate;
+* **named cases**: the share of days with detections that have a war call, around
+  towns fought over around their works (Mariupol, Sievierodonetsk/Lysychansk, Avdiivka,
+  Bakhmut), and war calls at the works far from the front (Kryvyi Rih, Zaporizhzhia,
+  Kamianske, Dnipro) in 2018-2021 (leave-out climatology) and 2022-2023;
+* **events** (with an events file): recall, the share of events with a war call within
+  10 km and one day of the event's days, beside the ceiling that all detections reach,
+  and lift, how much more often a war-called detection has an event that near than a
+  detection in general; 24 February 2022 to 28 February 2023 by default;
+* **burn season**: what the wide-area burn-year and large-blaze tests remove within
+  30 km of the line in July and August 2022 and 2023, and how often an event lies near
+  what they remove.
+
+Several rules are measured side by side on one reading and one enrichment of the lake.
+``seasonal-v1`` (the rule before hot spot sites) is judged against climatologies built
+as they were then (``BaselineParams(hot_spot_sites=False)``), so its column reproduces
+the old figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from truceline.analysis.anomaly import rule_params
+from truceline.analysis.baseline import DEFAULT_YEARS, BaselineParams
+from truceline.errors import InputError
+
+__all__ = [
+    "CASES", "FAR_WORKS", "PLACEBO_YEARS", "SOUTH", "TARGETS", "Place", "baseline_for",
+    "event_matches", "figure_rows", "validate_detection",
+]
+
+PLACEBO_YEARS = (2018, 2019, 2020, 2021)
+WAR_YEARS = (2022, 2023)
+WAR_START = pd.Timestamp("2022-02-24")
+#: The southern ground of the placebo and war-ground figures (GeoNames admin-1 names).
+SOUTH = ("Zaporizhzhia Oblast", "Kherson Oblast")
+REAR_KM = 150.0
+EVENT_KM = 10.0
+EVENT_DAYS = 1
+EVENTS_PERIOD = ("2022-02-24", "2023-02-28")
+NEAR_LINE_KM = 30.0
+
+#: Rules judged against the climatology as it was built before hot spot sites.
+LEGACY_RULES = frozenset({"seasonal-v1"})
+
+
+@dataclass(frozen=True)
+class Place:
+    """A town or works: centre (lat, lon), radius in km, and the days to look at."""
+
+    name: str
+    lat: float
+    lon: float
+    radius_km: float
+    start: str = ""
+    end: str = ""
+
+
+#: Towns fought over around their works (issue 10), with the days of the fighting.
+CASES = (
+    Place("Mariupol", 47.10, 37.55, 12.0, "2022-03-01", "2022-05-20"),
+    Place("Sievierodonetsk/Lysychansk", 48.93, 38.46, 10.0, "2022-05-01", "2022-07-31"),
+    Place("Avdiivka", 48.14, 37.75, 8.0, "2023-10-01", "2023-12-31"),
+    Place("Bakhmut", 48.59, 38.00, 8.0, "2022-08-01", "2023-02-28"),
+)
+#: Steel, coke and power works far from the front: they must stay quiet.
+FAR_WORKS = (
+    Place("Kryvyi Rih", 47.85, 33.40, 15.0),
+    Place("Zaporizhzhia", 47.85, 35.18, 12.0),
+    Place("Kamianske", 48.51, 34.62, 10.0),
+    Place("Dnipro", 48.46, 34.99, 12.0),
+)
+
+#: Targets of issue 10, by figure key: (comparison, value).
+TARGETS: dict[str, tuple[str, float]] = {
+    "placebo_per_1000km2_year": ("<=", 0.5),
+    "rear_share_2022": ("<=", 0.05),
+    "rear_share_2023": ("<=", 0.05),
+    "recall_over_ceiling": (">=", 0.8),
+    "lift": (">=", 2.3),
+    "case_Mariupol": (">=", 0.5),
+    "far_works_war_2018_2021": ("<=", 0),
+}
+
+
+def baseline_for(rule: str) -> BaselineParams:
+    """The climatology a rule is judged against (the legacy rule: as it was built)."""
+    return BaselineParams(hot_spot_sites=False) if rule in LEGACY_RULES else BaselineParams()
+
+
+_CACHE: dict[tuple, dict[str, Any]] = {}
+
+
+def _climatologies(lake: Any, params: BaselineParams, leave_out: tuple[int, ...],
+                   history: Callable[[], pd.DataFrame]) -> dict[str, Any]:
+    """Both sensors' climatologies from the lake's history, built once per process for
+    each (lake state, parameters, years left out)."""
+    from truceline.analysis.baseline import build_climatologies
+
+    head = lake.ledger_entries()[-1]["hash"] if lake.ledger_entries() else ""
+    key = (str(lake.root), head, tuple(sorted(asdict(params).items())), leave_out)
+    if key not in _CACHE:
+        years = {s: tuple(y for y in DEFAULT_YEARS[s] if y not in leave_out)
+                 for s in DEFAULT_YEARS}
+        _CACHE[key] = build_climatologies(history(), years=years, params=params)
+    return _CACHE[key]
+
+
+def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
+    held = lake.detection_years("VIIRS") | lake.detection_years("MODIS")
+    missing = [y for y in years if y not in held]
+    if missing:
+        raise InputError(f"the lake {lake.root} holds no FIRMS detections for "
+                         f"{', '.join(map(str, missing))}, needed for {what}: ingest the "
+                         "FIRMS yearly lists of those years first")
+
+
+def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "seasonal-v1"),
+                       events: pd.DataFrame | None = None,
+                       progress: Callable[[str], None] = lambda msg: None,
+                       ) -> dict[str, Any]:
+    """All detection figures for each rule in ``rules``, as a JSON-ready dict.
+
+    ``events``: from :func:`truceline.sources.events.read_events`; without it the recall
+    and lift figures are left out. Raises InputError when the lake lacks the FIRMS years
+    a figure needs (2018-2021, 2022-2023).
+    """
+    from truceline.pipeline import FOLLOW_ON_DAYS, HISTORY_MARGIN_DAYS, enrich_detections
+
+    for r in rules:
+        rule_params(r)  # unknown names fail before any work
+    _check_years(lake, PLACEBO_YEARS, "the placebo (peacetime 2018-2021)")
+    _check_years(lake, WAR_YEARS, "the war figures (2022-2023)")
+    hist: list[pd.DataFrame] = []
+
+    def history() -> pd.DataFrame:
+        if not hist:
+            from truceline.analysis.baseline import cells_of
+
+            h = lake.read_detections(None, "2021-12-31",
+                                     columns=["lon", "lat", "acq_date", "sensor"])
+            hist.append(h.assign(h3=cells_of(h["lon"].to_numpy(), h["lat"].to_numpy(), 6)))
+        return hist[0]
+
+    margin = pd.Timedelta(days=HISTORY_MARGIN_DAYS)
+    follow = pd.Timedelta(days=FOLLOW_ON_DAYS)
+    spans = {"placebo": (pd.Timestamp(f"{PLACEBO_YEARS[0]}-01-01"),
+                         pd.Timestamp(f"{PLACEBO_YEARS[-1]}-12-31")),
+             "war": (pd.Timestamp(f"{WAR_YEARS[0]}-01-01"),
+                     pd.Timestamp(f"{WAR_YEARS[-1]}-12-31"))}
+    progress("enriching 2018-2021 and 2022-2023 against the lake's control maps")
+    enriched = {k: enrich_detections(lake, s - margin, e + follow, map_required=False)
+                for k, (s, e) in spans.items()}
+    area = south_area_km2()
+    out: dict[str, Any] = {"rules": list(rules), "south_area_km2": round(area),
+                           "events": None if events is None else _events_summary(events),
+                           "by_rule": {}}
+    for r in rules:
+        params = baseline_for(r)
+        progress(f"{r}: climatologies ({'without' if r in LEGACY_RULES else 'with'} "
+                 "hot spot sites)")
+        full = _climatologies(lake, params, (), history)
+        lo = _climatologies(lake, params, PLACEBO_YEARS, history)
+        progress(f"{r}: detecting 2018-2021 and 2022-2023")
+        found = {"placebo": _detect(enriched["placebo"], spans["placebo"], lo, r),
+                 "war": _detect(enriched["war"], spans["war"], full, r)}
+        out["by_rule"][r] = _figures(found["placebo"], found["war"], area, events)
+        out["by_rule"][r]["rule"] = asdict(rule_params(r))
+        out["by_rule"][r]["baseline"] = asdict(params)
+    out["table"] = figure_rows(out)
+    return out
+
+
+def _detect(enriched: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp],
+            clims: dict[str, Any], rule: str) -> pd.DataFrame:
+    from truceline.pipeline import detect_enriched
+
+    return detect_enriched(enriched, span[0], span[1], clims, rule=rule).detections
+
+
+def south_area_km2(step: float = 0.05) -> float:
+    """Area of the southern ground: the points of a ``step``° grid inside Ukraine whose
+    nearest GeoNames place lies in :data:`SOUTH`, times each point's cell area."""
+    import shapely
+
+    from truceline.geo import outlines, places
+
+    ukr = outlines.outline("UKR")
+    x0, y0, x1, y1 = ukr.bounds
+    lon, lat = np.meshgrid(np.arange(x0, x1, step) + step / 2, np.arange(y0, y1, step)
+                           + step / 2)
+    lon, lat = lon.ravel(), lat.ravel()
+    inside = shapely.contains_xy(ukr, lon, lat)
+    lon, lat = lon[inside], lat[inside]
+    x, y = outlines._TO_M.transform(lon, lat)
+    j, _ = places.nearest_place(np.asarray(x), np.asarray(y), np.zeros(len(x), dtype=np.int8))
+    pl = places.places()
+    region = np.asarray(pl.region_categories)[pl.region_code[j]]
+    cell = (step * 111.32) ** 2 * np.cos(np.radians(lat))
+    return float(cell[np.isin(region, SOUTH)].sum())
+
+
+def _local_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Kilometres on a local equirectangular grid (good to < 1 % over 10-20 km)."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return np.c_[lon * 111.32 * np.cos(np.radians(lat)), lat * 110.57]
+
+
+def _near(det: pd.DataFrame, place: Place) -> np.ndarray:
+    dx = (det["lon"].to_numpy() - place.lon) * 111.32 * np.cos(np.radians(place.lat))
+    dy = (det["lat"].to_numpy() - place.lat) * 110.57
+    return np.hypot(dx, dy) <= place.radius_km
+
+
+def _cell_days(frame: pd.DataFrame) -> int:
+    return int(frame.groupby(["sensor", "cell", "acq_date"], observed=True).ngroups)
+
+
+def _figures(placebo: pd.DataFrame, war: pd.DataFrame, area: float,
+             events: pd.DataFrame | None) -> dict[str, Any]:
+    f: dict[str, Any] = {}
+    day_p = pd.to_datetime(placebo["acq_date"])
+    south_p = placebo["region"].astype(object).isin(SOUTH).to_numpy()
+    rows = []
+    for y in PLACEBO_YEARS:
+        s = placebo[south_p & (day_p.dt.year == y).to_numpy()]
+        w = s[s["war"]]
+        rows.append({"year": y, "detections": len(s), "war_detections": len(w),
+                     "war_cell_days": _cell_days(w),
+                     "incidents": int(w["incident_id"].nunique())})
+    f["placebo"] = rows
+    f["placebo_per_1000km2_year"] = round(
+        sum(r["war_cell_days"] for r in rows) / (area / 1000) / len(PLACEBO_YEARS), 3)
+    f["placebo_war_share"] = round(sum(r["war_detections"] for r in rows)
+                                   / max(sum(r["detections"] for r in rows), 1), 4)
+
+    day = pd.to_datetime(war["acq_date"])
+    side = war["side"].astype(object)
+    dist = war["distance_km"].astype(float).abs()
+    south = war["region"].astype(object).isin(SOUTH).to_numpy()
+    held = side.isin(["ua", "ru"]).to_numpy()
+    for y in WAR_YEARS:
+        yy = ((day.dt.year == y) & (day >= WAR_START)).to_numpy()
+        rear = yy & held & (dist > REAR_KM).to_numpy()
+        f[f"rear_detections_{y}"] = int(rear.sum())
+        f[f"rear_share_{y}"] = round(float(war["war"].to_numpy()[rear].mean()), 4) \
+            if rear.any() else None
+        s = war[south & (day.dt.year == y).to_numpy()]
+        rate = _cell_days(s[s["war"]]) / (area / 1000)
+        f[f"south_war_per_1000km2_{y}"] = round(rate, 1)
+        f[f"war_over_placebo_{y}"] = round(rate / f["placebo_per_1000km2_year"], 1) \
+            if f["placebo_per_1000km2_year"] > 0 else None
+        near = s["distance_km"].astype(float).abs() <= 15
+        f[f"south_war_within_15km_{y}"] = round(float(near[s["war"]].mean()), 3) \
+            if s["war"].any() else None
+
+    for c in CASES:
+        s = war[_near(war, c) & (day >= c.start).to_numpy() & (day <= c.end).to_numpy()]
+        by_day = s.groupby(pd.to_datetime(s["acq_date"]))["war"].any()
+        f[f"case_{c.name}"] = round(float(by_day.mean()), 3) if len(by_day) else None
+        f[f"case_{c.name}_days"] = f"{int(by_day.sum())}/{len(by_day)}"
+    far_p = np.zeros(len(placebo), dtype=bool)
+    far_w = np.zeros(len(war), dtype=bool)
+    for c in FAR_WORKS:
+        n_p = int(placebo.loc[_near(placebo, c), "war"].sum())
+        n_w = int(war.loc[_near(war, c), "war"].sum())
+        f[f"far_{c.name}"] = {"2018_2021": n_p, "2022_2023": n_w}
+        far_p |= _near(placebo, c)
+        far_w |= _near(war, c)
+    f["far_works_war_2018_2021"] = int(placebo.loc[far_p, "war"].sum())
+    f["far_works_war_2022_2023"] = int(war.loc[far_w, "war"].sum())
+
+    tests = war["test"].astype(object)
+    july_aug = day.dt.month.isin([7, 8]).to_numpy() & (dist <= NEAR_LINE_KM).to_numpy()
+    burn: dict[str, Any] = {}
+    for y in WAR_YEARS:
+        sel = july_aug & (day.dt.year == y).to_numpy()
+        part = war[sel]
+        burn[str(y)] = {"detections": int(sel.sum()), "war": int(part["war"].sum()),
+                        "removed_wide": int((tests[sel] == "wide").sum()),
+                        "removed_blaze": int((tests[sel] == "blaze").sum())}
+    f["burn_season"] = burn
+
+    if events is not None:
+        f.update(_event_figures(war, events))
+    return f
+
+
+def event_matches(det: pd.DataFrame, events: pd.DataFrame, km: float = EVENT_KM,
+                  days: int = EVENT_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """(event row, detection row) pairs within ``km`` and ``days`` of the event's days
+    [date, date_end]; a k-d tree query on local kilometres, then a vectorised date test.
+
+    >>> det = pd.DataFrame({"lon": [30.0, 30.5], "lat": [50.0, 50.0],
+    ...                     "acq_date": pd.to_datetime(["2022-03-02", "2022-03-02"])})
+    >>> ev = pd.DataFrame({"lon": [30.01], "lat": [50.0], "date": pd.to_datetime(
+    ...     ["2022-03-01"]), "date_end": pd.to_datetime(["2022-03-01"])})
+    >>> [a.tolist() for a in event_matches(det, ev)]
+    [[0], [0]]
+    """
+    from scipy.spatial import cKDTree
+
+    if det.empty or events.empty:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    et = cKDTree(_local_xy(events["lon"], events["lat"]))
+    dt_ = cKDTree(_local_xy(det["lon"], det["lat"]))
+    pairs = et.sparse_distance_matrix(dt_, km, output_type="coo_matrix")
+    ei, di = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
+    d = pd.to_datetime(det["acq_date"]).to_numpy().astype("datetime64[D]")[di]
+    lo = pd.to_datetime(events["date"]).to_numpy().astype("datetime64[D]")[ei]
+    hi = pd.to_datetime(events["date_end"]).to_numpy().astype("datetime64[D]")[ei]
+    ok = (d >= lo - np.timedelta64(days, "D")) & (d <= hi + np.timedelta64(days, "D"))
+    return ei[ok], di[ok]
+
+
+def _events_in_period(events: pd.DataFrame) -> pd.DataFrame:
+    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
+    return events[(events["date"] <= e) & (events["date_end"] >= s)].reset_index(drop=True)
+
+
+def _events_summary(events: pd.DataFrame) -> dict[str, Any]:
+    ev = _events_in_period(events)
+    return {"events": int(len(events)), "in_period": int(len(ev)),
+            "period": list(EVENTS_PERIOD), "km": EVENT_KM, "days": EVENT_DAYS}
+
+
+def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
+    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
+    day = pd.to_datetime(war["acq_date"])
+    det = war[((day >= s) & (day <= e)).to_numpy()].reset_index(drop=True)
+    ev = _events_in_period(events)
+    ei, di = event_matches(det, ev)
+    is_war = det["war"].to_numpy()
+    near = np.zeros(len(det), dtype=bool)
+    near[di] = True
+    recall = len(np.unique(ei[is_war[di]])) / max(len(ev), 1)
+    ceiling = len(np.unique(ei)) / max(len(ev), 1)
+    lift = float(near[is_war].mean() / near.mean()) if is_war.any() and near.any() else None
+    out = {"recall": round(recall, 3), "ceiling": round(ceiling, 3),
+           "recall_over_ceiling": round(recall / ceiling, 3) if ceiling else None,
+           "lift": round(lift, 2) if lift is not None else None,
+           "war_detections_near_event": round(float(near[is_war].mean()), 4)
+           if is_war.any() else None,
+           "detections_near_event": round(float(near.mean()), 4)}
+    # what the burn-season tests removed near the line in July-August: event support
+    tests = det["test"].astype(object).to_numpy()
+    dist = det["distance_km"].astype(float).abs().to_numpy()
+    ja = pd.to_datetime(det["acq_date"]).dt.month.isin([7, 8]).to_numpy() & (
+        dist <= NEAR_LINE_KM)
+    for t in ("wide", "blaze"):
+        sel = ja & (tests == t)
+        out[f"burn_season_{t}_near_event"] = round(float(near[sel].mean()), 4) \
+            if sel.any() else None
+    sel = ja & is_war
+    out["burn_season_war_near_event"] = round(float(near[sel].mean()), 4) \
+        if sel.any() else None
+    sel = ja
+    out["burn_season_all_near_event"] = round(float(near[sel].mean()), 4) \
+        if sel.any() else None
+    # missed events: the test that decided their nearest calls (the most war-like first)
+    hit = np.zeros(len(ev), dtype=bool)
+    hit[ei[is_war[di]]] = True
+    order = ["persistence", "wide", "blaze", "season", "site-normal", "hot-spot",
+             "p_natural"]
+    missed = pd.DataFrame({"e": ei, "t": tests[di]})
+    missed = missed[~hit[missed["e"].to_numpy()]]
+    rank = missed["t"].map({t: i for i, t in enumerate(order)}).fillna(len(order))
+    best = missed.assign(rank=rank).sort_values("rank").drop_duplicates("e")["t"]
+    out["missed_events_by_test"] = {str(k): int(v) for k, v in best.value_counts().items()}
+    return out
+
+
+#: Rows of the terminal table: (figure key, label).
+ROWS = (
+    ("placebo_per_1000km2_year", "placebo: false war cell-days / 1,000 km² / yr (2018-21)"),
+    ("placebo_war_share", "placebo: share of detections called war"),
+    ("rear_share_2022", "rear (> 150 km) called war, 2022"),
+    ("rear_share_2023", "rear (> 150 km) called war, 2023"),
+    ("south_war_per_1000km2_2022", "south: war cell-days / 1,000 km², 2022"),
+    ("south_war_per_1000km2_2023", "south: war cell-days / 1,000 km², 2023"),
+    ("war_over_placebo_2022", "war ground over placebo, 2022"),
+    ("war_over_placebo_2023", "war ground over placebo, 2023"),
+    ("recall", "events: recall (war call within 10 km, ±1 day)"),
+    ("ceiling", "events: ceiling (any detection)"),
+    ("recall_over_ceiling", "events: recall / ceiling"),
+    ("lift", "events: lift"),
+    *((f"case_{c.name}", f"case {c.name} {c.start[:7]}..{c.end[:7]}: days with war")
+      for c in CASES),
+    ("far_works_war_2018_2021", "far works: war detections 2018-21 (leave-out)"),
+    ("far_works_war_2022_2023", "far works: war detections 2022-23"),
+)
+
+
+def figure_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per figure: label, target, and each rule's value (shares as given)."""
+    rows = []
+    for key, label in ROWS:
+        row: dict[str, Any] = {"figure": key, "label": label}
+        tgt = TARGETS.get(key)
+        row["target"] = f"{tgt[0]} {tgt[1]:g}" if tgt else ""
+        for r, figs in result["by_rule"].items():
+            v = figs.get(key)
+            if key.startswith("case_") and v is not None:
+                v = f"{v:.0%} ({figs.get(key + '_days')})"
+            row[r] = v
+        rows.append(row)
+    return rows
+
