@@ -1,58 +1,48 @@
-"""Time the detection stage on the real history (issue 4 §5); prints the figures.
+"""Time the detection stage on a lake's real history (issue 4 §5); prints the figures.
 
-    python benchmarks/detect.py [--year 2022] [--data DIR]
+    python benchmarks/detect.py --lake LAKE [--year 2022]
 
-Targets on a 2-core machine: both climatologies from all 2001-2021 history < 60 s;
-scoring, classification and incident clustering for one year < 10 s.
+LAKE holds the FIRMS yearly lists (e.g. the demo lake, or `truceline ingest firms
+../shared/data/firms/ukraine_yearly`). Targets on a 2-core machine: both climatologies
+from all 2001-2021 history < 60 s; scoring, classification and incident clustering for
+one year < 10 s. The same calls as `truceline baseline build` and `truceline detect`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "analysis"))
+import warnings
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--lake", required=True, help="lake with the FIRMS yearly lists")
     ap.add_argument("--year", type=int, default=2022)
-    ap.add_argument("--data", default=None, help="shared data folder (else TRUCELINE_DATA)")
     args = ap.parse_args()
-    if args.data:
-        os.environ["TRUCELINE_DATA"] = args.data
-    import conftest as data  # the loader the tests use (precision split of MODIS/VIIRS)
-    from truceline.analysis.anomaly import classify, score_cell_days
-    from truceline.analysis.baseline import build_climatologies
-    from truceline.analysis.incidents import cluster_incidents
+    warnings.simplefilter("ignore")
+    from truceline.lake.store import Lake
+    from truceline.pipeline import build_baseline, detect_enriched, enrich_detections
 
-    if data.data_root() is None:
-        sys.exit("shared data not found: set TRUCELINE_DATA")
+    lake = Lake(args.lake)
     t = time.perf_counter()
-    hist = data.load_years(range(2000, 2024))
-    t_load = time.perf_counter() - t
-    print(f"load {len(hist):,} detections 2000-2023: {t_load:.1f} s")
-
-    t = time.perf_counter()
-    clim = build_climatologies(hist)
+    clim = build_baseline(lake)
     t_build = time.perf_counter() - t
-    cells = len(clim["VIIRS"].cells)
-    print(f"build MODIS + VIIRS climatologies (2001-2021 peacetime years, {cells:,} cells): "
-          f"{t_build:.1f} s  (target < 60 s)")
+    print(f"build MODIS + VIIRS climatologies from the lake (default peacetime years, "
+          f"{len(clim['VIIRS'].cells):,} cells, {int(clim['VIIRS'].hot_spot.sum())} VIIRS "
+          f"hot spots): {t_build:.1f} s  (target < 60 s)")
 
-    year = hist[hist["acq_date"].dt.year == args.year]
+    s, e = f"{args.year}-01-01", f"{args.year}-12-31"
     t = time.perf_counter()
-    scores = score_cell_days(year, clim)
-    out = classify(year, clim, "seasonal", scores=scores)
-    inc, _ = cluster_incidents(out)
+    enriched = enrich_detections(lake, s, e)
+    t_enrich = time.perf_counter() - t
+    t = time.perf_counter()
+    found = detect_enriched(enriched, s, e, clim)
     t_detect = time.perf_counter() - t
-    print(f"detect {args.year}: {len(year):,} detections, {len(scores):,} cell-days, "
-          f"{int(out['war'].sum()):,} war detections, {len(inc):,} incidents: "
-          f"{t_detect:.1f} s  (target < 10 s)")
+    print(f"enrich {args.year}: {len(enriched):,} detections: {t_enrich:.1f} s; detect "
+          f"(score, classify, cluster): {len(found.cell_days):,} cell-days, "
+          f"{int(found.detections['war'].sum()):,} war detections, "
+          f"{len(found.incidents):,} incidents: {t_detect:.1f} s  (target < 10 s)")
 
 
 if __name__ == "__main__":

@@ -75,3 +75,18 @@ def api_lake(base_lake, tmp_path_factory, data_dir):
                    kind="register-agreement", agreement="What-if ceasefire, August 2025",
                    id="august-2025-whatif")
     return lk
+
+
+@pytest.fixture(scope="session")
+def history_lake(tmp_path_factory, data_dir):
+    """Every FIRMS yearly list (2000-2023: both sensors' peacetime climatologies and the
+    war years) and the liveuamap maps of 2022-2023, the ground the detection figures
+    are measured on (`truceline validate detection`). About a minute to build on two
+    cores. Read-only for the tests that share it."""
+    from truceline.lake.store import Lake
+
+    lk = Lake(tmp_path_factory.mktemp("history") / "lake")
+    lk.ingest_firms([data_dir / "firms/ukraine_yearly"])
+    maps = sorted((data_dir / "frontline/liveuamap_nzz").glob("nzz_202[23]-*.json"))
+    lk.ingest_control(maps)
+    return lk

@@ -203,6 +203,77 @@ def test_detect_cli_stores_incidents(lake):
     assert lake.ledger_entries()[-1]["kind"] == "detect"
 
 
+def test_detect_runs_where_no_map_is_in_force_and_exports_every_detection(lake, tmp_path):
+    # early October 2022: this lake's first control map (liveuamap, fetched 6 October)
+    # comes into force during the period; VIIRS only (issue 10 §3)
+    out = tmp_path / "d2022.csv"
+    r = CliRunner().invoke(app, ["detect", "--from", "2022-10-01", "--to", "2022-10-06",
+                                 "--lake", str(lake.root), "--detections", str(out),
+                                 "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert 50 < doc["no_map"]["detections"] < doc["detections"]
+    assert doc["no_map"]["first_day"] == "2022-10-01"
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == doc["detections"]
+    assert table["war"].dtype == bool and table["war"].sum() == doc["war_detections"]
+    no_map = table["acq_date"] <= doc["no_map"]["last_day"]
+    assert table.loc[no_map, "side"].isna().all()
+    assert table.loc[no_map, "distance_km"].isna().all()
+    assert table.loc[~no_map, "side"].notna().all()
+    assert table["place"].notna().all() and table["test"].notna().all()
+    assert table["acq_date"].between("2022-10-01", "2022-10-06").all()
+
+
+def test_detect_export_with_a_map_carries_side_and_incident(lake, tmp_path):
+    out = tmp_path / "d.geojson"
+    r = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
+                                 "--control-source", "deepstate", "--lake", str(lake.root),
+                                 "--detections", str(out)])
+    assert r.exit_code == 0, r.output
+    import geopandas as gpd
+
+    table = gpd.read_file(out)
+    war = table[table["war"]]
+    assert len(war) > 10 and war["incident_id"].notna().all()
+    assert table["side"].notna().all() and table["t_utc"].notna().all()
+    assert set(table["test"]) <= {"excess", "follow-on", "site", "p_natural", "season",
+                                  "wide", "blaze", "hot-spot", "site-normal", "persistence"}
+    bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
+                                   "--lake", str(lake.root), "--detections",
+                                   str(tmp_path / "d.xlsx")])
+    assert bad.exit_code != 0 and "name the file with one of" in str(bad.exception)
+
+
+def test_detect_on_a_period_without_firms_data_exits_2(lake):
+    from truceline.errors import InputError
+
+    r = CliRunner().invoke(app, ["detect", "--from", "2024-03-01", "--to", "2024-03-31",
+                                 "--lake", str(lake.root)])
+    assert isinstance(r.exception, InputError)
+    assert "no FIRMS detections" in str(r.exception)
+
+
+def test_validate_detection_refuses_bad_events_and_missing_years(lake, tmp_path):
+    from truceline.errors import InputError
+
+    bad = tmp_path / "events.csv"
+    bad.write_text("date,date_end,lat,lon\n2022-03-01,2022-03-01,47.1,37.5\n"
+                   "2022-03-02,2022-03-02,forty,37.5\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["validate", "detection", "--events", str(bad),
+                                 "--lake", str(lake.root)])
+    assert isinstance(r.exception, InputError) and r.exception.exit_code == 2
+    assert "line 3, column 'lat'" in str(r.exception)
+    # this lake holds VIIRS 2018-2023 but not the MODIS/VIIRS years before: the placebo
+    # can run; a lake without 2022 cannot
+    small = Lake(tmp_path / "empty-lake")
+    r = CliRunner().invoke(app, ["validate", "detection", "--lake", str(small.root)])
+    assert isinstance(r.exception, InputError) and r.exception.exit_code == 2
+    assert "holds no FIRMS detections for 2018, 2019, 2020, 2021" in str(r.exception)
+
+
 def test_line_cli_gives_lengths_and_geojson(lake, tmp_path):
     out = tmp_path / "line.geojson"
     r = CliRunner().invoke(app, ["line", "--date", "2025-08-20", "--control-source",

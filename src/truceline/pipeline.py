@@ -48,14 +48,19 @@ def control_snapshots(lake: Lake, source: str | None = None, *,
     an error (detection runs without a map; side and distance are then left empty).
     """
     if not required and source is None and not lake.control_files():
-        return gpd.GeoDataFrame({"snapshot_id": pd.Series(dtype=object),
-                                 "valid_from": pd.Series(dtype="datetime64[us]")},
-                                geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        return no_snapshots()
     snaps = lake.read_control(source, start=start, end=end)
     if source is None:
         # one snapshot per date: on a day two sources share, keep the one ingested last
         snaps = snaps.drop_duplicates("valid_from", keep="last").reset_index(drop=True)
     return snaps
+
+
+def no_snapshots() -> gpd.GeoDataFrame:
+    """An empty snapshot table: enrichment with no control map in force."""
+    return gpd.GeoDataFrame({"snapshot_id": pd.Series(dtype=object),
+                             "valid_from": pd.Series(dtype="datetime64[us]")},
+                            geometry=gpd.GeoSeries([], crs="EPSG:4326"))
 
 
 def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
@@ -276,8 +281,12 @@ def detect_enriched(enriched: pd.DataFrame, start: pd.Timestamp, end: pd.Timesta
     from truceline.analysis.detect import detect
 
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    result = detect(enriched, climatologies, rule=rule, radius_km=radius_km,
-                    gap_days=gap_days)
+    day = pd.to_datetime(enriched["acq_date"])
+    # margin days only give context: a sensor without a climatology is dropped there
+    # (inside the period it is an error that names the sensor)
+    context = enriched["sensor"].isin(list(climatologies)) | ((day >= s) & (day <= e))
+    result = detect(enriched[context.to_numpy()], climatologies, rule=rule,
+                    radius_km=radius_km, gap_days=gap_days)
     d = pd.to_datetime(result.detections["acq_date"])
     keep = ((d >= s) & (d <= e)).to_numpy()
     result.detections = result.detections[keep]

@@ -1,57 +1,56 @@
-"""The detection stage on real data: placebo, war, rear and August 2025 (issue 4 §4).
-
-One session-scoped run of validate_detection.measure() (about 2-3 minutes on 2 cores);
-skipped when the shared data is absent. The figures are those in docs/VALIDATION.md.
+"""The detection figures of docs/VALIDATION.md on the real data, through the product
+(`truceline validate detection`): one session run on a lake of every FIRMS yearly list
+and the 2022-2023 liveuamap maps, both the default rule and the rule it replaced
+(issue 10). Slow: a few minutes on two cores; skipped when the shared data is absent.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import leave_out_climatologies, requires_data
+from truceline.sources.events import read_events
+from truceline.validation.detection import validate_detection
 
-pytestmark = [requires_data, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def results() -> dict:
-    from validate_detection import measure
-    return measure(leave_out=leave_out_climatologies())
+def figures(history_lake, data_dir) -> dict:
+    ev = read_events(data_dir / "events" / "ucdp_ukraine_2022_2023.csv")
+    return validate_detection(history_lake, rules=("seasonal", "seasonal-v1"), events=ev)
 
 
-def test_placebo_false_war_rate_is_small(results: dict) -> None:
-    # Peacetime 2018-2021 on the southern ground, climatology without those years.
-    assert results["placebo_rate_per_1000km2_year"] < 1.0
-    for row in results["placebo"]:
-        assert row["war_detections"] < 0.02 * row["detections"]
-        assert row["war_detections_economist"] > 10 * row["war_detections"]
+def test_placebo_and_rear_stay_within_the_targets(figures: dict) -> None:
+    for rule in ("seasonal", "seasonal-v1"):
+        f = figures["by_rule"][rule]
+        assert f["placebo_per_1000km2_year"] <= 0.5, rule
+        assert f["rear_share_2022"] <= 0.05 and f["rear_share_2023"] <= 0.05, rule
+        assert f["rear_detections_2022"] > 10000
+        # war ground: tens of times the placebo rate, near the line
+        assert f["war_over_placebo_2022"] > 10 and f["war_over_placebo_2023"] > 10
+        assert f["south_war_within_15km_2022"] >= 0.6
 
 
-def test_war_ground_shows_many_incidents_near_the_line(results: dict) -> None:
-    placebo = results["placebo_rate_per_1000km2_year"]
-    for row in results["war_rear"]:
-        assert row["south_incidents"] >= 100
-        assert row["south_war_cell_days_per_1000km2"] > 10 * placebo
-        # concentrated within 15 km of the line, far more than fire in general is
-        assert row["share_war_detections_within_15km"] >= 0.6
-        assert (row["share_war_detections_within_15km"]
-                > 1.5 * row["share_detections_within_15km"])
+def test_towns_fought_over_around_their_works_are_seen(figures: dict) -> None:
+    new, old = figures["by_rule"]["seasonal"], figures["by_rule"]["seasonal-v1"]
+    assert new["case_Mariupol"] >= 0.5 and old["case_Mariupol"] == 0
+    assert new["case_Avdiivka"] >= 0.5 and old["case_Avdiivka"] == 0
+    assert new["case_Bakhmut"] >= 0.5 and new["case_Sievierodonetsk/Lysychansk"] >= 0.5
 
 
-def test_rear_share_classified_war_is_at_most_five_percent(results: dict) -> None:
-    for row in results["war_rear"]:
-        assert row["rear_detections"] > 10000
-        assert row["rear_war_share"] <= 0.05
-        # and the count-only rule fails there, as the issue measured
-        assert row["rear_war_share_economist"] >= 0.4
+def test_works_far_from_the_front_stay_quiet(figures: dict) -> None:
+    for rule in ("seasonal", "seasonal-v1"):
+        f = figures["by_rule"][rule]
+        assert f["far_works_war_2018_2021"] == 0, (rule, {k: v for k, v in f.items()
+                                                        if k.startswith("far_")})
 
 
-def test_august_2025_incidents_follow_the_line(results: dict) -> None:
-    a = results["aug2025"]
-    assert a["incidents"] >= 30
-    assert a["incidents_within_15km"] >= 0.7 * a["incidents"]
-    assert a["incidents_over_150km"] <= 0.05 * a["incidents"]
-    assert a["rear_war_share"] <= 0.05
-    assert {"Pokrovsk", "Kherson"} <= set(a["incidents_by_sector"])
-    # NOAA-20 judged against the S-NPP climatology: no excess of rear fire over it
-    assert a["rear_fire_cell_days_observed"] < 1.5 * a["rear_fire_cell_days_expected"]
+def test_recall_and_lift_against_the_events(figures: dict) -> None:
+    new, old = figures["by_rule"]["seasonal"], figures["by_rule"]["seasonal-v1"]
+    assert figures["events"]["in_period"] == 1085
+    assert new["ceiling"] == old["ceiling"] > 0.3  # the same detections
+    assert new["lift"] >= 2.3 and old["lift"] >= 2.3
+    # more events seen than by the rule it replaced (the 80 % target is not reached:
+    # docs/VALIDATION.md says by how much)
+    assert new["recall"] > old["recall"]
+    assert new["recall_over_ceiling"] >= 0.5

@@ -29,10 +29,28 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     peacetime, so a region-wide dry spring is not a local anomaly; (3) the cell-day is
     not a *large blaze* (``blaze_max`` same-day detections in its ring-1 neighbourhood:
     wildfire, stubble or reed burn), since fire along a front shows as many small fires
-    over many days. Persistent industrial hot spots are never counted.
+    over many days. A persistent industrial hot spot is modelled, not excluded: the
+    detections on its *site* (the fine sub-cells its works light in peacetime, see
+    :mod:`truceline.analysis.baseline`) are the works and never count, while fire off
+    the site, in the rest of its cell and around it, is judged like any other fire
+    against a climatology learned without the works. A town fought over around its
+    steelworks (Mariupol 2022, Avdiivka 2023) is then seen, while works far from the
+    front stay quiet.
+``seasonal-v1``
+    The default before issue 10: hot spot cells blind (their fire, site or not, never
+    counts). Judge it against a climatology built with ``BaselineParams(
+    hot_spot_sites=False)`` to reproduce its figures.
+``seasonal+site-count``
+    Also calls a site war when its own detections that day are far beyond its
+    peacetime days (p_site < 0.01). Measured to call production changes at works far
+    from the front war (docs/VALIDATION.md), so not the default.
 ``economist+hotspots``, ``economist-strict``, ``seasonal-local``, ``seasonal-wide``
-    Variants for comparison: the count rule without hot spots; the count rule merely
-    thresholded harder (p < 0.001); the seasonal rule with test (1) only; with (1)+(2).
+    Variants for comparison: the count rule with hot spot cells blind; the count rule
+    merely thresholded harder (p < 0.001); the seasonal rule with test (1) only; with
+    (1)+(2).
+
+Every cell-day carries ``test``, the test that decided its call (:data:`TESTS`), so a
+reader (and `truceline detect --detections`) can see what each test removes.
 
 NOAA-20 and S-NPP rows both carry ``sensor == "VIIRS"``, so NOAA-20 is judged against
 the VIIRS (S-NPP) climatology; docs/VALIDATION.md checks its false-alarm rate on ground
@@ -81,6 +99,9 @@ class RuleParams:
     blaze_max: per sensor, same-day detections in the cell's ring-1 neighbourhood at or
         above which a cell-day is a large blaze (wildfire, stubble or reed burn) and not
         counted as war: fire along a front shows as many small fires over many days.
+    near_line_km, near_line_skip: tests (of "blaze", "wide", "season") not applied to a
+        cell-day with a detection within ``near_line_km`` of the line of contact (needs
+        enriched detections; where no map is in force every test applies).
     """
 
     name: str = "seasonal"
@@ -94,6 +115,8 @@ class RuleParams:
     site_alpha: float | None = None
     wide: bool = True
     blaze_max: tuple[tuple[str, int], ...] | None = (("VIIRS", 30), ("MODIS", 8))
+    near_line_km: float = 30.0
+    near_line_skip: tuple[str, ...] = ()
 
 
 _V1 = {"exclude_hot_spots": True, "site_alpha": None}  # the first version's hot spots
@@ -114,6 +137,13 @@ RULES: dict[str, RuleParams] = {
     # Also count a site's own detections per day when far beyond its peacetime days:
     # measured to call the far works' production changes war (docs/VALIDATION.md).
     "seasonal+site-count": RuleParams(name="seasonal+site-count", site_alpha=0.01),
+    # Near the line (30 km), fields set alight by shelling look like stubble burning:
+    # variants that do not apply some burn-season tests there (docs/VALIDATION.md).
+    "seasonal+line-blaze": RuleParams(name="seasonal+line-blaze", near_line_skip=("blaze",)),
+    "seasonal+line-wide": RuleParams(name="seasonal+line-wide",
+                                     near_line_skip=("blaze", "wide")),
+    "seasonal+line-season": RuleParams(name="seasonal+line-season",
+                                       near_line_skip=("blaze", "wide", "season")),
     "seasonal": RuleParams(),
 }
 
@@ -201,6 +231,14 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
 
     # Fire size: detections the same day in the cell and its ring-1 neighbours.
     cd["blaze"] = _same_day_ring_counts(cd)
+    # Nearest approach to the line of contact (km) of the cell-day's detections, when
+    # enrichment gave distances; NaN where no map was in force.
+    if "distance_km" in det.columns:
+        km = pd.Series(np.abs(det["distance_km"].to_numpy(dtype=float)))
+        cd["line_km"] = (km.groupby([cells, dates.to_numpy()], sort=True).min()
+                         .reindex(pd.MultiIndex.from_frame(cd[["cell", "date"]])).to_numpy())
+    else:
+        cd["line_km"] = np.nan
 
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)
@@ -353,6 +391,15 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     nat = cd["p_natural"].to_numpy() < rp.alpha
     local = cd["p_season"].to_numpy()
     season = cd["p_season_wide" if rp.wide else "p_season"].to_numpy()
+    near = np.zeros(len(cd), dtype=bool)
+    if rp.near_line_skip and "line_km" in cd:
+        near = np.nan_to_num(cd["line_km"].to_numpy(dtype=float), nan=np.inf) \
+            <= rp.near_line_km
+    if "wide" in rp.near_line_skip:
+        season = np.where(near, local, season)
+    if "season" in rp.near_line_skip:
+        local = np.where(near, 0.0, local)
+        season = np.where(near, 0.0, season)
     hot = cd["hot_spot"].to_numpy(dtype=bool)
     ok_local = np.ones(len(cd), dtype=bool)
     ok_season = np.ones(len(cd), dtype=bool)
@@ -363,6 +410,8 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     if rp.blaze_max is not None:
         cap = pd.Series(dict(rp.blaze_max)).reindex(cd["sensor"]).to_numpy(dtype=float)
         small = ~(cd["blaze"].to_numpy() >= np.nan_to_num(cap, nan=np.inf))
+        if "blaze" in rp.near_line_skip:
+            small |= near
     blind = hot if rp.exclude_hot_spots else np.zeros(len(cd), dtype=bool)
     excess = nat & ok_season & small & ~blind
     p_site = cd["p_site"].to_numpy() if "p_site" in cd else np.ones(len(cd))

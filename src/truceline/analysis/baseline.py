@@ -396,8 +396,14 @@ def _validate(detections: pd.DataFrame, name: str = "detections") -> None:
 
 
 def _with_cells(detections: pd.DataFrame, resolution: int) -> np.ndarray:
-    """H3 cells (str) at ``resolution``, reusing an enrichment-provided 'h3' column
-    (str or uint64 ids, at this or a finer resolution) so points are indexed once."""
+    """H3 cells (str) at ``resolution``, reusing an 'h3' column (str or uint64 ids) at
+    exactly that resolution so points are indexed once.
+
+    A finer column (enrichment's resolution 7) is not used: H3 cells do not nest
+    exactly, so a fine cell's parent is not always the cell that contains the point,
+    and the climatology is learned on the containing cell. Near a hot spot that
+    difference put a works' pixels in the neighbouring cell, as fire never seen there.
+    """
     if "h3" in detections.columns and len(detections):
         col = detections["h3"]
         if col.notna().all():
@@ -405,10 +411,7 @@ def _with_cells(detections: pd.DataFrame, resolution: int) -> np.ndarray:
             first = uniq[0]
             as_str = (list(uniq) if isinstance(first, str)
                       else [h3.int_to_str(int(v)) for v in uniq])
-            res = h3.get_resolution(as_str[0])
-            if res >= resolution:
-                if res > resolution:
-                    as_str = [h3.cell_to_parent(c, resolution) for c in as_str]
+            if h3.get_resolution(as_str[0]) == resolution:
                 return np.asarray(as_str, dtype=object)[codes]
     return cells_of(detections["lon"].to_numpy(), detections["lat"].to_numpy(), resolution)
 

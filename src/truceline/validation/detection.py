@@ -7,7 +7,9 @@ the lake's own FIRMS history:
 
 * **placebo**: peacetime 2018-2021 on the southern ground (Zaporizhzhia and Kherson
   oblasts: the region of the nearest GeoNames place), judged with climatologies that
-  leave 2018-2021 out; false war cell-days per 1,000 km² per year (target <= 0.5);
+  leave 2018-2021 out and against the line in force on 2023-01-05 as if it had been in
+  force then (so rules that treat ground near the line differently are tested there);
+  false war cell-days per 1,000 km² per year (target <= 0.5);
 * **rear**: share of detections more than 150 km from the line of the map in force
   called war, 2022 (from 24 February) and 2023 (target <= 5 %);
 * **war ground**: war cell-days per 1,000 km² per year on the same southern ground in
@@ -41,7 +43,7 @@ import pandas as pd
 
 from truceline.analysis.anomaly import rule_params
 from truceline.analysis.baseline import DEFAULT_YEARS, BaselineParams
-from truceline.errors import InputError
+from truceline.errors import InputError, LakeError
 
 __all__ = [
     "CASES", "FAR_WORKS", "PLACEBO_YEARS", "SOUTH", "TARGETS", "Place", "baseline_for",
@@ -168,10 +170,14 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
              "war": (pd.Timestamp(f"{WAR_YEARS[0]}-01-01"),
                      pd.Timestamp(f"{WAR_YEARS[-1]}-12-31"))}
     progress("enriching 2018-2021 and 2022-2023 against the lake's control maps")
-    enriched = {k: enrich_detections(lake, s - margin, e + follow, map_required=False)
-                for k, (s, e) in spans.items()}
+    s, e = spans["placebo"]
+    enriched = {"placebo": _enrich_placebo(lake, s - margin, e + follow),
+                "war": enrich_detections(lake, spans["war"][0] - margin,
+                                         spans["war"][1] + follow, map_required=False)}
     area = south_area_km2()
+    line = enriched["placebo"].attrs.get("placebo_line")
     out: dict[str, Any] = {"rules": list(rules), "south_area_km2": round(area),
+                           "placebo_line": line,
                            "events": None if events is None else _events_summary(events),
                            "by_rule": {}}
     for r in rules:
@@ -187,6 +193,33 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
         out["by_rule"][r]["rule"] = asdict(rule_params(r))
         out["by_rule"][r]["baseline"] = asdict(params)
     out["table"] = figure_rows(out)
+    return out
+
+
+#: The line the placebo's peacetime years are judged against, as if in force then: the
+#: map in force on this day (the line of the Christmas truce of 2023).
+PLACEBO_LINE_DAY = pd.Timestamp("2023-01-05")
+
+
+def _enrich_placebo(lake: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Peacetime detections enriched against today's line forced valid over them, so a
+    rule that treats ground near the line differently is tested there too (no map in the
+    lake then: no line, and the figure says so)."""
+    from truceline.geo.enrich import enrich
+    from truceline.pipeline import no_snapshots, snapshot_at
+
+    det = lake.read_detections(start, end)
+    try:
+        snap = snapshot_at(lake, None, PLACEBO_LINE_DAY)
+    except LakeError:  # no map then: the placebo runs without a line
+        snap = None
+    if snap is None:
+        out = enrich(det, no_snapshots())
+        out.attrs["placebo_line"] = None
+        return out
+    forced = snap.assign(valid_from=pd.Timestamp("1900-01-01"))
+    out = enrich(det, forced)
+    out.attrs["placebo_line"] = str(snap["snapshot_id"].iat[0])
     return out
 
 
@@ -252,6 +285,8 @@ def _figures(placebo: pd.DataFrame, war: pd.DataFrame, area: float,
         sum(r["war_cell_days"] for r in rows) / (area / 1000) / len(PLACEBO_YEARS), 3)
     f["placebo_war_share"] = round(sum(r["war_detections"] for r in rows)
                                    / max(sum(r["detections"] for r in rows), 1), 4)
+    near_p = (placebo["distance_km"].astype(float).abs() <= NEAR_LINE_KM).to_numpy()
+    f["placebo_near_line_war"] = int(placebo.loc[south_p & near_p, "war"].sum())
 
     day = pd.to_datetime(war["acq_date"])
     side = war["side"].astype(object)
@@ -393,6 +428,7 @@ def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
 ROWS = (
     ("placebo_per_1000km2_year", "placebo: false war cell-days / 1,000 km² / yr (2018-21)"),
     ("placebo_war_share", "placebo: share of detections called war"),
+    ("placebo_near_line_war", "placebo: war detections within 30 km of the line"),
     ("rear_share_2022", "rear (> 150 km) called war, 2022"),
     ("rear_share_2023", "rear (> 150 km) called war, 2023"),
     ("south_war_per_1000km2_2022", "south: war cell-days / 1,000 km², 2022"),
