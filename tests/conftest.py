@@ -79,14 +79,18 @@ def api_lake(base_lake, tmp_path_factory, data_dir):
 
 @pytest.fixture(scope="session")
 def history_lake(tmp_path_factory, data_dir):
-    """Every FIRMS yearly list (2000-2023: both sensors' peacetime climatologies and the
-    war years) and the liveuamap maps of 2022-2023, the ground the detection figures
-    are measured on (`truceline validate detection`). About a minute to build on two
+    """Every FIRMS yearly list (2000-2023: both sensors' peacetime climatologies and
+    the war years), the NOAA-20 days of August 2025, the liveuamap maps of 2022-2023
+    and the DeepState maps of August 2025: the ground the detection figures are
+    measured on (`truceline validate detection`). About a minute to build on two
     cores. Read-only for the tests that share it."""
     from truceline.lake.store import Lake
 
     lk = Lake(tmp_path_factory.mktemp("history") / "lake")
-    lk.ingest_firms([data_dir / "firms/ukraine_yearly"])
-    maps = sorted((data_dir / "frontline/liveuamap_nzz").glob("nzz_202[23]-*.json"))
+    firms = data_dir / "firms"
+    lk.ingest_firms([firms / "ukraine_yearly", firms / "viirs_noaa20_nrt_2025"])
+    front = data_dir / "frontline"
+    maps = sorted((front / "liveuamap_nzz").glob("nzz_202[23]-*.json"))
+    maps += sorted((front / "deepstate").glob("deepstatemap_data_202508*.geojson"))
     lk.ingest_control(maps)
     return lk

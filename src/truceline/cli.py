@@ -693,7 +693,7 @@ def _print_detection_table(res: dict[str, Any]) -> None:
         out.print("no events file: recall and lift not measured (--events FILE)")
 
 
-@validate_app.callback()
+@validate_app.callback(epilog="Example: truceline validate --lake LAKE --json")
 def validate_all(ctx: typer.Context, lake: LakeOpt = None, as_json: JsonOpt = False,
                  events: EventsOpt = None) -> None:
     """With no sub-command: run every check in turn (detection, ...)."""

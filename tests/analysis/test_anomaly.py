@@ -139,3 +139,15 @@ def test_detect_pipeline_links_detections_to_incidents(clim: dict) -> None:
     assert war["incident_id"].notna().all()
     assert set(war["incident_id"]) == set(res.incidents["incident_id"])
     assert res.params["rule"]["name"] == "seasonal"
+
+
+def test_large_blazes_near_the_line_are_judged_not_dropped(clim: dict) -> None:
+    # the same large fires, out of season and recurring: dropped as stubble burns far
+    # from the line (or with no map), judged like any fire within 30 km of it
+    days = pd.date_range("2022-08-01", "2022-08-28", freq="4D")
+    d = frame([(ORIGIN, day.strftime("%Y-%m-%d"), 40) for day in days])
+    assert not classify(d, clim, "seasonal")["war"].any()  # no map: no distance
+    far = classify(d.assign(distance_km=-80.0), clim, "seasonal")
+    assert not far["war"].any() and "blaze" in set(far["test"].astype(str))
+    assert classify(d.assign(distance_km=-12.0), clim, "seasonal")["war"].mean() > 0.5
+    assert not classify(d.assign(distance_km=-12.0), clim, "seasonal-sites")["war"].any()

@@ -182,3 +182,15 @@ def test_bad_input_is_named() -> None:
         build_climatology(history().drop(columns="sensor"), "VIIRS", years=YEARS)
     with pytest.raises(InputError, match="no default years"):
         build_climatology(history(), "SLSTR")
+
+
+def test_sites_survive_the_lake_npz() -> None:
+    from truceline.pipeline import _climatology_bytes, _climatology_from_bytes
+
+    clim = build_climatology(_works_history(), "VIIRS", years=YEARS, exclusions=())
+    back = _climatology_from_bytes(_climatology_bytes(clim))
+    assert back.has_sites and back.metadata == clim.metadata
+    np.testing.assert_allclose(back.site_sf, clim.site_sf, rtol=1e-6)
+    la, lo = h3.cell_to_latlng(ORIGIN)
+    cells = np.array([ORIGIN], dtype=object)
+    assert back.on_site(np.array([lo + WORKS_EAST]), np.array([la]), cells).all()

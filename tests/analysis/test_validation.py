@@ -54,3 +54,11 @@ def test_recall_and_lift_against_the_events(figures: dict) -> None:
     # docs/VALIDATION.md says by how much)
     assert new["recall"] > old["recall"]
     assert new["recall_over_ceiling"] >= 0.5
+
+
+def test_august_2025_incidents_follow_the_line(figures: dict) -> None:
+    a = figures["by_rule"]["seasonal"]["aug2025"]
+    assert a["incidents"] >= 30
+    assert a["incidents_within_15km"] >= 0.7 * a["incidents"]
+    assert a["incidents_over_150km"] <= 0.05 * a["incidents"]
+    assert a["rear_share"] <= 0.05

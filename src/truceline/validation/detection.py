@@ -146,7 +146,12 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
     and lift figures are left out. Raises InputError when the lake lacks the FIRMS years
     a figure needs (2018-2021, 2022-2023).
     """
-    from truceline.pipeline import FOLLOW_ON_DAYS, HISTORY_MARGIN_DAYS, enrich_detections
+    from truceline.pipeline import (
+        FOLLOW_ON_DAYS,
+        HISTORY_MARGIN_DAYS,
+        detect_enriched,
+        enrich_detections,
+    )
 
     for r in rules:
         rule_params(r)  # unknown names fail before any work
@@ -175,6 +180,10 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
                 "war": enrich_detections(lake, spans["war"][0] - margin,
                                          spans["war"][1] + follow, map_required=False)}
     area = south_area_km2()
+    aug = None
+    if not lake.read_detections(*AUG_2025, columns=["acq_date"]).empty:
+        aug = enrich_detections(lake, pd.Timestamp(AUG_2025[0]) - margin,
+                                pd.Timestamp(AUG_2025[1]) + follow, map_required=False)
     line = enriched["placebo"].attrs.get("placebo_line")
     out: dict[str, Any] = {"rules": list(rules), "south_area_km2": round(area),
                            "placebo_line": line,
@@ -190,10 +199,33 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
         found = {"placebo": _detect(enriched["placebo"], spans["placebo"], lo, r),
                  "war": _detect(enriched["war"], spans["war"], full, r)}
         out["by_rule"][r] = _figures(found["placebo"], found["war"], area, events)
+        if aug is not None:
+            out["by_rule"][r]["aug2025"] = _aug_figures(
+                detect_enriched(aug, *AUG_2025, full, rule=r))
         out["by_rule"][r]["rule"] = asdict(rule_params(r))
         out["by_rule"][r]["baseline"] = asdict(params)
     out["table"] = figure_rows(out)
     return out
+
+
+#: NOAA-20 days of August 2025 (judged against the VIIRS S-NPP climatology), when the
+#: lake holds them.
+AUG_2025 = ("2025-08-11", "2025-08-31")
+
+
+def _aug_figures(found: Any) -> dict[str, Any]:
+    det, inc = found.detections, found.incidents
+    dist = det["distance_km"].astype(float).abs()
+    rear = (dist > REAR_KM).to_numpy()
+    near = (inc["dist_km"].astype(float) <= 15) if len(inc) and "dist_km" in inc else \
+        pd.Series(dtype=bool)
+    far = (inc["dist_km"].astype(float) > REAR_KM) if len(inc) and "dist_km" in inc else \
+        pd.Series(dtype=bool)
+    return {"detections": int(len(det)), "war_detections": int(det["war"].sum()),
+            "incidents": int(len(inc)), "incidents_within_15km": int(near.sum()),
+            "incidents_over_150km": int(far.sum()),
+            "rear_share": round(float(det["war"].to_numpy()[rear].mean()), 4)
+            if rear.any() else None}
 
 
 #: The line the placebo's peacetime years are judged against, as if in force then: the
@@ -441,6 +473,9 @@ ROWS = (
     ("lift", "events: lift"),
     *((f"case_{c.name}", f"case {c.name} {c.start[:7]}..{c.end[:7]}: days with war")
       for c in CASES),
+    ("aug2025.incidents", "Aug 2025 (NOAA-20): incidents"),
+    ("aug2025.incidents_within_15km", "Aug 2025: incidents within 15 km of the line"),
+    ("aug2025.rear_share", "Aug 2025: rear (> 150 km) called war"),
     ("far_works_war_2018_2021", "far works: war detections 2018-21 (leave-out)"),
     ("far_works_war_2022_2023", "far works: war detections 2022-23"),
 )
@@ -454,7 +489,8 @@ def figure_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
         tgt = TARGETS.get(key)
         row["target"] = f"{tgt[0]} {tgt[1]:g}" if tgt else ""
         for r, figs in result["by_rule"].items():
-            v = figs.get(key)
+            head, _, tail = key.partition(".")
+            v = (figs.get(head) or {}).get(tail) if tail else figs.get(key)
             if key.startswith("case_") and v is not None:
                 v = f"{v:.0%} ({figs.get(key + '_days')})"
             row[r] = v
