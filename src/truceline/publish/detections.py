@@ -40,8 +40,8 @@ def detection_table(detections: pd.DataFrame) -> pd.DataFrame:
 
     >>> t = detection_table(pd.DataFrame({"lon": [30.5], "lat": [50.4],
     ...     "acq_date": pd.to_datetime(["2023-01-06"]), "war": [True]}))
-    >>> t.loc[0, ["war", "acq_date", "incident_id"]].tolist()
-    [True, '2023-01-06', None]
+    >>> bool(t.loc[0, "war"]), t.loc[0, "acq_date"], t.loc[0, "incident_id"]
+    (True, '2023-01-06', None)
     """
     out = pd.DataFrame(index=detections.index)
     for c in DETECTION_EXPORT_COLUMNS:
