@@ -164,7 +164,7 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
             from truceline.analysis.baseline import cells_of
 
             h = lake.read_detections(None, "2021-12-31",
-                                     columns=["lon", "lat", "acq_date", "sensor"])
+                                     columns=["lon", "lat", "acq_date", "sensor"], geometry=False)
             hist.append(h.assign(h3=cells_of(h["lon"].to_numpy(), h["lat"].to_numpy(), 6)))
         return hist[0]
 
@@ -240,7 +240,7 @@ def _enrich_placebo(lake: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     from truceline.geo.enrich import enrich
     from truceline.pipeline import no_snapshots, snapshot_at
 
-    det = lake.read_detections(start, end)
+    det = lake.read_detections(start, end, geometry=False)
     try:
         snap = snapshot_at(lake, None, PLACEBO_LINE_DAY)
     except LakeError:  # no map then: the placebo runs without a line
