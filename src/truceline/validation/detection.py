@@ -109,22 +109,20 @@ def baseline_for(rule: str) -> BaselineParams:
     return BaselineParams(hot_spot_sites=False) if rule in LEGACY_RULES else BaselineParams()
 
 
-_CACHE: dict[tuple, dict[str, Any]] = {}
-
-
-def _climatologies(lake: Any, params: BaselineParams, leave_out: tuple[int, ...],
-                   history: Callable[[], pd.DataFrame]) -> dict[str, Any]:
-    """Both sensors' climatologies from the lake's history, built once per process for
-    each (lake state, parameters, years left out)."""
+def _climatologies(cache: dict[tuple, dict[str, Any]], params: BaselineParams,
+                   leave_out: tuple[int, ...], history: Callable[[], pd.DataFrame]
+                   ) -> dict[str, Any]:
+    """Both sensors' climatologies from the lake's history, built once per run for each
+    (parameters, years left out) and shared by the rules that use them. The cache lives
+    for one run only: four builds hold a few GB."""
     from truceline.analysis.baseline import build_climatologies
 
-    head = lake.ledger_entries()[-1]["hash"] if lake.ledger_entries() else ""
-    key = (str(lake.root), head, tuple(sorted(asdict(params).items())), leave_out)
-    if key not in _CACHE:
+    key = (tuple(sorted(asdict(params).items())), leave_out)
+    if key not in cache:
         years = {s: tuple(y for y in DEFAULT_YEARS[s] if y not in leave_out)
                  for s in DEFAULT_YEARS}
-        _CACHE[key] = build_climatologies(history(), years=years, params=params)
-    return _CACHE[key]
+        cache[key] = build_climatologies(history(), years=years, params=params)
+    return cache[key]
 
 
 def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
@@ -158,6 +156,7 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
     _check_years(lake, PLACEBO_YEARS, "the placebo (peacetime 2018-2021)")
     _check_years(lake, WAR_YEARS, "the war figures (2022-2023)")
     hist: list[pd.DataFrame] = []
+    cache: dict[tuple, dict[str, Any]] = {}
 
     def history() -> pd.DataFrame:
         if not hist:
@@ -189,21 +188,26 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
                            "placebo_line": line,
                            "events": None if events is None else _events_summary(events),
                            "by_rule": {}}
-    for r in rules:
+    by_rule: dict[str, Any] = {}
+    order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
+    for i, r in enumerate(order):
         params = baseline_for(r)
         progress(f"{r}: climatologies ({'without' if r in LEGACY_RULES else 'with'} "
                  "hot spot sites)")
-        full = _climatologies(lake, params, (), history)
-        lo = _climatologies(lake, params, PLACEBO_YEARS, history)
+        full = _climatologies(cache, params, (), history)
+        lo = _climatologies(cache, params, PLACEBO_YEARS, history)
         progress(f"{r}: detecting 2018-2021 and 2022-2023")
         found = {"placebo": _detect(enriched["placebo"], spans["placebo"], lo, r),
                  "war": _detect(enriched["war"], spans["war"], full, r)}
-        out["by_rule"][r] = _figures(found["placebo"], found["war"], area, events)
+        figs = _figures(found["placebo"], found["war"], area, events)
         if aug is not None:
-            out["by_rule"][r]["aug2025"] = _aug_figures(
-                detect_enriched(aug, *AUG_2025, full, rule=r))
-        out["by_rule"][r]["rule"] = asdict(rule_params(r))
-        out["by_rule"][r]["baseline"] = asdict(params)
+            figs["aug2025"] = _aug_figures(detect_enriched(aug, *AUG_2025, full, rule=r))
+        figs["rule"] = asdict(rule_params(r))
+        figs["baseline"] = asdict(params)
+        by_rule[r] = figs
+        if i + 1 == len(order) or baseline_for(order[i + 1]) != params:
+            cache.clear()  # no later rule needs these climatologies
+    out["by_rule"] = {r: by_rule[r] for r in rules}
     out["table"] = figure_rows(out)
     return out
 
