@@ -8,13 +8,9 @@ screenshot; pdftotext reads the verdict back out of report.pdf.
 
 from __future__ import annotations
 
-import base64
-import json
-import queue
 import re
 import shutil
 import subprocess
-import time
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,9 +20,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from browser_harness import CHROMIUM, SKIP_REASON, open_page
 from shapely import LineString, box
 
-from devtools import CHROMIUM, DevTools
 from truceline.errors import InputError
 from truceline.publish.report import (
     HTML_FILE,
@@ -249,42 +245,13 @@ def test_pdf_is_reproducible(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- Chromium
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian: chromium)")
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
-    browser = DevTools.headless(1280, 1800)
-    try:
-        session = browser.new_page("Network", "Page", "Log", "Runtime")
-        url = (report_dir / HTML_FILE).resolve().as_uri()
-        browser.send("Page.navigate", {"url": url}, session=session)
-        requests, console, loaded = [], [], False
-        deadline = time.monotonic() + 30
-        while not loaded and time.monotonic() < deadline:
-            try:
-                ev = browser.events.get(timeout=1)
-            except queue.Empty:
-                continue
-            method, params = ev.get("method"), ev.get("params", {})
-            if method == "Network.requestWillBeSent":
-                requests.append(params["request"]["url"])
-            elif method in ("Log.entryAdded", "Runtime.consoleAPICalled"):
-                console.append(json.dumps(params)[:300])
-            elif method == "Page.loadEventFired":
-                loaded = True
-        assert loaded, "the page never finished loading"
-        time.sleep(0.3)  # let late requests (fonts, lazy images) show up
-        while not browser.events.empty():
-            ev = browser.events.get()
-            if ev.get("method") == "Network.requestWillBeSent":
-                requests.append(ev["params"]["request"]["url"])
-            elif ev.get("method") in ("Log.entryAdded", "Runtime.consoleAPICalled"):
-                console.append(json.dumps(ev.get("params"))[:300])
-        text = browser.send("Runtime.evaluate", {"expression": "document.body.innerText",
-                                                 "returnByValue": True},
-                            session=session)["result"]["value"]
-        shot = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"},
-                                             session=session)["data"])
-    finally:
-        browser.close()
+    with open_page(report_dir / HTML_FILE) as page:
+        text = page.evaluate("document.body.innerText")
+        shot = page.screenshot()
+        page.drain()
+        requests, console, url = page.requests, page.console, page.url
 
     (report_dir / "requests.log").write_text("\n".join(requests) + "\n")
     (report_dir / "screenshot.png").write_bytes(shot)
