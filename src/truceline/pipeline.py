@@ -424,6 +424,9 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
               "weather_dir": portable_path(weather_dir) if weather_dir else None,
               "peacetime": rate_detail, "detect": found.params}
     data = result.to_dict()
+    # what the report shows of the agreement's own words (docs/AGREEMENTS.md promises it)
+    data["agreement"] = {**data.get("agreement", {}), "notes": agreement.notes or None,
+                         "hypothetical": bool(getattr(agreement, "hypothetical", False))}
     data["parameters"] = {**data.get("parameters", {}), "pipeline": params}
     data["control_map"] = {**data.get("control_map", {}), "line_km": {
         "total": round(prep.contact.length_km, 1), "inside_ukraine": round(

@@ -47,13 +47,19 @@ def write_assessment(run: Any, out_dir: Path, *, signer: Any, lake: Any) -> dict
     from truceline.publish.folder import copy_agreement, staged_folder
     from truceline.publish.manifest import MANIFEST_FILE, sha256_file, sign_report
     from truceline.publish.report import write_report
+    from truceline.publish.signing import key_fingerprint
 
     with staged_folder(Path(out_dir)) as stage:
         copy_agreement(run.agreement, stage / AGREEMENT_DIR)
         w = (run.agreement.start_utc, run.agreement.end_utc)
+        snap = str(run.assessment.get("control_map", {}).get("snapshot_at_start") or "")
         write_report(stage, run.assessment, run.incidents, run.line_of_contact, run.timeline,
                      run.ru_ground, window=w, title=run.agreement.name,
-                     generated_utc=datetime.now(UTC).replace(microsecond=0))
+                     generated_utc=datetime.now(UTC).replace(microsecond=0),
+                     detections=run.detections,
+                     snapshot={"snapshot_id": snap, "date": snap.rpartition(":")[2] or None,
+                               "source": snap.partition(":")[0] or run.control_source},
+                     signer_fingerprint=key_fingerprint(signer.public_key))
         manifest = sign_report(stage, inputs=run.inputs, parameters=run.parameters,
                                signer=signer, inputs_root=lake.root, inputs_root_label="lake")
         state = run.parameters.get("lake_state") or {}

@@ -58,10 +58,13 @@ def _incidents(n: int = 4) -> gpd.GeoDataFrame:
     }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
-def _ogr_count(path: Path) -> int:
-    out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True,
-                         text=True, timeout=60, check=True).stdout
-    return sum(int(n) for n in re.findall(r"Feature Count:\s*(\d+)", out))
+def _ogr_count(path: Path, layer: str | None = None) -> int:
+    """Features ogrinfo counts (in `layer`, or in all layers); it must say nothing else."""
+    args = ["ogrinfo", "-ro", "-so"] + ([str(path), layer] if layer else ["-al", str(path)])
+    run = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
+    assert run.stderr.strip() == "", run.stderr  # no warning, as GDAL 3.6 users see it
+    assert "Warning" not in run.stdout, run.stdout
+    return sum(int(n) for n in re.findall(r"Feature Count:\s*(\d+)", run.stdout))
 
 
 needs_ogrinfo = pytest.mark.skipif(shutil.which("ogrinfo") is None,
@@ -91,29 +94,54 @@ def test_each_format_round_trips(tmp_path: Path, fmt: str) -> None:
 def test_ogrinfo_opens_gpkg_and_kml_and_counts_incidents(tmp_path: Path) -> None:
     paths = write_exports(tmp_path, _incidents(7), LINE, {"verdict": "violated"})
     by_name = {p.name: p for p in paths}
-    assert _ogr_count(by_name["incidents.gpkg"]) == 7
-    assert _ogr_count(by_name["incidents.kml"]) == 7
+    assert _ogr_count(by_name["incidents.gpkg"], "incidents") == 7
+    assert _ogr_count(by_name["incidents.gpkg"], "line_of_contact") == 1
+    assert _ogr_count(by_name["incidents.kml"], "incidents") == 7
     assert _ogr_count(by_name["incidents.geojson"]) == 7
     assert _ogr_count(by_name["line_of_contact.geojson"]) == 1
+    assert _ogr_count(by_name["incidents.csv"]) == 7
 
 
-def test_kml_without_gdal_driver_is_written_by_hand(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pyogrio, "list_drivers",
-                        lambda **kw: {"GPKG": "rw", "GeoJSON": "rw"})
-    (path,) = write_incidents(tmp_path, _incidents(), ["kml"])
+def test_kml_has_time_spans_styles_and_the_line(tmp_path: Path) -> None:
+    inc = _incidents()
+    inc["t_first"] = inc["t_start"] + pd.Timedelta(minutes=47)
+    (path,) = write_incidents(tmp_path, inc, ["kml"], line=LINE, line_date="2023-01-05",
+                              credits=["Fire detections: NASA FIRMS"])
     root = ET.parse(path).getroot()
     ns = {"k": "http://www.opengis.net/kml/2.2"}
-    marks = root.findall(".//k:Placemark", ns)
+    assert "NASA FIRMS" in root.find("k:Document/k:description", ns).text
+    styles = {st.get("id") for st in root.findall(".//k:Style", ns)}
+    assert {"confidence-high", "confidence-medium", "confidence-low",
+            "line-of-contact"} <= styles
+    folders = {f.find("k:name", ns).text: f for f in root.findall(".//k:Folder", ns)}
+    marks = folders["incidents"].findall("k:Placemark", ns)
     assert len(marks) == 4
     assert marks[0].find("k:name", ns).text == "2023-01-06-000"
+    assert marks[0].find("k:TimeSpan/k:begin", ns).text == "2023-01-06T09:47:00Z"
+    assert marks[0].find("k:TimeSpan/k:end", ns).text == "2023-01-07T05:00:00Z"
+    assert marks[0].find("k:styleUrl", ns).text == "#confidence-high"
     assert "12.5 km from the line on Ukrainian-held ground" in marks[0].find(
         "k:description", ns).text
-    monkeypatch.undo()
+    line = folders["line_of_contact"].find("k:Placemark", ns)
+    assert line.find("k:MultiGeometry/k:LineString/k:coordinates", ns).text.startswith(
+        "37.000000,48.000000 ")
     back = read_incidents(path)
     assert len(back) == 4 and back["detection_ids"].iloc[1] == ["VIIRS-1-0", "VIIRS-1-1"]
     if shutil.which("ogrinfo"):
-        assert _ogr_count(path) == 4
+        assert _ogr_count(path, "incidents") == 4
+        assert _ogr_count(path, "line_of_contact") == 1
+
+
+def test_csv_is_what_a_spreadsheet_wants(tmp_path: Path) -> None:
+    inc = _incidents()
+    inc["distance_km"] = inc["dist_km"]  # the same figure under its enrichment name
+    inc["lon"] = inc["lon"] + 1.23456789e-7
+    (path,) = write_incidents(tmp_path, inc, ["csv"])
+    df = pd.read_csv(path, dtype=str)
+    assert "distance_km" not in df.columns and "dist_km" in df.columns
+    assert all(len(v.split(".")[1]) <= 6 for v in df["lon"])
+    assert df["side_name"].tolist() == ["Ukrainian-held ground", "Russian-held ground",
+                                        "a third country's ground", "the sea"]
 
 
 def test_empty_incidents_give_valid_empty_files(tmp_path: Path) -> None:
@@ -122,6 +150,63 @@ def test_empty_incidents_give_valid_empty_files(tmp_path: Path) -> None:
         assert len(read_incidents(p)) == 0, p.name
         if shutil.which("ogrinfo") and p.suffix in (".gpkg", ".geojson"):
             assert _ogr_count(p) == 0
+    if shutil.which("ogrinfo"):  # a point layer, even empty: QGIS shows it as points
+        out = subprocess.run(["ogrinfo", "-ro", "-so", str(tmp_path / "incidents.gpkg"),
+                              "incidents"], capture_output=True, text=True, check=True).stdout
+        assert "Geometry: Point" in out
+
+
+def _detections() -> pd.DataFrame:
+    from truceline.publish.evidence import detection_table
+
+    t = pd.to_datetime(["2023-01-06 09:47", "2023-01-06 10:01", "2023-01-04 10:00"], utc=True)
+    det = pd.DataFrame({
+        "detection_id": ["VIIRS-0-0", "VIIRS-1-0", "x"], "lon": [37.1, 37.5, 38.0],
+        "lat": [48.05, 48.1, 48.2], "acq_date": t.tz_localize(None).normalize(), "t_utc": t,
+        "sensor": "VIIRS", "satellite": "N20", "frp": [3.5, 12.25, 1.0], "daynight": "D",
+        "side": ["ua", "ru", "ua"], "distance_km": [12.5, -3.0, 40.0],
+        "p_natural": [1e-4, 2e-3, 0.5], "war": [True, True, False]})
+    return detection_table(det, ("2023-01-06T09:00Z", "2023-01-07T21:00Z"),
+                           ("2023-01-04T21:00Z", "2023-01-06T09:00Z"))
+
+
+def test_detections_and_line_are_layers_and_csvs(tmp_path: Path) -> None:
+    from truceline.publish.evidence import evidence_rows
+
+    det = _detections()
+    ev = evidence_rows(_incidents(), det.rename(columns={"latitude": "lat",
+                                                         "longitude": "lon"}))
+    held = LINE.buffer(0.3, single_sided=True)
+    paths = write_exports(tmp_path, _incidents(), LINE, {"verdict": "violated"},
+                          held=held, detections=det, evidence=ev,
+                          line_properties={"snapshot_id": "isw:2023-01-05",
+                                           "date": "2023-01-05", "source": "isw"},
+                          credits=["Fire detections: NASA FIRMS", "Control map: ISW"])
+    names = [p.name for p in paths]
+    assert "detections.csv" in names and "incident_detections.csv" in names
+    csv = pd.read_csv(tmp_path / "detections.csv", dtype=str)
+    assert csv["war_fire"].tolist() == ["False", "True", "True"]
+    assert csv["period"].tolist() == ["margin", "window", "window"]
+    line = json.loads((tmp_path / "line_of_contact.geojson").read_text())
+    kinds = [f["properties"]["kind"] for f in line["features"]]
+    assert kinds == ["line_of_contact", "held_ground"]
+    assert line["features"][0]["properties"]["date"] == "2023-01-05"
+    assert line["features"][1]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert line["metadata"]["credits"][1] == "Control map: ISW"
+    doc = json.loads((tmp_path / "assessment.json").read_text())
+    assert doc["credits"][0].startswith("Fire detections")
+    gpkg = tmp_path / "incidents.gpkg"
+    assert set(pyogrio.list_layers(gpkg)[:, 0]) == {
+        "incidents", "detections", "incident_detections", "line_of_contact", "held_ground"}
+    if shutil.which("ogrinfo"):
+        for p in paths:
+            if p.suffix != ".json":
+                _ogr_count(p)  # every export opens without a warning
+        assert _ogr_count(gpkg, "detections") == 3
+        assert _ogr_count(gpkg, "held_ground") == 1
+        meta = subprocess.run(["ogrinfo", "-ro", "-so", str(gpkg), "detections"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "NASA FIRMS" in meta
 
 
 def test_outputs_are_reproducible(tmp_path: Path) -> None:

@@ -139,18 +139,41 @@ class _Refs(HTMLParser):
                 self.refs.append(value)
 
 
+#: Public viewers an incident row may link to (a reader's click, never a page load).
+_VIEWERS = ("https://worldview.earthdata.nasa.gov/", "https://firms.modaps.eosdis.nasa.gov/")
+
+
 def test_html_is_self_contained(report_dir: Path) -> None:
     page = (report_dir / HTML_FILE).read_text(encoding="utf-8")
     parser = _Refs()
     parser.feed(page)
     assert parser.refs, "expected in-page links at least"
-    bad = [r for r in parser.refs if not r.startswith(("#", "data:"))]
+    bad = [r for r in parser.refs if not r.startswith(("#", "data:", *_VIEWERS))]
     assert bad == []
-    assert not parser.tags & {"script", "link", "iframe", "object", "embed", "img"}
+    assert not re.search(r"<(script|img|iframe)[^>]*\ssrc\s*=", page)  # scripts are inline
+    assert not parser.tags & {"link", "iframe", "object", "embed", "img"}
     assert "@import" not in page
-    assert re.findall(r"url\(\s*['\"]?([^#'\")\s])", page) == []  # only url(#local-id)
-    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    # outside scripts, CSS may point only at url(#local-id); Plotly's own styles use data:
+    outside = re.sub(r"<script\b.*?</script>", "", page, flags=re.S)
+    assert re.findall(r"url\(\s*['\"]?([^#'\")\s])", outside) == []
+    scripts = "".join(re.findall(r"<script\b.*?</script>", page, flags=re.S))
+    assert not re.findall(r"url\(\s*['\"]?(?!data:|#)([a-z]+:)", scripts)
+    csp = re.search(r'Content-Security-Policy" content="([^"]+)"', page)
+    assert csp and "default-src 'none'" in csp.group(1) and "http" not in csp.group(1)
     assert page.count("<svg") >= 2
+    # the interactive map: Plotly from the installed package, inline, and its data
+    assert "truceline-map-data" in page and "Plotly.newPlot" in page
+    assert len(page) > 3_000_000
+
+
+def test_html_without_the_interactive_map_runs_no_script(tmp_path: Path) -> None:
+    write_report(tmp_path, _assessment(), _incidents(), LINE, _timeline(), HELD,
+                 generated_utc=GENERATED, pdf=False, exports=False, interactive=False)
+    page = (tmp_path / HTML_FILE).read_text(encoding="utf-8")
+    parser = _Refs()
+    parser.feed(page)
+    assert "script" not in parser.tags and "script-src" not in page
+    assert len(page) < 2_000_000
 
 
 def test_html_says_what_the_data_shows(report_dir: Path) -> None:
@@ -349,8 +372,9 @@ def test_the_assessment_stage_schema_renders_in_full() -> None:
     assert any("control band) the rate ratio was 0.89" in s for s in c.statistics)
     assert any("ratio of rate ratios 0.86" in s for s in c.statistics)
     titles = [t.title for t in c.tables]
-    assert titles == ["Counts and rates, window against comparison",
+    assert titles == ["Counts and rates, window against comparison", "Sectors with fire",
                       "Front against control band", "Site hits"]
+    assert c.tables[1].rows == [["Tokmak", "1", "92", "114", "0.81 (0.61–1.07)", "0.14"]]
     assert c.tables[0].rows[0][-2:] == ["0.77 (0.62–0.94)", "0.009"]
     # coverage: passes summed from the days, the assessment's judgement wins
     assert ("Satellite passes that delivered data", "2") in c.coverage

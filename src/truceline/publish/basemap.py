@@ -81,6 +81,17 @@ def state_border() -> BaseGeometry:
     return shapely.line_merge(border) if not border.is_empty else border
 
 
+@lru_cache(maxsize=1)
+def _countries() -> tuple[BaseGeometry, BaseGeometry]:
+    """All the theatre's land, and its country outlines less Ukraine's land border."""
+    geoms = np.asarray([shapely.make_valid(g) for g in outlines.countries().values()],
+                       dtype=object)
+    land = shapely.union_all(geoms)
+    # every country's outline (coasts and borders between neighbours), each line once
+    lines = shapely.union_all(shapely.boundary(geoms))
+    return land, _outer_borders(lines)
+
+
 def _package_file(package: str, relative: str) -> Path | None:
     try:
         path = Path(str(resources.files(package).joinpath(relative)))
@@ -159,10 +170,9 @@ def basemap(bbox: Sequence[float], *, min_population: int = 50_000,
                          "max lat) with min < max")
     b: tuple[float, float, float, float] = (box[0], box[1], box[2], box[3])
     missing: list[str] = []
-    c = outlines.countries()
-    land = _clip(shapely.union_all(list(c.values())), b)
-    country_lines = _clip(shapely.boundary(shapely.union_all(
-        [shapely.make_valid(g) for g in c.values()])), b)
+    all_land, all_lines = _countries()
+    land = _clip(all_land, b)
+    country_lines = _clip(all_lines, b)
     oblasts = _ne_layer("ne_10m_admin_1_states_provinces_lines", b)
     lakes = _ne_layer("ne_10m_lakes", b)
     if oblasts is None or lakes is None:
@@ -176,7 +186,7 @@ def basemap(bbox: Sequence[float], *, min_population: int = 50_000,
         return empty if g is None or g.is_empty else shapely.simplify(g, simplify_deg)
 
     return Basemap(
-        bbox=b, land=simple(land), country_lines=simple(_outer_borders(country_lines)),
+        bbox=b, land=simple(land), country_lines=simple(country_lines),
         state_border=simple(_clip(state_border(), b)), oblast_lines=simple(oblasts),
         lakes=simple(lakes), rivers=simple(rivers), cities=_cities(b, min_population),
         missing=missing)

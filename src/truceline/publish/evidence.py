@@ -242,7 +242,13 @@ def incident_evidence(incidents: pd.DataFrame, detections: pd.DataFrame | None,
             inc["time_known"] = inc["time_known"].fillna(False).astype(bool)
             for col in ("n_in_window", "n_possibly_in_window"):
                 inc[col] = pd.to_numeric(inc[col], errors="coerce").astype("Int64")
+    given = inc["timing"].astype("string") if "timing" in inc else None
     inc["timing"] = _timing(inc, w)
+    if given is not None and inc["n_in_window"].isna().all():
+        # no detections to time it by: the assessment's own call stands
+        # (analysis.assess says inside / possible / outside)
+        own = given.map({"inside": "inside", "possible": "possibly inside"})
+        inc["timing"] = own.where(own.notna(), inc["timing"]).astype("string")
     if "side" in inc:
         inc["side_name"] = inc["side"].map(lambda s: SIDE_NAMES.get(str(s), str(s))
                                            if isinstance(s, str) else pd.NA).astype("string")

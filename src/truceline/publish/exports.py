@@ -21,8 +21,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -36,10 +35,13 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
+from truceline.publish.evidence import TIMINGS
 from truceline.publish.manifest import canonical_json
 
 __all__ = [
+    "EVIDENCE_COLUMNS",
     "INCIDENT_COLUMNS",
+    "DETECTION_FILES",
     "INCIDENT_FORMATS",
     "LIST_SEPARATOR",
     "export_frame",
@@ -56,6 +58,12 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_id", "t_start", "t_end", "n_detections", "lon", "lat", "side", "dist_km",
     "band", "sector", "place", "p_min", "confidence", "detection_ids", "sensors",
 )
+#: What the detections add (`truceline.publish.evidence.incident_evidence`), after the
+#: contract: first/last UTC minute, timing against the window, FRP, satellites.
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "t_first", "t_last", "time_known", "timing", "n_in_window", "n_possibly_in_window",
+    "frp_total", "frp_max", "satellites", "daynight", "side_name",
+)
 #: File name of each incident export, by format.
 INCIDENT_FORMATS: Mapping[str, str] = {
     "geojson": "incidents.geojson",
@@ -64,11 +72,10 @@ INCIDENT_FORMATS: Mapping[str, str] = {
     "csv": "incidents.csv",
 }
 LIST_SEPARATOR = ";"
-_TIME_COLUMNS = ("t_start", "t_end")
+_TIME_COLUMNS = ("t_start", "t_end", "t_first", "t_last")
 _LIST_COLUMNS = ("detection_ids",)
 # GeoPackage stamps its change date into the file; pin it so the bytes are reproducible
 _GPKG_DATE = "2000-01-01T00:00:00Z"
-_KML_NS = "http://www.opengis.net/kml/2.2"
 
 
 # --------------------------------------------------------------------------- frames
@@ -115,8 +122,15 @@ def export_frame(incidents: pd.DataFrame) -> gpd.GeoDataFrame:
     for col in _TIME_COLUMNS:
         if col in df:
             df[col] = _utc(df[col], col)
-    order = [c for c in INCIDENT_COLUMNS if c in df] + [c for c in df if c not in
-                                                        INCIDENT_COLUMNS]
+    if "dist_km" in df and "distance_km" in df:  # the same figure under two names
+        df = df.drop(columns=["distance_km"])
+    for col in ("lon", "lat"):  # 6 decimals: 0.1 m, finer than any satellite pixel
+        df[col] = pd.to_numeric(df[col], errors="coerce").round(6)
+    if "side" in df and "side_name" not in df:
+        df["side_name"] = df["side"].map(lambda v: _SIDE_TEXT.get(str(v), str(v))
+                                         if not _missing(v) else pd.NA).astype("string")
+    known = (*INCIDENT_COLUMNS, *EVIDENCE_COLUMNS)
+    order = [c for c in known if c in df] + [c for c in df if c not in known]
     return gpd.GeoDataFrame(df[order].reset_index(drop=True), geometry=list(geometry),
                             crs="EPSG:4326")
 
@@ -155,11 +169,15 @@ def _iso_z(col: pd.Series) -> pd.Series:
 
 
 def write_incidents(out_dir: str | Path, incidents: pd.DataFrame,
-                    formats: Iterable[str] = tuple(INCIDENT_FORMATS)) -> list[Path]:
+                    formats: Iterable[str] = tuple(INCIDENT_FORMATS), *,
+                    credits: Sequence[str] = (), line: BaseGeometry | None = None,
+                    line_date: Any = None) -> list[Path]:
     """Write the incidents in each of `formats` (geojson, gpkg, kml, csv); return paths.
 
     An empty table still gives valid, empty files, so a reader can tell "no incidents"
-    from "no export".
+    from "no export". `credits` go into each format's own metadata (GeoJSON
+    ``metadata``, GeoPackage layer description, KML document description); the KML also
+    draws the `line` of contact (dated `line_date`).
     """
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -169,7 +187,7 @@ def write_incidents(out_dir: str | Path, incidents: pd.DataFrame,
         if fmt not in INCIDENT_FORMATS:
             raise InputError(f"formats: {fmt!r}: expected one of {', '.join(INCIDENT_FORMATS)}")
         path = d / INCIDENT_FORMATS[fmt]
-        _WRITERS[fmt](path, frame)
+        _WRITERS[fmt](path, frame, credits=credits, line=line, line_date=line_date)
         written.append(path)
     return written
 
@@ -179,8 +197,13 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _write_geojson(path: Path, frame: gpd.GeoDataFrame) -> None:
-    """RFC 7946 GeoJSON, written by hand so the bytes do not depend on the GDAL build."""
+def _write_geojson(path: Path, frame: gpd.GeoDataFrame, *, credits: Sequence[str] = (),
+                   name: str = "incidents", **_: Any) -> None:
+    """RFC 7946 GeoJSON, written by hand so the bytes do not depend on the GDAL build.
+
+    The credits go in a ``metadata`` foreign member (RFC 7946 §6.1), which GIS tools
+    ignore and people reading the file see.
+    """
     props = frame.drop(columns=[frame.geometry.name])
     for col in _TIME_COLUMNS:
         if col in props:
@@ -192,71 +215,59 @@ def _write_geojson(path: Path, frame: gpd.GeoDataFrame) -> None:
             "properties": {k: jsonable(v) for k, v in row.items()},
             "geometry": _geojson_geometry(geom),
         })
-    doc = {"type": "FeatureCollection", "name": "incidents", "features": features}
+    doc: dict[str, Any] = {"type": "FeatureCollection", "name": name}
+    if credits:
+        doc["metadata"] = {"credits": list(credits)}
+    doc["features"] = features
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n",
                     encoding="utf-8")
 
 
-def _write_gpkg(path: Path, frame: gpd.GeoDataFrame) -> None:
+def _write_gpkg(path: Path, frame: gpd.GeoDataFrame, *, credits: Sequence[str] = (),
+                **_: Any) -> None:
     _unlink(path)
+    write_gpkg_layer(path, frame, "incidents", geometry_type="Point",
+                     description=_describe("Incidents", credits))
+
+
+def _describe(what: str, credits: Sequence[str]) -> str:
+    return what + (". Sources: " + "; ".join(credits) + "." if credits else ".")
+
+
+def write_gpkg_layer(path: str | Path, frame: gpd.GeoDataFrame, layer: str, *,
+                     geometry_type: str, description: str = "") -> Path:
+    """Add one layer to a GeoPackage that GDAL 3.6 (Debian 12, QGIS LTR) opens quietly.
+
+    GeoPackage 1.2 (GDAL 3.6 warns on the 1.4 files newer GDALs write by default), the
+    geometry type declared even for an empty layer, and the file's change date pinned so
+    the bytes are reproducible.
+    """
+    path = Path(path)
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
     try:
-        pyogrio.write_dataframe(_plain(frame, times_as_text=False), path, layer="incidents",
-                                driver="GPKG")
+        pyogrio.write_dataframe(
+            _plain(frame, times_as_text=False), path, layer=layer, driver="GPKG",
+            geometry_type=geometry_type, append=path.exists(),
+            dataset_options=None if path.exists() else {"VERSION": "1.2"},
+            layer_options={"DESCRIPTION": description} if description else None)
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+    return path
 
 
-def _write_csv(path: Path, frame: gpd.GeoDataFrame) -> None:
+def _write_csv(path: Path, frame: gpd.GeoDataFrame, **_: Any) -> None:
     df = _plain(frame, times_as_text=True).drop(columns=[frame.geometry.name])
     df.to_csv(path, index=False, lineterminator="\n")
 
 
-def _write_kml(path: Path, frame: gpd.GeoDataFrame) -> None:
-    """KML through GDAL's KML driver when the build has it, else by hand (xml.etree)."""
-    _unlink(path)
+def _write_kml(path: Path, frame: gpd.GeoDataFrame, *, credits: Sequence[str] = (),
+               line: BaseGeometry | None = None, line_date: Any = None, **_: Any) -> None:
+    from truceline.publish.kml import write_kml
+
     flat = _plain(frame, times_as_text=True)
-    for col in flat.columns:  # the KML driver writes 64-bit integers as text
-        if pd.api.types.is_integer_dtype(flat[col]) and flat[col].abs().max() < 2**31:
-            flat[col] = flat[col].astype("Int32")
     flat.insert(0, "Description", _kml_descriptions(flat))
-    if "KML" in pyogrio.list_drivers(write=True):
-        flat.insert(0, "Name", flat["incident_id"] if "incident_id" in flat else
-                    pd.Series([f"incident {i + 1}" for i in range(len(flat))], dtype="string"))
-        pyogrio.write_dataframe(flat, path, layer="incidents", driver="KML",
-                                dataset_options={"NameField": "Name",
-                                                 "DescriptionField": "Description"})
-    else:
-        _write_kml_etree(path, flat)
-
-
-def _write_kml_etree(path: Path, flat: gpd.GeoDataFrame) -> None:
-    ET.register_namespace("", _KML_NS)
-    k = f"{{{_KML_NS}}}"
-    root = ET.Element(f"{k}kml")
-    doc = ET.SubElement(root, f"{k}Document")
-    ET.SubElement(doc, f"{k}name").text = "incidents"
-    folder = ET.SubElement(doc, f"{k}Folder")
-    ET.SubElement(folder, f"{k}name").text = "incidents"
-    geom_col = flat.geometry.name
-    for i, row in enumerate(flat.to_dict("records")):
-        pm = ET.SubElement(folder, f"{k}Placemark")
-        ET.SubElement(pm, f"{k}name").text = str(row.get("incident_id", f"incident {i + 1}"))
-        ET.SubElement(pm, f"{k}description").text = str(row.get("Description", ""))
-        ext = ET.SubElement(pm, f"{k}ExtendedData")
-        for key, value in row.items():
-            if key in (geom_col, "Description") or _missing(value):
-                continue
-            data = ET.SubElement(ext, f"{k}Data", name=str(key))
-            ET.SubElement(data, f"{k}value").text = str(value)
-        geom = row[geom_col]
-        if geom is not None and not geom.is_empty:
-            pt = shapely.point_on_surface(geom)
-            point = ET.SubElement(pm, f"{k}Point")
-            ET.SubElement(point, f"{k}coordinates").text = f"{pt.x:.6f},{pt.y:.6f}"
-    ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_kml(path, flat, line=line, line_date=line_date, credits=credits)
 
 
 def _kml_descriptions(flat: pd.DataFrame) -> pd.Series:
@@ -265,15 +276,23 @@ def _kml_descriptions(flat: pd.DataFrame) -> pd.Series:
     for row in flat.to_dict("records"):
         parts = []
         if not _missing(row.get("n_detections")):
-            parts.append(f"{row['n_detections']} fire detections")
-        if not _missing(row.get("t_start")):
-            end = row.get("t_end")
-            parts.append(f"from {row['t_start']}" + ("" if _missing(end) else f" to {end}"))
+            text = f"{row['n_detections']} fire detections"
+            if not _missing(row.get("n_in_window")):
+                text += f" ({row['n_in_window']} inside the agreement window)"
+            parts.append(text)
+        start = row.get("t_first", row.get("t_start"))
+        if not _missing(start):
+            end = row.get("t_last", row.get("t_end"))
+            parts.append(f"from {start}" + ("" if _missing(end) else f" to {end}") + " UTC")
+        if not _missing(row.get("timing")) and row["timing"] != "unknown":
+            parts.append(TIMINGS.get(str(row["timing"]), str(row["timing"])))
         if not _missing(row.get("place")):
             parts.append(f"near {row['place']}")
         if not _missing(row.get("dist_km")) and not _missing(row.get("side")):
             parts.append(f"{abs(float(row['dist_km'])):.1f} km from the line on "
                          f"{_SIDE_TEXT.get(str(row['side']), str(row['side']))}")
+        if not _missing(row.get("frp_total")):
+            parts.append(f"fire radiative power {float(row['frp_total']):.1f} MW in all")
         if not _missing(row.get("confidence")):
             parts.append(f"{row['confidence']} confidence")
         out.append("; ".join(parts))
@@ -318,14 +337,18 @@ _WRITERS = {"geojson": _write_geojson, "gpkg": _write_gpkg, "kml": _write_kml,
 
 
 def write_line_geojson(path: str | Path, line_of_contact: BaseGeometry | None,
-                       properties: Mapping[str, Any] | None = None) -> Path:
-    """The line of contact as a one-feature GeoJSON FeatureCollection (lon/lat).
+                       properties: Mapping[str, Any] | None = None, *,
+                       held: BaseGeometry | None = None, held_by: str = "Russia",
+                       credits: Sequence[str] = ()) -> Path:
+    """The line of contact (and the ground held) as GeoJSON in lon/lat.
 
-    Its geodesic length in km is added to the properties, so a reader can check the
-    line is the one the report describes.
+    The first feature is the line, with its geodesic length in km (so a reader can check
+    it is the line the report describes) and `properties` such as the snapshot's
+    ``snapshot_id``, ``date`` and ``source``; the second, when `held` is given, is the
+    ground held by `held_by` on that snapshot, as (multi)polygons.
     """
     path = Path(path)
-    props: dict[str, Any] = {"name": "line of contact"}
+    props: dict[str, Any] = {"name": "line of contact", "kind": "line_of_contact"}
     geometry = None
     if line_of_contact is not None and not shapely.is_empty(line_of_contact):
         if not isinstance(line_of_contact, BaseGeometry):
@@ -334,9 +357,23 @@ def write_line_geojson(path: str | Path, line_of_contact: BaseGeometry | None,
         props["length_km"] = round(pyproj.Geod(ellps="WGS84").geometry_length(
             line_of_contact) / 1000.0, 3)
         geometry = _geojson_geometry(line_of_contact)
-    props.update({str(k): jsonable(v) for k, v in (properties or {}).items()})
-    doc = {"type": "FeatureCollection", "name": "line_of_contact",
-           "features": [{"type": "Feature", "properties": props, "geometry": geometry}]}
+    extra = {str(k): jsonable(v) for k, v in (properties or {}).items()}
+    props.update(extra)
+    features = [{"type": "Feature", "properties": props, "geometry": geometry}]
+    if held is not None and not shapely.is_empty(held):
+        if not isinstance(held, BaseGeometry):
+            raise InputError(f"held = {type(held).__name__}: expected shapely polygons")
+        area = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(
+            shapely.orient_polygons(held) if hasattr(shapely, "orient_polygons") else held
+        )[0]) / 1e6
+        features.append({"type": "Feature", "properties": {
+            **extra, "name": f"ground held by {held_by}", "kind": "held_ground",
+            "held_by": held_by, "area_km2": round(area, 1)},
+            "geometry": _geojson_geometry(held)})
+    doc: dict[str, Any] = {"type": "FeatureCollection", "name": "line_of_contact"}
+    if credits:
+        doc["metadata"] = {"credits": list(credits)}
+    doc["features"] = features
     path.write_text(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n",
                     encoding="utf-8")
     return path
@@ -406,6 +443,11 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+#: The detection exports, by format.
+DETECTION_FILES: Mapping[str, str] = {"csv": "detections.csv",
+                                      "evidence_csv": "incident_detections.csv"}
+
+
 def write_exports(
     out_dir: str | Path,
     incidents: pd.DataFrame,
@@ -414,17 +456,85 @@ def write_exports(
     *,
     formats: Iterable[str] = tuple(INCIDENT_FORMATS),
     line_properties: Mapping[str, Any] | None = None,
+    held: BaseGeometry | None = None,
+    held_by: str = "Russia",
+    detections: pd.DataFrame | None = None,
+    evidence: pd.DataFrame | None = None,
+    credits: Sequence[str] = (),
 ) -> list[Path]:
-    """Write every data export of a report folder; return the paths, in writing order."""
+    """Write every data export of a report folder; return the paths, in writing order.
+
+    Incidents in each of `formats`; the line of contact (with `held` ground) as GeoJSON;
+    the assessment as JSON; and, when given, the `detections` table
+    (`truceline.publish.evidence.detection_table`) as ``detections.csv`` and the
+    `evidence` rows (`evidence_rows`) as ``incident_detections.csv``, both also layers of
+    ``incidents.gpkg`` beside the line and the held ground.
+    """
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
-    paths = write_incidents(d, incidents, formats)
     props = dict(line_properties or {})
     if "control_source" in assessment and "control_source" not in props:
         props["control_source"] = assessment["control_source"]
-    paths.append(write_line_geojson(d / "line_of_contact.geojson", line_of_contact, props))
-    paths.append(write_assessment_json(d / "assessment.json", assessment))
+    fmts = list(formats)
+    paths = write_incidents(d, incidents, fmts, credits=credits, line=line_of_contact,
+                            line_date=props.get("date"))
+    paths.append(write_line_geojson(d / "line_of_contact.geojson", line_of_contact, props,
+                                    held=held, held_by=held_by, credits=credits))
+    if detections is not None:
+        paths.append(_write_table_csv(d / DETECTION_FILES["csv"], detections))
+    if evidence is not None:
+        paths.append(_write_table_csv(d / DETECTION_FILES["evidence_csv"], evidence))
+    if "gpkg" in fmts:
+        _gpkg_extra_layers(d / INCIDENT_FORMATS["gpkg"], line_of_contact, held, props,
+                           detections, evidence, credits)
+    doc = dict(assessment)
+    if credits and "credits" not in doc:
+        doc["credits"] = list(credits)
+    paths.append(write_assessment_json(d / "assessment.json", doc))
     return paths
+
+
+def _write_table_csv(path: Path, table: pd.DataFrame) -> Path:
+    table.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _points(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    lon = pd.to_numeric(table["longitude"], errors="coerce").to_numpy()
+    lat = pd.to_numeric(table["latitude"], errors="coerce").to_numpy()
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=shapely.points(lon, lat),
+                            crs="EPSG:4326")
+
+
+def _multi(geom: BaseGeometry, gtype: str) -> BaseGeometry:
+    """The lines (or polygons) of `geom` as one Multi* geometry, as the layer declares."""
+    parts = shapely.get_parts(shapely.get_parts(shapely.make_valid(geom)))
+    if gtype == "MultiLineString":
+        return shapely.multilinestrings(parts[np.isin(shapely.get_type_id(parts), (1, 2))])
+    return shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
+
+
+def _gpkg_extra_layers(path: Path, line: BaseGeometry | None, held: BaseGeometry | None,
+                       props: Mapping[str, Any], detections: pd.DataFrame | None,
+                       evidence: pd.DataFrame | None, credits: Sequence[str]) -> None:
+    """The detections, the evidence rows, the line and the held ground as more layers."""
+    if detections is not None:
+        write_gpkg_layer(path, _points(detections), "detections", geometry_type="Point",
+                         description=_describe("Fire detections the assessment rests on, "
+                                               "with the war-fire call", credits))
+    if evidence is not None:
+        write_gpkg_layer(path, _points(evidence), "incident_detections",
+                         geometry_type="Point",
+                         description=_describe("The FIRMS rows of each incident", credits))
+    meta = {k: str(jsonable(v)) for k, v in props.items() if not isinstance(v, Mapping)}
+    for layer, geom, gtype, what in (
+            ("line_of_contact", line, "MultiLineString", "Line of contact"),
+            ("held_ground", held, "MultiPolygon", "Ground held by Russia (control map)")):
+        parts = [] if geom is None or geom.is_empty else [_multi(geom, gtype)]
+        frame = gpd.GeoDataFrame(pd.DataFrame({k: [v] * len(parts) for k, v in meta.items()}),
+                                 geometry=parts, crs="EPSG:4326")
+        write_gpkg_layer(path, frame, layer, geometry_type=gtype,
+                         description=_describe(what, credits))
 
 
 # --------------------------------------------------------------------------- reader
@@ -446,7 +556,9 @@ def read_incidents(path: str | Path) -> gpd.GeoDataFrame:
         frame = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]),
                                  crs="EPSG:4326")
     elif suffix in (".geojson", ".json", ".gpkg", ".kml"):
-        frame = pyogrio.read_dataframe(path)
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        frame = pyogrio.read_dataframe(path, layer="incidents" if "incidents" in layers
+                                       else None)
         if frame.crs is None:
             frame = frame.set_crs(4326)
         frame = frame.drop(columns=[c for c in _KML_FIELDS if c in frame.columns

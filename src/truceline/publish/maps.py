@@ -224,6 +224,9 @@ def incident_map(
     label_places: int = 8,
     size: tuple[float, float] | None = None,
     held_label: str = "Ground held by Russia (control map)",
+    background: Any = None,
+    detections: pd.DataFrame | None = None,
+    credit: str | None = None,
 ) -> Figure:
     """The map of the line of contact, its bands, ground held by Russia and the incidents.
 
@@ -233,7 +236,10 @@ def incident_map(
     Up to `label_places` places of the most certain incidents are named on the map.
     The legend says "ground held" (`held_label` names the party), never who fired.
     `size` (inches) defaults to one that fits the extent's shape, with the legend to
-    the right of the map.
+    the right of the map. `background` is a `truceline.publish.basemap.Basemap` (land,
+    oblasts, water, cities, and the state border drawn apart from the line);
+    `detections` (lon, lat, war) are drawn as small dots, war-fire calls in orange, so a
+    map with no incident still shows the fire it rests on; `credit` is printed under it.
     """
     line = _check_geometry(line_of_contact, "line_of_contact")
     held = _check_geometry(ru_ground, "ru_ground")
@@ -253,6 +259,8 @@ def incident_map(
     window = shapely.box(minx, miny, maxx, maxy)
 
     handles: list[Any] = []
+    if background is not None:
+        handles += _draw_background(ax, background, window)
     if ctx is not None:
         for xy in _line_parts(shapely.boundary(ctx) if ctx.area > 0 else ctx):
             ax.plot(xy[:, 0], xy[:, 1], color="#9e9e9e", lw=0.6, zorder=1)
@@ -277,6 +285,14 @@ def incident_map(
             ax.plot(xy[:, 0], xy[:, 1], color=_LINE_COLOR, lw=1.2, zorder=3)
         handles.insert(0, Line2D([], [], color=_LINE_COLOR, lw=1.2, label="Line of contact"))
 
+    if background is not None and not background.state_border.is_empty:
+        for xy in _line_parts(background.state_border):
+            ax.plot(xy[:, 0], xy[:, 1], color="#3b3b3b", lw=1.0, ls=(0, (6, 2, 1, 2)),
+                    zorder=2.8)
+        handles.append(Line2D([], [], color="#3b3b3b", lw=1.0, ls=(0, (6, 2, 1, 2)),
+                              label="State border of Ukraine"))
+    if detections is not None and len(detections):
+        handles += _draw_detections(ax, detections)
     if len(pts):
         handles.extend(_draw_incidents(ax, pts, label_places))
     else:
@@ -295,8 +311,72 @@ def incident_map(
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")
+    if credit:
+        _credit(fig, credit)
     _drop_overlapping_names(fig, ax)
     return fig
+
+
+def _credit(fig: Figure, text: str) -> None:
+    """Sources under the figure, wrapped: an image that travels alone keeps its credits."""
+    import textwrap
+
+    width = max(int(fig.get_figwidth() * 17), 60)
+    fig.supxlabel("\n".join(textwrap.wrap(text, width)), fontsize=6, color="#57606a",
+                  ha="left", x=0.01)
+
+
+def _draw_background(ax: Any, base: Any, window: BaseGeometry) -> list[Any]:
+    """Land, lakes, rivers, oblast and country lines, and city names under the map."""
+    handles: list[Any] = []
+    ax.set_facecolor("#e3edf5")  # sea
+    land = _polygon_path(shapely.intersection(base.land, window.buffer(0.5)))
+    if land is not None:
+        ax.add_patch(PathPatch(land, facecolor="#fbfaf7", edgecolor="#b9b9b9", lw=0.4,
+                               zorder=0.5))
+    lakes = _polygon_path(shapely.intersection(base.lakes, window.buffer(0.5)))
+    if lakes is not None:
+        ax.add_patch(PathPatch(lakes, facecolor="#b7d3ea", edgecolor="#8fb3d3", lw=0.3,
+                               zorder=0.7))
+    for geom, color, lw, ls in ((base.rivers, "#7fa7cf", 0.5, "-"),
+                                (base.oblast_lines, "#b0a9a0", 0.4, ":"),
+                                (base.country_lines, "#8a8a8a", 0.5, "-")):
+        for xy in _line_parts(shapely.intersection(geom, window.buffer(0.5))):
+            ax.plot(xy[:, 0], xy[:, 1], color=color, lw=lw, ls=ls, zorder=0.8)
+    handles.append(Line2D([], [], color="#b0a9a0", lw=0.6, ls=":", label="Oblast border"))
+    cities = base.cities
+    if len(cities):
+        x0, y0, x1, y1 = window.bounds
+        inside = cities[(cities.lon > x0) & (cities.lon < x1) & (cities.lat > y0)
+                        & (cities.lat < y1)].head(25)
+        ax.scatter(inside.lon, inside.lat, s=7, marker="s", facecolors="none",
+                   edgecolors="#222222", linewidths=0.6, zorder=5)
+        for row in inside.itertuples():
+            ax.annotate(row.name, (row.lon, row.lat), xytext=(3, 2), textcoords="offset points",
+                        fontsize=6, color="#333333", zorder=5)
+        handles.append(Line2D([], [], ls="none", marker="s", markersize=4,
+                              markerfacecolor="none", markeredgecolor="#222222",
+                              label="City (50,000 people or more)"))
+    return handles
+
+
+def _draw_detections(ax: Any, det: pd.DataFrame) -> list[Any]:
+    """Every fire detection as a small dot; war-fire calls in orange, on top."""
+    lon = pd.to_numeric(det["lon"], errors="coerce").to_numpy()
+    lat = pd.to_numeric(det["lat"], errors="coerce").to_numpy()
+    war = det["war"].fillna(False).to_numpy(dtype=bool) if "war" in det else np.zeros(
+        len(det), bool)
+    handles = []
+    for flag, color, label in ((False, "#6e6e6e", "Fire detection"),
+                               (True, "#d95f0e", "Fire detection, war-fire call")):
+        sel = war == flag
+        if sel.any():
+            ax.scatter(lon[sel], lat[sel], s=2.5 if not flag else 4, c=color, linewidths=0,
+                       alpha=0.75, zorder=3.5 + flag * 0.1, rasterized=True)
+            handles.append(Line2D([], [], ls="none", marker="o", markersize=3,
+                                  markerfacecolor=color, markeredgewidth=0,
+                                  label=f"{label} ({int(sel.sum()):,})"))
+    return handles
 
 
 def _drop_overlapping_names(fig: Figure, ax: Any) -> None:
@@ -461,6 +541,7 @@ def timeline_chart(
     title: str | None = None,
     size: tuple[float, float] = (10.0, 4.0),
     coverage_days: Sequence[Mapping[str, Any]] | None = None,
+    credit: str | None = None,
 ) -> Figure:
     """Daily counts per distance band (stacked bars) and the control band (a line).
 
@@ -567,6 +648,73 @@ def timeline_chart(
     fig.legend(fontsize=8, loc="outside right upper", frameon=False)
     if title:
         ax.set_title(title, fontsize=12, loc="left")
+    if credit:
+        _credit(fig, credit)
+    return fig
+
+
+def sector_chart(detections: pd.DataFrame, incidents: pd.DataFrame,
+                 window: tuple[Any, Any] | None = None, *, max_sectors: int = 12,
+                 credit: str | None = None) -> Figure | None:
+    """Day by day in each sector with an incident: all fire and war-fire calls, small multiples.
+
+    Sectors are ordered by their number of incidents (then detections), at most
+    `max_sectors`; each panel has its own y scale (a quiet sector stays readable) and the
+    agreement `window` shaded. None when no incident has a sector.
+    """
+    if "sector" not in incidents or "sector" not in detections or "acq_date" not in detections:
+        return None
+    per = incidents["sector"].dropna().astype(str).value_counts()
+    if per.empty:
+        return None
+    det = detections[detections["sector"].astype("string").isin(per.index)]
+    day = pd.to_datetime(det["acq_date"], errors="coerce").dt.tz_localize(None) \
+        if pd.to_datetime(det["acq_date"], errors="coerce").dt.tz is not None \
+        else pd.to_datetime(det["acq_date"], errors="coerce")
+    war = det["war"].fillna(False).astype(bool) if "war" in det else pd.Series(
+        False, index=det.index)
+    counts = pd.DataFrame({"sector": det["sector"].astype(str), "day": day.dt.normalize(),
+                           "war": war.to_numpy()})
+    allc = counts.groupby(["sector", "day"]).size().unstack("sector", fill_value=0)
+    warc = counts[counts["war"]].groupby(["sector", "day"]).size().unstack(
+        "sector", fill_value=0)
+    if allc.empty:
+        return None
+    days = pd.date_range(allc.index.min(), allc.index.max(), freq="D")
+    allc = allc.reindex(days, fill_value=0)
+    warc = warc.reindex(index=days, columns=allc.columns, fill_value=0)
+    order = sorted(allc.columns, key=lambda k: (-int(per.get(k, 0)), -int(allc[k].sum()), k))
+    order = order[:max_sectors]
+    ncol = 3 if len(order) > 4 else max(len(order), 1)
+    nrow = math.ceil(len(order) / ncol)
+    fig = Figure(figsize=(10.0, 1.9 * nrow + 0.8), dpi=_FIG_DPI, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True, squeeze=False)).ravel()
+    x = days.to_pydatetime()
+    one_day = pd.Timedelta(days=1).to_pytimedelta()
+    import matplotlib.dates as mdates
+
+    for ax, sector in zip(axes, order, strict=False):
+        if window is not None:
+            ax.axvspan(*(_naive_utc(w) for w in window), color="#fee08b", alpha=0.6, lw=0,
+                       zorder=0)
+        ax.bar(x, allc[sector].to_numpy(), width=one_day * 0.9, align="edge",
+               color="#bdbdbd", zorder=2)
+        ax.bar(x, warc[sector].to_numpy(), width=one_day * 0.9, align="edge",
+               color="#d95f0e", zorder=3)
+        n = int(per.get(sector, 0))
+        ax.set_title(f"{sector} ({n} incident{'s' if n != 1 else ''})", fontsize=8,
+                     loc="left")
+        ax.tick_params(labelsize=6.5)
+        ax.set_ylim(bottom=0)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=5))  # type: ignore[no-untyped-call]
+    for ax in axes[len(order):]:
+        ax.set_axis_off()
+    fig.supylabel("fire detections per UTC day", fontsize=8)
+    if credit:
+        _credit(fig, credit)
     return fig
 
 

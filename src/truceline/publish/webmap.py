@@ -392,8 +392,8 @@ def _detection_traces(det: pd.DataFrame, names: Mapping[str, str]) -> list[dict[
         "distance": dist, "ground": ground, "t": iso,
     })[list(DETECTION_FIELDS)]
     traces = []
-    for flag, name, color, size in ((False, "Fire detection, other", "#6e6e6e", 4),
-                                    (True, "Fire detection, war-fire call", "#d95f0e", 5)):
+    for flag, name, color, size in ((False, "Fire detection, other", "#5a5a5a", 4),
+                                    (True, "Fire detection, war-fire call", "#e6550d", 6)):
         idx = np.flatnonzero((war == flag).to_numpy())
         if not len(idx):
             continue
@@ -401,7 +401,8 @@ def _detection_traces(det: pd.DataFrame, names: Mapping[str, str]) -> list[dict[
             "type": "scatter", "mode": "markers", "name": f"{name} ({len(idx):,})",
             "x": det["lon"].iloc[idx].astype(float).round(5).tolist(),
             "y": det["lat"].iloc[idx].astype(float).round(5).tolist(),
-            "marker": {"size": size, "color": color, "opacity": 0.7, "line": {"width": 0}},
+            "marker": {"size": size, "color": color, "opacity": 0.8 if flag else 0.45,
+                       "line": {"width": 0}},
             "customdata": [["detection", *row] for row in table.iloc[idx].to_numpy().tolist()],
             # hover from the click data itself: no second copy of the text per point
             "hovertemplate": ("%{customdata[2]} · %{customdata[3]} %{customdata[4]}<br>"
@@ -508,7 +509,7 @@ def web_map(
     base: bm.Basemap | None
     if context is True:
         x0, y0, x1, y1 = view
-        base = bm.basemap((x0 - 2, y0 - 1.5, x1 + 2, y1 + 1.5))
+        base = bm.basemap((x0 - 8, y0 - 3, x1 + 8, y1 + 3))  # room to widen and pan
     else:
         base = context if isinstance(context, bm.Basemap) else None
     traces: list[dict[str, Any] | None] = []
@@ -535,7 +536,7 @@ def web_map(
             "x": big["lon"].round(4).tolist(), "y": big["lat"].round(4).tolist(),
             "text": [n if i < 30 else "" for i, n in enumerate(big["name"])],
             "textposition": "top right", "textfont": {"size": 10, "color": "#333"},
-            "marker": {"size": 6, "color": "#222", "symbol": "square-open"},
+            "marker": {"size": 5, "color": "#777", "symbol": "square-open"},
             "hovertext": [f"{n} (population {p:,})" for n, p in
                           zip(big["name"], big["population"], strict=True)],
             "hoverinfo": "text"})
@@ -547,8 +548,9 @@ def web_map(
     x0, y0, x1, y1 = view
     lat0 = math.radians((y0 + y1) / 2)
     layout = {
+        # the x range widens to fill the box (rather than the box shrinking to the data)
         "xaxis": {"range": [x0, x1], "ticksuffix": "°E", "showgrid": True,
-                  "gridcolor": "rgba(0,0,0,0.06)", "zeroline": False, "constrain": "domain"},
+                  "gridcolor": "rgba(0,0,0,0.06)", "zeroline": False, "constrain": "range"},
         "yaxis": {"range": [y0, y1], "ticksuffix": "°N", "showgrid": True,
                   "gridcolor": "rgba(0,0,0,0.06)", "zeroline": False, "scaleanchor": "x",
                   "scaleratio": round(1 / math.cos(lat0), 4), "constrain": "domain"},

@@ -235,6 +235,7 @@ class Agreement:
     declared_by: tuple[str, ...] = ()
     accepted_by: tuple[str, ...] = ()
     notes: str = ""
+    hypothetical: bool = False
     path: Path | None = None
     files: tuple[tuple[str, Path], ...] = ()
     """Files the agreement names: (path as written, relative; the file read)."""
@@ -320,6 +321,7 @@ _TOP_KEYS = {
     "schema": "the schema version, 1",
     "name": "a non-empty string",
     "notes": "a string",
+    "hypothetical": "true or false",
     "parties": "an array of tables [[parties]] with 'id' and 'name'",
     "declared_by": "an array of party ids",
     "accepted_by": "an array of party ids",
@@ -438,6 +440,9 @@ def _build(doc: dict[str, Any], ctx: _Ctx) -> Agreement:
     open_ended = doc.get("open_ended", False)
     if not isinstance(open_ended, bool):
         raise ctx.fail("open_ended", open_ended, "true or false")
+    hypothetical = doc.get("hypothetical", False)
+    if not isinstance(hypothetical, bool):
+        raise ctx.fail("hypothetical", hypothetical, "true or false")
 
     control_source = doc.get("control_source")
     if control_source is not None and control_source not in CONTROL_SOURCES:
@@ -473,6 +478,7 @@ def _build(doc: dict[str, Any], ctx: _Ctx) -> Agreement:
         declared_by=declared_by,
         accepted_by=accepted_by,
         notes=notes,
+        hypothetical=hypothetical,
     )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
@@ -72,25 +73,33 @@ def write_report(
     figures: bool = True,
     pdf: bool = True,
     pdf_engine: Literal["auto", "reportlab", "matplotlib"] = "auto",
+    detections: pd.DataFrame | None = None,
+    snapshot: Mapping[str, Any] | None = None,
+    signer_fingerprint: str | None = None,
+    interactive: bool = True,
 ) -> list[Path]:
     """Write a report folder; return every path written (sign it after with sign_report).
 
-    Writes report.html and report.pdf, the figures (map.png/.svg, timeline.png/.svg)
-    when `figures`, and the data exports (incidents.*, line_of_contact.geojson,
-    assessment.json) when `exports`. Pass `generated_utc` for reproducible bytes.
+    Writes report.html and report.pdf, the figures (map.png/.svg, timeline.png/.svg,
+    sectors.png/.svg) when `figures`, and the data exports (incidents.*, detections.csv,
+    incident_detections.csv, line_of_contact.geojson, assessment.json) when `exports`.
+    `detections` are those the assessment rests on (see `report_content`); `snapshot`
+    (``snapshot_id``, ``date``, ``source``) dates the line of contact in the exports.
+    Pass `generated_utc` for reproducible bytes.
     """
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    if exports:
-        inc = incidents if incidents is not None else pd.DataFrame(
-            {c: pd.Series(dtype="object") for c in ex.INCIDENT_COLUMNS})
-        written += ex.write_exports(d, inc, line_of_contact, assessment)
     content = report_content(assessment, incidents, line_of_contact, timeline, ru_ground,
                              window=window, context=context, generated_utc=generated_utc,
-                             title=title)
+                             title=title, detections=detections,
+                             signer_fingerprint=signer_fingerprint, interactive=interactive)
+    if exports:
+        written += _write_exports(d, assessment, incidents, line_of_contact, ru_ground,
+                                  detections, window, snapshot, content)
     if figures:
-        for stem, fig in (("map", content.map_figure), ("timeline", content.timeline_figure)):
+        for stem, fig in (("map", content.map_figure), ("timeline", content.timeline_figure),
+                          ("sectors", content.sector_figure)):
             if fig is None:
                 continue
             written += fig.write(d, stem)
@@ -102,3 +111,35 @@ def write_report(
     if pdf:
         written.append(write_pdf(d / PDF_FILE, content, engine=pdf_engine))
     return written
+
+
+def _write_exports(d: Path, assessment: Mapping[str, Any], incidents: pd.DataFrame | None,
+                   line: BaseGeometry | None, held: BaseGeometry | None,
+                   detections: pd.DataFrame | None, window: tuple[Any, Any] | None,
+                   snapshot: Mapping[str, Any] | None, content: ReportContent) -> list[Path]:
+    """The data files: incidents with their evidence columns, detections, line, JSON."""
+    from truceline.publish import evidence as ev
+
+    agreement = assessment.get("agreement") if isinstance(assessment.get("agreement"),
+                                                          Mapping) else {}
+    if window is None and agreement.get("start_utc") and agreement.get("end_utc"):
+        window = (agreement["start_utc"], agreement["end_utc"])
+    comparison = ((agreement["comparison_start_utc"], agreement["comparison_end_utc"])
+                  if agreement.get("comparison_start_utc") and agreement.get(
+                      "comparison_end_utc") else None)
+    inc = incidents if incidents is not None else pd.DataFrame(
+        {c: pd.Series(dtype="object") for c in ex.INCIDENT_COLUMNS})
+    if len(inc):
+        enriched = ev.incident_evidence(inc, detections, window)
+        inc = (gpd.GeoDataFrame(enriched, geometry=inc.geometry.name, crs=inc.crs)
+               if isinstance(inc, gpd.GeoDataFrame) else enriched)
+    names = {p.get("id"): p.get("name") for p in agreement.get("parties") or []
+             if isinstance(p, Mapping)}
+    return ex.write_exports(
+        d, inc, line, assessment, held=held, held_by=str(names.get("ru") or "Russia"),
+        line_properties=dict(snapshot or {}),
+        detections=ev.detection_table(detections, window, comparison)
+        if detections is not None else None,
+        evidence=ev.evidence_rows(inc, detections, window) if detections is not None
+        else None,
+        credits=content.credits)

@@ -21,6 +21,14 @@ from truceline import __version__
 from truceline.errors import InputError
 from truceline.publish import exports as ex
 from truceline.publish import maps
+from truceline.publish.basemap import basemap
+from truceline.publish.credits import control_sources, credit_lines
+from truceline.publish.evidence import (
+    TIMINGS,
+    detection_table,
+    evidence_rows,
+    incident_evidence,
+)
 from truceline.publish.report.content_model import (
     DEFAULT_PARTY_NAMES,
     VERDICTS,
@@ -32,6 +40,7 @@ from truceline.publish.report.coverage import (
     coverage_rows,
     coverage_warning,
 )
+from truceline.publish.report.plain import hypothetical_banner, plain_summary
 from truceline.publish.report.statistics import (
     KNOWN_KEYS,
     contrast_all,
@@ -47,15 +56,18 @@ from truceline.publish.report.wording import (
     cell_text,
     coords_text,
     day_list,
+    day_text,
     details_text,
     flatten,
     instant_text,
     key_label,
     minute_text,
+    num,
     p_text,
     short_text,
     to_float,
 )
+from truceline.publish.webmap import worldview_url
 
 
 def report_content(
@@ -70,12 +82,20 @@ def report_content(
     generated_utc: datetime | None = None,
     title: str | None = None,
     files: Sequence[str] = (),
+    detections: pd.DataFrame | None = None,
+    signer_fingerprint: str | None = None,
+    interactive: bool = True,
 ) -> ReportContent:
     """Assemble the report's words, tables and figures from the assessment's pieces.
 
     `window` (start, end) defaults to the agreement's ``start_utc``/``end_utc``, then
     to ``timeline.attrs["window"]``;
-    `context` is extra lon/lat geometry drawn under the map (country outlines).
+    `context` is extra lon/lat geometry drawn under the map (country outlines);
+    `detections` are those the assessment rests on (with ``war`` and ``incident_id``):
+    they give each incident its first and last minute, FRP and FIRMS rows, and are
+    drawn on the maps, so a report with no incident still shows what it saw;
+    `signer_fingerprint` (``sha256:...``) names the key the folder will be signed with;
+    `interactive` adds the HTML page's interactive map (`truceline.publish.webmap`).
     """
     if not isinstance(assessment, Mapping):
         raise InputError(f"assessment = {type(assessment).__name__}: expected a dict "
@@ -100,21 +120,41 @@ def report_content(
                             else a.get("control_map"))
     names = _party_names(agreement)
     held_by = names.get("ru", "Russia")
+    if len(inc):
+        inc = incident_evidence(inc, detections, window)
+    shown = _detections_shown(detections, agreement, window)
+    credit = credit_lines(control_sources(a), basemap=True)
+    credit_text = "Sources: " + "; ".join(credit) + "."
+    has_points = len(inc) and {"lon", "lat"} <= set(inc.columns)
+    background = _background(line_of_contact, inc if has_points else None, shown)
 
     map_fig = maps.render_figure(maps.incident_map(
-        inc if len(inc) and {"lon", "lat"} <= set(inc.columns) or isinstance(
-            incidents, gpd.GeoDataFrame) else None,
+        inc if has_points or isinstance(incidents, gpd.GeoDataFrame) else None,
         line_of_contact, ru_ground, context=context,
-        held_label=f"Ground held by {held_by} (control map)"))
+        held_label=f"Ground held by {held_by} (control map)", background=background,
+        detections=shown, credit=credit_text))
     tl_fig = None
     if timeline is not None:
         tl_fig = maps.render_figure(maps.timeline_chart(
             timeline, window, no_data_days=day_list(coverage.get("days_without_data")),
-            coverage_days=[d for d in as_list(coverage.get("days")) if isinstance(d, Mapping)]))
+            coverage_days=[d for d in as_list(coverage.get("days")) if isinstance(d, Mapping)],
+            credit=credit_text))
+    sector_fig = None
+    if len(inc) and detections is not None and "sector" in inc:
+        fig = maps.sector_chart(detections, inc, window, credit=credit_text)
+        sector_fig = maps.render_figure(fig) if fig is not None else None
+    web = None
+    if interactive:
+        from truceline.publish.webmap import web_map
+
+        web = web_map(inc if has_points else None, shown, line_of_contact, ru_ground,
+                      window=window, context=background if background is not None else False,
+                      party_names=names, held_label=f"Ground held by {held_by} (control map)",
+                      credits=credit[:-2])
 
     counts_header, counts_rows = counts_table(a.get("counts"))
     warning, poor = coverage_warning(coverage, verdict)
-    header, rows = _incident_rows(inc, names)
+    header, rows = _incident_rows(inc, names, evidence_rows(inc, detections, window))
     return ReportContent(
         title=title or f"Ceasefire monitoring report: {name}",
         subtitle=_subtitle(agreement, control),
@@ -145,12 +185,25 @@ def report_content(
                 f"{generated.strftime('%Y-%m-%d %H:%M')} UTC from the files listed in "
                 "manifest.json. Check it with: truceline verify <this folder>."),
         map_caption=("The line of contact (black), the distance bands around it, ground held "
-                     f"by {held_by} (tan) and the incidents, coloured by confidence and "
-                     "sized by number of detections. Drawn from the report's own data: no "
-                     "map tiles."),
+                     f"by {held_by} (tan), the state border (dash-dot) and the incidents, "
+                     "coloured by confidence and sized by number of detections; small dots "
+                     "are the fire detections of the window and the period compared. Drawn "
+                     "from the report's own data and packaged outlines: no map tiles."),
         map_figure=map_fig,
         timeline_figure=tl_fig,
         files=list(files),
+        plain_summary=plain_summary(a, inc, label, poor),
+        banner=hypothetical_banner(agreement),
+        credits=credit,
+        signer=(f"This folder is signed with the Ed25519 key {signer_fingerprint} "
+                "(manifest.sig); check the fingerprint with the publisher before trusting "
+                "it." if signer_fingerprint else ""),
+        web_map=web,
+        sector_figure=sector_fig,
+        sector_caption=("Fire detections per UTC day in each sector with an incident: all "
+                        "fire (grey) and fire very unlikely to be natural (orange); the "
+                        "agreement window is shaded."),
+        incident_note=_incident_note(inc),
     )
 
 
@@ -187,7 +240,10 @@ def _control_text(value: Any) -> str:
         parts = [str(value.get(k)) for k in ("name", "source", "snapshot_id", "valid_from")
                  if value.get(k)]
         snaps = [str(x) for x in as_list(value.get("snapshots")) if x]
-        if snaps:
+        if len(snaps) > 3:  # daily maps: the span, not the list (assessment.json has it)
+            days = sorted(x.split(":")[-1] for x in snaps)
+            parts.append(f"{len(snaps)} snapshots, {days[0]} to {days[-1]}")
+        elif snaps:
             parts.append("snapshot" + ("s " if len(snaps) > 1 else " ") + ", ".join(snaps))
         if not parts:
             parts.append("not named")
@@ -255,9 +311,14 @@ def _agreement_rows(agreement: Mapping[str, Any], control: str) -> list[tuple[st
         rows.append(("Ends", instant_text(agreement["end_utc"], zone)))
     if zone:
         rows.append(("Time zone of the terms", str(zone)))
+    if agreement.get("notes"):
+        rows.append(("Notes", str(agreement["notes"])))
+    if agreement.get("hypothetical") is True:
+        rows.append(("Status", "hypothetical: nobody agreed to it"))
     rows.append(("Map of who holds which ground", control))
     for key, value in agreement.items():
-        if key in {"name", "parties", "start_utc", "end_utc", "time_zone"}:
+        if key in {"name", "parties", "start_utc", "end_utc", "time_zone", "notes",
+                   "hypothetical"}:
             continue
         if value is None or value == [] or value == {} or value == "":
             continue
@@ -283,6 +344,7 @@ _AGREEMENT_LABELS = {
     "protected_sites": "Protected sites",
     "declared_by": "Declared by",
     "accepted_by": "Accepted by",
+    "notes": "Notes",
 }
 
 
@@ -315,10 +377,13 @@ def _summary(inc: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
+def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str], evidence: pd.DataFrame,
                    ) -> tuple[list[str], list[dict[str, Any]]]:
-    header = ["Incident", "When (UTC)", "Where", "Ground (by the control map)",
-              "Detections", "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
+    header = ["Incident", "First and last seen (UTC)", "Where", "Ground (by the control map)",
+              "Detections", "Fire radiative power", "p_natural (lowest)", "Confidence",
+              "FIRMS rows (evidence)"]
+    by_incident = {k: g for k, g in evidence.groupby("incident_id", sort=False)} \
+        if len(evidence) else {}
     rows = []
     for r in inc.to_dict("records"):
         ids = r.get("detection_ids")
@@ -328,8 +393,15 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
             ids = [str(s) for s in ids]
         else:
             ids = []
-        start, end = minute_text(r.get("t_start")), minute_text(r.get("t_end"))
+        timed = bool(r.get("time_known")) or _has_time(r.get("t_start"))
+        first = r.get("t_first", r.get("t_start"))
+        last = r.get("t_last", r.get("t_end"))
+        start = minute_text(first) if timed else day_text(first)
+        end = minute_text(last) if timed else day_text(last)
         place = ", ".join(b for b in (cell_text(r.get("place")), cell_text(r.get("sector"))) if b)
+        n_in = cell_text(r.get("n_in_window"))
+        firms = by_incident.get(cell_text(r.get("incident_id")))
+        lon, lat = to_float(r.get("lon")), to_float(r.get("lat"))
         rows.append({
             "id": cell_text(r.get("incident_id")),
             "when_start": start,
@@ -338,12 +410,99 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
             "coords": coords_text(r),
             "ground": _ground(r, names),
             "detections": cell_text(r.get("n_detections")),
-            "sensors": cell_text(r.get("sensors")),
+            "in_window": (f"{n_in} inside the window" if n_in else ""),
+            "sensors": " ".join(b for b in (cell_text(r.get("sensors")),
+                                            cell_text(r.get("satellites")),
+                                            _DAYNIGHT.get(cell_text(r.get("daynight")), ""))
+                                if b),
+            "frp": (f"{num(to_float(r.get('frp_total')))} MW" if to_float(r.get("frp_total"))
+                    is not None else ""),
+            "frp_max": (f"strongest {num(to_float(r.get('frp_max')))} MW"
+                        if to_float(r.get("frp_max")) is not None else ""),
             "p": p_text(r.get("p_min", r.get("p_natural_min"))),
             "confidence": cell_text(r.get("confidence")).lower(),
             "evidence": ids,
+            "firms_rows": _firms_rows(firms),
+            "worldview": (worldview_url(lon, lat, first) if lon is not None and lat is not None
+                          and cell_text(first) else ""),
         })
     return header, rows
+
+
+def _has_time(value: Any) -> bool:
+    """A time of day other than midnight: the instant was given, not only its day."""
+    try:
+        t = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return False
+    return not pd.isna(t) and (t.hour, t.minute, t.second) != (0, 0, 0)
+
+
+_DAYNIGHT = {"D": "day", "N": "night", "D+N": "day and night"}
+#: The FIRMS fields shown for each detection of an incident, as FIRMS names them.
+FIRMS_ROW_HEADER = ["acq_date", "acq_time", "latitude", "longitude", "satellite",
+                    "instrument", "frp", "daynight", "in window"]
+
+
+def _firms_rows(rows: pd.DataFrame | None) -> list[list[str]]:
+    if rows is None or rows.empty:
+        return []
+    out = []
+    for r in rows.to_dict("records"):
+        out.append([cell_text(r.get("acq_date")), cell_text(r.get("acq_time")),
+                    f"{r['latitude']:.5f}" if to_float(r.get("latitude")) is not None else "",
+                    f"{r['longitude']:.5f}" if to_float(r.get("longitude")) is not None else "",
+                    cell_text(r.get("satellite")).replace("unknown", ""),
+                    cell_text(r.get("instrument")),
+                    f"{r['frp']:.2f}" if to_float(r.get("frp")) is not None else "",
+                    cell_text(r.get("daynight")), cell_text(r.get("in_window"))])
+    return out
+
+
+def _incident_note(inc: pd.DataFrame) -> str:
+    if inc.empty or "timing" not in inc:
+        return ""
+    vc = inc["timing"].astype(str).value_counts()
+    parts = [f"{vc[k]} {TIMINGS.get(k, k)}" for k in ("inside", "possibly inside", "before",
+                                                      "after", "unknown") if k in vc]
+    return "Timing against the window: " + ", ".join(parts) + "."
+
+
+def _detections_shown(detections: pd.DataFrame | None, agreement: Mapping[str, Any],
+                      window: tuple[Any, Any] | None) -> pd.DataFrame | None:
+    """The detections of the comparison period and the window, for the maps."""
+    if detections is None or len(detections) == 0:
+        return None
+    table = detection_table(detections, window, _comparison(agreement))
+    keep = (table["period"] != "margin").to_numpy()
+    det = detections.reset_index(drop=True)
+    order = pd.Index(det["detection_id"].astype(str)).get_indexer(
+        table.loc[keep, "detection_id"].astype(str))
+    return det.iloc[order[order >= 0]].reset_index(drop=True)
+
+
+def _comparison(agreement: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    s, e = agreement.get("comparison_start_utc"), agreement.get("comparison_end_utc")
+    return (s, e) if s and e else None
+
+
+def _background(line: BaseGeometry | None, inc: pd.DataFrame | None,
+                det: pd.DataFrame | None) -> Any:
+    """Packaged background layers (borders, oblasts, water, cities) around what is drawn."""
+    boxes = []
+    if line is not None and not line.is_empty:
+        boxes.append(line.bounds)
+    for frame in (inc, det):
+        if frame is not None and len(frame) and {"lon", "lat"} <= set(frame.columns):
+            lon = pd.to_numeric(frame["lon"], errors="coerce")
+            lat = pd.to_numeric(frame["lat"], errors="coerce")
+            if lon.notna().any():
+                boxes.append((lon.min(), lat.min(), lon.max(), lat.max()))
+    if not boxes:
+        return None
+    b = np.array(boxes, dtype=float)
+    return basemap((b[:, 0].min() - 8, b[:, 1].min() - 3, b[:, 2].max() + 8,
+                    b[:, 3].max() + 3))
 
 
 def _timing(value: Any) -> str:

@@ -76,3 +76,11 @@ class ReportContent:
     map_figure: maps.RenderedFigure | None = None
     timeline_figure: maps.RenderedFigure | None = None
     files: list[str] = field(default_factory=list)
+    plain_summary: str = ""
+    banner: str | None = None
+    credits: list[str] = field(default_factory=list)
+    signer: str = ""
+    web_map: Any = None  # truceline.publish.webmap.WebMap, for the HTML page
+    sector_figure: maps.RenderedFigure | None = None
+    sector_caption: str = ""
+    incident_note: str = ""

@@ -73,6 +73,10 @@ def coverage_rows(cov: Mapping[str, Any]) -> list[tuple[str, str]]:
             continue
         if key in ("start_utc", "end_utc"):
             text = instant_text(value, None)
+        elif key == "cloud_status":
+            text = _CLOUD_STATUS.get(str(value), str(value).replace("_", " "))
+        elif key == "thresholds" and isinstance(value, Mapping):
+            text = _thresholds(value)
         elif isinstance(value, Mapping):
             text = details_text(value)
         else:
@@ -83,6 +87,27 @@ def coverage_rows(cov: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not rows:
         rows.append(("Coverage", "not reported by the assessment"))
     return rows
+
+_CLOUD_STATUS = {"ok": "available for every day", "partial": "available for some days",
+                 "out_of_range": "not available for these dates",
+                 "missing": "not available (no weather files given)"}
+
+
+def _thresholds(t: Mapping[str, Any]) -> str:
+    """The coverage thresholds in words, not as a dict."""
+    bits = []
+    if to_float(t.get("min_passes_per_day")) is not None:
+        bits.append(f"at least {num(t['min_passes_per_day'])} passes a day")
+    if to_float(t.get("max_empty_day_share")) is not None:
+        bits.append(f"at most {to_float(t['max_empty_day_share']) * 100:.0f}% of days "
+                    "without data")
+    if to_float(t.get("max_cloud_pct")) is not None:
+        bits.append(f"cloud under {num(t['max_cloud_pct'])}%")
+    if to_float(t.get("pass_gap_minutes")) is not None:
+        bits.append(f"detections more than {num(t['pass_gap_minutes'])} minutes apart count "
+                    "as separate passes")
+    return "; ".join(bits) or details_text(t)
+
 
 def coverage_days(days: Any) -> list[list[str]]:
     """The coverage strip in words: date, passes, detections, cloud and whether the day

@@ -111,6 +111,10 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
     s_thead = style("thead", fontName=bold, fontSize=6.5, leading=8.5)
     s_verdict = style("verdict", fontName=bold, fontSize=20, leading=24, textColor=vcolor)
     s_warn = style("warn", fontSize=9, leading=12.5)
+    s_banner = style("banner", fontName=bold, fontSize=9.5, leading=12.5,
+                     textColor=colors.HexColor("#82071e"))
+    s_lede = style("lede", fontSize=10.5, leading=14.5, spaceBefore=4, spaceAfter=6)
+    s_mono = style("mono", fontSize=6, leading=7.5, wordWrap="CJK")
 
     def p(text: str, st: ParagraphStyle = s_body) -> Paragraph:
         return Paragraph(html.escape(str(text)), st)
@@ -125,6 +129,16 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         if minor:
             text += f"<br/><font color='#57606a' size='6.3'>{html.escape(minor)}</font>"
         return Paragraph(text, st)
+
+    def _firms_cell(firms: Sequence[Sequence[str]], ids: Sequence[str]) -> Paragraph:
+        """The first FIRMS rows of an incident, and how many more the CSV holds."""
+        if not firms:
+            text = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
+            return p(text, s_wrap)
+        lines = [" ".join(v for v in (f[0], f[1], f[2], f[3], f[4]) if v) for f in firms[:3]]
+        if len(firms) > 3:
+            lines.append(f"and {len(firms) - 3} more")
+        return Paragraph("<br/>".join(html.escape(x) for x in lines), s_mono)
 
     def kv_table(rows: Sequence[tuple[str, str]], widths: tuple[float, float]) -> Table:
         t = Table([[p(k, s_cellb), p(v, s_cell)] for k, v in rows], colWidths=widths,
@@ -190,6 +204,15 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         canvas.restoreState()
 
     story: list[Any] = [p(content.title, s_title), p(content.subtitle, s_sub)]
+    if content.banner:
+        bt = Table([[p(content.banner, s_banner)]], colWidths=[width])
+        bt.setStyle(TableStyle([
+            ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fde7e9")),
+            ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#cf222e")),
+            ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+            ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+        ]))
+        story += [bt, Spacer(1, 6)]
 
     box = [p(f"Verdict: {content.verdict_label}", s_verdict), Spacer(1, 3),
            p(content.verdict_text)]
@@ -217,7 +240,15 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         ]))
         story += [wt, Spacer(1, 4)]
 
+    if content.plain_summary:
+        story.append(p(content.plain_summary, s_lede))
     story += [p("What the satellites saw", s_h2), bullets(content.summary + content.statistics)]
+    if content.map_figure is not None:
+        # page 1 or 2, as large as a page allows; the heading travels with its figure
+        story += [CondPageBreak(150 * mm), KeepTogether([
+            p("Map", s_h2), figure(content.map_figure, content.map_caption,
+                                   page_h - 2 * margin - 45 * mm)])]
+
     if content.counts_rows:
         n = len(content.counts_header)
         first = min(width * 0.45, 80 * mm)
@@ -246,11 +277,6 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                   grid(["Date (UTC)", "Passes", "Detections", "Cloud", "Counts"] * 2,
                        two_up(content.coverage_days), [width / 10] * 10)]
 
-    if content.map_figure is not None:
-        # the heading travels with its figure: never alone at the foot of a page
-        story += [CondPageBreak(120 * mm), KeepTogether([
-            p("Map", s_h2), figure(content.map_figure, content.map_caption,
-                                   page_h - 2 * margin - 40 * mm)])]
     if content.timeline_figure is not None:
         story += [CondPageBreak(85 * mm), KeepTogether([
             p("Day by day", s_h2),
@@ -258,24 +284,30 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                    "band (bars) and in the control band far from the line (green line); the "
                    "agreement window is shaded, days without satellite data are hatched.",
                    90 * mm)])]
+    if content.sector_figure is not None:
+        story += [CondPageBreak(80 * mm), KeepTogether([
+            p("Sectors with incidents", s_h3),
+            figure(content.sector_figure, content.sector_caption, 150 * mm)])]
 
     story += [CondPageBreak(60 * mm),
               p(f"Incidents ({len(content.incident_rows)})", s_h2)]
     if content.incident_rows:
         rows = []
         for r in content.incident_rows[:PDF_MAX_ROWS]:
-            ev = r["evidence"]
-            ev_text = ", ".join(ev[:4]) + (f" and {len(ev) - 4} more" if len(ev) > 4 else "")
             rows.append([
                 p(r["id"], s_wrap),
                 _cell(r["when_start"], r["when_end"], s_tcell),
                 _cell(r["place"], r["coords"], s_tcell),
                 p(r["ground"], s_tcell),
-                _cell(r["detections"], r["sensors"], s_tcell),
-                p(r["p"], s_tcell), p(r["confidence"], s_tcell), p(ev_text, s_wrap)])
-        widths = [0.08, 0.145, 0.165, 0.145, 0.095, 0.09, 0.095, 0.185]
-        header = ["Incident", "When (UTC)", "Where", "Ground (control map)", "Detections",
-                  "p_natural (lowest)", "Confidence", "Evidence (detection ids)"]
+                _cell(r["detections"], " · ".join(b for b in (r["in_window"], r["sensors"])
+                                                   if b), s_tcell),
+                _cell(r["frp"], r["frp_max"], s_tcell),
+                p(r["p"], s_tcell), p(r["confidence"], s_tcell),
+                _firms_cell(r["firms_rows"], r["evidence"])])
+        widths = [0.088, 0.125, 0.135, 0.12, 0.097, 0.08, 0.065, 0.07, 0.22]
+        header = ["Incident", "First and last seen (UTC)", "Where", "Ground (control map)",
+                  "Detections", "FRP", "p_natural (lowest)", "Confidence",
+                  "FIRMS rows: acq_date acq_time lat lon satellite"]
         table = grid(header, rows, [width * w for w in widths], head_style=s_thead)
         table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 2),
                                    ("RIGHTPADDING", (0, 0), (-1, -1), 2)]))
@@ -283,10 +315,13 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         if len(content.incident_rows) > PDF_MAX_ROWS:
             story.append(p(f"The first {PDF_MAX_ROWS} incidents are listed; all "
                            f"{len(content.incident_rows)} are in incidents.csv.", s_small))
-        story.append(p("Every detection id of every incident is in incidents.csv, "
-                       ".geojson, .gpkg and .kml.", s_small))
+        story.append(p("Every FIRMS row of every incident is in incident_detections.csv "
+                       "(and a layer of incidents.gpkg); every detection, with the war-fire "
+                       "call, in detections.csv.", s_small))
     else:
-        story.append(p("No incident was found in the agreement's area during the window."))
+        story.append(p("No incident was found in the agreement's area during the window. "
+                       "The map shows the fire detections this rests on; all of them are in "
+                       "detections.csv."))
 
     story += [CondPageBreak(50 * mm), p("Method and caveats", s_h2)]
     for heading, text in content.method:
@@ -300,9 +335,14 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
         story += [kv_table(content.other, (60 * mm, width - 60 * mm))]
     for t in others:
         story += table_block(t)
+    if content.credits:
+        story += [CondPageBreak(30 * mm), p("Sources and credits", s_h2),
+                  bullets(content.credits, s_small)]
     if content.files:
         story += [p("Files in this report", s_h3), p(", ".join(content.files), s_small)]
     story += [Spacer(1, 8), p(content.footer, s_small)]
+    if content.signer:
+        story.append(p(content.signer, s_small))
 
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=margin, rightMargin=margin,
                             topMargin=14 * mm, bottomMargin=16 * mm, title=content.title,
@@ -324,6 +364,8 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
 
     add(content.title, 15, "bold", 70)
     add(content.subtitle, 9, "normal")
+    if content.banner:
+        add(content.banner, 9.5, "bold")
     lines.append(("", 6, "normal"))
     add(f"Verdict: {content.verdict_label}", 14, "bold")
     add(content.verdict_text)
@@ -333,6 +375,9 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
         add("• " + r)
     if content.coverage_warning:
         add(content.coverage_warning, 9.5, "bold")
+    if content.plain_summary:
+        lines.append(("", 6, "normal"))
+        add(content.plain_summary)
     for heading, rows in (("Agreement", content.agreement), ("Coverage", content.coverage),
                           ("Cloud cover by region", content.cloud)):
         if rows:
@@ -366,7 +411,11 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
         add("• " + c)
     for k, v in content.other:
         add(f"{k}: {v}", 8)
+    for c in content.credits:
+        add(c, 8)
     add(content.footer, 8)
+    if content.signer:
+        add(content.signer, 8)
 
     with PdfPages(path, metadata={"Title": content.title, "Creator": "truceline",
                                   "CreationDate": None, "ModDate": None}) as pdf:
@@ -380,7 +429,8 @@ def _write_pdf_matplotlib(path: Path, content: ReportContent) -> None:
                 y -= size * 1.45 / (11.69 * 72)
                 i += 1
             pdf.savefig(fig)
-        for rendered in (content.map_figure, content.timeline_figure):
+        for rendered in (content.map_figure, content.timeline_figure,
+                         content.sector_figure):
             if rendered is None:
                 continue
             img = np.asarray(Image.open(BytesIO(rendered.png)))

@@ -143,15 +143,19 @@ def tables(a: Mapping[str, Any]) -> list[Tabled]:
     """The assessment's row lists as tables: rates and contrast first, then any other."""
     out = []
     if is_table(a.get("rates")):
-        rows = [[cell_text(r.get("area")), _group(r), num(r.get("x_window")),
-                 num(r.get("x_comparison")), num(r.get("rate_window")),
-                 num(r.get("rate_comparison")), interval_text(r.get("ratio"), r.get("lo"),
-                                                           r.get("hi")),
-                 p_text(r.get("p_value"))] for r in a["rates"]]
+        rates = [r for r in a["rates"] if str(r.get("by")) != "sector"]
+        rows = [[_AREAS.get(cell_text(r.get("area")), cell_text(r.get("area"))), _group(r),
+                 num(r.get("x_window")), num(r.get("x_comparison")),
+                 num(r.get("rate_window")), num(r.get("rate_comparison")),
+                 interval_text(r.get("ratio"), r.get("lo"), r.get("hi")),
+                 p_text(r.get("p_value"))] for r in rates]
         out.append(Tabled("saw", "Counts and rates, window against comparison",
                           "Fire detections counted in each area; the rate ratio is the "
                           "window's daily rate over the comparison period's.",
                           _RATE_HEADER, rows))
+        sectors = sector_table(a)
+        if sectors is not None:
+            out.append(sectors)
     if is_table(a.get("contrast")):
         rows = [[cell_text(r.get("side")), num(r.get("front_window")),
                  num(r.get("front_comparison")), num(r.get("control_window")),
@@ -194,8 +198,52 @@ def tables(a: Mapping[str, Any]) -> list[Tabled]:
                           rows))
     return out
 
+_AREAS = {"front": "near the line", "control": "control band"}
+_SIDES = {"ua": "Ukrainian-held", "ru": "Russian-held", "third": "third country",
+          "sea": "sea"}
+
+
+def sector_table(a: Mapping[str, Any]) -> Tabled | None:
+    """Sectors with fire near the line, those with incidents and most fire first.
+
+    A sector with no detection in the window nor in the period compared is left out
+    (the note says how many), so the table is about the places where something burned.
+    """
+    rows = [r for r in a.get("rates") or [] if isinstance(r, Mapping)
+            and str(r.get("by")) == "sector" and str(r.get("area")) == "front"]
+    if not rows:
+        return None
+    per: dict[str, int] = {}
+    for inc in a.get("incidents") or []:
+        if isinstance(inc, Mapping) and inc.get("sector"):
+            per[str(inc["sector"])] = per.get(str(inc["sector"]), 0) + 1
+
+    def count(r: Mapping[str, Any], key: str) -> float:
+        return to_float(r.get(key)) or 0.0
+
+    fire = [r for r in rows if count(r, "x_window") + count(r, "x_comparison") > 0
+            or per.get(str(r.get("key")), 0)]
+    fire.sort(key=lambda r: (-per.get(str(r.get("key")), 0), -count(r, "x_window"),
+                             -count(r, "x_comparison"), str(r.get("key"))))
+    left = len(rows) - len(fire)
+    body = [[cell_text(r.get("key")), num(per.get(str(r.get("key")), 0)),
+             num(r.get("x_window")), num(r.get("x_comparison")),
+             interval_text(r.get("ratio"), r.get("lo"), r.get("hi")),
+             p_text(r.get("p_value"))] for r in fire]
+    note = ("Fire near the line by sector, sectors with incidents first, then by fire in "
+            "the window. A sector's counts are small: read its interval, not its ratio alone.")
+    if left:
+        note += f" {left} sector{'s' if left != 1 else ''} with no fire in either period " \
+                "are left out."
+    return Tabled("saw", "Sectors with fire", note,
+                  ["Sector", "Incidents", "Detections, window", "Detections, comparison",
+                   "Rate ratio (95% interval)", "p"], body)
+
+
 def _group(r: Mapping[str, Any]) -> str:
     by, key = cell_text(r.get("by")), cell_text(r.get("key"))
     if by in ("", "all") and key in ("", "all"):
         return "all"
+    if by == "side":
+        return f"{_SIDES.get(key, key)} ground"
     return f"{by}: {key}" if by else key

@@ -33,7 +33,14 @@ def to_float(value: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 def num(value: Any) -> str:
-    """Numbers as people read them: integers plain, others to 3 significant figures."""
+    """Numbers as people read them: never in exponent notation.
+
+    Integers plain below 10,000 (years and counts stay as written), grouped above;
+    other numbers to 3 significant figures, grouped from 1,000; tiny ones as decimals.
+
+    >>> [num(v) for v in (2112.8, 1895, 12345, 0.0123, 1.07e-05, 3e-9, float("nan"))]
+    ['2,113', '1895', '12,345', '0.0123', '0.0000107', '< 0.000001', '—']
+    """
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -46,8 +53,15 @@ def num(value: Any) -> str:
             return "—"
         if f.is_integer() and abs(f) < 1e15:
             return num(int(f))
-        return f"{f:.3g}" if abs(f) < 1e4 else f"{f:,.0f}"
+        if abs(f) >= 1000:
+            return f"{f:,.0f}"
+        if f != 0 and abs(f) < 1e-6:
+            return "< 0.000001" if f > 0 else "> -0.000001"
+        if f != 0 and abs(f) < 1e-3:
+            return str(np.format_float_positional(f, precision=3, fractional=False))
+        return f"{f:.3g}"
     return str(value)
+
 
 def p_text(value: Any) -> str:
     f = to_float(value)
@@ -122,6 +136,13 @@ def minute_text(value: Any) -> str:
     if value is None or pd.isna(value):
         return ""
     return str(pd.Timestamp(value).strftime("%Y-%m-%d %H:%M"))
+
+def day_text(value: Any) -> str:
+    """'2023-01-06 (no time)' for an instant known only to the day."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(pd.Timestamp(value).strftime("%Y-%m-%d")) + " (no time)"
+
 
 def coords_text(r: Mapping[str, Any]) -> str:
     lon, lat = to_float(r.get("lon")), to_float(r.get("lat"))
