@@ -417,3 +417,78 @@ def test_report_folder_signs_and_verifies(tmp_path: Path) -> None:
     assert verify_report(tmp_path).ok
     (tmp_path / HTML_FILE).write_text("Verdict: held", encoding="utf-8")
     assert not verify_report(tmp_path).ok
+
+
+# --------------------------------------------------------------------------- plain words
+
+
+def _detections() -> pd.DataFrame:
+    """FIRMS-like detections behind the fixture's incidents XMAS-001 and XMAS-002."""
+    t = pd.to_datetime(["2023-01-06 10:00", "2023-01-06 11:47", "2023-01-06 15:00",
+                        "2023-01-05 10:10"], utc=True)
+    return pd.DataFrame({
+        "detection_id": ["v1", "v2", "v3", "q1"], "lon": [37.2, 37.21, 37.55, 36.5],
+        "lat": [48.05, 48.06, 48.3, 48.9], "acq_date": t.tz_localize(None).normalize(),
+        "t_utc": t, "time_known": True, "sensor": "VIIRS", "satellite": "N20",
+        "frp": [4.5, 10.25, 2.0, 1.0], "daynight": "D", "side": ["ua", "ua", "ru", "ua"],
+        "distance_km": [3.2, 3.0, -8.1, 60.0], "sector": ["Bakhmut", "Bakhmut", "Bakhmut",
+                                                         "Izium"],
+        "p_natural": [1e-4, 4e-4, 1e-6, 0.5], "war": [True, True, True, False],
+        "incident_id": ["XMAS-001", "XMAS-001", "XMAS-002", None]})
+
+
+def test_plain_words_banner_notes_credits_and_signer() -> None:
+    a = _assessment()
+    a["agreement"] = {**a["agreement"], "notes": "Declared by one side only.",
+                      "hypothetical": True, "comparison_start_utc": "2023-01-04T21:00:00Z",
+                      "comparison_end_utc": "2023-01-06T09:00:00Z"}
+    a["control_map"] = {"source": "isw", "line_km": {"total": 2112.8}}
+    c = report_content(a, _incidents(), LINE, _timeline(), HELD, generated_utc=GENERATED,
+                       detections=_detections(), signer_fingerprint="sha256:" + "0f" * 32)
+    assert c.banner and c.banner.startswith("Hypothetical agreement")
+    assert ("Notes", "Declared by one side only.") in c.agreement
+    assert c.plain_summary.startswith("Fire very unlikely to be natural or agricultural")
+    assert "1.5 days of the agreement (6 to 7 January 2023, UTC)" in c.plain_summary
+    assert "with 3 satellite fire detections inside the window" in c.plain_summary
+    assert c.plain_summary.endswith("not who caused it.")
+    assert c.credits[0].startswith("Fire detections: NASA FIRMS")
+    assert any("Institute for the Study of War" in x for x in c.credits)
+    assert any("GeoNames" in x for x in c.credits) and any("Natural Earth" in x
+                                                           for x in c.credits)
+    assert "sha256:" + "0f" * 32 in c.signer
+    page = render_html(c)
+    for text in (c.banner, "Sources and credits", "sha256:" + "0f" * 32, "2,113"):
+        assert text in page
+    assert "e+0" not in page.split("<script")[0]  # no exponent notation for people
+
+
+def test_incident_rows_carry_the_firms_evidence() -> None:
+    c = report_content(_assessment(), _incidents(), LINE, _timeline(), HELD,
+                       generated_utc=GENERATED, detections=_detections(), interactive=False)
+    rows = {r["id"]: r for r in c.incident_rows}
+    one = rows["XMAS-001"]
+    assert one["when_start"] == "2023-01-06 10:00"
+    assert one["when_end"] == "to 2023-01-06 11:47 · inside the window"
+    assert one["in_window"] == "2 inside the window" and one["frp"] == "14.8 MW"
+    assert one["firms_rows"][0][:6] == ["2023-01-06", "1000", "48.05000", "37.20000", "N20",
+                                        "VIIRS"]
+    assert one["worldview"].startswith("https://worldview.earthdata.nasa.gov/?v=")
+    page = render_html(c)
+    assert "FIRMS rows (evidence)" in page and "acq_time" in page
+    assert c.sector_figure is not None  # Bakhmut has incidents: its day-by-day chart
+
+
+def test_a_report_with_no_incident_still_shows_its_detections(tmp_path: Path) -> None:
+    a = _assessment(verdict="inconclusive")
+    a["agreement"] = {**a["agreement"], "comparison_start_utc": "2023-01-04T21:00:00Z",
+                      "comparison_end_utc": "2023-01-06T09:00:00Z"}
+    written = write_report(tmp_path, a, None, LINE, _timeline(), HELD,
+                           generated_utc=GENERATED,
+                           detections=_detections(), pdf=False)
+    names = {p.name for p in written}
+    assert {"detections.csv", "incident_detections.csv"} <= names
+    page = (tmp_path / HTML_FILE).read_text(encoding="utf-8")
+    assert "Fire detection, war-fire call (3)" in page and "Fire detection, other (1)" in page
+    det = pd.read_csv(tmp_path / "detections.csv", dtype=str)
+    assert det["war_fire"].tolist() == ["False", "True", "True", "True"]
+    assert set(det["period"]) == {"comparison", "window"}
