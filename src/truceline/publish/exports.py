@@ -126,6 +126,8 @@ def export_frame(incidents: pd.DataFrame) -> gpd.GeoDataFrame:
         df = df.drop(columns=["distance_km"])
     for col in ("lon", "lat"):  # 6 decimals: 0.1 m, finer than any satellite pixel
         df[col] = pd.to_numeric(df[col], errors="coerce").round(6)
+    if "dist_km" in df:  # metres are more than the line's own accuracy
+        df["dist_km"] = pd.to_numeric(df["dist_km"], errors="coerce").round(3)
     if "side" in df and "side_name" not in df:
         df["side_name"] = df["side"].map(lambda v: _SIDE_TEXT.get(str(v), str(v))
                                          if not _missing(v) else pd.NA).astype("string")

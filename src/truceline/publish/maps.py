@@ -367,11 +367,13 @@ def _draw_detections(ax: Any, det: pd.DataFrame) -> list[Any]:
     war = det["war"].fillna(False).to_numpy(dtype=bool) if "war" in det else np.zeros(
         len(det), bool)
     handles = []
+    grow = 2.5 if len(det) < 500 else 1.0  # a few dots must still be seen on a whole front
     for flag, color, label in ((False, "#6e6e6e", "Fire detection"),
                                (True, "#d95f0e", "Fire detection, war-fire call")):
         sel = war == flag
         if sel.any():
-            ax.scatter(lon[sel], lat[sel], s=2.5 if not flag else 4, c=color, linewidths=0,
+            ax.scatter(lon[sel], lat[sel], s=(2.5 if not flag else 4) * grow, c=color,
+                       linewidths=0,
                        alpha=0.75, zorder=3.5 + flag * 0.1, rasterized=True)
             handles.append(Line2D([], [], ls="none", marker="o", markersize=3,
                                   markerfacecolor=color, markeredgewidth=0,
