@@ -715,6 +715,10 @@ def sector_chart(detections: pd.DataFrame, incidents: pd.DataFrame,
     for ax in axes[len(order):]:
         ax.set_axis_off()
     fig.supylabel("fire detections per UTC day", fontsize=8)
+    fig.legend(handles=[Patch(color="#bdbdbd", label="All fire"),
+                        Patch(color="#d95f0e", label="War-fire call (very unlikely natural)"),
+                        Patch(color="#fee08b", alpha=0.6, label="Agreement window")],
+               loc="outside upper center", ncols=3, fontsize=7.5, frameon=False)
     if credit:
         _credit(fig, credit)
     return fig
