@@ -474,7 +474,7 @@ def test_incident_rows_carry_the_firms_evidence() -> None:
                                         "VIIRS"]
     assert one["worldview"].startswith("https://worldview.earthdata.nasa.gov/?v=")
     page = render_html(c)
-    assert "FIRMS rows (evidence)" in page and "acq_time" in page
+    assert "Evidence: 2 FIRMS rows of XMAS-001" in page and "acq_time" in page
     assert c.sector_figure is not None  # Bakhmut has incidents: its day-by-day chart
 
 
