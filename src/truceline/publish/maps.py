@@ -695,6 +695,11 @@ def sector_chart(detections: pd.DataFrame, incidents: pd.DataFrame,
     one_day = pd.Timedelta(days=1).to_pytimedelta()
     import matplotlib.dates as mdates
 
+    # whole days on short spans (AutoDateLocator has no interval for two days)
+    def locator() -> Any:  # one per axis: a locator belongs to the axis it ticks
+        return (mdates.DayLocator() if len(days) < 8  # type: ignore[no-untyped-call]
+                else mdates.AutoDateLocator(maxticks=5))  # type: ignore[no-untyped-call]
+
     for ax, sector in zip(axes, order, strict=False):
         if window is not None:
             ax.axvspan(*(_naive_utc(w) for w in window), color="#fee08b", alpha=0.6, lw=0,
@@ -711,7 +716,7 @@ def sector_chart(detections: pd.DataFrame, incidents: pd.DataFrame,
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
-        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=5))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(locator())
     for ax in axes[len(order):]:
         ax.set_axis_off()
     fig.supylabel("fire detections per UTC day", fontsize=8)
