@@ -304,9 +304,9 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                 _cell(r["frp"], r["frp_max"], s_tcell),
                 p(r["p"], s_tcell), p(r["confidence"], s_tcell),
                 _firms_cell(r["firms_rows"], r["evidence"])])
-        widths = [0.088, 0.125, 0.135, 0.12, 0.097, 0.08, 0.065, 0.07, 0.22]
+        widths = [0.088, 0.125, 0.12, 0.12, 0.097, 0.08, 0.075, 0.085, 0.21]
         header = ["Incident", "First and last seen (UTC)", "Where", "Ground (control map)",
-                  "Detections", "FRP", "p_natural (lowest)", "Confidence",
+                  "Detections", "FRP", "p_natural, lowest", "Confidence",
                   "FIRMS rows: acq_date acq_time lat lon satellite"]
         table = grid(header, rows, [width * w for w in widths], head_style=s_thead)
         table.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 2),
