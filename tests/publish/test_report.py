@@ -273,8 +273,29 @@ def test_chromium_opens_the_report_offline(report_dir: Path) -> None:
     with open_page(report_dir / HTML_FILE) as page:
         text = page.evaluate("document.body.innerText")
         shot = page.screenshot()
+        # the report's own interactive map: click incident XMAS-002, read the panel
+        page.wait_for("document.getElementById('truceline-map').getAttribute('data-ready')")
+        x, y = page.evaluate("""(function () {
+            var gd = document.getElementById('truceline-map'), fl = gd._fullLayout;
+            gd.scrollIntoView();
+            var tr = gd.data.filter(function (t) { return t.customdata && t.customdata.length
+                && t.customdata[0][0] === 'incident'; })[0];
+            var i = tr.customdata.findIndex(function (r) { return r[1] === 'XMAS-002'; });
+            var r = gd.getBoundingClientRect();
+            return [r.left + fl.xaxis._offset + fl.xaxis.l2p(tr.x[i]),
+                    r.top + fl.yaxis._offset + fl.yaxis.l2p(tr.y[i])]; })()""")
+        page.click(x, y)
+        page.wait_for("document.getElementById('truceline-map-panel')"
+                      ".getAttribute('data-selected')", timeout=10)
+        fields = page.evaluate("""Object.fromEntries(Array.from(document.querySelectorAll(
+            '#truceline-map-panel [data-field]')).map(function (e) {
+            return [e.getAttribute('data-field'), e.href || e.textContent]; }))""")
         page.drain()
         requests, console, url = page.requests, page.console, page.url
+    assert fields["incident"] == "XMAS-002" and fields["place"] == "Soledar, Bakhmut"
+    assert fields["first_utc"] == "2023-01-06 15:00 UTC"
+    assert fields["distance"] == "8.1 km from the line" and fields["p_natural"] == "< 0.001"
+    assert fields["worldview"].startswith("https://worldview.earthdata.nasa.gov/")
 
     (report_dir / "requests.log").write_text("\n".join(requests) + "\n")
     (report_dir / "screenshot.png").write_bytes(shot)

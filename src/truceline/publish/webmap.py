@@ -314,7 +314,11 @@ def _incident_traces(inc: pd.DataFrame, names: Mapping[str, str]) -> list[dict[s
     inc = inc.reset_index(drop=True)
     n = pd.to_numeric(_col(inc, "n_detections"), errors="coerce").fillna(1)
     size = (7 + 3.2 * np.sqrt(n)).clip(8, 34).round(1)
-    timed = _col(inc, "time_known").fillna(False).astype(bool)
+    t0 = pd.to_datetime(_col(inc, "t_first", "t_start"), utc=True, errors="coerce")
+    # timed: every detection had a time, or (no detections given) the instant is not a
+    # bare midnight, i.e. the incident table gave a time of day
+    timed = _col(inc, "time_known").fillna(False).astype(bool) | (
+        t0.notna() & (t0 != t0.dt.floor("D")))
     first, iso = _utc_col(_col(inc, "t_first", "t_start"))
     last, _ = _utc_col(_col(inc, "t_last", "t_end"))
     first = first.where(timed, first.str.slice(0, 10) + " (no time)").where(first != "", "")
