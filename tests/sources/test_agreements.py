@@ -91,6 +91,7 @@ def test_august_whatif_ten_days_and_ten_before() -> None:
     assert a.comparison.duration == a.duration == timedelta(days=10)
     assert a.comparison.end_utc == a.start_utc
     assert a.control_source == "deepstate"
+    assert a.hypothetical  # a what-if: reports carry a banner saying so
 
 
 def test_energy_moratorium_is_a_protected_sites_agreement() -> None:
@@ -152,6 +153,12 @@ def test_minimal_file_gets_defaults(tmp_path: Path) -> None:
     assert a.prohibited.fire_near_line and a.prohibited.protected_sites is None
     assert a.comparison == Window(a.start - timedelta(days=2), a.start)
     assert a.control_source is None
+    assert a.hypothetical is False
+
+
+def test_hypothetical_must_be_true_or_false(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="hypothetical.*true or false"):
+        load_agreement(write(tmp_path, 'hypothetical = "yes"\n' + MINIMAL))
 
 
 def test_24_00_is_the_end_of_that_day(tmp_path: Path) -> None:
