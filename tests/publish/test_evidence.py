@@ -111,3 +111,14 @@ def test_bad_window_is_named() -> None:
         utc_window(("not a date", "2025-01-01"))
     with pytest.raises(InputError, match="detection_id"):
         evidence_rows(incidents(), detections().drop(columns="detection_id"), WINDOW)
+
+
+def test_detections_the_table_lacks_widen_the_incident_to_its_days() -> None:
+    inc = incidents()
+    inc.loc[0, "detection_ids"] = ["d1", "d2", "d3", "gone"]  # 'gone': read for no day here
+    inc.loc[0, "t_end"] = pd.Timestamp("2025-08-31", tz="UTC")
+    out = incident_evidence(inc, detections(), WINDOW).set_index("incident_id")
+    assert out.at["a", "t_first"] == pd.Timestamp("2025-08-19 23:37", tz="UTC")
+    assert out.at["a", "t_last"] == pd.Timestamp("2025-08-31", tz="UTC")
+    assert not bool(out.at["a", "time_known"]) and out.at["a", "n_firms_rows"] == 3
+    assert bool(out.at["b", "time_known"])

@@ -242,6 +242,23 @@ def incident_evidence(incidents: pd.DataFrame, detections: pd.DataFrame | None,
             inc["time_known"] = inc["time_known"].fillna(False).astype(bool)
             for col in ("n_in_window", "n_possibly_in_window"):
                 inc[col] = pd.to_numeric(inc[col], errors="coerce").astype("Int64")
+            # detections the table lacks (read for another period): the incident's own
+            # days still bound it, and its times are no longer all known to the minute
+            listed = pairs.groupby("incident_id").size()
+            found = rows.groupby("incident_id").size()
+            short = key.map(listed).fillna(0) > key.map(found).fillna(0)
+            inc["n_firms_rows"] = key.map(found).fillna(0).astype("Int64")
+            if bool(short.any()):
+                widened = pd.Series(False, index=inc.index)
+                for col, own, sign in (("t_first", "t_start", -1), ("t_last", "t_end", 1)):
+                    if own not in inc:
+                        continue
+                    mine = pd.to_datetime(inc[col], utc=True).dt.floor("D")
+                    theirs = pd.to_datetime(inc[own], utc=True).dt.floor("D")
+                    out = short & ((theirs - mine) * sign > pd.Timedelta(0))
+                    inc.loc[out, col] = theirs[out]
+                    widened |= out
+                inc.loc[widened, "time_known"] = False
     given = inc["timing"].astype("string") if "timing" in inc else None
     inc["timing"] = _timing(inc, w)
     if given is not None and inc["n_in_window"].isna().all():

@@ -423,6 +423,7 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str], evidence: pd.Dat
             "confidence": cell_text(r.get("confidence")).lower(),
             "evidence": ids,
             "firms_rows": _firms_rows(firms),
+            "firms_note": _firms_note(firms, ids),
             "worldview": (worldview_url(lon, lat, first) if lon is not None and lat is not None
                           and cell_text(first) else ""),
         })
@@ -457,6 +458,15 @@ def _firms_rows(rows: pd.DataFrame | None) -> list[list[str]]:
                     f"{r['frp']:.2f}" if to_float(r.get("frp")) is not None else "",
                     cell_text(r.get("daynight")), cell_text(r.get("in_window"))])
     return out
+
+
+def _firms_note(firms: pd.DataFrame | None, ids: list[str]) -> str:
+    """Why an incident lists fewer FIRMS rows than detections, when it does."""
+    n = 0 if firms is None else len(firms)
+    if not n or n >= len(ids):
+        return ""
+    return (f"{len(ids) - n} of its {len(ids)} detections fall outside the days this report "
+            "read (before or after them); their ids are listed below.")
 
 
 def _incident_note(inc: pd.DataFrame) -> str:
