@@ -10,22 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from agreement_text import agreement_toml
 from truceline import cli
 
-AGREEMENT = """\
-name = "Truce [/x] [bold]"
-time_zone = "Europe/Kyiv"
-start = "{start}"
-duration_days = 2
-
-[[parties]]
-id = "ua"
-name = "Ukraine"
-
-[[parties]]
-id = "ru"
-name = "Russia"
-"""
+MARKUP = "Truce [/x] [bold]"  # an agreement name Rich would read as markup
 DONETSK = [[37.5, 47.8], [38.2, 47.8], [38.2, 48.2], [37.5, 48.2], [37.5, 47.8]]
 
 
@@ -99,7 +87,7 @@ def test_map_warnings_are_shown(monkeypatch, capsys, tmp_path, lake):
 @pytest.mark.parametrize("start", ["0001-01-01 00:00", "9999-12-31 00:00"])
 def test_agreement_years_out_of_range(monkeypatch, capsys, tmp_path, lake, start):
     p = tmp_path / "a.toml"
-    p.write_text(AGREEMENT.format(start=start))
+    p.write_text(agreement_toml(name=MARKUP, start=start, end="duration_days = 2"))
     code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake))
     assert code == 2
     assert "key 'start' = \"" + start + "\": expected a time in the years 1900 to 2200" in \
@@ -108,7 +96,7 @@ def test_agreement_years_out_of_range(monkeypatch, capsys, tmp_path, lake, start
 
 def test_key_naming_a_folder(monkeypatch, capsys, tmp_path, lake):
     p = tmp_path / "a.toml"
-    p.write_text(AGREEMENT.format(start="2025-08-21 00:00"))
+    p.write_text(agreement_toml(name=MARKUP, end="duration_days = 2"))
     keys = tmp_path / "keys"
     keys.mkdir()
     code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake),

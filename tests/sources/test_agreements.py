@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import shapely
 
+from agreement_text import agreement_toml
 from truceline.config import data_dir
 from truceline.errors import InputError
 from truceline.sources.agreements import (
@@ -23,20 +24,7 @@ from truceline.sources.agreements import (
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "agreements"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.toml"))
 
-MINIMAL = """\
-name = "Test truce"
-time_zone = "Europe/Kyiv"
-start = "2025-08-21 00:00"
-end = "2025-08-23 00:00"
-
-[[parties]]
-id = "ua"
-name = "Ukraine"
-
-[[parties]]
-id = "ru"
-name = "Russia"
-"""
+MINIMAL = agreement_toml()
 
 
 def write(tmp_path: Path, text: str, name: str = "a.toml") -> Path:

@@ -10,24 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from agreement_text import agreement_toml
 from truceline.errors import InputError
 from truceline.sources import agreements as ag_mod
 from truceline.sources.agreements import load_agreement
 
-BASE = """\
-name = "Test truce"
-time_zone = "Europe/Kyiv"
-start = "{start}"
-{end}
-
-[[parties]]
-id = "ua"
-name = "Ukraine"
-
-[[parties]]
-id = "ru"
-name = "Russia"
-"""
 SITES = "name,lon,lat,radius_m,kind\nPlant,35.6,51.7,2000,nuclear_power_plant\n"
 ZONE = {"type": "Polygon", "coordinates": [[[37, 47], [38, 47], [38, 48], [37, 47]]]}
 
@@ -36,7 +23,7 @@ def agreement(folder: Path, *, start: str = "2025-08-21 00:00",
               end: str = 'end = "2025-08-23 00:00"', extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / "a.toml"
-    p.write_text(BASE.format(start=start, end=end) + extra, encoding="utf-8")
+    p.write_text(agreement_toml(start=start, end=end) + extra, encoding="utf-8")
     return p
 
 
@@ -174,8 +161,8 @@ def test_the_agreement_file_itself_must_be_regular(tmp_path):
 
 
 @pytest.mark.parametrize("data, message", [
-    (BASE.encode("utf-16"), r"a.toml: is UTF-16 text: expected an agreement TOML file in "
-                            r"UTF-8"),
+    (agreement_toml().encode("utf-16"), r"a.toml: is UTF-16 text: expected an agreement "
+                                        r"TOML file in UTF-8"),
     (b"\x1f\x8b\x08\x00", r"a.toml: is gzip-compressed: expected an agreement TOML file"),
 ])
 def test_wrong_kinds_of_agreement_file_get_a_hint(tmp_path, data, message):
