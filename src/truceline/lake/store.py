@@ -58,10 +58,9 @@ from truceline.lake import tables as T
 from truceline.sources.firms import (
     DETECTION_COLUMNS,
     FirmsFile,
-    _header,
     check_sensor,
-    detect_layout,
     find_firms_files,
+    firms_layout,
     parse_firms,
     parse_firms_pieces,
 )
@@ -485,7 +484,7 @@ class Lake:
         with self._write() as w:
             todo = self._new_files(files, "ingest-firms", summary)
             for f, _ in todo:  # a file that is no FIRMS layout is refused before any write
-                if detect_layout(_header(f)) is None:
+                if firms_layout(f) is None:
                     parse_firms(f, sensor=sensor, satellite=satellite)  # raises, naming it
             rejected, entries = [], []
             for i, (f, digest) in enumerate(todo):

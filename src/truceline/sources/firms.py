@@ -688,8 +688,9 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
             return
 
 
-def _header(path: Path) -> list[str]:
-    """The lower-cased column names of a file's first line (of gzip files too)."""
+def firms_layout(path: Path) -> str | None:
+    """The FIRMS layout (:func:`detect_layout`) of a file's first line, gzip files too;
+    None when it is none, or the file is unreadable or damaged. Reads that line only."""
     import gzip
 
     try:
@@ -699,8 +700,8 @@ def _header(path: Path) -> list[str]:
         with opener(path, "rb") as f:
             first = f.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff").strip()
     except (OSError, EOFError):  # unreadable or damaged: not a FIRMS file for a folder scan
-        return []
-    return [c.strip().strip('"').lower() for c in first.split(",")]
+        return None
+    return detect_layout([c.strip().strip('"').lower() for c in first.split(",")])
 
 
 def find_firms_files(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]:
@@ -717,7 +718,7 @@ def find_firms_files(paths: list[str | Path]) -> tuple[list[Path], list[dict[str
             for q in sorted(p.rglob("*")):
                 if not q.is_file() or not q.name.lower().endswith(FIRMS_SUFFIXES):
                     continue
-                if detect_layout(_header(q)) is None:
+                if firms_layout(q) is None:
                     skipped.append({"file": str(q), "reason": "not a FIRMS layout"})
                 else:
                     out.append(q)
