@@ -23,7 +23,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-#: Public name -> the module that defines it.
+#: Public name -> the module that defines it (``__all__`` and ``truceline.api.__all__``
+#: are read from here, so a name is listed once).
 _EXPORTS: dict[str, str] = {
     "Agreement": "truceline.sources.agreements",
     "assess": "truceline.api",
@@ -51,32 +52,8 @@ _EXPORTS: dict[str, str] = {
     "write_report": "truceline.api",
 }
 
-__all__ = [
-    "Agreement",
-    "assess",
-    "build_baseline",
-    "check_sector",
-    "detect",
-    "Detected",
-    "enrich",
-    "generate_keypair",
-    "incident_map",
-    "InputError",
-    "IntegrityError",
-    "Lake",
-    "LakeError",
-    "line_of_contact",
-    "load_agreement",
-    "open_lake",
-    "progress_bars",
-    "read_detections",
-    "sector_names",
-    "sectors",
-    "timeline",
-    "TrucelineError",
-    "verify",
-    "write_report",
-]
+#: The public names: the table's keys, written in case-insensitive order.
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:

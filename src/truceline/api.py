@@ -18,29 +18,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from truceline import config, pipeline
+from truceline import _EXPORTS, config, pipeline
 from truceline.checks import day, day_range, match_name
 from truceline.errors import InputError
 from truceline.lake.store import Lake
 from truceline.progress import Progress, no_progress
 
-__all__ = [
-    "assess",
-    "build_baseline",
-    "check_sector",
-    "detect",
-    "Detected",
-    "enrich",
-    "incident_map",
-    "line_of_contact",
-    "open_lake",
-    "read_detections",
-    "sector_names",
-    "sectors",
-    "timeline",
-    "verify",
-    "write_report",
-]
+#: The names ``truceline`` re-exports from here (its table is the one list of them).
+__all__ = [name for name, module in _EXPORTS.items() if module == __name__]
 
 LakeLike = Lake | str | Path
 
