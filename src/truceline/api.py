@@ -166,13 +166,10 @@ def write_report(run: pipeline.AssessmentRun, out_dir: str | Path,
     ``key`` is the private signing key; by default the key pair in $TRUCELINE_KEYS or
     ~/.config/truceline/keys, made on first use. Returns the manifest and ledger seq.
     """
-    from truceline.publish.signing import PRIVATE_KEY_FILE, KeySigner, generate_keypair
+    from truceline.publish.signing import KeySigner, default_private_key
 
     if key is None:
-        folder = config.keys_dir()
-        if not (folder / PRIVATE_KEY_FILE).exists():
-            generate_keypair(folder)
-        key = folder / PRIVATE_KEY_FILE
+        key, _ = default_private_key(config.keys_dir())
     return pipeline.write_assessment(run, Path(out_dir), signer=KeySigner.from_file(key),
                                      lake=open_lake(lake))
 

@@ -53,21 +53,16 @@ WeatherOpt = Annotated[Path | None, typer.Option("--weather", help="Folder of da
 def _signer(key: Path | None, *inside_none_of: Path | None):  # noqa: ANN202
     """The report signer: the given key, or the default pair (generated on first use);
     refused when the key lies in a lake, a report or one of ``inside_none_of``."""
-    from truceline.publish.signing import (
-        PRIVATE_KEY_FILE,
-        KeySigner,
-        check_key_outside,
-        generate_keypair,
-    )
+    from truceline.publish.signing import KeySigner, check_key_outside, default_private_key
 
     check_key_outside(key if key is not None else config.keys_dir(), *inside_none_of)
     if key is not None:
         return KeySigner.from_file(key)
     folder = config.keys_dir()
-    if not (folder / PRIVATE_KEY_FILE).exists():
-        pair = generate_keypair(folder)
-        console.print(f"made a signing key pair in {folder} (fingerprint {pair.fingerprint})")
-    return KeySigner.from_file(folder / PRIVATE_KEY_FILE)
+    path, made = default_private_key(folder)
+    if made is not None:
+        console.print(f"made a signing key pair in {folder} (fingerprint {made.fingerprint})")
+    return KeySigner.from_file(path)
 
 
 def _weather(folder: Path | None) -> Path | None:

@@ -50,6 +50,7 @@ __all__ = [
     "KeySigner",
     "Signer",
     "check_key_outside",
+    "default_private_key",
     "generate_keypair",
     "key_fingerprint",
     "load_private_key",
@@ -147,6 +148,13 @@ def generate_keypair(
     _write_key(priv_path, priv_pem, 0o600)
     _write_key(pub_path, pub_pem, 0o644)
     return KeyPair(priv_path, pub_path, public_key_text(pub), key_fingerprint(pub))
+
+
+def default_private_key(directory: str | Path) -> tuple[Path, KeyPair | None]:
+    """The private key file of the pair in `directory` (the default pair lives in
+    `truceline.config.keys_dir`), and the pair when it was made now, there being none."""
+    path = Path(directory) / PRIVATE_KEY_FILE
+    return path, (None if path.exists() else generate_keypair(directory))
 
 
 def _write_key(path: Path, data: bytes, mode: int) -> None:
