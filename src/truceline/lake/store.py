@@ -1101,16 +1101,3 @@ def _in_force(meta: pd.DataFrame, start: str | pd.Timestamp | None,
     keep = (before & (vf == last_before)) | ((vf > s) & (vf <= e))
     return keep.to_numpy()
 
-
-def _snapshots_in_force(files: list[Path], start: str | pd.Timestamp | None,
-                        end: str | pd.Timestamp | None) -> list[Path]:
-    """Snapshot data files (``.../source=S/day=D/...``) in force some day of [start, end]."""
-    rows = []
-    for f in files:
-        m = re.search(r"source=([^/]+)/day=(\d{4}-\d{2}-\d{2})", f.as_posix())
-        if m:
-            rows.append({"source": m[1], "valid_from": pd.Timestamp(m[2]), "path": f})
-    if not rows:
-        return []
-    meta = pd.DataFrame(rows)
-    return sorted(meta.loc[_in_force(meta, start, end), "path"])
