@@ -148,23 +148,14 @@ def count_passes(detections: pd.DataFrame, gap_minutes: float = PASS_GAP_MINUTES
                              "n_passes": pd.Series(dtype=int),
                              "n_detections": pd.Series(dtype=int),
                              "timed": pd.Series(dtype=bool)})
-    from truceline.analysis.sky import platform_of
+    from truceline.analysis.sky import overpass_ids, platform_of
 
     sat = platform_of(detections)
     t = utc_times(detections)
     date = utc_dates(detections)
     timed = t.notna().to_numpy()
-    # Overpass ids for timed rows: sort per satellite, new pass after a gap.
-    pass_id = np.full(len(detections), -1, dtype=np.int64)
-    if timed.any():
-        tt = pd.DataFrame({"sat": sat[timed], "t": t[timed].to_numpy()},
-                          index=np.flatnonzero(timed)).sort_values(["sat", "t"])
-        gap = tt["t"].diff() > pd.Timedelta(minutes=gap_minutes)
-        new = gap.to_numpy() | (tt["sat"].to_numpy() != np.roll(tt["sat"].to_numpy(), 1))
-        new[0] = True
-        pass_id[tt.index.to_numpy()] = np.cumsum(new)
     frame = pd.DataFrame({"date": date.to_numpy(), "sat": sat, "timed": timed,
-                          "pass_id": pass_id})
+                          "pass_id": overpass_ids(sat, t, gap_minutes)})
     timed_passes = (frame[frame["timed"]].groupby("date")["pass_id"].nunique())
     # Date-only rows: one pass per (satellite, day) not already seen with a time.
     untimed = frame[~frame["timed"]].drop_duplicates(["date", "sat"])

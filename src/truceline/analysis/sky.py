@@ -46,6 +46,7 @@ __all__ = [
     "SOURCE_WEATHER",
     "daily_cloud",
     "feed_gaps",
+    "overpass_ids",
     "platform_of",
     "platform_passes",
     "typical_clear_passes",
@@ -230,6 +231,31 @@ def platform_of(det: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def overpass_ids(platform: np.ndarray, t: pd.Series, gap_minutes: float = 40.0
+                 ) -> np.ndarray:
+    """Overpass number of each detection with a time (-1 where it has none): per platform
+    in time order, a new overpass after more than ``gap_minutes`` without a detection.
+
+    Example
+    -------
+    >>> t = pd.Series(pd.to_datetime(["2025-08-11 00:45", "2025-08-11 00:47",
+    ...                               "2025-08-11 11:10", None], utc=True))
+    >>> overpass_ids(np.array(["N20"] * 4, dtype=object), t).tolist()
+    [1, 1, 2, -1]
+    """
+    ids = np.full(len(t), -1, dtype=np.int64)
+    timed = t.notna().to_numpy()
+    if timed.any():
+        tt = pd.DataFrame({"platform": platform[timed], "t": t[timed].to_numpy()},
+                          index=np.flatnonzero(timed)).sort_values(["platform", "t"])
+        p = tt["platform"].to_numpy()
+        new = (tt["t"].diff() > pd.Timedelta(minutes=gap_minutes)).to_numpy() \
+            | (p != np.roll(p, 1))
+        new[0] = True
+        ids[tt.index.to_numpy()] = np.cumsum(new)
+    return ids
+
+
 def _sensor_of(platform: str, sensors: pd.Series) -> str:
     return str(sensors.get(platform, platform))
 
@@ -254,16 +280,9 @@ def platform_passes(detections: pd.DataFrame, days: pd.DatetimeIndex,
     date = utc_dates(detections).to_numpy()
     t = utc_times(detections)
     frame = pd.DataFrame({"date": date, "platform": plat, "sensor": sensor,
-                          "t": t.to_numpy(), "timed": t.notna().to_numpy()})
+                          "timed": t.notna().to_numpy(),
+                          "pass_id": overpass_ids(plat, t, gap_minutes)})
     sensors = frame.drop_duplicates("platform").set_index("platform")["sensor"]
-    # overpass ids for timed rows: per platform, a new pass after a gap
-    tt = frame[frame["timed"]].sort_values(["platform", "t"])
-    new = (tt["t"].diff() > pd.Timedelta(minutes=gap_minutes)).to_numpy() \
-        | (tt["platform"].to_numpy() != np.roll(tt["platform"].to_numpy(), 1))
-    if len(new):
-        new[0] = True
-    frame["pass_id"] = -1
-    frame.loc[tt.index, "pass_id"] = np.cumsum(new)
     g = frame.groupby(["date", "platform"])
     counted = pd.DataFrame({
         "n_detections": g.size(),
