@@ -955,8 +955,9 @@ class Lake:
         if ds is None:
             return pd.DataFrame()
         flt = (pads.field("key") == key) if key is not None else None
-        table = T.from_delta_arrow(ds.to_table(filter=flt), self._properties(name))
-        geo = "wkb" if self._properties(name).get(T.GEOMETRY_PROPERTY) else None
+        props = self._properties(name)
+        table = T.from_delta_arrow(ds.to_table(filter=flt), props)
+        geo = "wkb" if props.get(T.GEOMETRY_PROPERTY) else None
         return T.to_frame(table, geometry=geo)
 
     def write_files(self, files: dict[str, bytes], *, kind: str, **fields: Any
