@@ -311,9 +311,10 @@ class Lake:
         return new
 
     @contextmanager
-    def _write(self) -> Iterator[_Write]:
-        """A write under the lock; an exception undoes the table commits it made."""
-        with self._locked():
+    def _write(self, wait: float = 0.0) -> Iterator[_Write]:
+        """A write under the lock (``wait``: as :meth:`_locked`); an exception undoes the
+        table commits it made."""
+        with self._locked(wait):
             w = _Write(self)
             try:
                 yield w
@@ -960,9 +961,10 @@ class Lake:
         geo = "wkb" if props.get(T.GEOMETRY_PROPERTY) else None
         return T.to_frame(table, geometry=geo)
 
-    def write_files(self, files: dict[str, bytes], *, kind: str, **fields: Any
-                    ) -> dict[str, Any]:
-        """Store derived files (e.g. a climatology) whole, in one logged write.
+    def write_files(self, files: dict[str, bytes], *, kind: str, wait: float = 0.0,
+                    **fields: Any) -> dict[str, Any]:
+        """Store derived files (e.g. a climatology) whole, in one logged write (``wait``:
+        seconds to wait for another writer; 0 refuses at once with a LakeError).
 
         Each file is written beside its target as ``NAME.<write id>.tmp`` and fsynced;
         the ledger entry (with every file's SHA-256) commits them, then they are renamed
@@ -976,7 +978,7 @@ class Lake:
                     or not _TMP_FILE.match(f"{parts[1]}.{'0' * 16}.tmp"):
                 raise LakeError(f"{rel}: derived files live one folder down in the lake "
                                 "(e.g. baseline/VIIRS.npz)")
-        with self._write() as w:
+        with self._write(wait) as w:
             staged = []
             for rel, data in files.items():
                 target = self.root / rel

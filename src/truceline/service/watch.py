@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from truceline.errors import InputError, LakeError, RemoteError, TrucelineError
+from truceline.errors import InputError, RemoteError, TrucelineError
 from truceline.lake.store import Lake
 
 STATE_DIR = "watch"
@@ -54,22 +54,16 @@ def read_state(lake: Lake, agreement_id: str) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def write_state(lake: Lake, agreement_id: str, state: dict[str, Any], *, tries: int = 20,
-                sleep: Callable[[float], None] = time.sleep) -> None:
-    """Commit the state through the lake (waiting while another writer holds it)."""
+def write_state(lake: Lake, agreement_id: str, state: dict[str, Any], *,
+                wait: float = 10.0) -> None:
+    """Commit the state through the lake (waiting up to ``wait`` seconds while another
+    writer holds it)."""
     state["updated_utc"] = _now()
     state["pending_alerts"] = len(state["outbox"])
     data = json.dumps(state, indent=1, sort_keys=True, default=str).encode()
-    for attempt in range(tries):
-        try:
-            lake.write_files({state_rel(agreement_id): data}, kind="watch-state",
-                             agreement=state["agreement"], cycle=state["cycles"],
-                             verdict=state["verdict"], outbox=len(state["outbox"]))
-            return
-        except LakeError as exc:
-            if "another truceline process" not in str(exc) or attempt == tries - 1:
-                raise
-            sleep(0.5)
+    lake.write_files({state_rel(agreement_id): data}, kind="watch-state", wait=wait,
+                     agreement=state["agreement"], cycle=state["cycles"],
+                     verdict=state["verdict"], outbox=len(state["outbox"]))
 
 
 def _now() -> str:
