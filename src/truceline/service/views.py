@@ -137,13 +137,7 @@ class LakeViews:
         from truceline.pipeline import snapshot_at
 
         def compute() -> dict[str, Any]:
-            import pyarrow as pa
-
-            try:
-                snap = snapshot_at(self.lake, source, day)
-            except pa.ArrowException:  # read_control with no snapshot in force that day
-                raise LakeError(f"no control snapshot{' from ' + source if source else ''} "
-                                f"is in force on {day.date()} in this lake") from None
+            snap = snapshot_at(self.lake, source, day)  # LakeError when none is in force
             sid = str(snap["snapshot_id"].iat[0])
             prep = prepare_snapshot(sid, snap.geometry.iat[0],
                                     crimea_missing=bool(snap["crimea_missing"].iat[0]))
