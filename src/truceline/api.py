@@ -202,7 +202,7 @@ def line_of_contact(lake: LakeLike | None = None, date: Any = None, *,
     """The line of contact in force on ``date``: one row, its lengths in km, EPSG:4326."""
     from truceline.geo import outlines
 
-    c = _prepared(open_lake(lake), date, control_source).contact
+    c = prepared_snapshot(open_lake(lake), date, control_source).contact
     return gpd.GeoDataFrame({"snapshot_id": [c.snapshot_id], "date": [str(day(date))],
                              "length_km": [round(c.length_km, 1)],
                              "inside_ukraine_km": [round(c.inside_km, 1)],
@@ -210,7 +210,9 @@ def line_of_contact(lake: LakeLike | None = None, date: Any = None, *,
                             geometry=[outlines.to_lonlat(c.line)], crs="EPSG:4326")
 
 
-def _prepared(lake: Lake, date: Any, control_source: str | None) -> Any:
+def prepared_snapshot(lake: Lake, date: Any, control_source: str | None) -> Any:
+    """The snapshot in force on ``date``, prepared (its line of contact, held ground and
+    sectors): what ``line_of_contact``, ``sectors`` and ``truceline line`` read."""
     from truceline.geo.enrich import prepare_snapshot
 
     when = pd.Timestamp(day(date, "--date"))
@@ -227,7 +229,7 @@ def sectors(lake: LakeLike | None = None, date: Any = None, *,
 
     if date is None:
         raise InputError("sectors needs a date, YYYY-MM-DD")
-    prep = _prepared(open_lake(lake), date, control_source)
+    prep = prepared_snapshot(open_lake(lake), date, control_source)
     return sector_table(prep).assign(snapshot_id=prep.snapshot_id)
 
 

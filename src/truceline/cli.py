@@ -479,17 +479,12 @@ def line_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The line of contact in force on a day: lengths in km and a GeoJSON export."""
+    from truceline.api import prepared_snapshot
     from truceline.geo.contact import contact_geojson
-    from truceline.geo.enrich import prepare_snapshot
-    from truceline.pipeline import snapshot_at
 
-    when = pd_day(date)
-    lk = _open_lake(lake)
-    snap = snapshot_at(lk, control_source, when)
+    pd_day(date)
     with _busy("drawing the line of contact ...", not as_json):
-        prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
-                                crimea_missing=bool(snap["crimea_missing"].iat[0]))
-    c = prep.contact
+        c = prepared_snapshot(_open_lake(lake), date, control_source).contact
     info = {"snapshot_id": c.snapshot_id, "date": date, "length_km": round(c.length_km, 1),
             "inside_ukraine_km": round(c.inside_km, 1),
             "state_border_km": round(c.border_km, 1)}
