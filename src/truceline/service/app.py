@@ -7,7 +7,6 @@ the ``swagger-ui-bundle`` package and plotly.js from the ``plotly`` package, nev
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -127,7 +126,3 @@ async def _refuse(send: Any, status: int, kind: str, detail: str) -> None:
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory truceline.service.app:app_from_env`` ($TRUCELINE_LAKE)."""
     return create_app(Settings.from_env())
-
-
-def static_path() -> Path:
-    return Path(__file__).parent / "static"
