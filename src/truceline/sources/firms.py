@@ -653,18 +653,22 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
                           sha256=sha256)
         return
     digest = sha256 or sha256_file(path)
+    # the ids kept so far, sorted, and the line of each: each piece is looked up in them
+    # in id order (a walk, not a scatter) and its new ids are merged in, never re-sorted
     seen_ids, seen_lines = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     while True:
         part = parse_firms(path, sensor=sensor, satellite=satellite, today=today,
                            sha256=digest, piece=(head + body, before - 1))
         det = part.detections
         key = _hex_to_u64(det["detection_id"].to_numpy(dtype=str))
-        order = np.argsort(seen_ids)
-        at = np.searchsorted(seen_ids[order], key)
+        line_of = det["source_line"].to_numpy(np.int64)
+        order = np.argsort(key)
+        at = np.empty_like(order)
+        at[order] = np.searchsorted(seen_ids, key[order])
         hit = at < len(seen_ids)
-        hit[hit] = seen_ids[order][at[hit]] == key[hit]
+        hit[hit] = seen_ids[at[hit]] == key[hit]
         if hit.any():  # repeats of rows kept in an earlier piece
-            lines = det["source_line"].to_numpy()[hit]
+            lines = line_of[hit]
             piece = np.frombuffer(body, dtype=np.uint8)
             ends = np.append(np.flatnonzero(piece == 10) + 1, len(body))
             local = lines - before - 1  # 0-based line of the piece
@@ -673,14 +677,14 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
                      for a, b in zip(starts, ends[local], strict=True)]
             more = pd.DataFrame({"file": portable_path(path), "line": lines.astype(np.int64),
                                  "raw": texts, "reason": "repeats line " + pd.Series(
-                                     seen_lines[order][at[hit]]).astype(str)
+                                     seen_lines[at[hit]]).astype(str)
                                  + " of this file (same detection)"})
             part.rejected = pd.concat([part.rejected, more], ignore_index=True).sort_values(
                 "line", kind="stable").reset_index(drop=True)
-            part.detections = det = det[~hit].reset_index(drop=True)
-            key = key[~hit]
-        seen_ids = np.concatenate([seen_ids, key])
-        seen_lines = np.concatenate([seen_lines, det["source_line"].to_numpy(np.int64)])
+            part.detections = det[~hit].reset_index(drop=True)
+        new = order[~hit[order]]  # the piece's new ids (unique: parse_firms saw to it), sorted
+        seen_ids = np.insert(seen_ids, at[new], key[new])
+        seen_lines = np.insert(seen_lines, at[new], line_of[new])
         yield part
         try:
             _, body, before = next(pieces)
