@@ -58,6 +58,14 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
     """
     if not years:
         raise InputError("false_incident_rate: expected at least one peacetime year")
+    worst, pooled_rate = _false_rates(detections, agreement, years, margin_days)
+    return pooled_rate if pooled else worst
+
+
+def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
+                 margin_days: int) -> tuple[float, float]:
+    """(worst year's, pooled) false-incident rates of :func:`false_incident_rate`, from one
+    pass over the detections."""
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
     has = det["incident_id"].notna().to_numpy()
@@ -73,11 +81,8 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
         ids = det.loc[m, "incident_id"].astype(str).unique()
         counts.append(int((p_min.reindex(ids) < ALPHA_VIOLATION).sum()))
         exposures.append(float(len(days)))
-    if pooled:
-        return sum(counts) / sum(exposures)
-    return max(c / e for c, e in zip(counts, exposures, strict=True))
-
-
+    worst = max(c / e for c, e in zip(counts, exposures, strict=True))
+    return worst, sum(counts) / sum(exposures)
 
 
 def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
@@ -112,9 +117,7 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
         return {"rate_per_day": default, "source": "fallback", "years": list(years),
                 "why": "no peacetime detections of this ground scored with a climatology "
                        "that leaves their year out: the constant rate is used"}
-    worst = false_incident_rate(detections, agreement, years, margin_days=margin_days)
-    pooled = false_incident_rate(detections, agreement, years, margin_days=margin_days,
-                                 pooled=True)
+    worst, pooled = _false_rates(detections, agreement, years, margin_days)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     exposure = float(len(window_days(w0 - pd.Timedelta(days=margin_days),
                                      w1 + pd.Timedelta(days=margin_days)))) * len(years)
