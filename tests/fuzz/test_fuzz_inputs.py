@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from firms_text import MODIS_HEADER, VIIRS_HEADER
 from truceline.errors import InputError
 from truceline.sources.agreements import parse_agreement
 from truceline.sources.firms import parse_firms
@@ -30,12 +31,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:pyogrio")
 FUZZ = settings(max_examples=120, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
 
-VIIRS = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,"
-         "confidence,version,bright_ti5,frp,daynight,instrument")
-MODIS = ("latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,"
-         "instrument,confidence,version,bright_t31,frp,daynight,type")
-HEADERS = (VIIRS, MODIS, "LATITUDE,LONGITUDE,ACQ_DATE", "LATITUDE,LONGITUDE,ACQ_TIME,date",
-           "latitude[/x],longitude,acq_date", "lat;lon;date", "")
+HEADERS = (VIIRS_HEADER, MODIS_HEADER, "LATITUDE,LONGITUDE,ACQ_DATE",
+           "LATITUDE,LONGITUDE,ACQ_TIME,date", "latitude[/x],longitude,acq_date", "lat;lon;date",
+           "")
 GOOD = {"latitude": "48.40647", "longitude": "37.19036", "bright_ti4": "337.59",
         "brightness": "337.5", "scan": "0.49", "track": "0.48", "acq_date": "2025-08-18",
         "date": "2025-08-18", "acq_time": "0013", "satellite": "N20", "confidence": "h",
@@ -223,7 +221,8 @@ def test_a_refused_file_leaves_the_lake_as_it_was(firms, doc):
     with tempfile.TemporaryDirectory() as d:
         lake = Lake(Path(d) / "lake")
         seed = _write(Path(d), "fire_archive_J1V-C2_1.csv",
-                      VIIRS + "\n" + ",".join(GOOD[c] for c in VIIRS.split(",")) + "\n")
+                      VIIRS_HEADER + "\n"
+                      + ",".join(GOOD[c] for c in VIIRS_HEADER.split(",")) + "\n")
         lake.ingest_firms([seed])
         for ingest, path in (
                 (lake.ingest_firms, _write(Path(d), "fire_nrt_J1V-C2_2.csv", firms)),

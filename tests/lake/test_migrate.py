@@ -12,6 +12,7 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+from firms_text import VIIRS_HEADER
 from truceline.cli import app
 from truceline.errors import LakeError
 from truceline.lake import ledger as ledger_mod
@@ -19,13 +20,10 @@ from truceline.lake.migrate import migrate
 from truceline.lake.store import Lake
 from truceline.sources.firms import DETECTION_COLUMNS, parse_firms
 
-HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
-          "version,bright_ti5,frp,daynight,instrument")
-
 
 def _detections(tmp_path: Path, name: str, rows: list[str]) -> pd.DataFrame:
     p = tmp_path / name
-    p.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    p.write_text(VIIRS_HEADER + "\n" + "\n".join(rows) + "\n")
     return parse_firms(p).detections
 
 

@@ -16,17 +16,16 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from firms_text import VIIRS_HEADER
 from truceline.errors import LakeError
 from truceline.lake.store import Lake
 
-HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
-          "version,bright_ti5,frp,daynight,instrument")
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def _small_lake(root: Path, tmp: Path) -> Lake:
     firms = tmp / "fire_archive_J1V-C2_1.csv"
-    firms.write_text(HEADER + "\n" + "\n".join(
+    firms.write_text(VIIRS_HEADER + "\n" + "\n".join(
         f"47.{i},37.{i},330,0.4,0.4,2025-08-1{i},0100,N20,n,2,290,3.0,D,VIIRS"
         for i in range(5)) + "\n48.0,37.0,330,0.4,0.4,2025-08-10,0100,N20,n,2,290,x,D,VIIRS\n")
     held = tmp / "deepstatemap_data_20250801.geojson"
@@ -92,7 +91,8 @@ def test_a_read_only_lake_answers_every_read_command(readonly_lake, tmp_path):
     assert r.stdout.split() == ["5", "1", "1", "5", "4326"]
     # a write is refused with the reason, exit 3, no traceback
     firms = Path(out) / "fire_archive_J1V-C2_9.csv"
-    firms.write_text(HEADER + "\n47.9,37.9,330,0.4,0.4,2025-08-19,0100,N20,n,2,290,3,D,VIIRS\n")
+    firms.write_text(VIIRS_HEADER
+                     + "\n47.9,37.9,330,0.4,0.4,2025-08-19,0100,N20,n,2,290,3,D,VIIRS\n")
     r = _as_reader([*cli, "ingest", "firms", str(firms), *lake], env)
     assert r.returncode == 3 and "cannot write to this lake" in r.stderr, r.stderr[-2000:]
     assert "Traceback" not in r.stderr

@@ -11,18 +11,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from firms_text import VIIRS_HEADER
 from truceline.cli import app
 from truceline.errors import InputError
 from truceline.lake import ledger as ledger_mod
 from truceline.lake.store import Lake
 
-HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
-          "version,bright_ti5,frp,daynight,instrument")
-
 
 def viirs_file(tmp_path: Path, name: str, rows: list[str]) -> Path:
     p = tmp_path / name
-    p.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    p.write_text(VIIRS_HEADER + "\n" + "\n".join(rows) + "\n")
     return p
 
 

@@ -8,13 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from firms_text import MODIS_HEADER, VIIRS_HEADER
 from truceline.errors import InputError
 from truceline.sources.firms import detection_ids, parse_firms, sensor_from_filename
-
-VIIRS_HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,"
-                "confidence,version,bright_ti5,frp,daynight,instrument")
-MODIS_HEADER = ("latitude,longitude,brightness,scan,track,acq_date,acq_time,satellite,"
-                "instrument,confidence,version,bright_t31,frp,daynight,type")
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -8,10 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from firms_text import VIIRS_HEADER
 from truceline.sources.firms import parse_firms, parse_firms_pieces
-
-HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,confidence,"
-          "version,bright_ti5,frp,daynight,instrument")
 
 
 def _joined(path: Path, rows: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
@@ -46,7 +44,7 @@ def test_pieces_equal_the_whole_with_repeats_bad_rows_and_blank_lines(tmp_path, 
     lines.insert(7, "")  # a blank line
     lines.insert(8, "1,2,3")  # a row with the wrong number of fields
     p = tmp_path / "fire_archive_J1V-C2_1.csv"
-    p.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    p.write_text(VIIRS_HEADER + "\n" + "\n".join(lines) + "\n")
     _same(p, rows)
 
 
@@ -54,10 +52,10 @@ def test_gzip_and_header_only_files(tmp_path):
     import gzip
 
     p = tmp_path / "fire_archive_J1V-C2_2.csv"
-    p.write_text(HEADER + "\n")
+    p.write_text(VIIRS_HEADER + "\n")
     assert [len(x.detections) for x in parse_firms_pieces(p)] == [0]
     g = tmp_path / "fire_archive_J1V-C2_3.csv.gz"
-    g.write_bytes(gzip.compress((HEADER + "\n" + "\n".join(
+    g.write_bytes(gzip.compress((VIIRS_HEADER + "\n" + "\n".join(
         f"47.{i},37.{i},330,0.4,0.4,2025-08-1{i},0100,N20,n,2,290,3.0,D,VIIRS"
         for i in range(5)) + "\n").encode()))
     _same(g, 2)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from firms_text import VIIRS_HEADER
 from truceline.errors import InputError
 from truceline.sources.firms import find_firms_files, parse_firms
 
-VIIRS_HEADER = ("latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,"
-                "confidence,version,bright_ti5,frp,daynight,instrument")
 GOOD = "48.40647,37.19036,337.59,0.49,0.48,2025-08-18,0013,N20,h,2,289.87,4.26,N,VIIRS"
 NAME = "fire_archive_J1V-C2_1.csv"
 
