@@ -41,17 +41,15 @@ from truceline.analysis.incidents import cluster_incidents
 from truceline.analysis.placebo import PlaceboResult, placebo_study
 from truceline.geo.enrich import enrich
 from truceline.sources.agreements import Agreement, parse_agreement
-from truceline.sources.firms import parse_firms
 from truceline.sources.frontlines import parse_control
 from truceline.validation.verdicts import (  # one set of loaders for every study
-    COLUMNS,
-    HISTORY_YEARS,  # noqa: F401 - tests/analysis/test_placebo_real.py reads it from here
     ISW_2023,
     PLACEBO_YEARS,
     agreement_text,
     data_root,
     leave_out,
     load_history,
+    load_nrt_2025,
     snapshots_from_data,
 )
 
@@ -65,14 +63,6 @@ WEST_OF_LON = 36.8
 
 SENSORS: tuple[str, ...] = ("VIIRS", "MODIS")
 FalseRate = Literal["measured", "default", "none"]
-
-
-
-
-
-
-
-
 
 
 def placebo_agreement(rng: np.random.Generator) -> Agreement:
@@ -273,8 +263,6 @@ def format_table(res: Mapping[str, Mapping[str, Any]]) -> str:
 # --------------------------------------------------------------------------- real cases
 
 
-
-
 def run_case(root: Path, agreement: Path, det: pd.DataFrame, clim: Mapping[str, Climatology],
              source: str, span: tuple[str, str], history: pd.DataFrame, figure: Path,
              shown: tuple[str, str]) -> dict[str, Any]:
@@ -330,8 +318,7 @@ def run_cases(root: Path, history: pd.DataFrame, out_dir: Path) -> dict[str, dic
     ex = REPO / "examples" / "agreements"
     xmas = history[(history["acq_date"] >= "2022-10-01")
                    & (history["acq_date"] <= "2023-03-31")]
-    nrt = sorted((root / "firms" / "viirs_noaa20_nrt_2025").glob("*.csv"))
-    aug = pd.concat([parse_firms(f).detections[COLUMNS] for f in nrt], ignore_index=True)
+    aug = load_nrt_2025(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
         "christmas_2023": run_case(

@@ -7,8 +7,10 @@ front-against-control contrast, a 5 % test, must reject in about 5 % of windows.
 
 The builder is benchmarks/placebo.py's (that script prints the whole 200-window table);
 here 50 windows per sensor, same seed, so the first 50 windows of the table are
-re-judged. One module-scoped build (leave-out climatology, classification,
-enrichment: about a minute on 2 cores) serves every test. Skipped without the data.
+re-judged. The history and the leave-out climatology are the analysis conftest's
+session fixtures (the product's loaders, truceline.validation.verdicts); one
+module-scoped build (classification, enrichment: about a minute on 2 cores) serves every
+test. Skipped without the data.
 """
 
 from __future__ import annotations
@@ -18,12 +20,9 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pandas as pd
 import pytest
 
-from conftest import (  # the analysis conftest's per-year and climatology caches
-    leave_out_climatologies,
-    load_years,
-)
 from truceline.analysis.placebo import PlaceboResult
 
 
@@ -51,14 +50,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def ground() -> placebo.Ground:
-    """The classified, enriched southern ground, built once for the module.
-
-    The history comes through the analysis conftest's per-year cache, which the
-    detection validation also loads: in one session the FIRMS lists are parsed once.
-    """
-    return placebo.build_ground(ROOT, load_years(placebo.HISTORY_YEARS),
-                                climatologies=leave_out_climatologies())
+def ground(history: pd.DataFrame, leave_out_climatologies: dict) -> placebo.Ground:
+    """The classified, enriched southern ground, built once for the module from the
+    session's history and leave-out climatology (the verdict tests share them)."""
+    return placebo.build_ground(ROOT, history, climatologies=leave_out_climatologies)
 
 
 @pytest.fixture(scope="module")

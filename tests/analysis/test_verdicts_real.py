@@ -8,27 +8,27 @@ as `truceline assess`; the stress tests on the war ground. Skipped without the d
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from conftest import data_root, leave_out_climatologies, load_years
 from truceline.validation import verdicts as vv
 
-ROOT = data_root()
+ROOT = vv.data_root()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(ROOT is None, reason="real data not found (FIRMS yearly "
                                  "lists): set TRUCELINE_DATA or place it at ../shared/data")]
 
 
 @pytest.fixture(scope="module")
-def grounds() -> dict[str, vv.Ground]:
+def grounds(history: pd.DataFrame, leave_out_climatologies: dict) -> dict[str, vv.Ground]:
+    """The two grounds, from the analysis conftest's session history and leave-out
+    climatology (the placebo test shares them)."""
     from truceline.analysis.baseline import build_climatologies
 
     assert ROOT is not None
-    history = load_years(vv.HISTORY_YEARS)
-    lo = leave_out_climatologies()
     full = build_climatologies(history[history["sensor"] == "VIIRS"], sensors=("VIIRS",))
     return {n: vv.build_ground(n, ROOT, history=history, climatologies=full,
-                               leave_out_climatologies=lo)
+                               leave_out_climatologies=leave_out_climatologies)
             for n in ("war-2025-08", "peace-no-fighting")}
 
 
