@@ -137,6 +137,12 @@ def detect_layout(columns: list[str]) -> str | None:
     return "minimal" if "acq_time" not in cols else "timed"
 
 
+def _columns(line: str) -> list[str]:
+    """A header line's column names as :func:`detect_layout` takes them: split at commas,
+    quotes and spaces dropped, lower-cased."""
+    return [c.strip().strip('"').lower() for c in line.strip().split(",")]
+
+
 def _physical_lines(raw: bytes) -> np.ndarray:
     """1-based physical line numbers of the non-empty lines of a file (vectorised)."""
     buf = np.frombuffer(raw, dtype=np.uint8)
@@ -160,8 +166,8 @@ def read_table(path: Path, piece: tuple[bytes, int] | None = None
     to read a file in pieces (:func:`parse_firms_pieces`).
     """
     raw = read_firms_bytes(path) if piece is None else piece[0]
-    first = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip().strip("\r")
-    header = [c.strip().strip('"').lower() for c in first.split(",")]
+    first = raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    header = _columns(first)
     if not first or len(set(header)) != len(header):
         raise InputError(f"{path}: line 1: header {first[:120]!r} is empty or repeats a "
                          f"column; {EXPECTED_HELP}")
@@ -642,8 +648,7 @@ def parse_firms_pieces(path: str | Path, *, sensor: str | None = None,
         raise InputError(f"{path}: no such file")
     pieces = _line_pieces(path, rows)
     head, body, before = next(pieces)
-    header = [c.strip().strip('"').lower() for c in head.decode("utf-8", "replace")
-              .strip().split(",")]
+    header = _columns(head.decode("utf-8", "replace"))
     layout = detect_layout(header)
     by_precision = ("instrument" not in header and layout not in ("viirs", "modis")
                     and sensor_from_filename(path.name)[0] is None and sensor is None)
@@ -702,10 +707,10 @@ def firms_layout(path: Path) -> str | None:
             head = f.read(2)
         opener = gzip.open if head == GZIP_MAGIC else open
         with opener(path, "rb") as f:
-            first = f.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff").strip()
+            first = f.readline(1 << 16).decode("utf-8", "replace").lstrip("\ufeff")
     except (OSError, EOFError):  # unreadable or damaged: not a FIRMS file for a folder scan
         return None
-    return detect_layout([c.strip().strip('"').lower() for c in first.split(",")])
+    return detect_layout(_columns(first))
 
 
 def find_firms_files(paths: list[str | Path]) -> tuple[list[Path], list[dict[str, str]]]:
