@@ -96,7 +96,7 @@ def write_report(
                              signer_fingerprint=signer_fingerprint, interactive=interactive)
     if exports:
         written += _write_exports(d, assessment, incidents, line_of_contact, ru_ground,
-                                  detections, window, snapshot, content)
+                                  snapshot, content)
     if figures:
         for stem, fig in (("map", content.map_figure), ("timeline", content.timeline_figure),
                           ("sectors", content.sector_figure)):
@@ -115,31 +115,20 @@ def write_report(
 
 def _write_exports(d: Path, assessment: Mapping[str, Any], incidents: pd.DataFrame | None,
                    line: BaseGeometry | None, held: BaseGeometry | None,
-                   detections: pd.DataFrame | None, window: tuple[Any, Any] | None,
                    snapshot: Mapping[str, Any] | None, content: ReportContent) -> list[Path]:
-    """The data files: incidents with their evidence columns, detections, line, JSON."""
-    from truceline.publish import evidence as ev
+    """The data files: incidents with their evidence columns, detections, line, JSON.
 
-    agreement = assessment.get("agreement") if isinstance(assessment.get("agreement"),
-                                                          Mapping) else {}
-    if window is None and agreement.get("start_utc") and agreement.get("end_utc"):
-        window = (agreement["start_utc"], agreement["end_utc"])
-    comparison = ((agreement["comparison_start_utc"], agreement["comparison_end_utc"])
-                  if agreement.get("comparison_start_utc") and agreement.get(
-                      "comparison_end_utc") else None)
+    The tables are the report's own (`ReportContent.data`), so the exports and the pages
+    time the incidents against the same window.
+    """
+    data = content.data
+    assert data is not None, "content from report_content carries its data"
     inc = incidents if incidents is not None else pd.DataFrame(
         {c: pd.Series(dtype="object") for c in ex.INCIDENT_COLUMNS})
     if len(inc):
-        enriched = ev.incident_evidence(inc, detections, window)
-        inc = (gpd.GeoDataFrame(enriched, geometry=inc.geometry.name, crs=inc.crs)
-               if isinstance(inc, gpd.GeoDataFrame) else enriched)
-    names = {p.get("id"): p.get("name") for p in agreement.get("parties") or []
-             if isinstance(p, Mapping)}
+        inc = (gpd.GeoDataFrame(data.incidents, geometry=inc.geometry.name, crs=inc.crs)
+               if isinstance(inc, gpd.GeoDataFrame) else data.incidents)
     return ex.write_exports(
-        d, inc, line, assessment, held=held, held_by=str(names.get("ru") or "Russia"),
-        line_properties=dict(snapshot or {}),
-        detections=ev.detection_table(detections, window, comparison)
-        if detections is not None else None,
-        evidence=ev.evidence_rows(inc, detections, window) if detections is not None
-        else None,
-        credits=content.credits)
+        d, inc, line, assessment, held=held, held_by=data.held_by,
+        line_properties=dict(snapshot or {}), detections=data.detections,
+        evidence=data.evidence, credits=content.credits)

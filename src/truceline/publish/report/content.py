@@ -33,6 +33,7 @@ from truceline.publish.report.content_model import (
     DEFAULT_PARTY_NAMES,
     VERDICTS,
     ReportContent,
+    ReportData,
 )
 from truceline.publish.report.coverage import (
     cloud_rows,
@@ -107,9 +108,6 @@ def report_content(
     label, meaning = VERDICTS.get(verdict, (verdict.title() or "Unknown",
                                             "The assessment gave no recognised verdict."))
     coverage = a.get("coverage") if isinstance(a.get("coverage"), Mapping) else {}
-    if incidents is None and isinstance(a.get("incidents"), list) and a["incidents"]:
-        incidents = pd.DataFrame([r for r in a["incidents"] if isinstance(r, Mapping)])
-    inc = _incident_frame(incidents)
     if window is None:
         window = _agreement_window(agreement)
     if window is None and timeline is not None and timeline.attrs.get("window") is not None:
@@ -120,9 +118,15 @@ def report_content(
                             else a.get("control_map"))
     names = _party_names(agreement)
     held_by = names.get("ru", "Russia")
-    if len(inc):
-        inc = incident_evidence(inc, detections, window)
-    shown = _detections_shown(detections, agreement, window)
+    data = _report_data(incidents, detections, window, _comparison(agreement), held_by)
+    inc, evidence = data.incidents, data.evidence
+    if incidents is None and isinstance(a.get("incidents"), list) and a["incidents"]:
+        # the assessment's own list: shown in the report, not exported (none was given)
+        inc = _with_evidence(_incident_frame(pd.DataFrame(
+            [r for r in a["incidents"] if isinstance(r, Mapping)])), detections, window)
+        evidence = evidence_rows(inc, detections, window)
+    inc = _by_start(inc)
+    shown = _detections_shown(detections, data.detections)
     credit = credit_lines(control_sources(a), basemap=True)
     credit_text = "Sources: " + "; ".join(credit) + "."
     has_points = len(inc) and {"lon", "lat"} <= set(inc.columns)
@@ -154,7 +158,7 @@ def report_content(
 
     counts_header, counts_rows = counts_table(a.get("counts"))
     warning, poor = coverage_warning(coverage, verdict)
-    header, rows = _incident_rows(inc, names, evidence_rows(inc, detections, window))
+    header, rows = _incident_rows(inc, names, evidence)
     return ReportContent(
         title=title or f"Ceasefire monitoring report: {name}",
         subtitle=_subtitle(agreement, control),
@@ -204,6 +208,7 @@ def report_content(
                         "fire (grey) and fire very unlikely to be natural (orange); the "
                         "agreement window is shaded."),
         incident_note=_incident_note(inc),
+        data=data,
     )
 
 
@@ -217,9 +222,33 @@ def _incident_frame(incidents: pd.DataFrame | None) -> pd.DataFrame:
     for col in ("t_start", "t_end"):
         if col in df:
             df[col] = pd.to_datetime(df[col], utc=True, errors="coerce")
-    if "t_start" in df:
-        df = df.sort_values("t_start", kind="stable")
     return df.reset_index(drop=True)
+
+
+def _with_evidence(inc: pd.DataFrame, detections: pd.DataFrame | None,
+                   window: tuple[Any, Any] | None) -> pd.DataFrame:
+    """The incidents with what their detections show (`incident_evidence`), if any."""
+    return incident_evidence(inc, detections, window) if len(inc) else inc
+
+
+def _by_start(inc: pd.DataFrame) -> pd.DataFrame:
+    """The incidents in the order the report lists them: earliest first."""
+    if "t_start" in inc:
+        inc = inc.sort_values("t_start", kind="stable")
+    return inc.reset_index(drop=True)
+
+
+def _report_data(incidents: pd.DataFrame | None, detections: pd.DataFrame | None,
+                 window: tuple[Any, Any] | None, comparison: tuple[Any, Any] | None,
+                 held_by: str) -> ReportData:
+    """The incidents given, the detection table and the evidence rows, derived once for
+    both the report's pages and its exports."""
+    inc = _with_evidence(_incident_frame(incidents), detections, window)
+    if detections is None:
+        return ReportData(incidents=inc, detections=None, evidence=None, held_by=held_by)
+    return ReportData(incidents=inc,
+                      detections=detection_table(detections, window, comparison),
+                      evidence=evidence_rows(inc, detections, window), held_by=held_by)
 
 
 def _agreement_window(agreement: Mapping[str, Any]) -> tuple[Any, Any] | None:
@@ -377,13 +406,14 @@ def _summary(inc: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str], evidence: pd.DataFrame,
+def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
+                   evidence: pd.DataFrame | None,
                    ) -> tuple[list[str], list[dict[str, Any]]]:
     header = ["Incident", "First and last seen (UTC)", "Where", "Ground (by the control map)",
               "Detections", "Fire radiative power", "p_natural (lowest)", "Confidence",
               "FIRMS rows (evidence)"]
     by_incident = {k: g for k, g in evidence.groupby("incident_id", sort=False)} \
-        if len(evidence) else {}
+        if evidence is not None and len(evidence) else {}
     rows = []
     for r in inc.to_dict("records"):
         ids = r.get("detection_ids")
@@ -478,12 +508,12 @@ def _incident_note(inc: pd.DataFrame) -> str:
     return "Timing against the window: " + ", ".join(parts) + "."
 
 
-def _detections_shown(detections: pd.DataFrame | None, agreement: Mapping[str, Any],
-                      window: tuple[Any, Any] | None) -> pd.DataFrame | None:
-    """The detections of the comparison period and the window, for the maps."""
-    if detections is None or len(detections) == 0:
+def _detections_shown(detections: pd.DataFrame | None, table: pd.DataFrame | None,
+                      ) -> pd.DataFrame | None:
+    """The detections of the comparison period and the window (by `table`'s ``period``,
+    see `detection_table`), for the maps."""
+    if detections is None or len(detections) == 0 or table is None:
         return None
-    table = detection_table(detections, window, _comparison(agreement))
     keep = (table["period"] != "margin").to_numpy()
     det = detections.reset_index(drop=True)
     order = pd.Index(det["detection_id"].astype(str)).get_indexer(

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 from truceline.publish import maps
 
 #: What each verdict means, in words a reader outside the field can use.
@@ -42,6 +44,22 @@ class Tabled:
     note: str
     header: list[str]
     rows: list[list[str]]
+
+
+@dataclass
+class ReportData:
+    """The tables a report's exports write, derived once with the report's own window.
+
+    `incidents` are those given (in their order, with `truceline.publish.evidence`'s
+    columns; empty when none were given), `detections` the detection table and
+    `evidence` the FIRMS rows of each incident (None without detections); `held_by`
+    names the party whose ground the control map shades.
+    """
+
+    incidents: pd.DataFrame
+    detections: pd.DataFrame | None
+    evidence: pd.DataFrame | None
+    held_by: str
 
 
 @dataclass
@@ -84,3 +102,4 @@ class ReportContent:
     sector_figure: maps.RenderedFigure | None = None
     sector_caption: str = ""
     incident_note: str = ""
+    data: ReportData | None = None  # for the exports; the renderers do not read it
