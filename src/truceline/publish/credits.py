@@ -8,12 +8,13 @@ HTML and PDF, the map and timeline images, and the exports' own metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from truceline.publish.basemap import BASEMAP_CREDITS
 
-__all__ = ["CONTROL_MAP_CREDITS", "FIRMS_CREDIT", "credit_lines", "control_sources"]
+__all__ = ["CONTROL_MAP_CREDITS", "FIRMS_CREDIT", "control_sources", "credit_lines",
+           "credit_sentence", "data_credits"]
 
 FIRMS_CREDIT = ("Fire detections: NASA FIRMS (Fire Information for Resource Management "
                 "System), VIIRS and MODIS active fire products; cite NASA FIRMS")
@@ -48,15 +49,29 @@ def control_sources(assessment: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(s.split(":")[0] for s in out))
 
 
-def credit_lines(sources: Iterable[str] = (), *, basemap: bool = False) -> list[str]:
-    """Every credit line for a report on these control-map sources.
+def data_credits(sources: Iterable[str] = ()) -> list[str]:
+    """The credits of the data drawn on top of any background: fires, control maps, places.
 
-    >>> credit_lines(["deepstate"])[1]
+    >>> data_credits(["deepstate"])[1]
     'Control map: DeepStateMap, daily archive by cyterat/deepstate-map-data (GPL-3.0)'
     """
     lines = [FIRMS_CREDIT]
     for s in dict.fromkeys(sources):
         lines.append(CONTROL_MAP_CREDITS.get(s, f"Control map: {s} (see its own licence)"))
     lines.append(_PLACES)
-    lines += list(BASEMAP_CREDITS[:2]) if basemap else [_OUTLINES]
     return lines
+
+
+def credit_lines(sources: Iterable[str] = (), *, basemap: bool = False) -> list[str]:
+    """Every credit line for a report on these control-map sources: `data_credits`, then
+    the background's (`BASEMAP_CREDITS` with `basemap`, else the country outlines')."""
+    return data_credits(sources) + (list(BASEMAP_CREDITS[:2]) if basemap else [_OUTLINES])
+
+
+def credit_sentence(lines: Sequence[str]) -> str:
+    """The credit lines as one sentence, as printed under a figure or in a file's metadata.
+
+    >>> credit_sentence(["NASA FIRMS", "ISW"])
+    'Sources: NASA FIRMS; ISW.'
+    """
+    return "Sources: " + "; ".join(lines) + "."

@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.errors import InputError
+from truceline.publish.credits import credit_sentence
 from truceline.publish.evidence import TIMINGS
 from truceline.publish.manifest import canonical_json
 
@@ -233,7 +234,7 @@ def _write_gpkg(path: Path, frame: gpd.GeoDataFrame, *, credits: Sequence[str] =
 
 
 def _describe(what: str, credits: Sequence[str]) -> str:
-    return what + (". Sources: " + "; ".join(credits) + "." if credits else ".")
+    return what + (". " + credit_sentence(credits) if credits else ".")
 
 
 def write_gpkg_layer(path: str | Path, frame: gpd.GeoDataFrame, layer: str, *,

@@ -22,6 +22,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from truceline.publish.credits import credit_sentence
+
 __all__ = ["KML_NS", "STYLE_COLORS", "write_kml"]
 
 KML_NS = "http://www.opengis.net/kml/2.2"
@@ -88,7 +90,7 @@ def write_kml(path: str | Path, flat: pd.DataFrame, *, line: BaseGeometry | None
     doc = _sub(root, "Document")
     _sub(doc, "name", title)
     if credits:
-        _sub(doc, "description", "Sources: " + "; ".join(credits) + ".")
+        _sub(doc, "description", credit_sentence(credits))
     _styles(doc)
     folder = _sub(doc, "Folder")
     _sub(folder, "name", "incidents")

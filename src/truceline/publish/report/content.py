@@ -22,7 +22,12 @@ from truceline.errors import InputError
 from truceline.publish import exports as ex
 from truceline.publish import maps
 from truceline.publish.basemap import basemap
-from truceline.publish.credits import control_sources, credit_lines
+from truceline.publish.credits import (
+    control_sources,
+    credit_lines,
+    credit_sentence,
+    data_credits,
+)
 from truceline.publish.evidence import (
     TIMINGS,
     detection_table,
@@ -127,8 +132,9 @@ def report_content(
         evidence = evidence_rows(inc, detections, window)
     inc = _by_start(inc)
     shown = _detections_shown(detections, data.detections)
-    credit = credit_lines(control_sources(a), basemap=True)
-    credit_text = "Sources: " + "; ".join(credit) + "."
+    sources = control_sources(a)
+    credit = credit_lines(sources, basemap=True)
+    credit_text = credit_sentence(credit)
     has_points = len(inc) and {"lon", "lat"} <= set(inc.columns)
     background = _background(line_of_contact, inc if has_points else None, shown)
 
@@ -154,7 +160,7 @@ def report_content(
         web = web_map(inc if has_points else None, shown, line_of_contact, ru_ground,
                       window=window, context=background if background is not None else False,
                       party_names=names, held_label=f"Ground held by {held_by} (control map)",
-                      credits=credit[:-2])
+                      credits=data_credits(sources))
 
     counts_header, counts_rows = counts_table(a.get("counts"))
     warning, poor = coverage_warning(coverage, verdict)
