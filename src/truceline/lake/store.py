@@ -722,12 +722,12 @@ class Lake:
             dt = _deltalake().DeltaTable(str(self._table_dir(T.CONTROL)))
             dt.delete(" OR ".join(sorted(set(conds))), commit_properties=w.commit_props())
             w.wrote(T.CONTROL)
-        rows = [parsed[i] for i in sorted(last.values())]
-        frames = [T.conform(T.frame_to_arrow(cf.snapshot.assign(
-            day=str(cf.snapshot["valid_from"].iat[0].date()))), T.SNAPSHOT_SCHEMA)
-            for cf in rows]
-        self._write_arrow(w, T.CONTROL, pa.concat_tables(frames), T.SNAPSHOT_SCHEMA,
-                          partition_by=T.PARTITIONS[T.CONTROL], geometry=True)
+        snaps = pd.concat([parsed[i].snapshot for i in sorted(last.values())],
+                          ignore_index=True)  # one frame, converted once (not one a map)
+        snaps["day"] = snaps["valid_from"].dt.strftime("%Y-%m-%d")
+        self._write_arrow(w, T.CONTROL, T.conform(T.frame_to_arrow(snaps), T.SNAPSHOT_SCHEMA),
+                          T.SNAPSHOT_SCHEMA, partition_by=T.PARTITIONS[T.CONTROL],
+                          geometry=True)
         entries = []
         for i, cf in enumerate(parsed):
             row = cf.snapshot.iloc[0]
