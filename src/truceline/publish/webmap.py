@@ -225,14 +225,6 @@ def _frame(value: Any, name: str) -> pd.DataFrame | None:
 # --------------------------------------------------------------------------- words
 
 
-def _num(v: Any, fmt: str = "{:,.1f}") -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return ""
-    return fmt.format(f) if math.isfinite(f) else ""
-
-
 def _p(v: Any) -> str:
     try:
         f = float(v)
