@@ -25,6 +25,7 @@ __all__ = [
     "EVIDENCE_COLUMNS",
     "SIDE_NAMES",
     "TIMINGS",
+    "detection_id_list",
     "detection_table",
     "evidence_rows",
     "incident_evidence",
@@ -115,7 +116,7 @@ def _incident_of(incidents: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFr
         return pd.DataFrame({"incident_id": pd.Series(dtype="string"),
                              "detection_id": pd.Series(dtype="string")})
     ids = incidents[["incident_id", "detection_ids"]].copy()
-    ids["detection_ids"] = ids["detection_ids"].map(_as_ids)
+    ids["detection_ids"] = ids["detection_ids"].map(detection_id_list)
     pairs = ids.explode("detection_ids").dropna(subset=["detection_ids"])
     pairs = pairs.rename(columns={"detection_ids": "detection_id"})
     pairs["incident_id"] = pairs["incident_id"].astype(str)
@@ -123,7 +124,12 @@ def _incident_of(incidents: pd.DataFrame, detections: pd.DataFrame) -> pd.DataFr
     return pairs.reset_index(drop=True)
 
 
-def _as_ids(value: Any) -> list[str]:
+def detection_id_list(value: Any) -> list[str]:
+    """An incident's ``detection_ids`` as a list, from a list or a ``;``-joined string.
+
+    >>> detection_id_list("v1;v2;"), detection_id_list(None)
+    (['v1', 'v2'], [])
+    """
     if isinstance(value, str):
         return [s for s in value.split(";") if s]
     if isinstance(value, (list, tuple, np.ndarray)):

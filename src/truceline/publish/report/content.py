@@ -30,6 +30,7 @@ from truceline.publish.credits import (
 )
 from truceline.publish.evidence import (
     TIMINGS,
+    detection_id_list,
     detection_table,
     evidence_rows,
     incident_evidence,
@@ -422,13 +423,7 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
         if evidence is not None and len(evidence) else {}
     rows = []
     for r in inc.to_dict("records"):
-        ids = r.get("detection_ids")
-        if isinstance(ids, str):
-            ids = [s for s in ids.split(ex.LIST_SEPARATOR) if s]
-        elif isinstance(ids, (list, tuple, np.ndarray)):
-            ids = [str(s) for s in ids]
-        else:
-            ids = []
+        ids = detection_id_list(r.get("detection_ids"))
         timed = bool(r.get("time_known")) or _has_time(r.get("t_start"))
         first = r.get("t_first", r.get("t_start"))
         last = r.get("t_last", r.get("t_end"))
