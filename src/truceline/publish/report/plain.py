@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from truceline.publish.report.statistics import pick_row
 from truceline.publish.report.wording import num, to_float
 
 __all__ = ["hypothetical_banner", "plain_summary"]
@@ -65,13 +66,6 @@ def _count(value: Any) -> str:
     return f"{f:,.0f}" if f is not None else "—"
 
 
-def _row(rows: Any, **match: str) -> Mapping[str, Any] | None:
-    for r in rows if isinstance(rows, list) else []:
-        if isinstance(r, Mapping) and all(str(r.get(k)) == v for k, v in match.items()):
-            return r
-    return None
-
-
 def plain_summary(assessment: Mapping[str, Any], incidents: pd.DataFrame,
                   verdict_label: str, coverage_poor: bool) -> str:
     """One paragraph: what was seen, against what, how well, and the verdict.
@@ -112,8 +106,8 @@ def plain_summary(assessment: Mapping[str, Any], incidents: pd.DataFrame,
         if n:
             parts[-1] = parts[-1][:-1] + (f"; {num(n)} such incident{'s' if n != 1 else ''} "
                                           "lay before or after it.")
-    front = _row(assessment.get("rates"), area="front", by="all")
-    control = _row(assessment.get("rates"), area="control", by="all")
+    front = pick_row(assessment.get("rates"), area="front", by="all")
+    control = pick_row(assessment.get("rates"), area="control", by="all")
     if front and _change(front.get("ratio")):
         text = (f"Counting all fire near the line, the satellites recorded "
                 f"{_count(front.get('x_window'))} detections in the window against "

@@ -24,7 +24,8 @@ from truceline.publish.report.wording import (
 )
 
 
-def _pick(rows: Any, **match: str) -> dict[str, Any] | None:
+def pick_row(rows: Any, **match: str) -> dict[str, Any] | None:
+    """The first row (a copy) of the assessment's list `rows` whose fields match, or None."""
     for r in as_list(rows):
         if isinstance(r, Mapping) and all(str(r.get(k)) == v for k, v in match.items()):
             return dict(r)
@@ -43,13 +44,13 @@ def _as_ratio(row: Mapping[str, Any] | None, estimate: str) -> dict[str, Any] | 
     return out
 
 def front_rate(rates: Any) -> dict[str, Any] | None:
-    return _as_ratio(_pick(rates, area="front", by="all"), "ratio")
+    return _as_ratio(pick_row(rates, area="front", by="all"), "ratio")
 
 def control_rate(rates: Any) -> dict[str, Any] | None:
-    return _as_ratio(_pick(rates, area="control", by="all"), "ratio")
+    return _as_ratio(pick_row(rates, area="control", by="all"), "ratio")
 
 def contrast_all(contrast: Any) -> dict[str, Any] | None:
-    return _as_ratio(_pick(contrast, side="all"), "estimate")
+    return _as_ratio(pick_row(contrast, side="all"), "estimate")
 
 def _counts_phrase(d: Mapping[str, Any]) -> str:
     x1, x0 = to_float(d.get("x_window")), to_float(d.get("x_comparison"))
