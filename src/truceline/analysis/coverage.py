@@ -56,6 +56,7 @@ __all__ = [
     "naive_day",
     "oblast_of",
     "read_cloud_cover",
+    "read_weather_file",
     "to_utc",
     "utc_dates",
     "utc_times",
@@ -213,6 +214,20 @@ def _oblast_names(weather_dir: Path) -> dict[str, str]:
     return {}
 
 
+def read_weather_file(path: str | Path) -> pd.DataFrame:
+    """One yearly weather table (``ukr_weather_data_YYYY.csv``): oblast_id, date and
+    cloud_pct (0-100, as written; empty cells kept); the one reader of those files, for
+    :func:`read_cloud_cover` and :mod:`truceline.analysis.sky`."""
+    w = pd.read_csv(path, usecols=lambda c: c in ("OBLAST_ID", "ACQ_DATE", "date",
+                                                   _CLOUD_COL))
+    date_col = "ACQ_DATE" if "ACQ_DATE" in w else "date"
+    if _CLOUD_COL not in w or date_col not in w or "OBLAST_ID" not in w:
+        raise InputError(f"{path}: expected columns OBLAST_ID, ACQ_DATE (or date) and "
+                         f"'{_CLOUD_COL}'; got {list(w.columns)}")
+    return pd.DataFrame({"oblast_id": w["OBLAST_ID"], "date": pd.to_datetime(w[date_col]),
+                         "cloud_pct": w[_CLOUD_COL]})
+
+
 def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,
                      oblasts: Iterable[str] | None = None) -> CloudCover:
     """Daily cloud cover per oblast for the UTC dates ``start`` to ``end`` (inclusive).
@@ -243,15 +258,7 @@ def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,
         if not f.is_file():
             absent.append(y)
             continue
-        w = pd.read_csv(f, usecols=lambda c: c in ("OBLAST_ID", "ACQ_DATE", "date",
-                                                    _CLOUD_COL))
-        date_col = "ACQ_DATE" if "ACQ_DATE" in w else "date"
-        if _CLOUD_COL not in w or date_col not in w or "OBLAST_ID" not in w:
-            raise InputError(f"{f}: expected columns OBLAST_ID, ACQ_DATE (or date) and "
-                             f"'{_CLOUD_COL}'; got {list(w.columns)}")
-        w = w.rename(columns={date_col: "date", _CLOUD_COL: "cloud_pct",
-                              "OBLAST_ID": "oblast_id"})
-        w["date"] = pd.to_datetime(w["date"])
+        w = read_weather_file(f)
         frames.append(w[(w["date"] >= d0) & (w["date"] <= d1)])
     table = pd.concat(frames, ignore_index=True) if frames else empty.copy()
     if oblasts is not None:

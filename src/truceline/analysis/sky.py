@@ -80,18 +80,15 @@ def _root(data_dir: str | Path) -> Path:
 @lru_cache(maxsize=8)
 def _weather(root: str) -> pd.DataFrame:
     """All years of the per-oblast weather table: oblast_id, date, cloud (0..1)."""
+    from truceline.analysis.coverage import read_weather_file
+
     folder = Path(root) / WEATHER_DIR
     frames = []
     for f in sorted(folder.glob("ukr_weather_data_*.csv")):
-        w = pd.read_csv(f, usecols=lambda c: c in ("OBLAST_ID", "ACQ_DATE", "date",
-                                                    "CLOUD_COVER (%)"))
-        date_col = "ACQ_DATE" if "ACQ_DATE" in w else "date"
-        if "CLOUD_COVER (%)" not in w or date_col not in w or "OBLAST_ID" not in w:
-            raise InputError(f"{f}: expected columns OBLAST_ID, ACQ_DATE and "
-                             f"'CLOUD_COVER (%)'; got {list(w.columns)}")
-        frames.append(pd.DataFrame({"oblast_id": w["OBLAST_ID"].astype(str),
-                                    "date": pd.to_datetime(w[date_col]),
-                                    "cloud": w["CLOUD_COVER (%)"].astype(float) / 100.0}))
+        w = read_weather_file(f)
+        frames.append(pd.DataFrame({"oblast_id": w["oblast_id"].astype(str),
+                                    "date": w["date"],
+                                    "cloud": w["cloud_pct"].astype(float) / 100.0}))
     if not frames:
         return pd.DataFrame({"oblast_id": pd.Series(dtype=object),
                              "date": pd.Series(dtype="datetime64[ns]"),
