@@ -670,9 +670,9 @@ def sector_chart(detections: pd.DataFrame, incidents: pd.DataFrame,
     if per.empty:
         return None
     det = detections[detections["sector"].astype("string").isin(per.index)]
-    day = pd.to_datetime(det["acq_date"], errors="coerce").dt.tz_localize(None) \
-        if pd.to_datetime(det["acq_date"], errors="coerce").dt.tz is not None \
-        else pd.to_datetime(det["acq_date"], errors="coerce")
+    day = pd.to_datetime(det["acq_date"], errors="coerce")
+    if day.dt.tz is not None:
+        day = day.dt.tz_localize(None)
     war = det["war"].fillna(False).astype(bool) if "war" in det else pd.Series(
         False, index=det.index)
     counts = pd.DataFrame({"sector": det["sector"].astype(str), "day": day.dt.normalize(),
