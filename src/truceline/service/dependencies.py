@@ -8,15 +8,19 @@ from datetime import date
 from typing import Annotated
 
 import pandas as pd
-from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from truceline.errors import InputError
+from truceline.service.answers import State
 from truceline.service.settings import Settings
 from truceline.service.tokens import scope_of
 from truceline.service.views import LakeViews, day_span
 
 BBOX_PATTERN = r"^-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?$"
 SOURCE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+STATE_PATTERN = r"^\d{1,12}(:[0-9a-f]{64})?$"
+STATE_HEADER = "X-Truceline-State"
+STALE_HEADER = "X-Truceline-Stale"
 
 
 def get_views(request: Request) -> LakeViews:
@@ -101,6 +105,38 @@ class Page:
 def page_param(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page:
     return Page(limit, offset)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The lake state when the request came in, and the oldest state the client accepts
+    (None: any state that has an answer; the newest is computed in the background)."""
+
+    current: State
+    need: int | None
+
+
+def freshness_param(views: Views, cache_control: Annotated[str | None, Header(
+        max_length=200, description="`no-cache` or `max-age=0`: an answer of the lake's "
+        "state now, even if it has to be computed.")] = None,
+        x_truceline_min_state: Annotated[str | None, Header(
+            pattern=STATE_PATTERN, description="An answer of this lake state or a later "
+            "one: `SEQ` or `SEQ:HASH` as the X-Truceline-State header of an answer (of a "
+            "write, for its follow-up) gives it.")] = None) -> Freshness:
+    """How fresh an answer must be. By default the answer of the newest lake state that
+    has one is served at once, with its state in ``X-Truceline-State``."""
+    current = views.state()
+    need = None
+    directives = {d.strip().lower() for d in (cache_control or "").split(",")}
+    if directives & {"no-cache", "max-age=0"}:
+        need = current.seq
+    if x_truceline_min_state is not None:
+        seq = int(x_truceline_min_state.partition(":")[0])
+        if seq > current.seq:
+            raise InputError(f"X-Truceline-Min-State {seq}: the lake is at state "
+                             f"{current.seq}; it has no state {seq} (yet)")
+        need = max(seq, need or 0)
+    return Freshness(current, need)
 
 
 class RateLimit:

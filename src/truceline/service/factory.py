@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,15 +21,21 @@ from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from truceline.errors import InputError, LakeError
 from truceline.service import models
+from truceline.service.answers import Answer, State
 from truceline.service.dependencies import (
+    STALE_HEADER,
+    STATE_HEADER,
     DaySpan,
+    Freshness,
     Page,
     Views,
     bbox_param,
+    freshness_param,
     get_settings,
     page_param,
     require_read,
@@ -36,7 +43,7 @@ from truceline.service.dependencies import (
     source_param,
     span_param,
 )
-from truceline.service.views import AGREEMENTS_DIR, ASSESSMENTS_DIR
+from truceline.service.views import AGREEMENTS_DIR, ASSESSMENTS_DIR, StateView
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": models.ErrorBody} for s in (400, 401, 403, 404, 413, 422, 429, 503)}
@@ -72,16 +79,33 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))  # type: ignore[no-any-return]
 
 
-def cached_json(request: Request, views: Any, build: Any,
-                media_type: str = "application/json") -> Response:
-    """The answer for this exact URL, computed once per lake state and kept as bytes.
+Fresh = Annotated[Freshness, Depends(freshness_param)]
+
+
+def cached_json(request: Request, views: Any, fresh: Freshness,
+                build: Callable[[StateView], Any], media_type: str = "application/json"
+                ) -> Response:
+    """The answer for this exact URL, kept as bytes, from the newest lake state that
+    has one (see :mod:`truceline.service.answers`); its state in ``X-Truceline-State``,
+    and ``X-Truceline-Stale: 1`` while a newer state's answer is being computed.
 
     Why: a monitor's dashboard and many clients ask the same week again and again;
     from the second time on an answer costs a dictionary look-up, not a table filter,
-    a GeoJSON build and a pydantic pass (the response model still documents it)."""
-    body = views.cached_body(str(request.url), lambda: json.dumps(
-        build(), separators=(",", ":"), allow_nan=False).encode())
-    return Response(body, media_type=media_type)
+    a GeoJSON build and a pydantic pass (the response model still documents it), and
+    after a write nobody waits seconds for the new state's answer."""
+    def compute() -> Answer:
+        view = views.current()
+        return Answer(view.state, json.dumps(build(view), separators=(",", ":"),
+                                             allow_nan=False).encode())
+    answer, stale = views.answers.get(str(request.url), fresh.current, compute,
+                                      need=fresh.need)
+    return Response(answer.body, media_type=media_type,
+                    headers=state_headers(answer.state, stale))
+
+
+def state_headers(state: State, stale: bool = False) -> dict[str, str]:
+    """``X-Truceline-State: SEQ:HASH`` (and the stale mark) for an answer."""
+    return {STATE_HEADER: state.tag} | ({STALE_HEADER: "1"} if stale else {})
 
 
 def _in_box(frame: pd.DataFrame, bbox: tuple[float, float, float, float] | None
@@ -120,16 +144,19 @@ class ReadRouter:
         r = self.router
 
         @r.get("/agreements", response_model=list[models.Agreement], tags=["agreements"])
-        def agreements(views: Views) -> Any:
-            """Registered agreements with their latest assessment and watch verdict so far."""
-            return views.agreements()
+        def agreements(views: Views, response: Response) -> Any:
+            """Registered agreements with their latest assessment and watch verdict so far
+            (always of the lake's state now: cheap to read)."""
+            view = views.current()
+            response.headers.update(state_headers(view.state))
+            return view.agreements()
 
         @r.get("/incidents", response_model=models.FeatureCollection, tags=["incidents"],
                responses=GEOJSON)
         def incidents(request: Request, views: Views, span: Annotated[DaySpan,
                       Depends(span_param)], source: Annotated[str | None,
                       Depends(source_param)], bbox: Annotated[Any, Depends(bbox_param)],
-                      page: Annotated[Page, Depends(page_param)],
+                      page: Annotated[Page, Depends(page_param)], fresh: Fresh,
                       sector: Annotated[str | None, Query(max_length=80)] = None,
                       confidence: Annotated[list[models.Confidence] | None, Query()] = None,
                       agreement: Annotated[str | None, Query(pattern=AGREEMENT_ID)] = None
@@ -138,8 +165,8 @@ class ReadRouter:
 
             With ``agreement``, each incident's ``phase`` says whether it began before,
             during or after the agreement window."""
-            return cached_json(request, views, lambda: _incidents(
-                views, span, source, bbox, page, sector, confidence, agreement, request),
+            return cached_json(request, views, fresh, lambda view: _incidents(
+                view, span, source, bbox, page, sector, confidence, agreement, request),
                 media_type="application/geo+json")
 
         @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"],
@@ -148,37 +175,38 @@ class ReadRouter:
                        day: Annotated[date, Query(description="UTC day.")],
                        source: Annotated[str | None, Depends(source_param)],
                        bbox: Annotated[Any, Depends(bbox_param)],
-                       page: Annotated[Page, Depends(page_param)]) -> Any:
+                       page: Annotated[Page, Depends(page_param)], fresh: Fresh) -> Any:
             """One day's detections with the war call (p_natural, war, incident)."""
-            def build() -> dict[str, Any]:
+            def build(view: StateView) -> dict[str, Any]:
                 d = pd.Timestamp(day)
-                det = views.scored(d, d, source).detections
+                det = view.scored(d, d, source).detections
                 return _collection(det[_in_box(det, bbox)], DETECTION_COLUMNS, page, request,
                                    "detection_id")
-            return cached_json(request, views, build, media_type="application/geo+json")
+            return cached_json(request, views, fresh, build,
+                               media_type="application/geo+json")
 
         @r.get("/timeline", response_model=list[models.TimelineDay], tags=["timeline"])
         def timeline(request: Request, views: Views, span: Annotated[DaySpan, Depends(span_param)],
-                     source: Annotated[str | None, Depends(source_param)],
+                     source: Annotated[str | None, Depends(source_param)], fresh: Fresh,
                      sector: Annotated[str | None, Query(max_length=80)] = None) -> Any:
             """Detections (and war calls) per UTC day and distance band."""
             from truceline.analysis.timeline import daily_series
 
-            def build() -> list[dict[str, Any]]:
-                found = views.scored(span.start, span.end, source)
+            def build(view: StateView) -> list[dict[str, Any]]:
+                found = view.scored(span.start, span.end, source)
                 series = daily_series(found.detections, start=span.start, end=span.end,
                                       sector=sector)
                 series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
                 return records(series)
-            return cached_json(request, views, build)
+            return cached_json(request, views, fresh, build)
 
         @r.get("/line", response_model=models.LineOfContact, tags=["map"])
         def line(request: Request, views: Views,
                  day: Annotated[date, Query(description="UTC day.")],
-                 source: Annotated[str | None, Depends(source_param)]) -> Any:
+                 source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
             """The line of contact and the held ground in force on ``day``."""
-            def build() -> dict[str, Any]:
-                c = views.contact(pd.Timestamp(day), source)
+            def build(view: StateView) -> dict[str, Any]:
+                c = view.contact(pd.Timestamp(day), source)
                 return {"date": day.isoformat(), **{k: c[k] for k in (
                     "snapshot_id", "source", "valid_from", "length_km")},
                     "line": {"type": "Feature", "geometry": c["line"], "properties": {
@@ -188,21 +216,22 @@ class ReadRouter:
                     "bands": [{"type": "Feature", "geometry": g, "properties": {
                         "kind": "distance band", "km": int(km)}}
                         for km, g in c["bands"].items()]}
-            return cached_json(request, views, build)
+            return cached_json(request, views, fresh, build)
 
         @r.get("/coverage", response_model=list[models.CoverageDay], tags=["coverage"])
         def coverage(request: Request, views: Views,
-                     span: Annotated[DaySpan, Depends(span_param)]) -> Any:
+                     span: Annotated[DaySpan, Depends(span_param)], fresh: Fresh) -> Any:
             """Satellite passes that delivered data, per UTC day."""
-            def build() -> list[dict[str, Any]]:
-                cov = views.coverage(span.start, span.end).copy()
+            def build(view: StateView) -> list[dict[str, Any]]:
+                cov = view.coverage(span.start, span.end).copy()
                 cov["date"] = cov["date"].dt.strftime("%Y-%m-%d")
                 return records(cov)
-            return cached_json(request, views, build)
+            return cached_json(request, views, fresh, build)
 
         @r.get("/reports", response_model=list[models.Report], tags=["reports"])
-        def reports(views: Views) -> Any:
+        def reports(views: Views, response: Response) -> Any:
             """Signed reports published from this lake (from the ledger)."""
+            response.headers.update(state_headers(views.state()))
             return views.reports()
 
         @r.get("/reports/{report_id}/manifest", tags=["reports"])
@@ -229,20 +258,24 @@ class ReadRouter:
             return {"public_key": public_key_text(key), "fingerprint": key_fingerprint(key)}
 
         @r.get("/lake", response_model=models.LakeSummary, tags=["lake"])
-        def lake(views: Views) -> Any:
+        def lake(views: Views, response: Response) -> Any:
             """What the lake holds: detections per sensor and year, dates, snapshots."""
-            return views.summary()
+            view = views.current()
+            response.headers.update(state_headers(view.state))
+            return view.summary()
 
         @r.get("/ledger/head", response_model=models.LedgerHead, tags=["integrity"])
-        def ledger_head(views: Views) -> Any:
+        def ledger_head(views: Views, response: Response) -> Any:
             """The ledger's length and head hash, and whether the chain verifies."""
-            return views.ledger_head()
+            view = views.current()
+            response.headers.update(state_headers(view.state))
+            return view.ledger_head()
 
 
-def _incidents(views: Any, span: DaySpan, source: str | None, bbox: Any, page: Page,
+def _incidents(view: StateView, span: DaySpan, source: str | None, bbox: Any, page: Page,
                sector: str | None, confidence: list[str] | None, agreement: str | None,
                request: Request) -> dict[str, Any]:
-    inc = views.scored(span.start, span.end, source).incidents
+    inc = view.scored(span.start, span.end, source).incidents
     keep = _in_box(inc, bbox)
     if sector:
         keep &= (inc["sector"].astype(str).str.casefold() == sector.casefold()).to_numpy()
@@ -250,17 +283,17 @@ def _incidents(views: Any, span: DaySpan, source: str | None, bbox: Any, page: P
         keep &= inc["confidence"].isin(confidence).to_numpy()
     inc = inc[keep]
     if agreement is not None:
-        inc = _phase(inc, views, agreement)
+        inc = _phase(inc, view, agreement)
     out = inc.assign(worldview=[worldview_link(x, y, str(t)[:10]) for x, y, t in zip(
         inc["lon"], inc["lat"], inc["t_start"], strict=True)])
     cols = (*INCIDENT_COLUMNS, "worldview") + (("phase",) if agreement else ())
     return _collection(out, cols, page, request, "incident_id")
 
 
-def _phase(inc: pd.DataFrame, views: Any, agreement_id: str) -> pd.DataFrame:
+def _phase(inc: pd.DataFrame, view: StateView, agreement_id: str) -> pd.DataFrame:
     from truceline.sources.agreements import load_agreement
 
-    ag = load_agreement(views.agreement_path(agreement_id))
+    ag = load_agreement(view.agreement_path(agreement_id))
     w0 = pd.Timestamp(ag.start_utc).tz_localize(None)
     w1 = pd.Timestamp(ag.end_utc).tz_localize(None)
     t = pd.to_datetime(inc["last_utc"], utc=True).dt.tz_localize(None)
@@ -278,20 +311,24 @@ class WriteRouter:
 
     def __post_init__(self) -> None:
         r = self.router
+        # each answer's X-Truceline-State is the lake state after the write: a follow-up
+        # read sends it as X-Truceline-Min-State to see the write's effect
 
         @r.post("/firms", response_model=models.IngestResult, tags=["uploads"])
-        async def upload_firms(request: Request, views: Views,
+        async def upload_firms(request: Request, views: Views, response: Response,
                                file: Annotated[UploadFile, File(description=(
                                    "A FIRMS CSV or TXT file."))]) -> Any:
             """Ingest one FIRMS file (same validation, quarantine and ledger as the CLI)."""
             path = await _save_upload(request, file, (".csv", ".txt"))
-            summary = views.lake.ingest_firms([path])
+            # in a worker thread: the event loop keeps answering readers meanwhile
+            summary = await run_in_threadpool(views.lake.ingest_firms, [path])
+            response.headers.update(state_headers(views.state()))
             return {"files": summary.files, "skipped": summary.skipped,
                     "added": summary.total("added")}
 
         @r.post("/control", response_model=models.IngestResult, tags=["uploads"])
         async def upload_control(
-                request: Request, views: Views,
+                request: Request, views: Views, response: Response,
                 file: Annotated[UploadFile, File(description="A GeoJSON or GeoPackage "
                                                  "control map.")],
                 source: Annotated[str, Form(pattern=r"^(deepstate|liveuamap|isw|other|auto)$"
@@ -299,14 +336,15 @@ class WriteRouter:
                 valid_from: Annotated[date | None, Form()] = None) -> Any:
             """Ingest one control map as a snapshot of held ground."""
             path = await _save_upload(request, file, (".geojson", ".json", ".gpkg"))
-            summary = views.lake.ingest_control(
-                [path], source=source,
+            summary = await run_in_threadpool(
+                views.lake.ingest_control, [path], source=source,
                 valid_from=valid_from.isoformat() if valid_from else None)
+            response.headers.update(state_headers(views.state()))
             return {"files": summary.files, "skipped": summary.skipped, "added":
                     len(summary.files)}
 
         @r.post("/agreements", response_model=models.Agreement, tags=["agreements"])
-        def register(views: Views, text: Annotated[str, Body(
+        def register(views: Views, response: Response, text: Annotated[str, Body(
                 media_type="text/plain", max_length=200_000,
                 description="The agreement TOML (docs/AGREEMENTS.md); polygons inline.")],
                 agreement_id: Annotated[str | None, Query(alias="id", pattern=AGREEMENT_ID)
@@ -316,15 +354,19 @@ class WriteRouter:
             aid = agreement_id or _slug(ag.name)
             views.lake.write_files({f"{AGREEMENTS_DIR}/{aid}.toml": text.encode()},
                                    kind="register-agreement", agreement=ag.name, id=aid)
-            return next(a for a in views.agreements() if a["id"] == aid)
+            view = views.current()
+            response.headers.update(state_headers(view.state))
+            return next(a for a in view.agreements() if a["id"] == aid)
 
         @r.post("/agreements/{agreement_id}/assessments",
                 response_model=models.AssessmentResult, tags=["agreements"])
-        def assess(request: Request, views: Views, agreement_id: Annotated[
+        def assess(request: Request, views: Views, response: Response, agreement_id: Annotated[
                 str, Path_(pattern=AGREEMENT_ID)]) -> Any:
             """Run the assessment now: verdict, reasons, a signed report in the ledger."""
-            return run_and_store_assessment(views, agreement_id,
-                                            get_settings(request).reports_dir)
+            summary = run_and_store_assessment(views, agreement_id,
+                                               get_settings(request).reports_dir)
+            response.headers.update(state_headers(views.state()))
+            return summary
 
 
 def Path_(**kw: Any) -> Any:  # noqa: N802 - fastapi.Path, renamed beside pathlib.Path

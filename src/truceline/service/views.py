@@ -1,11 +1,14 @@
 """What the service shows, computed by the same pipeline functions as the CLI, cached.
 
-A :class:`LakeViews` answers the read endpoints and the dashboard. Anything derived
-(war calls, incidents, the line of contact, coverage) is computed on first request with
-:mod:`truceline.pipeline` and kept in a small LRU cache keyed by the lake's ledger head,
-so a write (an ingest by ``watch``, an upload) makes every cached answer stale at once
-and a read never sees half of a write. A lock per key keeps many clients asking for the
-same week from computing it many times.
+A :class:`LakeViews` answers the read endpoints and the dashboard. Reads go through a
+:class:`StateView`: the lake pinned at one committed state (the ledger head and the
+table versions it commits, read together), so an answer never mixes two states and
+says which one it comes from. Anything derived (war calls, incidents, the line of
+contact, coverage) is computed on first request with :mod:`truceline.pipeline` and kept
+in a small LRU cache keyed by that state, with a lock per key so many clients asking for
+the same week compute it once. The encoded answers of the read endpoints are kept per
+URL in :class:`~truceline.service.answers.AnswerCache`, which serves the last state's
+answer while a write's new state is computed in the background.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +25,13 @@ import pandas as pd
 
 from truceline.errors import InputError, LakeError
 from truceline.lake.store import Lake
+from truceline.service.answers import AnswerCache, State
 
 MAX_SPAN_DAYS = 93
 BAND_KM = (5, 15, 30)  # the distance bands the dashboard draws around the line
 AGREEMENTS_DIR = "agreements"
 ASSESSMENTS_DIR = "assessments"
+KEPT_STATES = 2  # pinned views kept: the newest state and the one before it
 
 
 class _Cache:
@@ -56,6 +61,12 @@ class _Cache:
                 self._locks.pop(key, None)
             return value
 
+    def keep(self, wanted: Callable[[Any], bool]) -> None:
+        """Forget the entries whose key is not ``wanted`` (a superseded state's)."""
+        with self._guard:
+            for key in [k for k in self._items if not wanted(k)]:
+                del self._items[key]
+
 
 def day_span(start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Two days ``YYYY-MM-DD``, in order, at most :data:`MAX_SPAN_DAYS` apart."""
@@ -75,43 +86,140 @@ def day_span(start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 class LakeViews:
-    """Cached read models over one lake (thread-safe; one per service process)."""
+    """Cached read models over one lake (thread-safe; one per service process).
 
-    def __init__(self, lake: Lake, *, cache_size: int = 64) -> None:
+    ``lake`` is the lake itself (writes go there); reads go through :meth:`current`.
+    """
+
+    def __init__(self, lake: Lake, *, cache_size: int = 32,
+                 answers: AnswerCache | None = None) -> None:
         self.lake = lake
+        self.answers = answers if answers is not None else AnswerCache()
         self._cache = _Cache(cache_size)
-        self._bodies = _Cache(cache_size * 8)
-        self._clims: tuple[str, Any] | None = None
+        self._views: dict[State, StateView] = {}
+        self._guard = threading.Lock()
+        self._clims: tuple[Hashable, Any] | None = None
         self._clim_lock = threading.Lock()
 
-    # ------------------------------------------------------------------ versions
+    # ------------------------------------------------------------------ states
+    def state(self) -> State:
+        """The committed lake state (``ledger.head``): changes with every write."""
+        from truceline.lake.ledger import GENESIS, read_head
+
+        head = read_head(self.lake.ledger_path)
+        return State(0, GENESIS) if head is None else State(*head)
+
     def version(self) -> str:
-        """The ledger head: changes with every write to the lake."""
-        head = self.lake.root / "ledger.head"
-        try:
-            return head.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            return "empty"
+        """The committed state as ``SEQ:HASH``."""
+        return self.state().tag
 
-    def _cached(self, name: str, *key: Any, compute: Callable[[], Any]) -> Any:
-        return self._cache.get((self.version(), name, *key), compute)
+    def current(self) -> StateView:
+        """The lake pinned at its committed state now.
 
-    def cached_body(self, url: str, compute: Callable[[], bytes]) -> bytes:
-        """The encoded answer for ``url`` in the lake's current state."""
-        return self._bodies.get((self.version(), url), compute)  # type: ignore[no-any-return]
+        The head is read before and after pinning the table versions; when a write
+        committed in between, it is tried again, so the view's state is exactly the one
+        its tables come from (after five tries, a view whose tables may be newer than
+        its state: never older).
+        """
+        for _ in range(5):
+            state = self.state()
+            with self._guard:
+                view = self._views.get(state)
+            if view is not None:
+                return view
+            pinned = self.lake.at()
+            if self.state() != state:
+                continue
+            with self._guard:
+                view = self._views.setdefault(state, StateView(self, state, pinned))
+                for old in sorted(self._views)[:-KEPT_STATES]:
+                    del self._views[old]
+                kept = set(self._views)
+            self._cache.keep(lambda key, kept=kept: key[0] in kept)
+            return view
+        return StateView(self, state, pinned)
 
     def climatologies(self) -> Any:
-        from truceline.pipeline import load_baseline
+        """The stored climatologies, read again only when their files change (not at
+        every write: an ingest leaves them as they are)."""
+        from truceline.pipeline import BASELINE_DIR, load_baseline
 
-        version = self.version()
+        stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size)
+                      for f in sorted((self.lake.root / BASELINE_DIR).glob("*.npz")))
         with self._clim_lock:
-            if self._clims is None or self._clims[0] != version:
+            if self._clims is None or self._clims[0] != stamp:
                 clims = load_baseline(self.lake)
                 if clims is None:
                     raise LakeError(f"no climatology in {self.lake.root}: run `truceline "
                                     "baseline build` first")
-                self._clims = (version, clims)
+                self._clims = (stamp, clims)
             return self._clims[1]
+
+    # ------------------------------------------------------------------ live records
+    def agreement_path(self, agreement_id: str) -> Path:
+        return agreement_path(self.lake.root, agreement_id)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """The stored token records of the current state (never an older one: a
+        revocation bites on the next request)."""
+        from truceline.service.tokens import read_tokens
+
+        view = self.current()
+        return view._cached("tokens", compute=lambda: read_tokens(view.lake))  # type: ignore[no-any-return]
+
+    def reports(self) -> list[dict[str, Any]]:
+        """Published reports as the ledger records them (never a path from a request)."""
+        keep = ("seq", "agreement", "verdict", "control_source", "manifest_sha256", "ts")
+        return [{k: e.get(k) for k in keep} | {"id": int(e["seq"])}
+                for e in self.lake.ledger_entries() if e.get("kind") == "publish-report"]
+
+    def report_manifest(self, seq: int, reports_dir: Path) -> dict[str, Any]:
+        """A report's manifest, found by the folder name the ledger records under the
+        server's reports folder and checked against the manifest hash it records."""
+        import re
+
+        from truceline.errors import IntegrityError
+        from truceline.hashing import sha256_file
+
+        for e in self.lake.ledger_entries():
+            if e.get("kind") != "publish-report" or int(e["seq"]) != seq:
+                continue
+            name = Path(str(e.get("report", ""))).name
+            if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.startswith("."):
+                raise LakeError(f"report {seq}: the ledger names no folder this server serves")
+            found = [p for p in (reports_dir / name / "manifest.json",
+                                 *reports_dir.glob(f"*/{name}/manifest.json")) if p.is_file()]
+            if not found:
+                raise LakeError(f"report {seq}: its folder {name!r} is not in this server's "
+                                "reports folder")
+            for path in found:
+                if sha256_file(path) == e.get("manifest_sha256"):
+                    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+            raise IntegrityError(f"report {seq}: manifest.json differs from the hash the "
+                                 "ledger recorded")
+        raise LakeError(f"no report {seq} in the ledger")
+
+
+def agreement_path(root: Path, agreement_id: str) -> Path:
+    path = root / AGREEMENTS_DIR / f"{agreement_id}.toml"
+    if not path.is_file():
+        raise LakeError(f"no agreement {agreement_id!r} is registered in this lake")
+    return path
+
+
+class StateView:
+    """What the service shows at one committed lake state (``lake`` is pinned there;
+    files outside the tables, such as agreements, are read as they are when computed,
+    which is never older)."""
+
+    def __init__(self, views: LakeViews, state: State, lake: Lake) -> None:
+        self.views, self.state, self.lake = views, state, lake
+
+    def _cached(self, name: str, *key: Any, compute: Callable[[], Any]) -> Any:
+        return self.views._cache.get((self.state, name, *key), compute)
+
+    def agreement_path(self, agreement_id: str) -> Path:
+        return agreement_path(self.lake.root, agreement_id)
 
     # ------------------------------------------------------------------ detect
     def scored(self, start: pd.Timestamp, end: pd.Timestamp, source: str | None,
@@ -122,7 +230,7 @@ class LakeViews:
 
         def compute() -> Any:
             found = detect_period(self.lake, start, end, control_source=source,
-                                  climatologies=self.climatologies(), rule=rule)
+                                  climatologies=self.views.climatologies(), rule=rule)
             found.incidents = _with_detection_facts(found.incidents, found.detections)
             return found
         return self._cached("scored", start, end, source, rule, compute=compute)
@@ -192,12 +300,6 @@ class LakeViews:
             return out
         return self._cached("agreements", compute=compute)  # type: ignore[no-any-return]
 
-    def agreement_path(self, agreement_id: str) -> Path:
-        path = self.lake.root / AGREEMENTS_DIR / f"{agreement_id}.toml"
-        if not path.is_file():
-            raise LakeError(f"no agreement {agreement_id!r} is registered in this lake")
-        return path
-
     def latest_assessment(self, agreement_id: str) -> dict[str, Any] | None:
         # one folder down (the lake's rule for derived files): <id>--<UTC stamp>.json
         files = sorted((self.lake.root / ASSESSMENTS_DIR).glob(f"{agreement_id}--*.json"))
@@ -211,45 +313,6 @@ class LakeViews:
             return None
         return {k: state[k] for k in ("verdict", "rule", "data_through", "cycles",
                                       "pending_alerts", "updated_utc") if k in state}
-
-    # ------------------------------------------------------------------ reports, ledger
-    def reports(self) -> list[dict[str, Any]]:
-        """Published reports as the ledger records them (never a path from a request)."""
-        keep = ("seq", "agreement", "verdict", "control_source", "manifest_sha256", "ts")
-        return [{k: e.get(k) for k in keep} | {"id": int(e["seq"])}
-                for e in self.lake.ledger_entries() if e.get("kind") == "publish-report"]
-
-    def report_manifest(self, seq: int, reports_dir: Path) -> dict[str, Any]:
-        """A report's manifest, found by the folder name the ledger records under the
-        server's reports folder and checked against the manifest hash it records."""
-        import re
-
-        from truceline.errors import IntegrityError
-        from truceline.hashing import sha256_file
-
-        for e in self.lake.ledger_entries():
-            if e.get("kind") != "publish-report" or int(e["seq"]) != seq:
-                continue
-            name = Path(str(e.get("report", ""))).name
-            if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or name.startswith("."):
-                raise LakeError(f"report {seq}: the ledger names no folder this server serves")
-            found = [p for p in (reports_dir / name / "manifest.json",
-                                 *reports_dir.glob(f"*/{name}/manifest.json")) if p.is_file()]
-            if not found:
-                raise LakeError(f"report {seq}: its folder {name!r} is not in this server's "
-                                "reports folder")
-            for path in found:
-                if sha256_file(path) == e.get("manifest_sha256"):
-                    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-            raise IntegrityError(f"report {seq}: manifest.json differs from the hash the "
-                                 "ledger recorded")
-        raise LakeError(f"no report {seq} in the ledger")
-
-    def tokens(self) -> list[dict[str, Any]]:
-        """The stored token records (re-read after any write, so a revocation bites)."""
-        from truceline.service.tokens import read_tokens
-
-        return self._cached("tokens", compute=lambda: read_tokens(self.lake))  # type: ignore[no-any-return]
 
     def summary(self) -> dict[str, Any]:
         def compute() -> dict[str, Any]:
