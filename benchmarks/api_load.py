@@ -8,9 +8,13 @@ Three phases against a real lake (``--lake``, default ``$TRUCELINE_LAKE`` or the
    ``--seconds``; target p99 < 200 ms on this machine;
 2. ``--burst`` (500) concurrent clients: every answer must be 200 or a clean 429/503
    (JSON body, Retry-After), the server must stay up, and its memory bounded;
-3. with ``--write-copy DIR``: the lake is copied to DIR and ``truceline watch`` ingests
-   a drop folder of new files (the August 2025 NOAA-20 files moved a year on, so each
-   is new to the lake) while the 50 clients keep reading.
+3. with ``--write-copy DIR``: the lake is copied to DIR and ``truceline watch --once``
+   ingests a drop folder of new files (the August 2025 NOAA-20 files moved a year on, so
+   each is new to the lake) while the 50 clients keep reading, from the watch's start to
+   its end; the answers' ``X-Truceline-State`` headers say how many lake states they
+   came from and how many were stale (the previous state's, served while the new one
+   was computed), and ``fresh_after_watch_s`` how long after the watch ended the first
+   answer of its final state came.
 
     python benchmarks/api_load.py [--lake LAKE] [--write-copy /tmp/load-lake]
 """
@@ -27,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -105,19 +110,21 @@ class Conn:
             self.writer = None
 
 
-async def load(base: str, clients: int, seconds: float, path: str = WEEK
-               ) -> dict[str, object]:
-    """``clients`` loops asking ``path`` for ``seconds``; latencies of the 200s."""
+async def load(base: str, clients: int, seconds: float, path: str = WEEK,
+               done: Callable[[], bool] = lambda: False) -> dict[str, object]:
+    """``clients`` loops asking ``path`` for ``seconds`` (or until ``done()``); latencies
+    of the 200s, the lake states they came from and how many were stale."""
     host, port = base.removeprefix("http://").split(":")
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
-    bad_bodies = 0
+    states: Counter[str] = Counter()
+    bad_bodies = stale = 0
     stop = time.monotonic() + seconds
 
     async def one() -> None:
-        nonlocal bad_bodies
+        nonlocal bad_bodies, stale
         conn = Conn(host, int(port))
-        while time.monotonic() < stop:
+        while time.monotonic() < stop and not done():
             t = time.perf_counter()
             try:
                 status, headers, body = await asyncio.wait_for(conn.get(path), 60)
@@ -129,6 +136,8 @@ async def load(base: str, clients: int, seconds: float, path: str = WEEK
             statuses[str(status)] += 1
             if status == 200:
                 latencies.append(time.perf_counter() - t)
+                states[headers.get("x-truceline-state", "?").split(":")[0]] += 1
+                stale += headers.get("x-truceline-stale") == "1"
             elif status in (429, 503):
                 if set(json.loads(body)) != {"error", "detail"} or "retry-after" not in headers:
                     bad_bodies += 1
@@ -145,7 +154,10 @@ async def load(base: str, clients: int, seconds: float, path: str = WEEK
             "rps": round(len(latencies) / elapsed, 1),
             "p50_ms": round(float(np.percentile(lat, 50)), 1) if len(lat) else None,
             "p99_ms": round(float(np.percentile(lat, 99)), 1) if len(lat) else None,
-            "statuses": dict(statuses), "unclean_answers": bad_bodies}
+            "p999_ms": round(float(np.percentile(lat, 99.9)), 1) if len(lat) else None,
+            "max_ms": round(float(lat.max()), 1) if len(lat) else None,
+            "statuses": dict(statuses), "unclean_answers": bad_bodies,
+            "stale_answers": stale, "answers_per_state": dict(sorted(states.items()))}
 
 
 def shifted_drop(folder: Path, data: Path) -> Path:
@@ -201,9 +213,16 @@ def main() -> None:
                 [sys.executable, "-m", "truceline.cli", "watch", "--agreement",
                  str(agreement), "--drop", str(drop), "--once", "--lake", str(lake)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            out["during_watch"] = asyncio.run(load(base, args.clients, args.seconds))
+            t = time.monotonic()
+            out["during_watch"] = asyncio.run(load(base, args.clients, 900,
+                                                   done=lambda: watch.poll() is not None))
             out["watch_exit"] = watch.wait(timeout=600)
+            out["watch_s"] = round(time.monotonic() - t, 1)
             out["ledger_after_watch"] = httpx.get(base + "/api/v1/ledger/head").json()
+            t = time.monotonic()
+            while httpx.get(base + WEEK, timeout=300).headers.get("x-truceline-stale"):
+                time.sleep(0.2)
+            out["fresh_after_watch_s"] = round(time.monotonic() - t, 1)
     finally:
         server.terminate()
         server.wait(timeout=30)
