@@ -71,30 +71,43 @@ class AnswerCache:
         self._pool = ThreadPoolExecutor(max_workers=workers,
                                         thread_name_prefix="truceline-refresh")
 
-    def get(self, key: str, current: State, compute: Callable[[], Answer], *,
-            need: int | None = None) -> tuple[Answer, bool]:
-        """The answer for ``key`` and whether it is stale (older than ``current``).
+    def peek(self, key: str, current: State, compute: Callable[[], Answer], *,
+             need: int | None = None) -> tuple[Answer, bool] | None:
+        """The held answer for ``key`` and whether it is stale, without waiting; None
+        when the caller has to compute it (:meth:`get`).
 
-        ``compute`` computes the answer at the lake's state when it runs (which may be
-        newer than ``current``). An answer of an older state is returned at once, and a
-        refresh queued, unless ``need`` asks for a newer state than it has: then the
-        caller waits for the computation (as on a first request). Many callers waiting
-        for one key share one computation.
+        An answer of ``current`` (or newer) is fresh. One of an older state is returned
+        and a refresh queued (``compute`` in the background), unless ``need`` asks for
+        a newer state than it has.
         """
         with self._guard:
             held = self._items.get(key)
-            if held is not None:
-                self._items.move_to_end(key)
-                if held.state.seq >= current.seq:
-                    return held, False
-                if need is None or held.state.seq >= need:
-                    self._refresh_later(key, compute)
-                    return held, True
+            if held is None:
+                return None
+            self._items.move_to_end(key)
+            if held.state.seq >= current.seq:
+                return held, False
+            if need is None or held.state.seq >= need:
+                self._refresh_later(key, compute)
+                return held, True
+            return None
+
+    def get(self, key: str, current: State, compute: Callable[[], Answer], *,
+            need: int | None = None) -> tuple[Answer, bool]:
+        """:meth:`peek`, or else ``compute`` now (blocking) and keep the answer.
+
+        ``compute`` computes the answer at the lake's state when it runs (which may be
+        newer than ``current``). Many callers waiting for one key share one computation.
+        """
+        found = self.peek(key, current, compute, need=need)
+        if found is not None:
+            return found
+        with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             with self._guard:
                 held = self._items.get(key)
-            if held is not None and held.state.seq >= current.seq:
+            if held is not None and held.state.seq >= max(current.seq, need or 0):
                 return held, False  # computed by the caller we waited for
             answer = compute()
             with self._guard:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import pandas as pd
 from fastapi import Depends, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from truceline.errors import InputError
 from truceline.service.answers import State
@@ -23,7 +24,11 @@ STATE_HEADER = "X-Truceline-State"
 STALE_HEADER = "X-Truceline-Stale"
 
 
-def get_views(request: Request) -> LakeViews:
+# Every dependency is ``async``: FastAPI runs a plain ``def`` one in a worker thread,
+# and those hand-offs cost more than the check itself (and wait for the GIL while a
+# computation runs). None of them blocks: whatever may take time goes to a thread.
+
+async def get_views(request: Request) -> LakeViews:
     return request.app.state.views  # type: ignore[no-any-return]
 
 
@@ -40,8 +45,8 @@ class _Access:
     def __init__(self, scope: str) -> None:
         self.scope = scope
 
-    def __call__(self, request: Request, views: Views) -> str:
-        settings = get_settings(request)
+    async def __call__(self, request: Request, views: Views) -> str:
+        settings: Settings = request.app.state.settings
         if self.scope == "read" and settings.public_read:
             return "public"
         header = request.headers.get("authorization", "")
@@ -50,7 +55,10 @@ class _Access:
             raise HTTPException(401, f"this endpoint needs a {self.scope} token: send "
                                 "'Authorization: Bearer <token>' (truceline tokens create)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        scope = scope_of(views.tokens(), presented.strip())
+        records = views.cached_tokens()
+        if records is None:  # first request since a write: read them in a thread
+            records = await run_in_threadpool(views.tokens)
+        scope = scope_of(records, presented.strip())
         if scope is None:
             raise HTTPException(401, "unknown or revoked token",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -63,7 +71,7 @@ require_read = _Access("read")
 require_write = _Access("write")
 
 
-def bbox_param(bbox: Annotated[str | None, Query(
+async def bbox_param(bbox: Annotated[str | None, Query(
         pattern=BBOX_PATTERN, max_length=80,
         description="W,S,E,N in degrees (WGS84).", examples=["36,47,39,49"])] = None,
         ) -> tuple[float, float, float, float] | None:
@@ -82,7 +90,7 @@ class DaySpan:
     end: pd.Timestamp
 
 
-def span_param(start: Annotated[date, Query(description="First UTC day.",
+async def span_param(start: Annotated[date, Query(description="First UTC day.",
                                             examples=["2025-08-21"])],
                end: Annotated[date, Query(description="Last UTC day (inclusive).",
                                           examples=["2025-08-27"])]) -> DaySpan:
@@ -90,10 +98,10 @@ def span_param(start: Annotated[date, Query(description="First UTC day.",
     return DaySpan(s, e)
 
 
-def source_param(request: Request, source: Annotated[str | None, Query(
+async def source_param(request: Request, source: Annotated[str | None, Query(
         pattern=SOURCE_PATTERN, description="Control map source (deepstate, liveuamap, "
         "isw, other); default: the server's.")] = None) -> str | None:
-    return source or get_settings(request).control_source
+    return source or request.app.state.settings.control_source  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class Page:
     offset: int
 
 
-def page_param(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+async def page_param(limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Page:
     return Page(limit, offset)
 
@@ -116,7 +124,7 @@ class Freshness:
     need: int | None
 
 
-def freshness_param(views: Views, cache_control: Annotated[str | None, Header(
+async def freshness_param(views: Views, cache_control: Annotated[str | None, Header(
         max_length=200, description="`no-cache` or `max-age=0`: an answer of the lake's "
         "state now, even if it has to be computed.")] = None,
         x_truceline_min_state: Annotated[str | None, Header(

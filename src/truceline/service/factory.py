@@ -82,7 +82,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 Fresh = Annotated[Freshness, Depends(freshness_param)]
 
 
-def cached_json(request: Request, views: Any, fresh: Freshness,
+async def cached_json(request: Request, views: Any, fresh: Freshness,
                 build: Callable[[StateView], Any], media_type: str = "application/json"
                 ) -> Response:
     """The answer for this exact URL, kept as bytes, from the newest lake state that
@@ -92,13 +92,18 @@ def cached_json(request: Request, views: Any, fresh: Freshness,
     Why: a monitor's dashboard and many clients ask the same week again and again;
     from the second time on an answer costs a dictionary look-up, not a table filter,
     a GeoJSON build and a pydantic pass (the response model still documents it), and
-    after a write nobody waits seconds for the new state's answer."""
+    after a write nobody waits seconds for the new state's answer. A held answer is
+    served from the event loop; a computation runs in a worker thread."""
     def compute() -> Answer:
         view = views.current()
         return Answer(view.state, json.dumps(build(view), separators=(",", ":"),
                                              allow_nan=False).encode())
-    answer, stale = views.answers.get(str(request.url), fresh.current, compute,
-                                      need=fresh.need)
+    key = str(request.url)
+    found = views.answers.peek(key, fresh.current, compute, need=fresh.need)
+    if found is None:
+        found = await run_in_threadpool(views.answers.get, key, fresh.current, compute,
+                                        need=fresh.need)
+    answer, stale = found
     return Response(answer.body, media_type=media_type,
                     headers=state_headers(answer.state, stale))
 
@@ -153,42 +158,43 @@ class ReadRouter:
 
         @r.get("/incidents", response_model=models.FeatureCollection, tags=["incidents"],
                responses=GEOJSON)
-        def incidents(request: Request, views: Views, span: Annotated[DaySpan,
-                      Depends(span_param)], source: Annotated[str | None,
-                      Depends(source_param)], bbox: Annotated[Any, Depends(bbox_param)],
-                      page: Annotated[Page, Depends(page_param)], fresh: Fresh,
-                      sector: Annotated[str | None, Query(max_length=80)] = None,
-                      confidence: Annotated[list[models.Confidence] | None, Query()] = None,
-                      agreement: Annotated[str | None, Query(pattern=AGREEMENT_ID)] = None
-                      ) -> Any:
+        async def incidents(request: Request, views: Views, span: Annotated[DaySpan,
+                            Depends(span_param)], source: Annotated[str | None,
+                            Depends(source_param)], bbox: Annotated[Any, Depends(bbox_param)],
+                            page: Annotated[Page, Depends(page_param)], fresh: Fresh,
+                            sector: Annotated[str | None, Query(max_length=80)] = None,
+                            confidence: Annotated[list[models.Confidence] | None, Query()] = None,
+                            agreement: Annotated[str | None, Query(pattern=AGREEMENT_ID)] = None
+                            ) -> Any:
             """Incidents touching [start, end] as GeoJSON points, filtered and paged.
 
             With ``agreement``, each incident's ``phase`` says whether it began before,
             during or after the agreement window."""
-            return cached_json(request, views, fresh, lambda view: _incidents(
+            return await cached_json(request, views, fresh, lambda view: _incidents(
                 view, span, source, bbox, page, sector, confidence, agreement, request),
                 media_type="application/geo+json")
 
         @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"],
                responses=GEOJSON)
-        def detections(request: Request, views: Views,
-                       day: Annotated[date, Query(description="UTC day.")],
-                       source: Annotated[str | None, Depends(source_param)],
-                       bbox: Annotated[Any, Depends(bbox_param)],
-                       page: Annotated[Page, Depends(page_param)], fresh: Fresh) -> Any:
+        async def detections(request: Request, views: Views,
+                             day: Annotated[date, Query(description="UTC day.")],
+                             source: Annotated[str | None, Depends(source_param)],
+                             bbox: Annotated[Any, Depends(bbox_param)],
+                             page: Annotated[Page, Depends(page_param)], fresh: Fresh) -> Any:
             """One day's detections with the war call (p_natural, war, incident)."""
             def build(view: StateView) -> dict[str, Any]:
                 d = pd.Timestamp(day)
                 det = view.scored(d, d, source).detections
                 return _collection(det[_in_box(det, bbox)], DETECTION_COLUMNS, page, request,
                                    "detection_id")
-            return cached_json(request, views, fresh, build,
-                               media_type="application/geo+json")
+            return await cached_json(request, views, fresh, build,
+                                     media_type="application/geo+json")
 
         @r.get("/timeline", response_model=list[models.TimelineDay], tags=["timeline"])
-        def timeline(request: Request, views: Views, span: Annotated[DaySpan, Depends(span_param)],
-                     source: Annotated[str | None, Depends(source_param)], fresh: Fresh,
-                     sector: Annotated[str | None, Query(max_length=80)] = None) -> Any:
+        async def timeline(request: Request, views: Views,
+                           span: Annotated[DaySpan, Depends(span_param)],
+                           source: Annotated[str | None, Depends(source_param)], fresh: Fresh,
+                           sector: Annotated[str | None, Query(max_length=80)] = None) -> Any:
             """Detections (and war calls) per UTC day and distance band."""
             from truceline.analysis.timeline import daily_series
 
@@ -198,12 +204,12 @@ class ReadRouter:
                                       sector=sector)
                 series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
                 return records(series)
-            return cached_json(request, views, fresh, build)
+            return await cached_json(request, views, fresh, build)
 
         @r.get("/line", response_model=models.LineOfContact, tags=["map"])
-        def line(request: Request, views: Views,
-                 day: Annotated[date, Query(description="UTC day.")],
-                 source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
+        async def line(request: Request, views: Views,
+                       day: Annotated[date, Query(description="UTC day.")],
+                       source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
             """The line of contact and the held ground in force on ``day``."""
             def build(view: StateView) -> dict[str, Any]:
                 c = view.contact(pd.Timestamp(day), source)
@@ -216,17 +222,17 @@ class ReadRouter:
                     "bands": [{"type": "Feature", "geometry": g, "properties": {
                         "kind": "distance band", "km": int(km)}}
                         for km, g in c["bands"].items()]}
-            return cached_json(request, views, fresh, build)
+            return await cached_json(request, views, fresh, build)
 
         @r.get("/coverage", response_model=list[models.CoverageDay], tags=["coverage"])
-        def coverage(request: Request, views: Views,
-                     span: Annotated[DaySpan, Depends(span_param)], fresh: Fresh) -> Any:
+        async def coverage(request: Request, views: Views,
+                           span: Annotated[DaySpan, Depends(span_param)], fresh: Fresh) -> Any:
             """Satellite passes that delivered data, per UTC day."""
             def build(view: StateView) -> list[dict[str, Any]]:
                 cov = view.coverage(span.start, span.end).copy()
                 cov["date"] = cov["date"].dt.strftime("%Y-%m-%d")
                 return records(cov)
-            return cached_json(request, views, fresh, build)
+            return await cached_json(request, views, fresh, build)
 
         @r.get("/reports", response_model=list[models.Report], tags=["reports"])
         def reports(views: Views, response: Response) -> Any:

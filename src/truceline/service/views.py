@@ -61,6 +61,11 @@ class _Cache:
                 self._locks.pop(key, None)
             return value
 
+    def peek(self, key: Any) -> Any:
+        """The value held for ``key``, or None, without waiting."""
+        with self._guard:
+            return self._items.get(key)
+
     def keep(self, wanted: Callable[[Any], bool]) -> None:
         """Forget the entries whose key is not ``wanted`` (a superseded state's)."""
         with self._guard:
@@ -158,6 +163,13 @@ class LakeViews:
     # ------------------------------------------------------------------ live records
     def agreement_path(self, agreement_id: str) -> Path:
         return agreement_path(self.lake.root, agreement_id)
+
+    def cached_tokens(self) -> list[dict[str, Any]] | None:
+        """The current state's token records if already read, without waiting."""
+        state = self.state()
+        with self._guard:
+            view = self._views.get(state)
+        return None if view is None else self._cache.peek((state, "tokens"))
 
     def tokens(self) -> list[dict[str, Any]]:
         """The stored token records of the current state (never an older one: a
