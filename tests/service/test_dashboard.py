@@ -97,6 +97,8 @@ def test_dashboard_loads_slides_opens_an_incident_offline(server, tmp_path):
         assert "km to the line" in panel and "p_natural" in panel and "during" in panel
         link = _eval(browser, session, "document.getElementById('worldview').href")
         assert link.startswith("https://worldview.earthdata.nasa.gov/?v=")
+        firms = _eval(browser, session, "document.getElementById('firms').href")
+        assert firms.startswith("https://firms.modaps.eosdis.nasa.gov/map/#d:2025-08-")
         shot = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"},
                                              session=session)["data"])
         requests = []

@@ -46,6 +46,13 @@ def test_incidents_filters_and_pages(client, tokens):
     assert all(p["first_utc"] <= p["last_utc"] for p in props)
     assert all(p["worldview"].startswith("https://worldview.earthdata.nasa.gov/?v=")
                for p in props)
+    # the imagery links of the report's map, at the incident's first time
+    from truceline.publish.webmap import firms_map_url, worldview_url
+
+    f = allinc["features"][0]
+    lon, lat = f["geometry"]["coordinates"]
+    assert f["properties"]["worldview"] == worldview_url(lon, lat, f["properties"]["first_utc"])
+    assert f["properties"]["firms"] == firms_map_url(lon, lat, f["properties"]["first_utc"])
     box = "36.5,47.5,38.5,49"
     r = client.get(f"/api/v1/incidents?{WEEK}&bbox={box}&limit=1000", headers=_h(tokens["read"]))
     inside = r.json()["features"]

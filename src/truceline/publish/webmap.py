@@ -55,7 +55,10 @@ __all__ = [
     "DEFAULT_ELEMENT_ID",
     "MAP_CSS",
     "TIMING_COLORS",
+    "SEA_COLOR",
+    "STYLE",
     "WebMap",
+    "basemap_traces",
     "firms_map_url",
     "plotly_js",
     "web_map",
@@ -73,8 +76,13 @@ _TIMING_LABELS = {
     "before": "Incident before the window", "after": "Incident after the window",
     "unknown": "Incident (window unknown)",
 }
-_HELD_FILL = "rgba(196, 164, 120, 0.35)"
-_LAND, _SEA = "#fbfaf7", "#dce8f2"
+_HELD_FILL, _HELD_LINE = "rgba(196, 164, 120, 0.35)", "#b08d57"
+_LAND = "#fbfaf7"
+#: The plot's background where a basemap is drawn (land is filled over it).
+SEA_COLOR = "#dce8f2"
+#: Colours of the held ground and the line, for pages that draw them themselves.
+STYLE: Mapping[str, str] = {"held_fill": _HELD_FILL, "held_line": _HELD_LINE,
+                            "line": "#000000", "sea": SEA_COLOR}
 _MAX_DETECTIONS = 30_000  # beyond this the page gets slow; the CSV holds them all
 _WORLDVIEW_LAYERS = ",".join((
     "VIIRS_NOAA20_Thermal_Anomalies_375m_All", "VIIRS_SNPP_Thermal_Anomalies_375m_All",
@@ -454,6 +462,23 @@ def _bounds(*frames_or_geoms: Any) -> tuple[float, float, float, float]:
 # --------------------------------------------------------------------------- the map
 
 
+def basemap_traces(base: bm.Basemap) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The background as Plotly x/y traces: those drawn under the held ground (land,
+    lakes, rivers, oblast and country borders) and over it (Ukraine's state border).
+    The dashboard draws the same ones (served once as JSON)."""
+    under = [
+        _fill("Land", base.land, _LAND, "#b9b9b9", show_legend=False),
+        _fill("Lakes and reservoirs", base.lakes, "#b7d3ea", "#8fb3d3", show_legend=False),
+        _line("Rivers", base.rivers, "#7fa7cf", 0.8),
+        _line("Oblast borders", base.oblast_lines, "#b0a9a0", 0.6, "dot"),
+        _line("Country borders and coast", base.country_lines, "#8a8a8a", 0.8),
+    ]
+    over = [_line("State border of Ukraine", base.state_border, "#3b3b3b", 1.6, "dashdot",
+                  hover=True)]
+    return [t for t in under if t is not None], [t for t in over if t is not None]
+
+
+
 def web_map(
     incidents: Any = None,
     detections: Any = None,
@@ -508,23 +533,14 @@ def web_map(
         base = bm.basemap((x0 - 8, y0 - 3, x1 + 8, y1 + 3))  # room to widen and pan
     else:
         base = context if isinstance(context, bm.Basemap) else None
-    traces: list[dict[str, Any] | None] = []
-    if base is not None:
-        traces += [
-            _fill("Land", base.land, _LAND, "#b9b9b9", show_legend=False),
-            _fill("Lakes and reservoirs", base.lakes, "#b7d3ea", "#8fb3d3",
-                  show_legend=False),
-            _line("Rivers", base.rivers, "#7fa7cf", 0.8),
-            _line("Oblast borders", base.oblast_lines, "#b0a9a0", 0.6, "dot"),
-            _line("Country borders and coast", base.country_lines, "#8a8a8a", 0.8),
-        ]
+    under, over = basemap_traces(base) if base is not None else ([], [])
+    traces: list[dict[str, Any] | None] = [*under]
     traces.append(_fill(held_label, shapely.simplify(held_g, 0.002)
-                        if held_g is not None else None, _HELD_FILL, "#b08d57"))
-    if base is not None:
-        traces.append(_line("State border of Ukraine", base.state_border, "#3b3b3b", 1.6,
-                            "dashdot", hover=True))
+                        if held_g is not None else None, _HELD_FILL, _HELD_LINE))
+    traces += over
     traces.append(_line("Line of contact", shapely.simplify(line, 0.0005)
-                        if line is not None else None, "#000000", 2.2, hover=True, digits=5))
+                        if line is not None else None, STYLE["line"], 2.2, hover=True,
+                        digits=5))
     if base is not None and len(base.cities):
         big = base.cities
         traces.append({
@@ -550,7 +566,7 @@ def web_map(
         "yaxis": {"range": [y0, y1], "ticksuffix": "°N", "showgrid": True,
                   "gridcolor": "rgba(0,0,0,0.06)", "zeroline": False, "scaleanchor": "x",
                   "scaleratio": round(1 / math.cos(lat0), 4), "constrain": "domain"},
-        "plot_bgcolor": _SEA if base is not None else "#ffffff",
+        "plot_bgcolor": SEA_COLOR if base is not None else "#ffffff",
         "paper_bgcolor": "#ffffff", "hovermode": "closest", "dragmode": "pan",
         "margin": {"l": 48, "r": 8, "t": 8, "b": 36}, "height": height_px,
         "legend": {"orientation": "h", "y": -0.06, "x": 0, "font": {"size": 11},

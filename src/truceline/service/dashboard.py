@@ -2,7 +2,9 @@
 
 Its script is ours (``templates/dashboard.html``); plotly.js is served from the
 installed ``plotly`` package at ``/static/plotly.min.js``; no CDN, no third-party code in
-the repository. A basemap appears only when ``TRUCELINE_TILE_URL`` is set.
+the repository. The background (land, water, borders) and the colours of the held
+ground and the line are the report's interactive map's (`truceline.publish.webmap`),
+served once at ``/static/basemap.json``; with ``TRUCELINE_TILE_URL`` set, tiles instead.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from fastapi.responses import HTMLResponse, Response
 from truceline.service.settings import Settings
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.html"
+#: The area the dashboard's background covers: Ukraine and room to pan around it.
+BASEMAP_BBOX = (22.0, 43.0, 42.0, 53.0)
 
 
 @lru_cache(maxsize=1)
-def plotly_js() -> bytes:
-    """plotly.min.js as the plotly package ships it."""
-    import plotly
+def basemap_json() -> bytes:
+    """The report map's background layers and colours as Plotly traces (built once)."""
+    from truceline.publish.basemap import basemap
+    from truceline.publish.webmap import STYLE, basemap_traces
 
-    return (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    under, over = basemap_traces(basemap(BASEMAP_BBOX))
+    return json.dumps({"under": under, "over": over, "style": dict(STYLE)},
+                      separators=(",", ":"), allow_nan=False).encode()
 
 
 def dashboard_router(settings: Settings) -> APIRouter:
@@ -39,7 +46,14 @@ def dashboard_router(settings: Settings) -> APIRouter:
 
     @router.get("/static/plotly.min.js")
     def plotly_script() -> Response:
+        from truceline.publish.webmap import plotly_js  # the report's, as the wheel ships it
+
         return Response(plotly_js(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    @router.get("/static/basemap.json")
+    def background() -> Response:
+        return Response(basemap_json(), media_type="application/json",
                         headers={"Cache-Control": "public, max-age=86400"})
 
     return router

@@ -57,19 +57,21 @@ DETECTION_COLUMNS = ("detection_id", "t_utc", "acq_date", "satellite", "confiden
                      "side", "distance_km", "band", "sector", "place", "p_natural", "war",
                      "hot_spot", "incident_id")
 AGREEMENT_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
-WORLDVIEW = ("https://worldview.earthdata.nasa.gov/?v={w},{s},{e},{n}&t={day}-T12:00:00Z"
-             "&l=VIIRS_NOAA20_Thermal_Anomalies_375m_All,VIIRS_SNPP_Thermal_Anomalies_375m_All,"
-             "MODIS_Terra_CorrectedReflectance_TrueColor,Coastlines_15m")
 
 
-def worldview_link(lon: float, lat: float, day: str) -> str:
-    """NASA Worldview at the spot and day, with the VIIRS fire layers on.
+def imagery_links(inc: pd.DataFrame) -> dict[str, list[str]]:
+    """NASA Worldview and the FIRMS fire map at each incident's spot and first time (the
+    links the report's interactive map gives: `truceline.publish.webmap`)."""
+    from truceline.publish.webmap import firms_map_url, worldview_url
 
-    >>> worldview_link(37.5, 48.0, "2025-08-21")[:60]
-    'https://worldview.earthdata.nasa.gov/?v=37.2,47.8,37.8,48.2&'
-    """
-    return WORLDVIEW.format(w=round(lon - 0.3, 3), s=round(lat - 0.2, 3),
-                            e=round(lon + 0.3, 3), n=round(lat + 0.2, 3), day=day)
+    t = pd.to_datetime(inc["first_utc"], utc=True) if "first_utc" in inc else \
+        pd.Series(pd.NaT, index=inc.index, dtype="datetime64[ns, UTC]")
+    t = t.fillna(pd.to_datetime(inc["t_start"], utc=True))
+    # at the coordinates the answers give (5 decimals), so a client gets the same links
+    spots = list(zip(inc["lon"].astype(float).round(5), inc["lat"].astype(float).round(5), t,
+                     strict=True))
+    return {"worldview": [worldview_url(x, y, w) for x, y, w in spots],
+            "firms": [firms_map_url(x, y, w) for x, y, w in spots]}
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -290,9 +292,8 @@ def _incidents(view: StateView, span: DaySpan, source: str | None, bbox: Any, pa
     inc = inc[keep]
     if agreement is not None:
         inc = _phase(inc, view, agreement)
-    out = inc.assign(worldview=[worldview_link(x, y, str(t)[:10]) for x, y, t in zip(
-        inc["lon"], inc["lat"], inc["t_start"], strict=True)])
-    cols = (*INCIDENT_COLUMNS, "worldview") + (("phase",) if agreement else ())
+    out = inc.assign(**imagery_links(inc))
+    cols = (*INCIDENT_COLUMNS, "worldview", "firms") + (("phase",) if agreement else ())
     return _collection(out, cols, page, request, "incident_id")
 
 

@@ -204,14 +204,13 @@ def _data_seq(lake: Lake) -> int:
 
 
 def _incident_alert(agreement_id: str, name: str, row: Any, cycle: int) -> dict[str, Any]:
-    from truceline.service.factory import records, worldview_link
+    from truceline.service.factory import imagery_links, records
 
     fields = ("incident_id", "t_start", "t_end", "lon", "lat", "n_detections", "n_days",
               "p_min", "confidence", "side", "dist_km", "sector", "place", "region")
     frame = pd.DataFrame([row])[[c for c in fields if c in row.index]]
     inc = records(frame)[0]
-    inc["worldview"] = worldview_link(float(row["lon"]), float(row["lat"]),
-                                      str(row["t_start"])[:10])
+    inc["worldview"] = imagery_links(pd.DataFrame([row]))["worldview"][0]
     first = sorted(row["detection_ids"])[0]
     return {"alert_id": _alert_id(agreement_id, "incident", first), "kind": "new-incident",
             "agreement": name, "agreement_id": agreement_id, "cycle": cycle,
