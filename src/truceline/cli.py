@@ -1138,6 +1138,7 @@ def validate_verdicts(
         if stress_windows else None
     if as_json:
         _emit_json({"seed": seed, "targets": vv.targets(rows, stress_rows),
+                    "targets_product": vv.targets(rows, method="product"),
                     "confusion": {by or "overall": vv.confusion(rows, by).to_dict("records")
                                   for by in (None, "season", "length", "coverage")},
                     "windows": rows.to_dict("records"),

@@ -335,13 +335,15 @@ def draw_windows(ground: Ground, n: int, rng: np.random.Generator,
 def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = None,
           incidents: pd.DataFrame | None = None, method: str = "new",
           coverage: Coverage | None = None) -> dict[str, Any]:
-    """One window's verdict, the new way (sky coverage, measured false-incident rate) or
-    the old way (``method="old"``: coverage from the detections, the constant rate)."""
+    """One window's verdict, the new way (sky coverage, measured false-incident rate), the
+    old way (``method="old"``: coverage from the detections, the constant rate) or as
+    ``truceline assess`` judges it today (``method="product"``: sky coverage, the constant
+    rate, since the lake holds no leave-out climatology to measure the rate with)."""
     from truceline.analysis.assess import assess
 
     det = ground.detections if detections is None else detections
     inc = ground.incidents if detections is None else incidents
-    cov = coverage or ground.coverage(a, "sky" if method == "new" else "detections")
+    cov = coverage or ground.coverage(a, "detections" if method == "old" else "sky")
     fr = ground.false_rate(a) if method == "new" else {"rate_per_day": None,
                                                        "source": "constant"}
     res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
@@ -383,6 +385,7 @@ def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, s
             rows.append({**row, "method": "new+far", "verdict": row["verdict_far"],
                          "rule": row["rule_far"],
                          "false_rate": max(row["false_rate"], row["far_rate"])})
+            rows.append(judge(ground, a, method="product"))
             if old:
                 rows.append(judge(ground, a, method="old"))
         say(f"{name}: {windows.get(name, 0)} windows ({time.perf_counter() - t:.0f} s)")
@@ -444,9 +447,10 @@ def confusion(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     return share.reset_index()
 
 
-def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The issue's targets, measured (new method)."""
-    new = rows[rows["method"] == "new"]
+def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
+            method: str = "new") -> dict[str, Any]:
+    """The issue's targets, measured for one method (default: the new one)."""
+    new = rows[rows["method"] == method]
     war = new[new["kind"] == "war"]
     peace = new[new["kind"] == "peace"]
     nofight = peace[peace["ground"] == "peace-no-fighting"]
