@@ -373,8 +373,10 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     """Everything `truceline assess` computes for one agreement, from the lake.
 
     ``progress`` hears the detection steps, then ("assess", step, 3): coverage, the
-    peacetime rate, the verdict.
+    peacetime and false-incident rates, the verdict. The false-incident rate V1 weighs is
+    measured in the window's own days (:mod:`truceline.analysis.false_alarms`).
     """
+    from truceline.analysis import false_alarms
     from truceline.analysis.assess import assess
     from truceline.analysis.coverage import assess_coverage
     from truceline.analysis.timeline import daily_series, to_wide
@@ -399,9 +401,13 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
     rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
+    false_rate = false_alarms.window_false_rate(det, agreement,
+                                                false_alarms.area_ratio(snap, agreement))
     progress("assess", 2, 3)
     result = assess(agreement, det, found.incidents, coverage=cov,
-                    peacetime_rate_per_day=rate, control_source=source or "any")
+                    peacetime_rate_per_day=rate, control_source=source or "any",
+                    false_incident_rate_per_day=false_rate["rate_per_day"],
+                    false_incident_detail=false_rate)
     prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
                             crimea_missing=bool(snap["crimea_missing"].iat[0]))
     line = outlines.to_lonlat(prep.contact.line)

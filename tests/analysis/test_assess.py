@@ -443,3 +443,37 @@ def test_coverage_must_be_for_the_window() -> None:
     other = assess_coverage(det, "2025-08-11", "2025-08-21")
     with pytest.raises(InputError, match="expected the agreement window"):
         assess(a, det, None, coverage=other)
+
+
+def test_field_burning_far_away_raises_the_false_incident_rate() -> None:
+    """Ten incidents in ten days prove a violation against the constant rate, but not in
+    a week when the control band burns six times as much per km² (August stubble): the
+    rate V1 weighs is measured in the window's own days (analysis.false_alarms)."""
+    from truceline.analysis.false_alarms import window_false_rate
+
+    a = agreement()
+    det, incs = world(QUIET), []
+    for k in range(10):
+        det, i = add_incident(det, f"front-{k}", f"2025-08-{21 + k} 11:12", 0.001,
+                              lon=37.0 + 0.05 * k)
+        incs.append(i)
+    quiet_far = window_false_rate(det, a, 0.4)
+    assert quiet_far["source"] == "floor" and quiet_far["control_incidents"] == 0
+    alone = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
+                false_incident_rate_per_day=quiet_far["rate_per_day"],
+                false_incident_detail=quiet_far)
+    assert alone.verdict == "violated" and alone.rule == "V1"
+    for k in range(60):  # six burning fields a day on the control band, p < 0.01 each
+        det, i = add_incident(det, f"far-{k}", f"2025-08-{21 + k // 6} 11:12", 0.001,
+                              dist=100.0, lon=36.0 + 0.01 * k)
+        incs.append(i)
+    burning = window_false_rate(det, a, 0.4)
+    assert burning["control_incidents"] == 60 and burning["control_days"] == 10
+    assert burning["rate_per_day"] == pytest.approx(60 / 10 * 0.4)
+    assert burning["source"] == "control band, same days"
+    judged = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
+                 false_incident_rate_per_day=burning["rate_per_day"],
+                 false_incident_detail=burning)
+    assert judged.verdict != "violated"
+    assert judged.false_alarms["control_incidents"] == 60
+    assert any("60 incident(s) on the control band" in r for r in judged.reasons)

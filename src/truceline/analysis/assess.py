@@ -125,6 +125,7 @@ def assess(
     measure: str = "all",
     control_source: str | None = None,
     false_incident_rate_per_day: float | None = None,
+    false_incident_detail: dict[str, Any] | None = None,
 ) -> Assessment:
     """Judge ``agreement`` on enriched, scored detections; see :data:`RULES`.
 
@@ -161,6 +162,10 @@ def assess(
         peacetime (:func:`false_incident_rate`); default
         :data:`DEFAULT_FALSE_INCIDENTS_PER_DAY`. A single incident is not proof when
         false alarms of that rate would often produce one.
+    false_incident_detail
+        What that rate rests on (e.g.
+        :func:`truceline.analysis.false_alarms.window_false_rate`), kept in the
+        assessment's ``false_alarms`` and named in the reasons.
     """
     if measure not in ("all", "war"):
         raise InputError(f"assess: measure = {measure!r}: expected 'all' or 'war'")
@@ -258,6 +263,7 @@ def assess(
                   for r in inc_rows)
     expected = rate_fa * t_w
     false_alarm = {
+        **(false_incident_detail or {}),
         "rate_per_day": rate_fa,
         "rate_given": false_incident_rate_per_day is not None,
         "window_days": t_w,

@@ -54,6 +54,21 @@ RULES: dict[str, str] = {
 
 
 
+def _rate_source(false_alarm: dict[str, Any]) -> str:
+    """What the false-incident rate rests on, for the reasons."""
+    if not false_alarm["rate_given"]:
+        return ", the default"
+    if false_alarm.get("source") == "control band, same days":
+        return (f", measured: {false_alarm['control_incidents']} incident(s) on the control "
+                f"band in the window's {false_alarm['control_days']} day(s), scaled by the "
+                f"scope's area, {false_alarm['area_ratio']:g} of the band's")
+    if false_alarm.get("source") == "floor":
+        measured = false_alarm.get("control_per_day")
+        return (", the floor" if measured is None else
+                f", the floor: the control band in the window's days gave {measured:.3g}/day")
+    return ""
+
+
 def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
              site_rows: list[dict[str, Any]], coverage: Coverage, did: dict[str, Any],
              peace: dict[str, Any], war_counts: dict[str, int], false_alarm: dict[str, Any],
@@ -63,8 +78,7 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
              if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION]
     fa_text = (f"peacetime false alarms would give {false_alarm['expected']:.2f} such "
                f"incident(s) in {false_alarm['window_days']:g} days (rate "
-               f"{false_alarm['rate_per_day']:g}/day"
-               + ("" if false_alarm["rate_given"] else ", the default") + "); "
+               f"{false_alarm['rate_per_day']:.3g}/day" + _rate_source(false_alarm) + "); "
                f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
     if proof and false_alarm["p_value"] < ALPHA_FALSE_ALARM:
         ids = ", ".join(str(r["incident_id"]) for r in proof[:10])

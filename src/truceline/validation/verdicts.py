@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from truceline import config
+from truceline.analysis import false_alarms
 from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
 from truceline.errors import InputError
@@ -171,7 +172,7 @@ class Ground:
     span: tuple[pd.Timestamp, pd.Timestamp]  # first and last day windows may use
     band_km: tuple[float, float] = (0, 30)
     own_year_out: bool = False  # peace: a window's own year is left out of its yardsticks
-    area_ratio: float = float("nan")  # scope band over control band (band_area_ratio)
+    area_ratio: float = float("nan")  # scope band over control band (false_alarms.area_ratio)
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -287,7 +288,8 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     first = pd.Timestamp(spec.get("from", d0))
     last = pd.Timestamp(spec.get("to", d1))
     oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
-    ratio = band_area_ratio(root, snaps.iloc[[len(snaps) // 2]], band)  # type: ignore[arg-type]
+    ratio = false_alarms.area_ratio(snaps.iloc[[len(snaps) // 2]], parse_agreement(
+        agreement_text(first, 1, band_km=band)))  # type: ignore[arg-type]
     return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
                   incidents=incidents, theatre=theatre,
                   oblasts=oblasts,
@@ -335,23 +337,28 @@ def draw_windows(ground: Ground, n: int, rng: np.random.Generator,
 def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = None,
           incidents: pd.DataFrame | None = None, method: str = "new",
           coverage: Coverage | None = None) -> dict[str, Any]:
-    """One window's verdict, the new way (sky coverage, measured false-incident rate), the
-    old way (``method="old"``: coverage from the detections, the constant rate) or as
-    ``truceline assess`` judges it today (``method="product"``: sky coverage, the constant
-    rate, since the lake holds no leave-out climatology to measure the rate with)."""
+    """One window's verdict, the new way (sky coverage, false-incident rate measured in
+    peacetime with a leave-out climatology), the old way (``method="old"``: coverage from
+    the detections, the constant rate) or as ``truceline assess`` judges it
+    (``method="product"``: sky coverage, the larger of the constant and the same days'
+    control-band rate, :func:`truceline.analysis.false_alarms.window_false_rate`)."""
     from truceline.analysis.assess import assess
 
     det = ground.detections if detections is None else detections
     inc = ground.incidents if detections is None else incidents
     cov = coverage or ground.coverage(a, "detections" if method == "old" else "sky")
-    fr = ground.false_rate(a) if method == "new" else {"rate_per_day": None,
-                                                       "source": "constant"}
+    if method == "new":
+        fr = ground.false_rate(a)
+    elif method == "product":
+        fr = false_alarms.window_false_rate(det, a, ground.area_ratio)
+    else:
+        fr = {"rate_per_day": None, "source": "constant"}
     res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
                  false_incident_rate_per_day=fr["rate_per_day"])
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
     # the same days far away: control-band incidents scaled to the scope's area
-    n_far = control_band_incidents(det, a) if method == "new" else 0
+    n_far = false_alarms.control_band_incidents(det, a) if method == "new" else 0
     far = n_far / max(days, 1) * ground.area_ratio if np.isfinite(ground.area_ratio) else 0.0
     alt = (res.verdict, res.rule)
     if method == "new" and res.verdict == "violated" and res.rule == "V1" \
@@ -545,13 +552,15 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
                 leave_out_climatologies: Mapping[str, Climatology],
                 peace_years: Sequence[int] = (2012, 2013),
                 log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The Donbas ceasefire of 27 July 2020 judged three ways, and its incidents described.
+    """The Donbas ceasefire of 27 July 2020 judged four ways, and its incidents described.
 
     - old: coverage from the detections, the constant false-incident rate;
     - new: coverage from the sky, the false-incident rate of the same ground and season
       measured in the last peacetime years of that ground (``peace_years``, 2012-2013:
       the climatology has no later year there), each year scored with a climatology that
-      leaves it out;
+      leaves it out; new+far: the larger of that and the same days' control-band rate;
+    - product: as ``truceline assess`` judges it (sky coverage, the larger of the constant
+      and the same days' control-band rate);
     - every incident in scope inside the window with its distance to the line, side,
       crop share of its 0.1° cell and size, and the control band's incidents per day in
       the window and the comparison (field burning far from the line).
@@ -582,21 +591,22 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
-    ratio = band_area_ratio(root, snaps, a.scope.band_km)
-    n_far = control_band_incidents(det, a)
-    days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).total_seconds() / 86400
-    far = n_far / days * ratio
+    ratio = false_alarms.area_ratio(snaps, a)
+    product = false_alarms.window_false_rate(det, a, ratio)
+    n_far = product["control_incidents"]
+    far = product["control_per_day"]
     out: dict[str, Any] = {"agreement": a.name, "oblasts": oblasts, "false_rate": fr,
                            "peacetime_rate": rate, "area_ratio": ratio,
-                           "control_band_incidents_p01": n_far, "far_rate": far}
-    for method in ("old", "new", "new+far"):
+                           "control_band_incidents_p01": n_far, "far_rate": far,
+                           "product_false_rate": product}
+    rates = {"old": None, "new": fr["rate_per_day"],
+             "new+far": max(fr["rate_per_day"], far), "product": product["rate_per_day"]}
+    for method, false_rate in rates.items():
         cov = assess_coverage(year, a.start_utc, a.end_utc, weather_dir=root,
                               oblasts=oblasts,
                               method="detections" if method == "old" else "sky")
         res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=rate,
-                     false_incident_rate_per_day=None if method == "old"
-                     else fr["rate_per_day"] if method == "new"
-                     else max(fr["rate_per_day"], far))
+                     false_incident_rate_per_day=false_rate)
         d = res.to_dict()
         front = next(r for r in d["rates"] if r["area"] == "front" and r["by"] == "all")
         ctrl = next(r for r in d["rates"] if r["area"] == "control" and r["by"] == "all")
@@ -632,46 +642,3 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
             .to_numpy()
         out[f"control_incidents_{label}"] = int(det.loc[m, "incident_id"].nunique())
     return out
-
-
-# --------------------------------------------------------------------------- same days, far away
-
-
-def band_area_ratio(root: Path, snapshot: Any, scope_km: tuple[float, float],
-                    control_km: tuple[float, float] = (60.0, 150.0)) -> float:
-    """Area of the scope band over the control band (both on ground either party holds,
-    inside Ukraine), counted in cells of the 0.1° grid of ``context/oblasts``.
-
-    Why: incidents per day in the control band during the window itself, scaled by this
-    ratio, are the false alarms that season and farming produce on ground far from the
-    fighting in those very days (August field burning), the incident-level counterpart of
-    the front-against-control contrast.
-    """
-    from truceline.geo.enrich import enrich
-
-    g = pd.read_csv(root / "context" / "oblasts" / "ukr_oblasts_10km.csv")
-    snap = snapshot.iloc[[-1]].copy()
-    snap["valid_from"] = pd.Timestamp("2000-01-01")
-    pts = pd.DataFrame({"lon": g["LONGITUDE"].astype(float), "lat": g["LATITUDE"].astype(float),
-                        "acq_date": pd.Timestamp("2020-01-01"),
-                        "detection_id": [f"g{i}" for i in range(len(g))]})
-    e = pd.DataFrame(enrich(pts, snap).drop(columns="geometry"))
-    d = e["distance_km"].abs()
-    held = e["side"].isin(["ua", "ru"])
-    scope = int((held & (d >= scope_km[0]) & (d < scope_km[1])).sum())
-    control = int((held & (d >= control_km[0]) & (d < control_km[1])).sum())
-    return scope / control if control else float("nan")
-
-
-def control_band_incidents(det: pd.DataFrame, a: Agreement) -> int:
-    """Incidents with p_natural < 0.01 on control-band ground held by either party whose
-    detections fall on window days (whole UTC days)."""
-    from truceline.analysis.rules import ALPHA_VIOLATION
-
-    w0 = pd.Timestamp(a.start_utc).tz_convert("UTC").tz_localize(None).normalize()
-    w1 = pd.Timestamp(a.end_utc).tz_convert("UTC").tz_localize(None)
-    day = det["acq_date"].dt.normalize()
-    m = (a.control_mask(det["distance_km"]) & det["side"].isin(["ua", "ru"]).to_numpy()
-         & ((day >= w0) & (day < w1)).to_numpy() & det["incident_id"].notna().to_numpy()
-         & (det["p_natural"] < ALPHA_VIOLATION).to_numpy())
-    return int(det.loc[m, "incident_id"].nunique())

@@ -1,0 +1,119 @@
+"""The false-incident rate rule V1 weighs, measured in the window's own days.
+
+Why: a ``violated`` verdict must rest on more incidents than false alarms would give in
+that window. A constant rate ignores the season and the line: in August the whole
+country burns its stubble, and a 2,000 km line has more ground for false alarms than a
+200 km sector. The window's own days are measured on the control band (60-150 km from
+the line by default, on ground either party holds): its incidents with p_natural below
+0.01 per day, scaled by the scope's area over the control band's, are the false alarms
+that season and farming gave that very week far from the fighting. The rate used is the
+larger of that and the constant floor (:data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`),
+so measuring can only make ``violated`` harder, never easier; in war the control band
+also takes strikes, which raises the rate and costs some true ``violated`` verdicts
+(docs/VALIDATION.md gives the price).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from truceline.analysis.coverage import to_utc, window_days
+from truceline.analysis.inputs import SIDES_LINE, normalise
+from truceline.analysis.rules import ALPHA_VIOLATION, DEFAULT_FALSE_INCIDENTS_PER_DAY
+from truceline.sources.agreements import Agreement
+
+__all__ = ["area_ratio", "control_band_incidents", "grid_points", "window_false_rate"]
+
+#: Spacing (km) of the grid that measures the scope's and the control band's areas.
+GRID_KM = 5.0
+
+
+def grid_points(spacing_km: float = GRID_KM) -> pd.DataFrame:
+    """Points of a regular grid in the theatre's metric CRS inside Ukraine, as
+    detection-like rows (lon, lat, acq_date, detection_id) for :func:`geo.enrich.enrich`.
+
+    Why a grid: the scope is whatever the agreement says (bands, sectors, polygons,
+    exclusions), and its own mask on enriched points measures any of them the same way.
+    """
+    from truceline.geo import outlines
+
+    ukr = outlines.outline_m("UKR")
+    x0, y0, x1, y1 = ukr.bounds
+    step = spacing_km * 1000.0
+    xs, ys = np.meshgrid(np.arange(x0 + step / 2, x1, step), np.arange(y0 + step / 2, y1, step))
+    xs, ys = xs.ravel(), ys.ravel()
+    shapely.prepare(ukr)
+    inside = shapely.contains_xy(ukr, xs, ys)
+    pts = outlines.to_lonlat(shapely.points(xs[inside], ys[inside]))
+    lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    return pd.DataFrame({"lon": lon, "lat": lat, "acq_date": pd.Timestamp("2000-01-01"),
+                         "detection_id": np.char.add("g", np.arange(int(inside.sum()))
+                                                     .astype(str))})
+
+
+def area_ratio(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM) -> float:
+    """The scope's area over the control band's, both on ground either party holds inside
+    Ukraine, against ``snapshot`` (one control snapshot, a GeoDataFrame row); NaN when the
+    control band holds no ground.
+
+    Example: the whole line, 0-30 km against 60-150 km, is about 0.4 of it.
+    """
+    from truceline.geo.enrich import enrich
+
+    snap = snapshot.iloc[[-1]].copy()
+    snap["valid_from"] = pd.Timestamp("1900-01-01")
+    e = normalise(pd.DataFrame(enrich(grid_points(spacing_km), snap).drop(columns="geometry")))
+    held = e["side"].isin(SIDES_LINE).to_numpy()
+    scope = int((held & agreement.scope.mask(e["dist_km"], e["sector"], e["lon"],
+                                             e["lat"])).sum())
+    control = int((held & agreement.control_mask(e["dist_km"])).sum())
+    return scope / control if control else float("nan")
+
+
+def control_band_incidents(detections: pd.DataFrame, agreement: Agreement) -> int:
+    """Incidents with a detection of p_natural < 0.01 on control-band ground either party
+    holds, on a UTC day the window touches."""
+    det = normalise(detections)
+    days = window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc))
+    m = (agreement.control_mask(det["dist_km"]) & det["side"].isin(SIDES_LINE).to_numpy()
+         & det["date"].isin(days).to_numpy() & det["incident_id"].notna().to_numpy()
+         & (det["p_natural"] < ALPHA_VIOLATION).to_numpy())
+    return int(det.loc[m, "incident_id"].nunique())
+
+
+def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: float, *,
+                      floor: float = DEFAULT_FALSE_INCIDENTS_PER_DAY) -> dict[str, Any]:
+    """The false-incident rate for V1 and what it rests on: the larger of ``floor`` and
+    the control band's incidents per window day times ``ratio`` (:func:`area_ratio`).
+
+    ``detections``: the window's scored, clustered and enriched detections (with
+    ``incident_id`` and ``p_natural``). A ratio that is not finite (no control band
+    ground) leaves the floor alone.
+
+    Example
+    -------
+    >>> from truceline.sources.agreements import parse_agreement
+    >>> a = parse_agreement('name = "x"\\ntime_zone = "UTC"\\nstart = "2021-08-01 00:00"\\n'
+    ...     'duration_days = 2\\n[[parties]]\\nid = "ru"\\nname = "R"\\n'
+    ...     '[[parties]]\\nid = "ua"\\nname = "U"\\n')
+    >>> det = pd.DataFrame({"lon": [36.0] * 3, "lat": [48.0] * 3, "side": "ua",
+    ...     "distance_km": [80.0, 90.0, 100.0], "p_natural": [0.001, 0.001, 0.5],
+    ...     "incident_id": ["a", "b", "c"], "acq_date": pd.Timestamp("2021-08-01")})
+    >>> r = window_false_rate(det, a, 0.5)
+    >>> r["control_incidents"], r["control_per_day"], r["rate_per_day"]
+    (2, 0.5, 0.5)
+    """
+    n = control_band_incidents(detections, agreement)
+    days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
+    measured = n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan")
+    use = max(floor, measured) if np.isfinite(measured) else floor
+    source = "control band, same days" if np.isfinite(measured) and measured > floor \
+        else "floor"
+    return {"rate_per_day": float(use), "source": source, "floor_per_day": float(floor),
+            "control_incidents": n, "control_days": days,
+            "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4),
+            "control_per_day": None if not np.isfinite(measured) else float(measured)}
