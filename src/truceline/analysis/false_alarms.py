@@ -7,9 +7,10 @@ country burns its stubble, and a 2,000 km line has more ground for false alarms 
 the line by default, on ground either party holds): its incidents with p_natural below
 0.01 per day, scaled by the scope's area over the control band's, are the false alarms
 that season and farming gave that very week far from the fighting. The rate used is the
-larger of that and the constant floor (:data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`),
-so measuring can only make ``violated`` harder, never easier; in war the control band
-also takes strikes, which raises the rate and costs some true ``violated`` verdicts
+larger of that and the constant floor
+(:data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`), so measuring can
+only make ``violated`` harder, never easier; in war the control band also takes
+strikes, which raises the rate and costs some true ``violated`` verdicts
 (docs/VALIDATION.md gives the price).
 """
 
