@@ -1149,6 +1149,51 @@ def validate_verdicts(
               highlight=False, soft_wrap=True)
 
 
+@validate_app.command("donbas-2020", epilog="Example: truceline validate donbas-2020 --json")
+def validate_donbas_2020(
+    data: Annotated[Path | None, typer.Option("--data", help="Shared data folder (default: "
+                    "$TRUCELINE_DATA or ../shared/data).")] = None,
+    agreement: Annotated[Path | None, typer.Option(
+        "--agreement", help="The agreement (default: examples/agreements/donbas_2020.toml).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """The Donbas ceasefire of 27 July 2020 on the 2015-2022 contact line, judged the old
+    way, the new way and as `truceline assess` judges it, with its incidents described.
+    """
+    from truceline.analysis.baseline import build_climatologies
+    from truceline.demo import examples_dir
+    from truceline.sources.agreements import load_agreement
+    from truceline.validation import verdicts as vv
+
+    root = vv.data_root(data)
+    if root is None:
+        raise InputError(f"--data {data or '(default)'}: the shared data folder (with "
+                         "firms/ukraine_yearly) was not found: set TRUCELINE_DATA or pass --data")
+    path = agreement or examples_dir() / "donbas_2020.toml"
+    load_agreement(path)  # a bad file fails here, before minutes of work
+
+    def log(msg: str) -> None:
+        console.print(msg, highlight=False)
+
+    history = vv.load_history(root)
+    viirs = history[history["sensor"] == "VIIRS"]
+    lo = build_climatologies(viirs, sensors=("VIIRS",), years={"VIIRS": vv.leave_out()["VIIRS"]})
+    res = vv.donbas_2020(root, path, history, lo, log=log)
+    if as_json:
+        _emit_json(res)
+        return
+    for method in ("old", "new", "new+far", "product"):
+        r = res[method]
+        fa = r["false_alarms"]
+        out.print(f"{method:8s} {r['verdict']:12s} ({r['rule']}) coverage {r['coverage']}; "
+                  f"{fa['n_incidents_p_below_alpha']} proving incidents against "
+                  f"{fa['rate_per_day']:.3g} false a day ({fa['expected']:.2f} expected, "
+                  f"P = {fa['p_value']:.2g})", highlight=False, soft_wrap=True)
+    out.print("incidents by kind: " + json.dumps(res.get("incident_kinds", {})),
+              highlight=False, soft_wrap=True)
+
+
 @app.command("version", epilog="Example: truceline version")
 def version() -> None:
     """Print the truceline version."""
