@@ -1145,7 +1145,11 @@ def validate_verdicts(
                     "stress": [] if stress_rows is None else stress_rows.to_dict("records")})
         return
     out.print(vv.format_tables(rows, stress_rows), highlight=False, soft_wrap=True)
-    out.print("\ntargets: " + json.dumps(vv.targets(rows, stress_rows), default=str),
+    out.print("\ntargets (new method): " + json.dumps(vv.targets(rows, stress_rows),
+                                                     default=str),
+              highlight=False, soft_wrap=True)
+    out.print("targets (as assess judges): " + json.dumps(vv.targets(rows, method="product"),
+                                                          default=str),
               highlight=False, soft_wrap=True)
 
 

@@ -499,13 +499,14 @@ def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -
                 [str(d["kind"]), str(d["method"])] + ([str(d[by])] if by else [])
                 + [str(d["n"])] + [_pct(d[v]) for v in VERDICTS]) + " |")
         parts.append(f"### {'overall' if by is None else 'by ' + by}\n\n" + "\n".join(lines))
-    g = (rows[rows["method"] == "new"].groupby(["ground", "verdict"]).size()
+    g = (rows.groupby(["ground", "method", "verdict"]).size()
          .unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0))
-    lines = ["| ground | n | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * 4]
-    for name, r in g.iterrows():
-        lines.append(f"| {name} | {int(r.sum())} | " + " | ".join(str(int(r[v]))
-                                                             for v in VERDICTS) + " |")
-    parts.append("### by ground (new method, counts)\n\n" + "\n".join(lines))
+    lines = ["| ground | method | n | " + " | ".join(VERDICTS) + " |",
+             "|---|---|---|" + "---|" * 4]
+    for (name, method), r in g.iterrows():
+        lines.append(f"| {name} | {method} | {int(r.sum())} | "
+                     + " | ".join(str(int(r[v])) for v in VERDICTS) + " |")
+    parts.append("### by ground (counts)\n\n" + "\n".join(lines))
     if stress_rows is not None and len(stress_rows):
         s = stress_rows.groupby(["test", "adequate"])["verdict"].value_counts(normalize=True) \
             .unstack(fill_value=0.0).reindex(columns=list(VERDICTS), fill_value=0.0)
