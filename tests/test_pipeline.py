@@ -1,7 +1,8 @@
 """The product end to end on real data: the two real cases of issue 5, signed reports
 that verify, and tampering caught. One small lake is built for the module: VIIRS
-2018-2023 and August 2025, the control maps that cover the two cases, and a VIIRS
-climatology from 2018-2021."""
+2012-2013, 2018-2023 and August 2025, the control maps that cover the two cases, a VIIRS
+climatology from 2012-2013 and 2018-2021, and its twin without 2018-2021 (the
+false-incident rate's yardstick)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ ACTIVE_SECTORS = {"Pokrovsk", "Kherson", "Bakhmut", "Lyman", "Horlivka", "Kupyan
 def lake(tmp_path_factory, data_dir) -> Lake:
     lk = Lake(tmp_path_factory.mktemp("pipeline") / "lake")
     yearly = data_dir / "firms/ukraine_yearly"
-    lk.ingest_firms([yearly / f"ukr_fire_data_{y}.csv" for y in (2018, 2019, 2020, 2021,
-                                                                  2022, 2023)]
+    lk.ingest_firms([yearly / f"ukr_fire_data_{y}.csv" for y in (2012, 2013, 2018, 2019,
+                                                                  2020, 2021, 2022, 2023)]
                     + [data_dir / "firms/viirs_noaa20_nrt_2025"])
     front = data_dir / "frontline"
     maps = sorted((front / "liveuamap_nzz").glob("nzz_2022-1[0-2]-*.json"))
@@ -39,7 +40,7 @@ def lake(tmp_path_factory, data_dir) -> Lake:
     maps += sorted((front / "deepstate").glob("deepstatemap_data_202508*.geojson"))
     lk.ingest_control(maps + [front / "rus_control_2023/rus_control_2023.shp"])
     pipeline.save_baseline(lk, pipeline.build_baseline(
-        lk, sensors=("VIIRS",), years={"VIIRS": "2018-2021"}))
+        lk, sensors=("VIIRS",), years={"VIIRS": "2012-2013,2018-2021"}))
     return lk
 
 
@@ -153,11 +154,33 @@ def test_baseline_round_trips_through_the_lake(lake):
     clims = pipeline.load_baseline(lake)
     assert clims is not None and set(clims) == {"VIIRS"}
     v = clims["VIIRS"]
-    assert v.years == (2018, 2019, 2020, 2021) and v.sensor == "VIIRS"
+    assert v.years == (2012, 2013, 2018, 2019, 2020, 2021) and v.sensor == "VIIRS"
     assert v.p.shape == (len(v.cells), 366) and np.isfinite(v.p).all()
     assert any(e["kind"] == "baseline" for e in lake.ledger_entries())
     info = lake.info()
-    assert info["baseline"]["VIIRS"]["years"] == [2018, 2019, 2020, 2021]
+    assert info["baseline"]["VIIRS"]["years"] == [2012, 2013, 2018, 2019, 2020, 2021]
+    # the twin that scores the latest peacetime years without them
+    lo = pipeline.load_leave_out(lake)
+    assert set(lo) == {"VIIRS"} and lo["VIIRS"].years == (2012, 2013)
+
+
+def test_false_incident_rate_is_measured_on_the_ground_and_in_the_window(august, christmas):
+    """V1 weighs the largest of the floor, the window's own control-band rate and the
+    rate of the same ground and season in 2018-2021 scored without those years; the
+    report says which, and records the leave-out climatology among its inputs."""
+    for runs in (august, christmas):
+        for source, run in runs.items():
+            fa = run.result.false_alarms
+            peace = fa["peacetime"]["by_sensor"]["VIIRS"]
+            assert peace["years"] == [2018, 2019, 2020, 2021] and peace["source"] == "measured"
+            assert fa["rate_per_day"] == max(0.1, fa["control_per_day"],
+                                             fa["peacetime_per_day"]), source
+            assert fa["source"] in ("floor", "control band, same days",
+                                    "peacetime, same ground and season")
+            assert any(p.parent.name == "baseline_leave_out" for p in run.inputs)
+    # August: dozens of incidents, far more than any of those rates explains
+    a = august["deepstate"].result.false_alarms
+    assert a["n_incidents_p_below_alpha"] > 3 * a["expected"]
 
 
 def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):

@@ -115,6 +115,10 @@ def enrichment_summary(frame: pd.DataFrame) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- baseline
 BASELINE_DIR = "baseline"
+#: Climatologies without the latest peacetime years (:func:`build_leave_out`).
+LEAVE_OUT_DIR = "baseline_leave_out"
+#: How many of a climatology's latest years the false-incident rate is measured on.
+LEAVE_OUT_COUNT = 4
 HISTORY_MARGIN_DAYS = 90  # persistence rule looks back up to 90 days
 FOLLOW_ON_DAYS = 10  # fire within 10 days after an excess counts
 
@@ -204,11 +208,60 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
     return out
 
 
-def save_baseline(lake: Lake, climatologies: dict[str, Any]) -> dict[str, Any]:
-    """Store climatologies in the lake, logged with their years, sensor and parameters."""
+def leave_out_years(years: Any) -> tuple[int, ...]:
+    """The peacetime years whose false incidents `assess` measures: the latest
+    :data:`LEAVE_OUT_COUNT` of a climatology's years, when at least two others remain
+    to build a climatology without them (else none).
+
+    Example
+    -------
+    >>> leave_out_years((2012, 2013, 2016, 2018, 2019, 2020, 2021))
+    (2018, 2019, 2020, 2021)
+    >>> leave_out_years((2018, 2019, 2020, 2021))
+    ()
+    """
+    ys = sorted(int(y) for y in years)
+    return tuple(ys[-LEAVE_OUT_COUNT:]) if len(ys) >= LEAVE_OUT_COUNT + 2 else ()
+
+
+def build_leave_out(lake: Lake, climatologies: dict[str, Any],
+                    progress: Progress = no_progress) -> dict[str, Any]:
+    """Each sensor's climatology built again without its latest peacetime years
+    (:func:`leave_out_years`), same resolution and parameters.
+
+    Why: the false-incident rate of a ground and season is measured on peacetime years;
+    scored with a climatology that holds them, their fire looks more natural than new
+    fire would, and the rate comes out too low (docs/VALIDATION.md, the placebo).
+    """
+    out: dict[str, Any] = {}
+    for sensor, clim in climatologies.items():
+        out_years = leave_out_years(clim.years)
+        if not out_years:
+            continue
+        keep = tuple(y for y in clim.years if y not in out_years)
+        out |= build_baseline(lake, sensors=(sensor,), years={sensor: keep},
+                              resolution=clim.resolution, params=clim.params,
+                              progress=progress)
+    return out
+
+
+def save_baseline(lake: Lake, climatologies: dict[str, Any], *,
+                  leave_out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store climatologies in the lake (and their leave-out twins, :func:`build_leave_out`,
+    built here unless given), in one write logged with their years, sensor and parameters."""
+    if leave_out is None:
+        leave_out = build_leave_out(lake, climatologies)
     files = {f"{BASELINE_DIR}/{s}.npz": _climatology_bytes(c) for s, c in climatologies.items()}
+    files |= {f"{LEAVE_OUT_DIR}/{s}.npz": _climatology_bytes(c) for s, c in leave_out.items()}
     return lake.write_files(files, kind="baseline",
-                            climatologies={s: c.metadata for s, c in climatologies.items()})
+                            climatologies={s: c.metadata for s, c in climatologies.items()},
+                            leave_out={s: c.metadata for s, c in leave_out.items()})
+
+
+def load_leave_out(lake: Lake) -> dict[str, Any]:
+    """The leave-out climatologies stored in the lake (none in a lake built before them)."""
+    return {f.stem: _climatology_from_bytes(f.read_bytes())
+            for f in sorted((lake.root / LEAVE_OUT_DIR).glob("*.npz"))}
 
 
 def load_baseline(lake: Lake) -> dict[str, Any] | None:
@@ -227,7 +280,8 @@ def baseline(lake: Lake, progress: Progress = no_progress) -> dict[str, Any]:
     """
     clims = load_baseline(lake)
     if clims is None:
-        save_baseline(lake, build_baseline(lake, progress=progress))
+        built = build_baseline(lake, progress=progress)
+        save_baseline(lake, built, leave_out=build_leave_out(lake, built, progress))
         clims = load_baseline(lake)
         assert clims is not None
     old = [s for s, c in clims.items() if c.hot_spot.any() and not c.has_sites]
@@ -366,6 +420,58 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     return total, detail
 
 
+def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
+                             sensors: list[str], climatologies: dict[str, Any], *,
+                             rule: str = "seasonal") -> tuple[dict[str, Any] | None, list[Path]]:
+    """False incidents per day in the agreement's scope around the same calendar window
+    (± 30 days) of the peacetime years each sensor's leave-out climatology leaves out,
+    detected as the window is (same rule, same line) but scored without those years
+    (:func:`truceline.analysis.peacetime.measured_false_incident_rate`, summed over the
+    sensors seen in the window), and the leave-out files read.
+
+    None (and no file) when the lake holds no leave-out climatology or no such year
+    before the window for a sensor: the caller then weighs the other yardsticks only.
+    """
+    from truceline.analysis.peacetime import measured_false_incident_rate
+    from truceline.geo.enrich import enrich
+
+    margin = 30
+    leave_out = load_leave_out(lake)
+    fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    total, by_sensor = 0.0, {}
+    for sensor in sensors:
+        held = lake.detection_years(sensor)
+        years = [y for y in leave_out_years(climatologies[sensor].years)
+                 if y < w0.year and y in held] if sensor in climatologies else []
+        if sensor not in leave_out or not years:
+            return None, []
+        scored = []
+        for y in years:
+            shift = pd.DateOffset(years=y - w0.year)
+            s = (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=margin)
+            e = (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=margin)
+            raw = lake.read_detections(s - pd.Timedelta(days=HISTORY_MARGIN_DAYS),
+                                       e + pd.Timedelta(days=FOLLOW_ON_DAYS),
+                                       sensors=[sensor], geometry=False)
+            if raw.empty:
+                continue
+            found = detect_enriched(enrich(raw, fixed), s, e, {sensor: leave_out[sensor]},
+                                    rule=rule)
+            d = found.detections
+            d["incident_id"] = (f"{y}-" + d["incident_id"].astype(str)).where(
+                d["incident_id"].notna(), None)
+            scored.append(d)
+        peace = pd.concat(scored, ignore_index=True) if scored else None
+        fr = measured_false_incident_rate(peace, agreement, years, margin_days=margin)
+        by_sensor[sensor] = {k: fr[k] for k in ("rate_per_day", "source", "years")
+                             if k in fr} | {k: fr[k] for k in ("pooled_count", "pooled_days")
+                                            if k in fr}
+        total += float(fr["rate_per_day"])
+    files = [lake.root / LEAVE_OUT_DIR / f"{s}.npz" for s in sensors]
+    return {"rate_per_day": total, "by_sensor": by_sensor}, files
+
+
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
                    weather_dir: Path | None = None, rule: str = "seasonal",
                    climatologies: dict[str, Any] | None = None,
@@ -401,8 +507,11 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
     rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
+    peace_fr, peace_files = peacetime_false_rate_for(lake, agreement, snap,
+                                                     sensors or ["VIIRS"], clims, rule=rule)
     false_rate = false_alarms.window_false_rate(det, agreement,
-                                                false_alarms.area_ratio(snap, agreement))
+                                                false_alarms.area_ratio(snap, agreement),
+                                                peacetime=peace_fr)
     progress("assess", 2, 3)
     result = assess(agreement, det, found.incidents, coverage=cov,
                     peacetime_rate_per_day=rate, control_source=source or "any",
@@ -420,7 +529,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     margin = pd.Timedelta(days=HISTORY_MARGIN_DAYS)
     inputs = [*lake.detection_files(None, d0 - margin, d1 + pd.Timedelta(days=FOLLOW_ON_DAYS)),
               *_snapshot_files(lake, source, d0 - margin, d1),
-              *sorted((lake.root / BASELINE_DIR).glob("*.npz"))]
+              *sorted((lake.root / BASELINE_DIR).glob("*.npz")), *peace_files]
     # no local absolute path: the agreement travels in the report (AGREEMENT_DIR), the
     # lake is named by the state it was in, the weather folder relative to the data folder
     params = {"command": "assess",
@@ -482,8 +591,9 @@ def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
     return lake.snapshot_files(source, start, end)
 
 
-__all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "compare_maps",
-           "control_snapshots", "detect_period", "enrich_detections", "enrichment_summary",
-           "key_figures", "lake_state", "load_baseline", "peacetime_rate_for",
+__all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "build_leave_out",
+           "compare_maps", "control_snapshots", "detect_period", "enrich_detections",
+           "enrichment_summary", "key_figures", "lake_state", "leave_out_years",
+           "load_baseline", "load_leave_out", "peacetime_false_rate_for", "peacetime_rate_for",
            "recompute_differences", "run_assessment", "save_baseline", "snapshot_at",
            "verify_folder", "write_assessment"]

@@ -7,7 +7,9 @@ country burns its stubble, and a 2,000 km line has more ground for false alarms 
 the line by default, on ground either party holds): its incidents with p_natural below
 0.01 per day, scaled by the scope's area over the control band's, are the false alarms
 that season and farming gave that very week far from the fighting. The rate used is the
-larger of that and the constant floor
+largest of that, the rate measured in peacetime years on the same ground and season
+(scored with a climatology that leaves those years out, when the lake holds one:
+``pipeline.peacetime_false_rate_for``) and the constant floor
 (:data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`), so measuring can
 only make ``violated`` harder, never easier; in war the control band also takes
 strikes, which raises the rate and costs some true ``violated`` verdicts
@@ -87,13 +89,18 @@ def control_band_incidents(detections: pd.DataFrame, agreement: Agreement) -> in
 
 
 def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: float, *,
-                      floor: float = DEFAULT_FALSE_INCIDENTS_PER_DAY) -> dict[str, Any]:
-    """The false-incident rate for V1 and what it rests on: the larger of ``floor`` and
-    the control band's incidents per window day times ``ratio`` (:func:`area_ratio`).
+                      floor: float = DEFAULT_FALSE_INCIDENTS_PER_DAY,
+                      peacetime: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The false-incident rate for V1 and what it rests on: the largest of ``floor``, the
+    control band's incidents per window day times ``ratio`` (:func:`area_ratio`) and the
+    rate measured in peacetime on the agreement's own ground and season (``peacetime``:
+    a dict with ``rate_per_day``, e.g. from
+    :func:`truceline.analysis.peacetime.measured_false_incident_rate`; None when the lake
+    cannot measure it).
 
     ``detections``: the window's scored, clustered and enriched detections (with
     ``incident_id`` and ``p_natural``). A ratio that is not finite (no control band
-    ground) leaves the floor alone.
+    ground) leaves the band out.
 
     Example
     -------
@@ -105,16 +112,23 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     ...     "distance_km": [80.0, 90.0, 100.0], "p_natural": [0.001, 0.001, 0.5],
     ...     "incident_id": ["a", "b", "c"], "acq_date": pd.Timestamp("2021-08-01")})
     >>> r = window_false_rate(det, a, 0.5)
-    >>> r["control_incidents"], r["control_per_day"], r["rate_per_day"]
-    (2, 0.5, 0.5)
+    >>> r["control_incidents"], r["control_per_day"], r["rate_per_day"], r["source"]
+    (2, 0.5, 0.5, 'control band, same days')
+    >>> window_false_rate(det, a, 0.5, peacetime={"rate_per_day": 0.8})["source"]
+    'peacetime, same ground and season'
     """
     n = control_band_incidents(detections, agreement)
     days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
-    measured = n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan")
-    use = max(floor, measured) if np.isfinite(measured) else floor
-    source = "control band, same days" if np.isfinite(measured) and measured > floor \
-        else "floor"
-    return {"rate_per_day": float(use), "source": source, "floor_per_day": float(floor),
+    band = n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan")
+    peace = None if peacetime is None else float(peacetime["rate_per_day"])
+    candidates = {"floor": float(floor)}
+    if np.isfinite(band):
+        candidates["control band, same days"] = float(band)
+    if peace is not None and np.isfinite(peace):
+        candidates["peacetime, same ground and season"] = peace
+    source = max(candidates, key=lambda k: (candidates[k], k == "floor"))
+    return {"rate_per_day": candidates[source], "source": source, "floor_per_day": float(floor),
             "control_incidents": n, "control_days": days,
             "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4),
-            "control_per_day": None if not np.isfinite(measured) else float(measured)}
+            "control_per_day": None if not np.isfinite(band) else float(band),
+            "peacetime_per_day": peace, "peacetime": peacetime}

@@ -62,6 +62,12 @@ def _rate_source(false_alarm: dict[str, Any]) -> str:
         return (f", measured: {false_alarm['control_incidents']} incident(s) on the control "
                 f"band in the window's {false_alarm['control_days']} day(s), scaled by the "
                 f"scope's area, {false_alarm['area_ratio']:g} of the band's")
+    if false_alarm.get("source") == "peacetime, same ground and season":
+        years = sorted({y for d in (false_alarm.get("peacetime") or {}).get("by_sensor", {})
+                        .values() for y in d.get("years", [])})
+        return (", measured in peacetime on this ground and season, ± 30 days of "
+                + (", ".join(map(str, years)) or "the peacetime years")
+                + ", scored without those years")
     if false_alarm.get("source") == "floor":
         measured = false_alarm.get("control_per_day")
         return (", the floor" if measured is None else

@@ -340,8 +340,9 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     """One window's verdict, the new way (sky coverage, false-incident rate measured in
     peacetime with a leave-out climatology), the old way (``method="old"``: coverage from
     the detections, the constant rate) or as ``truceline assess`` judges it
-    (``method="product"``: sky coverage, the larger of the constant and the same days'
-    control-band rate, :func:`truceline.analysis.false_alarms.window_false_rate`)."""
+    (``method="product"``: sky coverage, the largest of the constant, the same days'
+    control-band rate and the peacetime rate of ``new``,
+    :func:`truceline.analysis.false_alarms.window_false_rate`)."""
     from truceline.analysis.assess import assess
 
     det = ground.detections if detections is None else detections
@@ -350,7 +351,10 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     if method == "new":
         fr = ground.false_rate(a)
     elif method == "product":
-        fr = false_alarms.window_false_rate(det, a, ground.area_ratio)
+        measured = ground.false_rate(a)
+        fr = false_alarms.window_false_rate(
+            det, a, ground.area_ratio,
+            peacetime=measured if measured["source"] == "measured" else None)
     else:
         fr = {"rate_per_day": None, "source": "constant"}
     res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
@@ -560,8 +564,8 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
       measured in the last peacetime years of that ground (``peace_years``, 2012-2013:
       the climatology has no later year there), each year scored with a climatology that
       leaves it out; new+far: the larger of that and the same days' control-band rate;
-    - product: as ``truceline assess`` judges it (sky coverage, the larger of the constant
-      and the same days' control-band rate);
+    - product: as ``truceline assess`` judges it (sky coverage, the largest of the
+      constant, the same days' control-band rate and the peacetime rate of ``new``);
     - every incident in scope inside the window with its distance to the line, side,
       crop share of its 0.1° cell and size, and the control band's incidents per day in
       the window and the comparison (field burning far from the line).
@@ -593,7 +597,7 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
 
     rate = peacetime_rate(peace, a, list(peace_years))
     ratio = false_alarms.area_ratio(snaps, a)
-    product = false_alarms.window_false_rate(det, a, ratio)
+    product = false_alarms.window_false_rate(det, a, ratio, peacetime=fr)
     n_far = product["control_incidents"]
     far = product["control_per_day"]
     out: dict[str, Any] = {"agreement": a.name, "oblasts": oblasts, "false_rate": fr,
