@@ -178,9 +178,11 @@ def test_false_incident_rate_is_measured_on_the_ground_and_in_the_window(august,
             assert fa["source"] in ("floor", "control band, same days",
                                     "peacetime, same ground and season")
             assert any(p.parent.name == "baseline_leave_out" for p in run.inputs)
-    # August: dozens of incidents, far more than any of those rates explains
+    # August on a 2,000 km line: peacetime field burning gives far more false alarms than
+    # the constant, and the window's incidents still exceed them (the verdict stands)
     a = august["deepstate"].result.false_alarms
-    assert a["n_incidents_p_below_alpha"] > 3 * a["expected"]
+    assert a["peacetime_per_day"] > 10 * 0.1
+    assert a["n_incidents_p_below_alpha"] > 2 * a["expected"] and a["p_value"] < 1e-6
 
 
 def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):
