@@ -146,7 +146,7 @@ async def load(base: str, clients: int, seconds: float, path: str = WEEK,
                 bad_bodies += 1
         await conn.close()
 
-    t0 = time.monotonic()
+    t0, load_before = time.monotonic(), os.getloadavg()[0]
     await asyncio.gather(*(one() for _ in range(clients)))
     elapsed = time.monotonic() - t0
     lat = np.array(latencies) * 1000
@@ -157,7 +157,9 @@ async def load(base: str, clients: int, seconds: float, path: str = WEEK,
             "p999_ms": round(float(np.percentile(lat, 99.9)), 1) if len(lat) else None,
             "max_ms": round(float(lat.max()), 1) if len(lat) else None,
             "statuses": dict(statuses), "unclean_answers": bad_bodies,
-            "stale_answers": stale, "answers_per_state": dict(sorted(states.items()))}
+            "stale_answers": stale, "answers_per_state": dict(sorted(states.items())),
+            # the machine is shared: how busy it was (1-minute load average) around it
+            "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
 def shifted_drop(folder: Path, data: Path) -> Path:
