@@ -222,7 +222,8 @@ def main() -> None:
             out["watch_s"] = round(time.monotonic() - t, 1)
             out["ledger_after_watch"] = httpx.get(base + "/api/v1/ledger/head").json()
             t = time.monotonic()
-            while httpx.get(base + WEEK, timeout=300).headers.get("x-truceline-stale"):
+            while httpx.get(base + WEEK, timeout=300).headers.get("x-truceline-stale") \
+                    and time.monotonic() < t + 300:
                 time.sleep(0.2)
             out["fresh_after_watch_s"] = round(time.monotonic() - t, 1)
     finally:
