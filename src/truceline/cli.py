@@ -1138,7 +1138,7 @@ def validate_verdicts(
         if stress_windows else None
     if as_json:
         _emit_json({"seed": seed, "targets": vv.targets(rows, stress_rows),
-                    "targets_product": vv.targets(rows, method="product"),
+                    "targets_product": vv.targets(rows, stress_rows, method="product"),
                     "confusion": {by or "overall": vv.confusion(rows, by).to_dict("records")
                                   for by in (None, "season", "length", "coverage")},
                     "windows": rows.to_dict("records"),
@@ -1148,8 +1148,8 @@ def validate_verdicts(
     out.print("\ntargets (new method): " + json.dumps(vv.targets(rows, stress_rows),
                                                      default=str),
               highlight=False, soft_wrap=True)
-    out.print("targets (as assess judges): " + json.dumps(vv.targets(rows, method="product"),
-                                                          default=str),
+    product = vv.targets(rows, stress_rows, method="product")
+    out.print("targets (as assess judges): " + json.dumps(product, default=str),
               highlight=False, soft_wrap=True)
 
 

@@ -412,8 +412,9 @@ def stress(ground: Ground, n: int, *, seed: int = 2026, levels: Sequence[float] 
     """Real war windows as if the ceasefire held (``levels``: share of the window's
     detections within ``near_km`` of the line removed, the rest of the country kept) and
     as if fighting went on only under cloud (the window's detections near the line kept
-    on its cloudiest ``cloudy_share`` of days only). Scores are those of the real data
-    (not recomputed after removal), so what is left keeps its evidence."""
+    on its cloudiest ``cloudy_share`` of days only), judged as ``truceline assess`` does
+    (``method="product"``). Scores are those of the real data (not recomputed after
+    removal), so what is left keeps its evidence."""
     rng = np.random.default_rng([seed, 99])
     det = ground.detections
     near = (det["distance_km"].abs() < near_km).to_numpy()
@@ -429,14 +430,16 @@ def stress(ground: Ground, n: int, *, seed: int = 2026, levels: Sequence[float] 
                 "adequate": cov.adequate}
         for lvl in levels:
             keep = ~(in_w & near & (draw < lvl))
-            r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov)
+            r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov,
+                      method="product")
             rows.append({**base, "test": f"remove {lvl:.0%}", "verdict": r["verdict"],
                          "rule": r["rule"]})
         cloud = cov.days.set_index("date")["cloud"]
         k = max(1, int(round(cloudy_share * len(cloud))))
         cloudy = set(cloud.sort_values(ascending=False, na_position="first").index[:k])
         keep = ~(in_w & near & ~day.isin(list(cloudy)).to_numpy())
-        r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov)
+        r = judge(ground, a, detections=det[keep], incidents=None, coverage=cov,
+                      method="product")
         rows.append({**base, "test": "cloudy days only", "verdict": r["verdict"],
                      "rule": r["rule"]})
     return pd.DataFrame(rows)
@@ -520,7 +523,7 @@ def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -
         for (test, adequate), r in s.iterrows():
             lines.append(f"| {test} | {'yes' if adequate else 'no'} | {n[(test, adequate)]} | "
                          + " | ".join(_pct(r[v]) for v in VERDICTS) + " |")
-        parts.append("### stress tests (war windows, new method)\n\n" + "\n".join(lines))
+        parts.append("### stress tests (war windows, judged as assess does)\n\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
 
