@@ -461,12 +461,22 @@ def baseline_build(
                                progress=progress)
         rec = save_baseline(lk, clims)
     meta = {s: c.metadata for s, c in clims.items()}
+    leave_out = rec.get("leave_out", {})
     if as_json:
-        _emit_json({"climatologies": meta, "ledger_seq": rec.get("files")})
+        _emit_json({"climatologies": meta, "leave_out": leave_out,
+                    "ledger_seq": rec.get("files")})
         return
     for s, m in meta.items():
         out.print(f"{s}: years {m['years']}, {m['n_cells']:,} cells at H3 resolution "
                   f"{m['resolution']}, {m['n_hot_spots']} persistent hot spots flagged")
+        if s in leave_out:
+            kept = leave_out[s]["years"]
+            gone = _year_spans(sorted(set(m["years"]) - set(kept)))
+            out.print(f"{s} without {gone}: years {kept} (scores {gone} for the "
+                      "false-incident rate of assess)")
+        else:
+            out.print(f"{s}: fewer than six years, no leave-out climatology: assess weighs "
+                      "the window's control band and the constant only")
 
 
 @app.command("line", epilog="Example: truceline line --date 2025-08-21 --out line.geojson")
