@@ -173,3 +173,22 @@ def test_append_killed_after_the_head_moved(tmp_path):
     lake.record("test-finding", note="next")
     assert [e.get("note") for e in lake.ledger_entries()][-2:] == ["committed", "next"]
     assert not ledger_mod.pending_path(lake.ledger_path).exists()
+
+
+def test_first_append_killed_before_the_ledger_file_existed(tmp_path):
+    """Killed after `ledger.pending` was written but before `ledger.jsonl` was created (the
+    lake's very first write): the lake opens empty and the next writer goes on (a kill
+    timing tests/lake/test_kill.py hit once under load)."""
+    lake = _lake(tmp_path, 0)
+    lake.root.mkdir(parents=True, exist_ok=True)
+    first = ledger_mod.make_entry([], "test-finding", note="interrupted")
+    ledger_mod.write_durably(ledger_mod.pending_path(lake.ledger_path), json.dumps(
+        {"size_before": 0, "entries_before": 0, "hash_before": ledger_mod.head_of([]),
+         "entries_after": first["seq"], "hash_after": first["hash"]}).encode())
+    assert not lake.ledger_path.exists()
+    reader = Lake(lake.root)
+    assert reader.ledger_entries() == [] and reader.verify_ledger().ok
+    lake.record("test-finding", note="next")
+    assert [e.get("note") for e in lake.ledger_entries()] == ["next"]
+    assert lake.verify_ledger().ok
+    assert not ledger_mod.pending_path(lake.ledger_path).exists()

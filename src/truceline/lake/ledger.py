@@ -263,10 +263,11 @@ def finish_pending(path: Path) -> str | None:
         write_durably(head_path(path), _head_bytes(n1, h1))
         msg = f"finished an interrupted ledger commit ({n1 - n0} entries)"
     else:
-        with open(path, "r+b") as f:
-            f.truncate(size)
-            f.flush()
-            os.fsync(f.fileno())
+        if path.exists():  # killed before the first append created the file: nothing to cut
+            with open(path, "r+b") as f:
+                f.truncate(size)
+                f.flush()
+                os.fsync(f.fileno())
         msg = f"undid an interrupted ledger commit ({len(tail)} bytes past entry {n0})"
     pp.unlink()
     fsync_dir(path.parent)
