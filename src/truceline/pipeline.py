@@ -422,15 +422,16 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
 
 def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
                              sensors: list[str], climatologies: dict[str, Any], *,
-                             rule: str = "seasonal") -> tuple[dict[str, Any] | None, list[Path]]:
+                             rule: str = "seasonal") -> tuple[dict[str, Any], list[Path]]:
     """False incidents per day in the agreement's scope around the same calendar window
     (± 30 days) of the peacetime years each sensor's leave-out climatology leaves out,
     detected as the window is (same rule, same line) but scored without those years
     (:func:`truceline.analysis.peacetime.measured_false_incident_rate`, summed over the
     sensors seen in the window), and the leave-out files read.
 
-    None (and no file) when the lake holds no leave-out climatology or no such year
-    before the window for a sensor: the caller then weighs the other yardsticks only.
+    Without a leave-out climatology or such a year before the window for a sensor, the
+    rate is None with ``why`` (and no file): the caller then weighs the other
+    yardsticks only, and says so.
     """
     from truceline.analysis.peacetime import measured_false_incident_rate
     from truceline.geo.enrich import enrich
@@ -444,8 +445,12 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
         held = lake.detection_years(sensor)
         years = [y for y in leave_out_years(climatologies[sensor].years)
                  if y < w0.year and y in held] if sensor in climatologies else []
-        if sensor not in leave_out or not years:
-            return None, []
+        if sensor not in leave_out:
+            return {"rate_per_day": None, "why": f"the lake holds no {sensor} climatology "
+                    "without its latest peacetime years (run `truceline baseline build`)"}, []
+        if not years:
+            return {"rate_per_day": None, "why": f"no {sensor} peacetime year left out of "
+                    "the climatology lies before the window in the lake"}, []
         scored = []
         for y in years:
             shift = pd.DateOffset(years=y - w0.year)

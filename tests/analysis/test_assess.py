@@ -457,12 +457,16 @@ def test_field_burning_far_away_raises_the_false_incident_rate() -> None:
         det, i = add_incident(det, f"front-{k}", f"2025-08-{21 + k} 11:12", 0.001,
                               lon=37.0 + 0.05 * k)
         incs.append(i)
-    quiet_far = window_false_rate(det, a, 0.4)
+    quiet_far = window_false_rate(det, a, 0.4, peacetime={"rate_per_day": None,
+                                                         "why": "no leave-out climatology"})
     assert quiet_far["source"] == "floor" and quiet_far["control_incidents"] == 0
     alone = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
                 false_incident_rate_per_day=quiet_far["rate_per_day"],
                 false_incident_detail=quiet_far)
     assert alone.verdict == "violated" and alone.rule == "V1"
+    # the report says the ground's peacetime rate was not measured, and why
+    assert any("not measured in peacetime: no leave-out climatology" in r
+               for r in alone.reasons)
     for k in range(60):  # six burning fields a day on the control band, p < 0.01 each
         det, i = add_incident(det, f"far-{k}", f"2025-08-{21 + k // 6} 11:12", 0.001,
                               dist=100.0, lon=36.0 + 0.01 * k)

@@ -95,8 +95,8 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     control band's incidents per window day times ``ratio`` (:func:`area_ratio`) and the
     rate measured in peacetime on the agreement's own ground and season (``peacetime``:
     a dict with ``rate_per_day``, e.g. from
-    :func:`truceline.analysis.peacetime.measured_false_incident_rate`; None when the lake
-    cannot measure it).
+    :func:`truceline.analysis.peacetime.measured_false_incident_rate`; None, or a rate of
+    None with ``why``, when it cannot be measured).
 
     ``detections``: the window's scored, clustered and enriched detections (with
     ``incident_id`` and ``p_natural``). A ratio that is not finite (no control band
@@ -120,7 +120,8 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     n = control_band_incidents(detections, agreement)
     days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
     band = n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan")
-    peace = None if peacetime is None else float(peacetime["rate_per_day"])
+    peace = None if peacetime is None or peacetime.get("rate_per_day") is None \
+        else float(peacetime["rate_per_day"])
     candidates = {"floor": float(floor)}
     if np.isfinite(band):
         candidates["control band, same days"] = float(band)

@@ -56,6 +56,11 @@ RULES: dict[str, str] = {
 
 def _rate_source(false_alarm: dict[str, Any]) -> str:
     """What the false-incident rate rests on, for the reasons."""
+    why = (false_alarm.get("peacetime") or {}).get("why")
+    return _rate_basis(false_alarm) + (f"; not measured in peacetime: {why}" if why else "")
+
+
+def _rate_basis(false_alarm: dict[str, Any]) -> str:
     if not false_alarm["rate_given"]:
         return ", the default"
     if false_alarm.get("source") == "control band, same days":
