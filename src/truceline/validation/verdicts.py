@@ -361,9 +361,12 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
                  false_incident_rate_per_day=fr["rate_per_day"])
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
-    # the same days far away: control-band incidents scaled to the scope's area
-    n_far = false_alarms.control_band_incidents(det, a) if method == "new" else 0
-    far = n_far / max(days, 1) * ground.area_ratio if np.isfinite(ground.area_ratio) else 0.0
+    # the same days far away: control-band incidents scaled to the scope's area, as
+    # assess weighs them (false_alarms.window_false_rate)
+    n_far, far = 0, 0.0
+    if method == "new":
+        band = false_alarms.window_false_rate(det, a, ground.area_ratio)
+        n_far, far = band["control_incidents"], band["control_per_day"] or 0.0
     alt = (res.verdict, res.rule)
     if method == "new" and res.verdict == "violated" and res.rule == "V1" \
             and far > res.false_alarms["rate_per_day"]:
