@@ -384,6 +384,28 @@ def snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDa
     return snaps.iloc[[-1]].reset_index(drop=True)
 
 
+def peacetime_history(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame, sensor: str,
+                      years: list[int], before_days: int = 0, after_days: int = 0
+                      ) -> dict[int, gpd.GeoDataFrame]:
+    """Per peacetime year, one sensor's detections of the agreement's calendar window
+    shifted to that year (widened by ``before_days`` and ``after_days``), enriched
+    against ``snapshot`` forced valid: the read both peacetime yardsticks make."""
+    from truceline.geo.enrich import enrich
+
+    fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    out = {}
+    for y in years:  # a handful of years, not detections
+        shift = pd.DateOffset(years=y - w0.year)
+        raw = lake.read_detections(
+            (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=before_days),
+            (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=after_days),
+            sensors=[sensor], geometry=False)
+        if not raw.empty:
+            out[y] = enrich(raw, fixed)
+    return out
+
+
 def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
                        sensors: list[str]) -> tuple[float | None, dict[str, Any]]:
     """Detections per day in the agreement's scope over the same calendar window in the
@@ -394,10 +416,8 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     """
     from truceline.analysis.assess import peacetime_rate
     from truceline.analysis.baseline import DEFAULT_YEARS
-    from truceline.geo.enrich import enrich
 
-    fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
-    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    w0 = to_utc(agreement.start_utc)
     total, detail = 0.0, {}
     for sensor in sensors:
         # peacetime years before the agreement that the lake holds for this sensor
@@ -406,15 +426,9 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
         if not years:
             detail[sensor] = "no peacetime history of this sensor in the lake"
             return None, detail
-        frames = []
-        for y in years:
-            shift = pd.DateOffset(years=y - w0.year)
-            frames.append(lake.read_detections((w0 + shift).tz_localize(None).normalize(),
-                                               (w1 + shift).tz_localize(None).normalize(),
-                                               sensors=[sensor], geometry=False))
-        history = pd.concat(frames, ignore_index=True)
-        rate = 0.0 if history.empty else peacetime_rate(enrich(history, fixed), agreement,
-                                                        years)
+        frames = peacetime_history(lake, agreement, snapshot, sensor, years)
+        rate = 0.0 if not frames else peacetime_rate(
+            pd.concat(frames.values(), ignore_index=True), agreement, years)
         detail[sensor] = {"years": years, "per_day": round(rate, 4)}
         total += rate
     return total, detail
@@ -434,11 +448,9 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
     yardsticks only, and says so.
     """
     from truceline.analysis.peacetime import measured_false_incident_rate
-    from truceline.geo.enrich import enrich
 
     margin = 30
     leave_out = load_leave_out(lake)
-    fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     total, by_sensor = 0.0, {}
     for sensor in sensors:
@@ -452,17 +464,14 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
             return {"rate_per_day": None, "why": f"no {sensor} peacetime year left out of "
                     "the climatology lies before the window in the lake"}, []
         scored = []
-        for y in years:
+        history = peacetime_history(lake, agreement, snapshot, sensor, years,
+                                    before_days=margin + HISTORY_MARGIN_DAYS,
+                                    after_days=margin + FOLLOW_ON_DAYS)
+        for y, enriched in history.items():
             shift = pd.DateOffset(years=y - w0.year)
             s = (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=margin)
             e = (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=margin)
-            raw = lake.read_detections(s - pd.Timedelta(days=HISTORY_MARGIN_DAYS),
-                                       e + pd.Timedelta(days=FOLLOW_ON_DAYS),
-                                       sensors=[sensor], geometry=False)
-            if raw.empty:
-                continue
-            found = detect_enriched(enrich(raw, fixed), s, e, {sensor: leave_out[sensor]},
-                                    rule=rule)
+            found = detect_enriched(enriched, s, e, {sensor: leave_out[sensor]}, rule=rule)
             d = found.detections
             d["incident_id"] = (f"{y}-" + d["incident_id"].astype(str)).where(
                 d["incident_id"].notna(), None)
@@ -599,6 +608,7 @@ def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
 __all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "build_leave_out",
            "compare_maps", "control_snapshots", "detect_period", "enrich_detections",
            "enrichment_summary", "key_figures", "lake_state", "leave_out_years",
-           "load_baseline", "load_leave_out", "peacetime_false_rate_for", "peacetime_rate_for",
+           "load_baseline", "load_leave_out", "peacetime_false_rate_for", "peacetime_history",
+           "peacetime_rate_for",
            "recompute_differences", "run_assessment", "save_baseline", "snapshot_at",
            "verify_folder", "write_assessment"]
