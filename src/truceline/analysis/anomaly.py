@@ -108,6 +108,12 @@ class RuleParams:
     near_line_km, near_line_skip: tests (of "blaze", "wide", "season") not applied to a
         cell-day with a detection within ``near_line_km`` of the line of contact (needs
         enriched detections; where no map is in force every test applies).
+    neighbour_rings, neighbour_days: the spatial follow-on (hysteresis, 0 rings: off):
+        off-site fire with p_natural < ``neighbour_alpha`` (None: ``alpha``) that failed
+        only the season, wide-area or persistence tests is war when a cell-day called
+        war by excess (its own off-site fire, not a site's count) of the same sensor
+        lies within ``neighbour_rings`` H3 rings and ``neighbour_days`` days of it.
+        One step: a cell-day called so does not spread further.
     """
 
     name: str = "seasonal"
@@ -123,6 +129,9 @@ class RuleParams:
     blaze_max: tuple[tuple[str, int], ...] | None = (("VIIRS", 30), ("MODIS", 8))
     near_line_km: float = 30.0
     near_line_skip: tuple[str, ...] = ("blaze",)
+    neighbour_rings: int = 0
+    neighbour_days: int = 1
+    neighbour_alpha: float | None = None
 
 
 # the first version: hot spot cells blind, every test applied everywhere
@@ -155,6 +164,21 @@ RULES: dict[str, RuleParams] = {
     # test is not applied (fields set alight by shelling look like stubble burning, and
     # the independent events lie near what it removed there as often as near war calls).
     "seasonal": RuleParams(),
+    # The spatial follow-on (issue 10): improbable fire beside a sustained war call
+    # within k rings and d days is war too, though the season, wide-area or
+    # persistence test left it natural (docs/VALIDATION.md, "Spatial follow-on").
+    "seasonal+neighbours": RuleParams(name="seasonal+neighbours", neighbour_rings=1,
+                                      neighbour_days=1),
+    "seasonal+neighbours-r1d3": RuleParams(name="seasonal+neighbours-r1d3",
+                                           neighbour_rings=1, neighbour_days=3),
+    "seasonal+neighbours-r2d1": RuleParams(name="seasonal+neighbours-r2d1",
+                                           neighbour_rings=2, neighbour_days=1),
+    "seasonal+neighbours-r2d3": RuleParams(name="seasonal+neighbours-r2d3",
+                                           neighbour_rings=2, neighbour_days=3),
+    # the weak side needs only p_natural < 0.2 (as the temporal follow-on's p_season)
+    "seasonal+neighbours-loose": RuleParams(name="seasonal+neighbours-loose",
+                                            neighbour_rings=1, neighbour_days=1,
+                                            neighbour_alpha=0.2),
 }
 
 
@@ -384,6 +408,7 @@ TESTS: dict[str, str] = {
     "excess": "war: improbable fire recurring in the cell",
     "site": "war: a hot spot's site far beyond its own peacetime days, recurring",
     "follow-on": "war: fire within the follow-on days after war fire in the cell",
+    "neighbour": "war: improbable fire within the neighbour rings and days of war fire",
     "p_natural": "natural: the fire is not improbable for the cell and season",
     "season": "natural: within the neighbourhood's burn season (p_season)",
     "wide": "natural: the wide area burns more this year (wide-area burn year)",
@@ -465,13 +490,56 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
             follow &= season < rp.follow_season_alpha
         follow &= ~blind & small & ~war
         war |= follow
-    cd["war"] = war
 
     off = cd["n_det"].to_numpy() > 0 if "n_det" in cd else np.ones(len(cd), dtype=bool)
+    beside = np.zeros(len(cd), dtype=bool)
+    if rp.neighbour_rings > 0:
+        # strong: war by its own improbable off-site fire (never a site's count)
+        strong = by_excess & nat & ok_season & small
+        weak_alpha = rp.alpha if rp.neighbour_alpha is None else rp.neighbour_alpha
+        weak = (cd["p_natural"].to_numpy() < weak_alpha) & off & small & ~blind & ~war
+        beside = weak & _beside(cd, day, strong, weak, rp.neighbour_rings,
+                                rp.neighbour_days)
+        war |= beside
+    cd["war"] = war
+
     test = np.select(
-        [by_excess & site & ~(nat & ok_season & small), by_excess, follow, blind,
+        [by_excess & site & ~(nat & ok_season & small), by_excess, follow, beside, blind,
          ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
-        ["site", "excess", "follow-on", "hot-spot", "site-normal", "persistence",
-         "p_natural", "season", "wide", "blaze"], default="persistence")
+        ["site", "excess", "follow-on", "neighbour", "hot-spot", "site-normal",
+         "persistence", "p_natural", "season", "wide", "blaze"], default="persistence")
     cd["test"] = test
     return cd
+
+
+def _beside(cd: pd.DataFrame, day: np.ndarray, strong: np.ndarray, weak: np.ndarray,
+            rings: int, days: int) -> np.ndarray:
+    """For each cell-day: is a ``strong`` cell-day of the same sensor within ``rings``
+    H3 rings and ``days`` days of it? Only ``weak`` rows are answered (False elsewhere).
+
+    A sparse ring matrix (cells x cells) times the strong cell-days dilated over
+    +-days (cells x sensor-days), read at the weak cell-days; no loop over detections.
+    """
+    out = np.zeros(len(cd), dtype=bool)
+    if not strong.any() or not weak.any():
+        return out
+    use = strong | weak
+    cells_u, cinv = np.unique(cd["cell"].to_numpy()[use], return_inverse=True)
+    _, sinv = np.unique(cd["sensor"].to_numpy()[use].astype(str), return_inverse=True)
+    t = day[use] - day[use].min()
+    nt = int(t.max()) + 1
+    col = sinv * nt + t
+    s_rows, s_t, s_col = cinv[strong[use]], t[strong[use]], col[strong[use]]
+    shifts = np.arange(-days, days + 1)
+    rows = np.repeat(s_rows, len(shifts))
+    cols = (s_col[:, None] + shifts[None, :]).ravel()
+    inside = ((s_t[:, None] + shifts[None, :]) >= 0).ravel() & (
+        (s_t[:, None] + shifts[None, :]) < nt).ravel()
+    seeds = sparse.csr_matrix((np.ones(int(inside.sum())), (rows[inside], cols[inside])),
+                              shape=(len(cells_u), int(sinv.max() + 1) * nt))
+    spread = (_adjacency(np.asarray(cells_u, dtype=object), rings) @ seeds).tocsr()
+    w = weak[use]
+    hit = np.asarray(spread[cinv[w], col[w]]).ravel() > 0
+    idx = np.flatnonzero(use)[w]
+    out[idx] = hit
+    return out
