@@ -115,3 +115,13 @@ def test_every_neighbour_preset_keeps_the_war_by_excess(rule: str) -> None:
     out = call(cd, rule)
     assert (out["war"] >= base["war"]).all()  # only adds
     assert (out["test"][base["war"]] == base["test"][base["war"]]).all()
+
+
+def test_the_line_variant_reaches_only_fire_near_the_line() -> None:
+    cd = cell_days(dict(cell=NEXT, date="2022-08-10", line_km=12.0),
+                   dict(cell=NEXT, date="2022-08-11", line_km=80.0),
+                   dict(cell=NEXT, date="2022-08-09"))  # no map in force: no distance
+    out = call(cd, "seasonal+neighbours-line")
+    assert at(out, NEXT, "2022-08-10") == (True, "neighbour")
+    assert not at(out, NEXT, "2022-08-11")[0] and not at(out, NEXT, "2022-08-09")[0]
+    assert call(cd, "seasonal+neighbours")["war"].all()

@@ -114,6 +114,8 @@ class RuleParams:
         war by excess (its own off-site fire, not a site's count) of the same sensor
         lies within ``neighbour_rings`` H3 rings and ``neighbour_days`` days of it.
         One step: a cell-day called so does not spread further.
+    neighbour_near_line: the spatial follow-on only reaches cell-days within
+        ``near_line_km`` of the line of contact (none where no map is in force).
     """
 
     name: str = "seasonal"
@@ -132,6 +134,7 @@ class RuleParams:
     neighbour_rings: int = 0
     neighbour_days: int = 1
     neighbour_alpha: float | None = None
+    neighbour_near_line: bool = False
 
 
 # the first version: hot spot cells blind, every test applied everywhere
@@ -179,6 +182,19 @@ RULES: dict[str, RuleParams] = {
     "seasonal+neighbours-loose": RuleParams(name="seasonal+neighbours-loose",
                                             neighbour_rings=1, neighbour_days=1,
                                             neighbour_alpha=0.2),
+    # only along the front: the weak side within near_line_km of the line
+    "seasonal+neighbours-line": RuleParams(name="seasonal+neighbours-line",
+                                           neighbour_rings=1, neighbour_days=1,
+                                           neighbour_near_line=True),
+    "seasonal+neighbours-r1d3-line": RuleParams(name="seasonal+neighbours-r1d3-line",
+                                                neighbour_rings=1, neighbour_days=3,
+                                                neighbour_near_line=True),
+    "seasonal+neighbours-r2d1-line": RuleParams(name="seasonal+neighbours-r2d1-line",
+                                                neighbour_rings=2, neighbour_days=1,
+                                                neighbour_near_line=True),
+    "seasonal+neighbours-r2d3-line": RuleParams(name="seasonal+neighbours-r2d3-line",
+                                                neighbour_rings=2, neighbour_days=3,
+                                                neighbour_near_line=True),
 }
 
 
@@ -427,9 +443,8 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     local = cd["p_season"].to_numpy()
     season = cd["p_season_wide" if rp.wide else "p_season"].to_numpy()
     near = np.zeros(len(cd), dtype=bool)
-    if rp.near_line_skip and "line_km" in cd:
-        near = np.nan_to_num(cd["line_km"].to_numpy(dtype=float), nan=np.inf) \
-            <= rp.near_line_km
+    if rp.near_line_skip:
+        near = _line_km(cd) <= rp.near_line_km
     if "wide" in rp.near_line_skip:
         season = np.where(near, local, season)
     if "season" in rp.near_line_skip:
@@ -498,6 +513,8 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
         strong = by_excess & nat & ok_season & small
         weak_alpha = rp.alpha if rp.neighbour_alpha is None else rp.neighbour_alpha
         weak = (cd["p_natural"].to_numpy() < weak_alpha) & off & small & ~blind & ~war
+        if rp.neighbour_near_line:
+            weak &= _line_km(cd) <= rp.near_line_km
         beside = weak & _beside(cd, day, strong, weak, rp.neighbour_rings,
                                 rp.neighbour_days)
         war |= beside
@@ -510,6 +527,13 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
          "persistence", "p_natural", "season", "wide", "blaze"], default="persistence")
     cd["test"] = test
     return cd
+
+
+def _line_km(cd: pd.DataFrame) -> np.ndarray:
+    """Each cell-day's distance to the line (km); infinite where no map was in force."""
+    if "line_km" not in cd:
+        return np.full(len(cd), np.inf)
+    return np.nan_to_num(cd["line_km"].to_numpy(dtype=float), nan=np.inf)
 
 
 def _beside(cd: pd.DataFrame, day: np.ndarray, strong: np.ndarray, weak: np.ndarray,
