@@ -50,6 +50,17 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     Also calls a site war when its own detections that day are far beyond its
     peacetime days (p_site < 0.01). Measured to call production changes at works far
     from the front war (docs/VALIDATION.md), so not the default.
+``seasonal+neighbours`` (and ``-r1d3``, ``-r2d1``, ``-r2d3``, ``-loose``, ``-line``,
+``-r1d3-line``, ``-r2d1-line``, ``-r2d3-line``)
+    The default plus a *spatial follow-on* (hysteresis, as in Canny's edge detector):
+    off-site fire with p_natural < ``alpha`` (``-loose``: 0.2) that failed only the
+    season, wide-area or persistence test is war when a cell-day called war by excess
+    lies within ``neighbour_rings`` H3 rings (``rK``, default 1) and
+    ``neighbour_days`` days (``dD``, default 1) of it; ``-line`` variants reach only
+    fire within 30 km of the line. Test label ``neighbour``; a site's fire never spreads
+    nor is reached. Measured (docs/VALIDATION.md, "Spatial follow-on"): it spreads in
+    peacetime about as much as at war, so only ``seasonal+neighbours-line`` keeps the
+    placebo, for little recall; not the default.
 ``economist+hotspots``, ``economist-strict``, ``seasonal-local``, ``seasonal-wide``
     Variants for comparison: the count rule with hot spot cells blind; the count rule
     merely thresholded harder (p < 0.001); the seasonal rule with test (1) only; with
