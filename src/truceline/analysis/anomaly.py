@@ -178,35 +178,30 @@ RULES: dict[str, RuleParams] = {
     # test is not applied (fields set alight by shelling look like stubble burning, and
     # the independent events lie near what it removed there as often as near war calls).
     "seasonal": RuleParams(),
-    # The spatial follow-on (issue 10): improbable fire beside a sustained war call
-    # within k rings and d days is war too, though the season, wide-area or
-    # persistence test left it natural (docs/VALIDATION.md, "Spatial follow-on").
-    "seasonal+neighbours": RuleParams(name="seasonal+neighbours", neighbour_rings=1,
-                                      neighbour_days=1),
-    "seasonal+neighbours-r1d3": RuleParams(name="seasonal+neighbours-r1d3",
-                                           neighbour_rings=1, neighbour_days=3),
-    "seasonal+neighbours-r2d1": RuleParams(name="seasonal+neighbours-r2d1",
-                                           neighbour_rings=2, neighbour_days=1),
-    "seasonal+neighbours-r2d3": RuleParams(name="seasonal+neighbours-r2d3",
-                                           neighbour_rings=2, neighbour_days=3),
-    # the weak side needs only p_natural < 0.2 (as the temporal follow-on's p_season)
-    "seasonal+neighbours-loose": RuleParams(name="seasonal+neighbours-loose",
-                                            neighbour_rings=1, neighbour_days=1,
-                                            neighbour_alpha=0.2),
-    # only along the front: the weak side within near_line_km of the line
-    "seasonal+neighbours-line": RuleParams(name="seasonal+neighbours-line",
-                                           neighbour_rings=1, neighbour_days=1,
-                                           neighbour_near_line=True),
-    "seasonal+neighbours-r1d3-line": RuleParams(name="seasonal+neighbours-r1d3-line",
-                                                neighbour_rings=1, neighbour_days=3,
-                                                neighbour_near_line=True),
-    "seasonal+neighbours-r2d1-line": RuleParams(name="seasonal+neighbours-r2d1-line",
-                                                neighbour_rings=2, neighbour_days=1,
-                                                neighbour_near_line=True),
-    "seasonal+neighbours-r2d3-line": RuleParams(name="seasonal+neighbours-r2d3-line",
-                                                neighbour_rings=2, neighbour_days=3,
-                                                neighbour_near_line=True),
 }
+
+
+def _neighbour_rules() -> dict[str, RuleParams]:
+    """The spatial follow-on (issue 10): improbable fire beside a sustained war call
+    within k rings and d days is war too, though the season, wide-area or persistence
+    test left it natural; every point of the measured grid (k in 1, 2; d in 1, 3;
+    anywhere, or ``-line``: only within near_line_km of the line), and ``-loose`` (the
+    weak side needs only p_natural < 0.2). docs/VALIDATION.md, "Spatial follow-on"."""
+    grid = {f"-r{k}d{d}" if (k, d) != (1, 1) else "": (k, d)
+            for k in (1, 2) for d in (1, 3)}
+    out = {}
+    for tag, (k, d) in grid.items():
+        for line in (False, True):
+            name = "seasonal+neighbours" + tag + ("-line" if line else "")
+            out[name] = RuleParams(name=name, neighbour_rings=k, neighbour_days=d,
+                                   neighbour_near_line=line)
+    out["seasonal+neighbours-loose"] = RuleParams(
+        name="seasonal+neighbours-loose", neighbour_rings=1, neighbour_days=1,
+        neighbour_alpha=0.2)
+    return out
+
+
+RULES.update(_neighbour_rules())
 
 
 def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
