@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from truceline.analysis.coverage import to_utc
+from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.checks import day_range
 from truceline.config import portable_path
 from truceline.errors import InputError, LakeError
@@ -445,14 +446,16 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
 
     Without a leave-out climatology or such a year before the window for a sensor, the
     rate is None with ``why`` (and no file): the caller then weighs the other
-    yardsticks only, and says so.
+    yardsticks only, and says so. ``near``: the same for the contact zone (incidents with
+    a detection within :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line).
     """
     from truceline.analysis.peacetime import measured_false_incident_rate
 
     margin = 30
     leave_out = load_leave_out(lake)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
-    total, by_sensor = 0.0, {}
+    totals = {"scope": 0.0, "near": 0.0}
+    by_sensor: dict[str, dict[str, Any]] = {}
     for sensor in sensors:
         held = lake.detection_years(sensor)
         years = [y for y in leave_out_years(climatologies[sensor].years)
@@ -477,13 +480,17 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
                 d["incident_id"].notna(), None)
             scored.append(d)
         peace = pd.concat(scored, ignore_index=True) if scored else None
-        fr = measured_false_incident_rate(peace, agreement, years, margin_days=margin)
-        by_sensor[sensor] = {k: fr[k] for k in ("rate_per_day", "source", "years")
-                             if k in fr} | {k: fr[k] for k in ("pooled_count", "pooled_days")
-                                            if k in fr}
-        total += float(fr["rate_per_day"])
+        for zone, km in (("scope", None), ("near", NEAR_LINE_KM)):
+            fr = measured_false_incident_rate(peace, agreement, years, margin_days=margin,
+                                              max_km=km)
+            by_sensor.setdefault(zone, {})[sensor] = \
+                {k: fr[k] for k in ("rate_per_day", "source", "years") if k in fr} \
+                | {k: fr[k] for k in ("pooled_count", "pooled_days") if k in fr}
+            totals[zone] += float(fr["rate_per_day"])
     files = [lake.root / LEAVE_OUT_DIR / f"{s}.npz" for s in sensors]
-    return {"rate_per_day": total, "by_sensor": by_sensor}, files
+    return {"rate_per_day": totals["scope"], "by_sensor": by_sensor["scope"],
+            "near": {"rate_per_day": totals["near"], "km": NEAR_LINE_KM,
+                     "by_sensor": by_sensor["near"]}}, files
 
 
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
@@ -523,9 +530,10 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
     peace_fr, peace_files = peacetime_false_rate_for(lake, agreement, snap,
                                                      sensors or ["VIIRS"], clims, rule=rule)
-    false_rate = false_alarms.window_false_rate(det, agreement,
-                                                false_alarms.area_ratio(snap, agreement),
-                                                peacetime=peace_fr)
+    ratios = false_alarms.area_ratios(snap, agreement)
+    false_rate = false_alarms.window_false_rate(det, agreement, ratios["scope"],
+                                                peacetime=peace_fr, near_ratio=ratios["near"],
+                                                near_peacetime=peace_fr.get("near"))
     progress("assess", 2, 3)
     result = assess(agreement, det, found.incidents, coverage=cov,
                     peacetime_rate_per_day=rate, control_source=source or "any",

@@ -55,6 +55,7 @@ from truceline.analysis.rules import (
     ALPHA_SITE_BLOCK,
     ALPHA_VIOLATION,
     DEFAULT_FALSE_INCIDENTS_PER_DAY,
+    NEAR_LINE_KM,
     RULES,
     apply_rules,
 )
@@ -271,6 +272,11 @@ def assess(
         "n_incidents_p_below_alpha": n_proof,
         "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
     }
+    near = (false_incident_detail or {}).get("near")
+    if near and near.get("rate_per_day") is not None:
+        false_alarm["near"] = _near_line_test(det, scope, inc_rows, near, t_w)
+    else:
+        false_alarm.pop("near", None)
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
                                 overall, peace, war_counts, false_alarm, reasons)
 
@@ -314,6 +320,21 @@ def assess(
                     "level": LEVEL, "measure": measure,
                     "dispersion_given": dispersion},
     )
+
+
+def _near_line_test(det: pd.DataFrame, scope: np.ndarray, inc_rows: list[dict[str, Any]],
+                    near: dict[str, Any], t_w: float) -> dict[str, Any]:
+    """Rule V1's second look: the proving incidents with a detection in scope within
+    ``near["km"]`` of the line, against the false-incident rate of that zone."""
+    km = float(near.get("km", NEAR_LINE_KM))
+    close = scope & (np.abs(det["dist_km"].to_numpy(dtype=float)) < km) \
+        & det["incident_id"].notna().to_numpy()
+    ids = set(det.loc[close, "incident_id"].astype(str))
+    n = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
+            and str(r["incident_id"]) in ids for r in inc_rows)
+    expected = float(near["rate_per_day"]) * t_w
+    return {**near, "km": km, "window_days": t_w, "expected": expected, "n_incidents": n,
+            "p_value": float(stats.poisson.sf(n - 1, expected)) if n else 1.0}
 
 
 def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Timestamp,

@@ -14,6 +14,12 @@ largest of that, the rate measured in peacetime years on the same ground and sea
 only make ``violated`` harder, never easier; in war the control band also takes
 strikes, which raises the rate and costs some true ``violated`` verdicts
 (docs/VALIDATION.md gives the price).
+
+The same three yardsticks are also given for the contact zone alone, the scope's ground
+within :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line (``near``): fighting
+concentrates there while farm fires are spread by area (docs/VALIDATION.md: 49 % of the
+2022-2023 proving incidents within 5 km of the line, 19 % of the peacetime ones on the
+same line), so rule V1 also tests the incidents there against the rate there.
 """
 
 from __future__ import annotations
@@ -26,10 +32,15 @@ import shapely
 
 from truceline.analysis.coverage import to_utc, window_days
 from truceline.analysis.inputs import SIDES_LINE, normalise
-from truceline.analysis.rules import ALPHA_VIOLATION, DEFAULT_FALSE_INCIDENTS_PER_DAY
+from truceline.analysis.rules import (
+    ALPHA_VIOLATION,
+    DEFAULT_FALSE_INCIDENTS_PER_DAY,
+    NEAR_LINE_KM,
+)
 from truceline.sources.agreements import Agreement
 
-__all__ = ["area_ratio", "control_band_incidents", "grid_points", "window_false_rate"]
+__all__ = ["area_ratio", "area_ratios", "control_band_incidents", "grid_points",
+           "window_false_rate"]
 
 #: Spacing (km) of the grid that measures the scope's and the control band's areas.
 GRID_KM = 5.0
@@ -65,16 +76,26 @@ def area_ratio(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM)
 
     Example: the whole line, 0-30 km against 60-150 km, is about 0.4 of it.
     """
+    return area_ratios(snapshot, agreement, spacing_km)["scope"]
+
+
+def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM,
+                near_km: float = NEAR_LINE_KM) -> dict[str, float]:
+    """:func:`area_ratio` (``scope``) and the same for the scope's ground within
+    ``near_km`` of the line (``near``: the contact zone rule V1 also tests), both over
+    the control band's area; NaN when the control band holds no ground."""
     from truceline.geo.enrich import enrich
 
     snap = snapshot.iloc[[-1]].copy()
     snap["valid_from"] = pd.Timestamp("1900-01-01")
     e = normalise(pd.DataFrame(enrich(grid_points(spacing_km), snap).drop(columns="geometry")))
     held = e["side"].isin(SIDES_LINE).to_numpy()
-    scope = int((held & agreement.scope.mask(e["dist_km"], e["sector"], e["lon"],
-                                             e["lat"])).sum())
+    in_scope = held & agreement.scope.mask(e["dist_km"], e["sector"], e["lon"], e["lat"])
+    near = in_scope & (np.abs(e["dist_km"].to_numpy(dtype=float)) < near_km)
     control = int((held & agreement.control_mask(e["dist_km"])).sum())
-    return scope / control if control else float("nan")
+    if not control:
+        return {"scope": float("nan"), "near": float("nan")}
+    return {"scope": int(in_scope.sum()) / control, "near": int(near.sum()) / control}
 
 
 def control_band_incidents(detections: pd.DataFrame, agreement: Agreement) -> int:
@@ -90,7 +111,9 @@ def control_band_incidents(detections: pd.DataFrame, agreement: Agreement) -> in
 
 def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: float, *,
                       floor: float = DEFAULT_FALSE_INCIDENTS_PER_DAY,
-                      peacetime: dict[str, Any] | None = None) -> dict[str, Any]:
+                      peacetime: dict[str, Any] | None = None,
+                      near_ratio: float | None = None,
+                      near_peacetime: dict[str, Any] | None = None) -> dict[str, Any]:
     """The false-incident rate for V1 and what it rests on: the largest of ``floor``, the
     control band's incidents per window day times ``ratio`` (:func:`area_ratio`) and the
     rate measured in peacetime on the agreement's own ground and season (``peacetime``:
@@ -101,6 +124,11 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     ``detections``: the window's scored, clustered and enriched detections (with
     ``incident_id`` and ``p_natural``). A ratio that is not finite (no control band
     ground) leaves the band out.
+
+    With ``near_ratio`` (:func:`area_ratios`, ``near``; positive) the result also holds
+    ``near``: the same yardsticks for the contact zone (the floor scaled by its share of
+    the scope's area, the band by ``near_ratio``, ``near_peacetime`` measured there), for
+    rule V1's second test.
 
     Example
     -------
@@ -116,10 +144,27 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     (2, 0.5, 0.5, 'control band, same days')
     >>> window_false_rate(det, a, 0.5, peacetime={"rate_per_day": 0.8})["source"]
     'peacetime, same ground and season'
+    >>> near = window_false_rate(det, a, 0.5, near_ratio=0.1)["near"]
+    >>> near["rate_per_day"], near["source"]
+    (0.1, 'control band, same days')
     """
     n = control_band_incidents(detections, agreement)
     days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
-    band = n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan")
+    out = _largest(floor, n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan"),
+                   peacetime)
+    out.update({"control_incidents": n, "control_days": days,
+                "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4)})
+    if near_ratio is not None and np.isfinite(near_ratio) and near_ratio > 0:
+        share = near_ratio / ratio if np.isfinite(ratio) and ratio > 0 else 1.0
+        near = _largest(floor * share, n / max(days, 1) * near_ratio, near_peacetime)
+        out["near"] = {**near, "km": NEAR_LINE_KM, "control_incidents": n,
+                       "control_days": days, "area_ratio": round(float(near_ratio), 4),
+                       "share_of_scope": round(float(share), 4)}
+    return out
+
+
+def _largest(floor: float, band: float, peacetime: dict[str, Any] | None) -> dict[str, Any]:
+    """The largest of the floor, the band's rate and the peacetime rate, named."""
     peace = None if peacetime is None or peacetime.get("rate_per_day") is None \
         else float(peacetime["rate_per_day"])
     candidates = {"floor": float(floor)}
@@ -129,7 +174,5 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
         candidates["peacetime, same ground and season"] = peace
     source = max(candidates, key=lambda k: (candidates[k], k == "floor"))
     return {"rate_per_day": candidates[source], "source": source, "floor_per_day": float(floor),
-            "control_incidents": n, "control_days": days,
-            "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4),
             "control_per_day": None if not np.isfinite(band) else float(band),
             "peacetime_per_day": peace, "peacetime": peacetime}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from truceline.analysis.coverage import to_utc, window_days
@@ -63,11 +64,14 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
 
 
 def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
-                 margin_days: int) -> tuple[float, float]:
+                 margin_days: int, max_km: float | None = None) -> tuple[float, float]:
     """(worst year's, pooled) false-incident rates of :func:`false_incident_rate`, from one
-    pass over the detections."""
+    pass over the detections; with ``max_km``, of the incidents with a detection in scope
+    within that distance of the line (rule V1's contact zone)."""
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
+    if max_km is not None:
+        scope = scope & (np.abs(det["dist_km"].to_numpy(dtype=float)) < max_km)
     has = det["incident_id"].notna().to_numpy()
     p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
         else pd.Series(dtype=float)
@@ -87,7 +91,8 @@ def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence
 
 def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
                                  years: Sequence[int], margin_days: int = 30,
-                                 fallback: float | None = None) -> dict[str, object]:
+                                 fallback: float | None = None,
+                                 max_km: float | None = None) -> dict[str, object]:
     """The false-incident rate rule V1 weighs, measured on the agreement's own ground,
     line and season, with what it rests on.
 
@@ -99,6 +104,8 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     those days could not rule out. Without any peacetime year or detection it falls back
     to ``fallback`` (default: :data:`~truceline.analysis.rules.DEFAULT_FALSE_INCIDENTS_PER_DAY`,
     the constant used before), so a missing measurement never makes ``violated`` easier.
+    ``max_km``: only incidents with a detection in scope within that distance of the
+    line (the contact zone rule V1 also tests, :data:`~truceline.analysis.rules.NEAR_LINE_KM`).
 
     Example
     -------
@@ -117,7 +124,7 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
         return {"rate_per_day": default, "source": "fallback", "years": list(years),
                 "why": "no peacetime detections of this ground scored with a climatology "
                        "that leaves their year out: the constant rate is used"}
-    worst, pooled = _false_rates(detections, agreement, years, margin_days)
+    worst, pooled = _false_rates(detections, agreement, years, margin_days, max_km)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     exposure = float(len(window_days(w0 - pd.Timedelta(days=margin_days),
                                      w1 + pd.Timedelta(days=margin_days)))) * len(years)
@@ -125,4 +132,5 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     upper = poisson_ci(count)[1] / exposure
     return {"rate_per_day": max(worst, upper), "source": "measured", "years": list(years),
             "worst_year_per_day": worst, "pooled_per_day": pooled, "pooled_count": count,
-            "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days}
+            "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days,
+            "max_km": max_km}

@@ -12,7 +12,7 @@ from typing import Any
 from truceline.analysis.coverage import Coverage
 
 __all__ = ["ALPHA_FALSE_ALARM", "ALPHA_SITE_BLOCK", "ALPHA_VIOLATION",
-           "DEFAULT_FALSE_INCIDENTS_PER_DAY", "RULES", "apply_rules"]
+           "DEFAULT_FALSE_INCIDENTS_PER_DAY", "NEAR_LINE_KM", "RULES", "apply_rules"]
 
 #: An incident supports ``violated`` only when its lowest p_natural is below this.
 ALPHA_VIOLATION = 0.01
@@ -25,8 +25,13 @@ ALPHA_SITE_BLOCK = 0.05
 #: 2018-2021 (docs/VALIDATION.md, Assessment): 0.016 a day there pooled, 0.027 in the
 #: worst year (2021); about tripled for the whole line and rounded up.
 DEFAULT_FALSE_INCIDENTS_PER_DAY = 0.1
-#: The count of proving incidents must be this improbable as false alarms.
+#: The count of proving incidents must be this improbable as false alarms (split in two
+#: halves when V1 also looks at the contact zone: two looks at one window).
 ALPHA_FALSE_ALARM = 0.01
+#: The contact zone (km either side of the line) that V1 also tests on its own: where
+#: the forces meet, and about the line's own positional uncertainty (~3 km) plus a
+#: margin. Farm fires are spread by area; fighting is not.
+NEAR_LINE_KM = 5.0
 
 #: The verdict rules, in the order they are tried; the first that applies decides.
 RULES: dict[str, str] = {
@@ -34,7 +39,10 @@ RULES: dict[str, str] = {
           "window (by time, or by a whole UTC day inside it) whose lowest p_natural among "
           "those detections (the incident's p_min when they have none) is < 0.01, and "
           "so many of them that peacetime false alarms cannot explain them: P(Poisson("
-          "false-incident rate x window days) >= their number) < 0.01 (fire near the line "
+          "false-incident rate x window days) >= their number) < 0.01; when the rate of the "
+          "contact zone (scope within 5 km of the line) is measured too, either the whole "
+          "scope's count or the count of those with a detection within 5 km of the line, "
+          "against that zone's own false-incident rate, at < 0.005 each (fire near the line "
           "prohibited)",
     "V2": "violated: an incident (or a single detection not in any incident) within a "
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
@@ -61,12 +69,12 @@ def _rate_source(false_alarm: dict[str, Any]) -> str:
 
 
 def _rate_basis(false_alarm: dict[str, Any]) -> str:
-    if not false_alarm["rate_given"]:
+    if not false_alarm.get("rate_given", True):
         return ", the default"
     if false_alarm.get("source") == "control band, same days":
         return (f", measured: {false_alarm['control_incidents']} incident(s) on the control "
                 f"band in the window's {false_alarm['control_days']} day(s), scaled by the "
-                f"scope's area, {false_alarm['area_ratio']:g} of the band's")
+                f"area judged, {false_alarm['area_ratio']:g} of the band's")
     if false_alarm.get("source") == "peacetime, same ground and season":
         years = sorted({y for d in (false_alarm.get("peacetime") or {}).get("by_sensor", {})
                         .values() for y in d.get("years", [])})
@@ -87,15 +95,27 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
     """Apply :data:`RULES` in order; append the reasons to ``reasons``."""
     proof = [r for r in inc_rows
              if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION]
+    near = false_alarm.get("near")
+    alpha = ALPHA_FALSE_ALARM / 2 if near else ALPHA_FALSE_ALARM
     fa_text = (f"peacetime false alarms would give {false_alarm['expected']:.2f} such "
                f"incident(s) in {false_alarm['window_days']:g} days (rate "
                f"{false_alarm['rate_per_day']:.3g}/day" + _rate_source(false_alarm) + "); "
                f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
-    if proof and false_alarm["p_value"] < ALPHA_FALSE_ALARM:
+    if near:
+        fa_text += (f"; within {near['km']:g} km of the line: {near['n_incidents']} against "
+                    f"{near['expected']:.2f} expected (rate {near['rate_per_day']:.3g}/day"
+                    + _rate_basis(near) + f"), P = {near['p_value']:.2g}; each test at "
+                    f"< {alpha:g}")
+    by_scope = false_alarm["p_value"] < alpha
+    by_near = bool(near) and near["p_value"] < alpha
+    if proof and (by_scope or by_near):
         ids = ", ".join(str(r["incident_id"]) for r in proof[:10])
         reasons.append(f"{len(proof)} incident(s) in scope with p_natural < "
                        f"{ALPHA_VIOLATION} certainly inside the window: {ids}"
                        + (" ..." if len(proof) > 10 else ""))
+        if by_near and not by_scope:
+            reasons.append(f"{near['n_incidents']} of them within {near['km']:g} km of the "
+                           "line, more than false alarms there explain")
         reasons.append(fa_text)
         where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
         if where:

@@ -39,6 +39,7 @@ from truceline import config
 from truceline.analysis import false_alarms
 from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
+from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement, parse_agreement
 
@@ -173,6 +174,7 @@ class Ground:
     band_km: tuple[float, float] = (0, 30)
     own_year_out: bool = False  # peace: a window's own year is left out of its yardsticks
     area_ratio: float = float("nan")  # scope band over control band (false_alarms.area_ratio)
+    near_ratio: float = float("nan")  # the scope's contact zone over the control band
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -197,12 +199,13 @@ class Ground:
             self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a))
         return self._cache[key]
 
-    def false_rate(self, a: Agreement) -> dict[str, Any]:
+    def false_rate(self, a: Agreement, max_km: float | None = None) -> dict[str, Any]:
         from truceline.analysis.peacetime import measured_false_incident_rate
 
-        key = ("false", a.start_utc, a.end_utc, a.scope.band_km)
+        key = ("false", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            self._cache[key] = measured_false_incident_rate(self.peace, a, self.years_for(a))
+            self._cache[key] = measured_false_incident_rate(self.peace, a, self.years_for(a),
+                                                            max_km=max_km)
         return self._cache[key]
 
 
@@ -288,14 +291,15 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     first = pd.Timestamp(spec.get("from", d0))
     last = pd.Timestamp(spec.get("to", d1))
     oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
-    ratio = false_alarms.area_ratio(snaps.iloc[[len(snaps) // 2]], parse_agreement(
+    ratios = false_alarms.area_ratios(snaps.iloc[[len(snaps) // 2]], parse_agreement(
         agreement_text(first, 1, band_km=band)))  # type: ignore[arg-type]
     return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
                   incidents=incidents, theatre=theatre,
                   oblasts=oblasts,
                   peace=peace, peace_years=peace_years, span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
-                  own_year_out=spec["kind"] == "peace", area_ratio=ratio)
+                  own_year_out=spec["kind"] == "peace", area_ratio=ratios["scope"],
+                  near_ratio=ratios["near"])
 
 
 #: The grounds the study judges windows on.
@@ -352,13 +356,17 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
         fr = ground.false_rate(a)
     elif method == "product":
         measured = ground.false_rate(a)
+        near = ground.false_rate(a, max_km=NEAR_LINE_KM)
         fr = false_alarms.window_false_rate(
             det, a, ground.area_ratio,
-            peacetime=measured if measured["source"] == "measured" else None)
+            peacetime=measured if measured["source"] == "measured" else None,
+            near_ratio=ground.near_ratio,
+            near_peacetime=near if near["source"] == "measured" else None)
     else:
         fr = {"rate_per_day": None, "source": "constant"}
     res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
-                 false_incident_rate_per_day=fr["rate_per_day"])
+                 false_incident_rate_per_day=fr["rate_per_day"],
+                 false_incident_detail=fr if method == "product" else None)
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
     # the same days far away: control-band incidents scaled to the scope's area, as
@@ -599,11 +607,14 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
         say(f"donbas: peacetime {y} scored ({len(scored):,} detections)")
     peace = pd.concat(peace_parts, ignore_index=True)
     fr = measured_false_incident_rate(peace, a, list(peace_years))
+    fr_near = measured_false_incident_rate(peace, a, list(peace_years), max_km=NEAR_LINE_KM)
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
-    ratio = false_alarms.area_ratio(snaps, a)
-    product = false_alarms.window_false_rate(det, a, ratio, peacetime=fr)
+    ratios = false_alarms.area_ratios(snaps, a)
+    ratio = ratios["scope"]
+    product = false_alarms.window_false_rate(det, a, ratio, peacetime=fr,
+                                             near_ratio=ratios["near"], near_peacetime=fr_near)
     n_far = product["control_incidents"]
     far = product["control_per_day"]
     out: dict[str, Any] = {"agreement": a.name, "oblasts": oblasts, "false_rate": fr,
@@ -617,7 +628,8 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
                               oblasts=oblasts,
                               method="detections" if method == "old" else "sky")
         res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=rate,
-                     false_incident_rate_per_day=false_rate)
+                     false_incident_rate_per_day=false_rate,
+                     false_incident_detail=product if method == "product" else None)
         d = res.to_dict()
         front = next(r for r in d["rates"] if r["area"] == "front" and r["by"] == "all")
         ctrl = next(r for r in d["rates"] if r["area"] == "control" and r["by"] == "all")
