@@ -481,3 +481,40 @@ def test_field_burning_far_away_raises_the_false_incident_rate() -> None:
     assert judged.verdict != "violated"
     assert judged.false_alarms["control_incidents"] == 60
     assert any("60 incident(s) on the control band" in r for r in judged.reasons)
+
+
+@pytest.mark.parametrize("dist, verdict", [(2.0, "violated"), (20.0, "inconclusive")])
+def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
+        dist: float, verdict: str) -> None:
+    """Five proving incidents in ten days where peacetime false alarms give 0.4 a day
+    over the whole scope (4 expected: P = 0.37) prove nothing by their number alone; but
+    when they lie within 5 km of the line, where the same peacetime gave 0.02 a day,
+    they do (rule V1's second test). Spread 20 km from the line, as farm fires are, they
+    still do not."""
+    from truceline.analysis.false_alarms import window_false_rate
+
+    a = agreement()
+    det, incs = world(QUIET), []
+    for k in range(5):
+        det, i = add_incident(det, f"line-{k}", f"2025-08-{22 + k} 11:12", 0.001,
+                              dist=dist, lon=37.0 + 0.05 * k)
+        incs.append(i)
+    rate = window_false_rate(det, a, 0.4, peacetime={"rate_per_day": 0.4},
+                             near_ratio=0.05, near_peacetime={"rate_per_day": 0.02})
+    assert rate["rate_per_day"] == 0.4
+    assert rate["near"]["rate_per_day"] == 0.02 and rate["near"]["km"] == 5.0
+    # the floor of the contact zone is the constant's share of its area
+    assert rate["near"]["floor_per_day"] == pytest.approx(0.1 * 0.05 / 0.4)
+    res = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
+              false_incident_rate_per_day=rate["rate_per_day"], false_incident_detail=rate)
+    assert res.verdict == verdict
+    near = res.false_alarms["near"]
+    assert near["n_incidents"] == (5 if dist < 5 else 0)
+    assert res.false_alarms["p_value"] > 0.3  # the whole scope's count alone
+    if verdict == "violated":
+        assert res.rule == "V1" and near["p_value"] < 0.005
+        assert any("5 of them within 5 km of the line" in r for r in res.reasons)
+    # without the contact zone's rate the scope test alone decides, at 0.01 as before
+    alone = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
+                false_incident_rate_per_day=rate["rate_per_day"])
+    assert alone.verdict == "inconclusive" and "near" not in alone.false_alarms

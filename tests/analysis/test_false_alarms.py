@@ -9,7 +9,7 @@ import pytest
 import shapely
 from shapely import box
 
-from truceline.analysis.false_alarms import area_ratio
+from truceline.analysis.false_alarms import area_ratio, area_ratios
 from truceline.geo import outlines
 from truceline.geo.enrich import prepare_snapshot
 from truceline.sources.agreements import parse_agreement
@@ -40,3 +40,7 @@ def test_area_ratio_matches_the_bands_drawn_around_the_line() -> None:
     near = area_ratio(snap, parse_agreement(AGREEMENT + "[scope]\nband_km = [0, 10]\n"))
     assert near == pytest.approx(band(0, 10) / band(60, 150), rel=0.08)
     assert near < whole / 2
+    # the contact zone (within 5 km of the line) that rule V1 also tests on its own
+    zone = area_ratios(snap, parse_agreement(AGREEMENT))
+    assert zone["scope"] == whole
+    assert zone["near"] == pytest.approx(band(0, 5) / band(60, 150), rel=0.2)
