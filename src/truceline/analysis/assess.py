@@ -272,9 +272,14 @@ def assess(
         "n_incidents_p_below_alpha": n_proof,
         "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
     }
+    at_line = _incidents_at_line(det, scope, NEAR_LINE_KM)
+    false_alarm["incidents_at_line"] = sum(str(r["incident_id"]) in at_line
+                                           for r in inc_rows)
+    false_alarm["p_all_incidents"] = float(stats.poisson.sf(len(inc_rows) - 1, expected)) \
+        if inc_rows else 1.0
     near = (false_incident_detail or {}).get("near")
     if near and near.get("rate_per_day") is not None:
-        false_alarm["near"] = _near_line_test(det, scope, inc_rows, near, t_w)
+        false_alarm["near"] = _near_line_test(at_line, inc_rows, near, t_w)
     else:
         false_alarm.pop("near", None)
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
@@ -322,18 +327,22 @@ def assess(
     )
 
 
-def _near_line_test(det: pd.DataFrame, scope: np.ndarray, inc_rows: list[dict[str, Any]],
-                    near: dict[str, Any], t_w: float) -> dict[str, Any]:
-    """Rule V1's second look: the proving incidents with a detection in scope within
-    ``near["km"]`` of the line, against the false-incident rate of that zone."""
-    km = float(near.get("km", NEAR_LINE_KM))
+def _incidents_at_line(det: pd.DataFrame, scope: np.ndarray, km: float) -> set[str]:
+    """Incidents with a detection in scope within ``km`` of the line (the contact zone)."""
     close = scope & (np.abs(det["dist_km"].to_numpy(dtype=float)) < km) \
         & det["incident_id"].notna().to_numpy()
-    ids = set(det.loc[close, "incident_id"].astype(str))
+    return set(det.loc[close, "incident_id"].astype(str))
+
+
+def _near_line_test(at_line: set[str], inc_rows: list[dict[str, Any]],
+                    near: dict[str, Any], t_w: float) -> dict[str, Any]:
+    """Rule V1's second look: the proving incidents in the contact zone (``at_line``),
+    against the false-incident rate of that zone."""
     n = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
-            and str(r["incident_id"]) in ids for r in inc_rows)
+            and str(r["incident_id"]) in at_line for r in inc_rows)
     expected = float(near["rate_per_day"]) * t_w
-    return {**near, "km": km, "window_days": t_w, "expected": expected, "n_incidents": n,
+    return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "window_days": t_w,
+            "expected": expected, "n_incidents": n,
             "p_value": float(stats.poisson.sf(n - 1, expected)) if n else 1.0}
 
 

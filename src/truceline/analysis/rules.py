@@ -12,7 +12,8 @@ from typing import Any
 from truceline.analysis.coverage import Coverage
 
 __all__ = ["ALPHA_FALSE_ALARM", "ALPHA_SITE_BLOCK", "ALPHA_VIOLATION",
-           "DEFAULT_FALSE_INCIDENTS_PER_DAY", "NEAR_LINE_KM", "RULES", "apply_rules"]
+           "ALPHA_HELD_FALSE_ALARMS", "DEFAULT_FALSE_INCIDENTS_PER_DAY", "NEAR_LINE_KM",
+           "RULES", "apply_rules"]
 
 #: An incident supports ``violated`` only when its lowest p_natural is below this.
 ALPHA_VIOLATION = 0.01
@@ -32,6 +33,9 @@ ALPHA_FALSE_ALARM = 0.01
 #: the forces meet, and about the line's own positional uncertainty (~3 km) plus a
 #: margin. Farm fires are spread by area; fighting is not.
 NEAR_LINE_KM = 5.0
+#: ``held`` tolerates incidents away from the contact zone when their number is this
+#: probable as peacetime false alarms (within the 95 % range of the false-incident rate).
+ALPHA_HELD_FALSE_ALARMS = 0.05
 
 #: The verdict rules, in the order they are tried; the first that applies decides.
 RULES: dict[str, str] = {
@@ -48,11 +52,13 @@ RULES: dict[str, str] = {
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
           "0.01, whatever its distance from the line (protected sites prohibited)",
     "H": "held: no incident and no war-flagged detection in scope possibly inside the "
-         "window, no fire at a protected site with p < 0.05, adequate coverage with the "
-         "cloud known on every window day (clear-sky passes, not passes alone), and (fire "
-         "near the line prohibited) the window's front rate compatible with the peacetime "
-         "rate: the lower end of its exact 95% Poisson interval is at most the peacetime "
-         "rate for the same ground and season",
+         "window (or incidents none of which has a detection within 5 km of the line, no "
+         "more than false alarms explain: P(Poisson(false-incident rate x window days) >= "
+         "their number) >= 0.05), no fire at a protected site with p < 0.05, adequate "
+         "coverage with the cloud known on every window day (clear-sky passes, not passes "
+         "alone), and (fire near the line prohibited) the window's front rate compatible "
+         "with the peacetime rate: the lower end of its exact 95% Poisson interval is at "
+         "most the peacetime rate for the same ground and season",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -130,7 +136,13 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
         return "violated", "V2"
 
     blockers: list[str] = []
-    if proof:
+    # incidents away from the line, no more than peacetime false alarms give, do not
+    # block `held`: farm fires are spread by area, fighting meets at the line
+    tolerated = bool(inc_rows) and false_alarm.get("incidents_at_line") == 0 \
+        and false_alarm.get("p_all_incidents", 0.0) >= ALPHA_HELD_FALSE_ALARMS
+    if tolerated:
+        pass
+    elif proof:
         blockers.append(f"{len(proof)} incident(s) in scope with p_natural < "
                         f"{ALPHA_VIOLATION} certainly inside the window, too few to rule out "
                         f"false alarms: {fa_text}")
@@ -163,8 +175,12 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                 f"{peace['front_rate_lo']:.2f}-{peace['front_rate_hi']:.2f}) is above the "
                 f"peacetime rate {peace['rate_per_day']:.2f}/day")
     if not blockers:
-        reasons.append("no incident in scope, adequate coverage"
-                       + (", front rate compatible with peacetime" if fire_near_line else ""))
+        reasons.append(
+            (f"{len(inc_rows)} incident(s) in scope, none within {NEAR_LINE_KM:g} km of the "
+             f"line, no more than peacetime false alarms explain ({false_alarm['expected']:.2f}"
+             f" expected, P(at least {len(inc_rows)}) = {false_alarm['p_all_incidents']:.2g})"
+             if tolerated else "no incident in scope") + ", adequate coverage"
+            + (", front rate compatible with peacetime" if fire_near_line else ""))
         return "held", "H"
 
     if fire_near_line and coverage.adequate and did["hi"] < 1.0:
