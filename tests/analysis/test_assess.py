@@ -524,6 +524,16 @@ def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
         assert res.rule == "H"
         assert any("none within 5 km of the line, no more than peacetime false alarms "
                    "explain" in r for r in res.reasons)
+        # ... but only when every window day was seen: fighting may hide under the cloud
+        # of a day the satellites missed
+        sky = clear_sky(det)
+        sky[pd.Timestamp("2025-08-30")] = 0.97  # overcast: the day does not count
+        cov = assess_coverage(det, a.start_utc, a.end_utc, cloud=sky)
+        assert cov.adequate and cov.days_counting == len(cov.days) - 1
+        unseen = assess(a, det, pd.concat(incs), coverage=cov, peacetime_rate_per_day=7.0,
+                        false_incident_rate_per_day=rate["rate_per_day"],
+                        false_incident_detail=rate)
+        assert unseen.verdict != "held"
         # nine such incidents are more than false alarms give (P = 0.02 < 0.05), though
         # too few to prove a violation (> 0.005): not held, inconclusive
         for k in range(4):

@@ -52,13 +52,14 @@ RULES: dict[str, str] = {
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
           "0.01, whatever its distance from the line (protected sites prohibited)",
     "H": "held: no incident and no war-flagged detection in scope possibly inside the "
-         "window (or incidents none of which has a detection within 5 km of the line, no "
-         "more than false alarms explain: P(Poisson(false-incident rate x window days) >= "
-         "their number) >= 0.05), no fire at a protected site with p < 0.05, adequate "
-         "coverage with the cloud known on every window day (clear-sky passes, not passes "
-         "alone), and (fire near the line prohibited) the window's front rate compatible "
-         "with the peacetime rate: the lower end of its exact 95% Poisson interval is at "
-         "most the peacetime rate for the same ground and season",
+         "window (or, when every window day counts as seen, incidents none of which has a "
+         "detection within 5 km of the line, no more than false alarms explain: P(Poisson("
+         "false-incident rate x window days) >= their number) >= 0.05), no fire at a "
+         "protected site with p < 0.05, adequate coverage with the cloud known on every "
+         "window day (clear-sky passes, not passes alone), and (fire near the line "
+         "prohibited) the window's front rate compatible with the peacetime rate: the lower "
+         "end of its exact 95% Poisson interval is at most the peacetime rate for the same "
+         "ground and season",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -137,8 +138,11 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
 
     blockers: list[str] = []
     # incidents away from the line, no more than peacetime false alarms give, do not
-    # block `held`: farm fires are spread by area, fighting meets at the line
-    tolerated = bool(inc_rows) and false_alarm.get("incidents_at_line") == 0 \
+    # block `held` when every window day was seen: farm fires are spread by area,
+    # fighting meets at the line (and may hide under the cloud of an unseen day)
+    every_day_seen = coverage.days_counting >= len(coverage.days) > 0
+    tolerated = bool(inc_rows) and every_day_seen \
+        and false_alarm.get("incidents_at_line") == 0 \
         and false_alarm.get("p_all_incidents", 0.0) >= ALPHA_HELD_FALSE_ALARMS
     if tolerated:
         pass
