@@ -413,13 +413,15 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     peacetime years of each sensor seen in the window, against the window's own line.
 
     Why: `held` needs a yardstick on the same ground, in the same season, by the same
-    sensors. Returns None (and why) when the lake has no such history.
+    sensors. Returns None (and why) when the lake has no such history. The detail's
+    ``zone_per_day`` is the same rate for the contact zone (the scope within
+    :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line).
     """
     from truceline.analysis.assess import peacetime_rate
     from truceline.analysis.baseline import DEFAULT_YEARS
 
     w0 = to_utc(agreement.start_utc)
-    total, detail = 0.0, {}
+    total, zone_total, detail = 0.0, 0.0, {}
     for sensor in sensors:
         # peacetime years before the agreement that the lake holds for this sensor
         held = lake.detection_years(sensor)  # one walk of the lake, not one per year
@@ -428,11 +430,17 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
             detail[sensor] = "no peacetime history of this sensor in the lake"
             return None, detail
         frames = peacetime_history(lake, agreement, snapshot, sensor, years)
-        rate = 0.0 if not frames else peacetime_rate(
-            pd.concat(frames.values(), ignore_index=True), agreement, years)
-        detail[sensor] = {"years": years, "per_day": round(rate, 4)}
+        rate = zone = 0.0
+        if frames:
+            both = pd.concat(frames.values(), ignore_index=True)
+            rate = peacetime_rate(both, agreement, years)
+            zone = peacetime_rate(both[both["distance_km"].abs() < NEAR_LINE_KM], agreement,
+                                  years)
+        detail[sensor] = {"years": years, "per_day": round(rate, 4),
+                          "within_km": NEAR_LINE_KM, "zone_per_day": round(zone, 4)}
         total += rate
-    return total, detail
+        zone_total += zone
+    return total, detail | {"zone_per_day": zone_total}
 
 
 def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
@@ -538,7 +546,9 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     result = assess(agreement, det, found.incidents, coverage=cov,
                     peacetime_rate_per_day=rate, control_source=source or "any",
                     false_incident_rate_per_day=false_rate["rate_per_day"],
-                    false_incident_detail=false_rate)
+                    false_incident_detail=false_rate,
+                    peacetime_zone_rate_per_day=None if rate is None
+                    else rate_detail["zone_per_day"])
     prep = prepare_snapshot(str(snap["snapshot_id"].iat[0]), snap.geometry.iat[0],
                             crimea_missing=bool(snap["crimea_missing"].iat[0]))
     line = outlines.to_lonlat(prep.contact.line)

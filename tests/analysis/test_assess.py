@@ -544,3 +544,24 @@ def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
                    false_incident_rate_per_day=rate["rate_per_day"], false_incident_detail=rate)
         assert 0.005 < busy.false_alarms["p_all_incidents"] < 0.05
         assert busy.verdict == "inconclusive"
+
+
+def test_held_needs_peacetime_level_fire_at_the_line_too() -> None:
+    """A quiet window by the whole scope's rate (8 a day against 7 in peacetime) but with
+    two fires a day within 5 km of the line, where peacetime had 0.5: fighting
+    concentrates at the line even when no detection is called war, so not `held`."""
+    a = agreement()
+    det = world(QUIET)
+    for k in range(10):  # two ordinary fires a day at 2 km from the line, no incident
+        det, _ = add_incident(det, f"x-{k}", f"2025-08-{21 + k} 10:30", 0.5, dist=2.0,
+                              n=2, lon=37.2 + 0.01 * k)
+    at_line = det["detection_id"].astype(str).str.startswith("x-")
+    det.loc[at_line, "incident_id"] = None
+    det.loc[at_line, "is_war"] = False
+    quiet = run(a, det, None, peacetime_rate_per_day=8.0)
+    assert quiet.verdict == "held"
+    busy = run(a, det, None, peacetime_rate_per_day=8.0, peacetime_zone_rate_per_day=0.5)
+    assert busy.verdict != "held" and busy.peacetime["zone"]["count_window"] == 20
+    assert any("within 5 km of the line 2.00/day" in r for r in busy.reasons)
+    calm = run(a, det, None, peacetime_rate_per_day=8.0, peacetime_zone_rate_per_day=2.5)
+    assert calm.verdict == "held" and calm.peacetime["zone"]["compatible"]

@@ -127,6 +127,7 @@ def assess(
     control_source: str | None = None,
     false_incident_rate_per_day: float | None = None,
     false_incident_detail: dict[str, Any] | None = None,
+    peacetime_zone_rate_per_day: float | None = None,
 ) -> Assessment:
     """Judge ``agreement`` on enriched, scored detections; see :data:`RULES`.
 
@@ -167,6 +168,11 @@ def assess(
         What that rate rests on (e.g.
         :func:`truceline.analysis.false_alarms.window_false_rate`), kept in the
         assessment's ``false_alarms`` and named in the reasons.
+    peacetime_zone_rate_per_day
+        As ``peacetime_rate_per_day`` for the contact zone alone (scope within
+        :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line): ``held`` then also
+        needs the window's fire there compatible with it, since fighting concentrates at
+        the line even when no detection is called war.
     """
     if measure not in ("all", "war"):
         raise InputError(f"assess: measure = {measure!r}: expected 'all' or 'war'")
@@ -257,6 +263,14 @@ def assess(
     }
     if peacetime_rate_per_day is not None:
         peace["compatible"] = bool(lo / t_w <= peacetime_rate_per_day)
+    if peacetime_zone_rate_per_day is not None:
+        zone = front_all & in_w & (np.abs(det["dist_km"].to_numpy(dtype=float)) < NEAR_LINE_KM)
+        x_zone = int(zone.sum())
+        z_lo, z_hi = poisson_ci(x_zone)
+        peace["zone"] = {"km": NEAR_LINE_KM, "rate_per_day": peacetime_zone_rate_per_day,
+                         "count_window": x_zone, "rate_window": x_zone / t_w,
+                         "rate_lo": z_lo / t_w, "rate_hi": z_hi / t_w,
+                         "compatible": bool(z_lo / t_w <= peacetime_zone_rate_per_day)}
 
     rate_fa = DEFAULT_FALSE_INCIDENTS_PER_DAY if false_incident_rate_per_day is None \
         else float(false_incident_rate_per_day)

@@ -59,7 +59,8 @@ RULES: dict[str, str] = {
          "window day (clear-sky passes, not passes alone), and (fire near the line "
          "prohibited) the window's front rate compatible with the peacetime rate: the lower "
          "end of its exact 95% Poisson interval is at most the peacetime rate for the same "
-         "ground and season",
+         "ground and season (and, when that rate is given for it, the same within 5 km of "
+         "the line)",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -178,6 +179,12 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                 f"front rate {peace['front_rate_window']:.2f}/day (95% CI "
                 f"{peace['front_rate_lo']:.2f}-{peace['front_rate_hi']:.2f}) is above the "
                 f"peacetime rate {peace['rate_per_day']:.2f}/day")
+        zone = peace.get("zone")
+        if zone and not zone["compatible"]:
+            blockers.append(
+                f"fire within {zone['km']:g} km of the line {zone['rate_window']:.2f}/day "
+                f"(95% CI {zone['rate_lo']:.2f}-{zone['rate_hi']:.2f}) is above the peacetime "
+                f"rate there, {zone['rate_per_day']:.2f}/day: fire concentrates at the line")
     if not blockers:
         reasons.append(
             (f"{len(inc_rows)} incident(s) in scope, none within {NEAR_LINE_KM:g} km of the "

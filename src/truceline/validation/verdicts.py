@@ -189,14 +189,16 @@ class Ground:
         y = pd.Timestamp(a.start_utc).year
         return [x for x in self.peace_years if not (self.own_year_out and x == y)]
 
-    def peacetime(self, a: Agreement) -> float | None:
+    def peacetime(self, a: Agreement, max_km: float | None = None) -> float | None:
         from truceline.analysis.peacetime import peacetime_rate
 
         if self.peace is None:
             return None
-        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km)
+        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a))
+            peace = self.peace if max_km is None \
+                else self.peace[self.peace["distance_km"].abs() < max_km]
+            self._cache[key] = peacetime_rate(peace, a, self.years_for(a))
         return self._cache[key]
 
     def false_rate(self, a: Agreement, max_km: float | None = None) -> dict[str, Any]:
@@ -366,7 +368,9 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
         fr = {"rate_per_day": None, "source": "constant"}
     res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
                  false_incident_rate_per_day=fr["rate_per_day"],
-                 false_incident_detail=fr if method == "product" else None)
+                 false_incident_detail=fr if method == "product" else None,
+                 peacetime_zone_rate_per_day=None if method == "old"
+                 else ground.peacetime(a, max_km=NEAR_LINE_KM))
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
     # the same days far away: control-band incidents scaled to the scope's area, as
@@ -379,7 +383,8 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     if method == "new" and res.verdict == "violated" and res.rule == "V1" \
             and far > res.false_alarms["rate_per_day"]:
         r2 = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
-                    false_incident_rate_per_day=far)
+                    false_incident_rate_per_day=far,
+                    peacetime_zone_rate_per_day=ground.peacetime(a, max_km=NEAR_LINE_KM))
         alt = (r2.verdict, r2.rule)
     return {"ground": ground.name, "kind": ground.kind, "method": method,
             "verdict_far": alt[0], "rule_far": alt[1], "n_control_incidents": n_far,
@@ -611,6 +616,8 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
+    zone_rate = peacetime_rate(peace[peace["distance_km"].abs() < NEAR_LINE_KM], a,
+                               list(peace_years))
     ratios = false_alarms.area_ratios(snaps, a)
     ratio = ratios["scope"]
     product = false_alarms.window_false_rate(det, a, ratio, peacetime=fr,
@@ -629,7 +636,8 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
                               method="detections" if method == "old" else "sky")
         res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=rate,
                      false_incident_rate_per_day=false_rate,
-                     false_incident_detail=product if method == "product" else None)
+                     false_incident_detail=product if method == "product" else None,
+                     peacetime_zone_rate_per_day=None if method == "old" else zone_rate)
         d = res.to_dict()
         front = next(r for r in d["rates"] if r["area"] == "front" and r["by"] == "all")
         ctrl = next(r for r in d["rates"] if r["area"] == "control" and r["by"] == "all")
