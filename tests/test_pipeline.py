@@ -183,6 +183,19 @@ def test_false_incident_rate_is_measured_on_the_ground_and_in_the_window(august,
     a = august["deepstate"].result.false_alarms
     assert a["peacetime_per_day"] > 10 * 0.1
     assert a["n_incidents_p_below_alpha"] > 2 * a["expected"] and a["p_value"] < 1e-6
+    # the contact zone (within 5 km of the line) is measured the same way, on its own
+    # ground: smaller than the whole scope, and the August incidents crowd into it
+    near = a["near"]
+    assert near["km"] == 5.0 and 0 < near["share_of_scope"] < 0.5
+    assert near["peacetime"]["by_sensor"]["VIIRS"]["years"] == [2018, 2019, 2020, 2021]
+    assert near["rate_per_day"] == max(near["floor_per_day"], near["control_per_day"],
+                                       near["peacetime_per_day"])
+    assert near["rate_per_day"] < a["rate_per_day"]
+    assert 0 < near["n_incidents"] <= a["n_incidents_p_below_alpha"]
+    assert near["n_incidents"] / a["n_incidents_p_below_alpha"] > near["share_of_scope"]
+    zone = august["deepstate"].result.peacetime["zone"]
+    assert zone["km"] == 5.0 and 0 < zone["rate_per_day"] < \
+        august["deepstate"].result.peacetime["rate_per_day"]
 
 
 def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):

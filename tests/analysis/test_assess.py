@@ -370,6 +370,22 @@ def test_false_incident_rate_of_the_worst_year() -> None:
     pooled = false_incident_rate(det, agreement(), [2018, 2019], pooled=True)
     assert worst == pytest.approx(3 / 70) and pooled == pytest.approx(4 / 140)
 
+def test_false_incident_rate_of_the_contact_zone() -> None:
+    """The contact zone's rate counts only incidents with a detection within ``max_km``
+    of the line: two of the four false incidents lie 2 km from it, two 20 km."""
+    from truceline.analysis.peacetime import measured_false_incident_rate
+
+    det = world(QUIET, start="2018-08-11", days=400, split="2030-01-01")
+    for i, (day, km) in enumerate([("2019-08-12", 2.0), ("2019-08-20", 20.0),
+                                   ("2019-09-01", 2.0), ("2018-08-15", 20.0)]):
+        det, _ = add_incident(det, f"f-{i}", f"{day} 11:00", 0.005, dist=km)
+    scope = measured_false_incident_rate(det, agreement(), [2018, 2019])
+    zone = measured_false_incident_rate(det, agreement(), [2018, 2019], max_km=5.0)
+    assert scope["worst_year_per_day"] == pytest.approx(3 / 70)
+    assert zone["worst_year_per_day"] == pytest.approx(2 / 70) and zone["pooled_count"] == 2
+    assert zone["max_km"] == 5.0 and zone["rate_per_day"] < scope["rate_per_day"]
+
+
 def test_placebo_study_on_peacetime() -> None:
     det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)
     start0 = pd.Timestamp("2019-06-12")
