@@ -434,8 +434,7 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
         if frames:
             both = pd.concat(frames.values(), ignore_index=True)
             rate = peacetime_rate(both, agreement, years)
-            zone = peacetime_rate(both[both["distance_km"].abs() < NEAR_LINE_KM], agreement,
-                                  years)
+            zone = peacetime_rate(both, agreement, years, max_km=NEAR_LINE_KM)
         detail[sensor] = {"years": years, "per_day": round(rate, 4),
                           "within_km": NEAR_LINE_KM, "zone_per_day": round(zone, 4)}
         total += rate

@@ -38,7 +38,7 @@ from scipy import stats
 
 from truceline.analysis.coverage import Coverage, to_utc, window_days
 from truceline.analysis.evidence import scope_incidents, site_hits
-from truceline.analysis.inputs import SIDES_LINE, clean, normalise, timing
+from truceline.analysis.inputs import SIDES_LINE, clean, normalise, timing, within_km
 from truceline.analysis.peacetime import false_incident_rate, peacetime_rate
 from truceline.analysis.rates import (
     LEVEL,
@@ -263,9 +263,9 @@ def assess(
     }
     if peacetime_rate_per_day is not None:
         peace["compatible"] = bool(lo / t_w <= peacetime_rate_per_day)
+    at_line_rows = within_km(det, NEAR_LINE_KM)  # the contact zone, for V1 and `held`
     if peacetime_zone_rate_per_day is not None:
-        zone = front_all & in_w & (np.abs(det["dist_km"].to_numpy(dtype=float)) < NEAR_LINE_KM)
-        x_zone = int(zone.sum())
+        x_zone = int((front_all & in_w & at_line_rows).sum())
         z_lo, z_hi = poisson_ci(x_zone)
         peace["zone"] = {"km": NEAR_LINE_KM, "rate_per_day": peacetime_zone_rate_per_day,
                          "count_window": x_zone, "rate_window": x_zone / t_w,
@@ -286,7 +286,7 @@ def assess(
         "n_incidents_p_below_alpha": n_proof,
         "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
     }
-    at_line = _incidents_at_line(det, scope, NEAR_LINE_KM)
+    at_line = _incidents_at_line(det, scope & at_line_rows)
     false_alarm["incidents_at_line"] = sum(str(r["incident_id"]) in at_line
                                            for r in inc_rows)
     false_alarm["p_all_incidents"] = float(stats.poisson.sf(len(inc_rows) - 1, expected)) \
@@ -341,10 +341,10 @@ def assess(
     )
 
 
-def _incidents_at_line(det: pd.DataFrame, scope: np.ndarray, km: float) -> set[str]:
-    """Incidents with a detection in scope within ``km`` of the line (the contact zone)."""
-    close = scope & (np.abs(det["dist_km"].to_numpy(dtype=float)) < km) \
-        & det["incident_id"].notna().to_numpy()
+def _incidents_at_line(det: pd.DataFrame, close: np.ndarray) -> set[str]:
+    """Incidents with a detection among the ``close`` rows (in scope, in the contact
+    zone)."""
+    close = close & det["incident_id"].notna().to_numpy()
     return set(det.loc[close, "incident_id"].astype(str))
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from truceline.analysis.coverage import to_utc, window_days
-from truceline.analysis.inputs import SIDES_LINE, normalise
+from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
 from truceline.analysis.rules import (
     ALPHA_VIOLATION,
     DEFAULT_FALSE_INCIDENTS_PER_DAY,
@@ -91,7 +91,7 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     e = normalise(pd.DataFrame(enrich(grid_points(spacing_km), snap).drop(columns="geometry")))
     held = e["side"].isin(SIDES_LINE).to_numpy()
     in_scope = held & agreement.scope.mask(e["dist_km"], e["sector"], e["lon"], e["lat"])
-    near = in_scope & (np.abs(e["dist_km"].to_numpy(dtype=float)) < near_km)
+    near = in_scope & within_km(e, near_km)
     control = int((held & agreement.control_mask(e["dist_km"])).sum())
     if not control:
         return {"scope": float("nan"), "near": float("nan")}

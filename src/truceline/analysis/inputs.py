@@ -13,7 +13,7 @@ import pandas as pd
 from truceline.analysis.coverage import utc_dates, utc_times
 from truceline.errors import InputError
 
-__all__ = ["SIDES_LINE", "clean", "normalise", "timing"]
+__all__ = ["SIDES_LINE", "clean", "normalise", "timing", "within_km"]
 
 #: The sides of the line of contact (ground held by one party or the other).
 SIDES_LINE = ("ua", "ru")
@@ -54,6 +54,14 @@ def normalise(det: pd.DataFrame) -> pd.DataFrame:
         pd.Series(np.arange(len(det)).astype(str), index=det.index)
     out["snapshot_id"] = det["snapshot_id"].astype(object) if "snapshot_id" in det else None
     return out
+
+
+def within_km(det: pd.DataFrame, km: float | None) -> np.ndarray:
+    """Rows of a frame from :func:`normalise` within ``km`` of the line (all when None):
+    the contact zone rule V1 and ``held`` look at on its own."""
+    if km is None:
+        return np.ones(len(det), dtype=bool)
+    return np.abs(det["dist_km"].to_numpy(dtype=float)) < km
 
 
 def timing(det: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from truceline.analysis.coverage import to_utc, window_days
-from truceline.analysis.inputs import SIDES_LINE, normalise
+from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
 from truceline.analysis.rules import ALPHA_VIOLATION
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
@@ -17,19 +16,20 @@ from truceline.sources.agreements import Agreement
 __all__ = ["false_incident_rate", "measured_false_incident_rate", "peacetime_rate"]
 
 
-def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int]
-                   ) -> float:
+def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
+                   max_km: float | None = None) -> float:
     """Detections per day in the agreement's scope during the same calendar window in
     peacetime ``years`` (detections enriched against the agreement's line).
 
     Why: ``held`` needs a yardstick for "no more fire than in peace" on the same ground
     and in the same season; the caller must pass detections of the same sensors.
+    ``max_km``: only the scope within that distance of the line (the contact zone).
     """
     if not years:
         raise InputError("peacetime_rate: expected at least one peacetime year")
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
-        & det["side"].isin(SIDES_LINE).to_numpy()
+        & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     total = 0
     exposure = 0.0
@@ -69,9 +69,8 @@ def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence
     pass over the detections; with ``max_km``, of the incidents with a detection in scope
     within that distance of the line (rule V1's contact zone)."""
     det = normalise(detections)
-    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"])
-    if max_km is not None:
-        scope = scope & (np.abs(det["dist_km"].to_numpy(dtype=float)) < max_km)
+    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
+        & within_km(det, max_km)
     has = det["incident_id"].notna().to_numpy()
     p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
         else pd.Series(dtype=float)

@@ -196,9 +196,7 @@ class Ground:
             return None
         key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            peace = self.peace if max_km is None \
-                else self.peace[self.peace["distance_km"].abs() < max_km]
-            self._cache[key] = peacetime_rate(peace, a, self.years_for(a))
+            self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a), max_km=max_km)
         return self._cache[key]
 
     def false_rate(self, a: Agreement, max_km: float | None = None) -> dict[str, Any]:
@@ -616,8 +614,7 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
-    zone_rate = peacetime_rate(peace[peace["distance_km"].abs() < NEAR_LINE_KM], a,
-                               list(peace_years))
+    zone_rate = peacetime_rate(peace, a, list(peace_years), max_km=NEAR_LINE_KM)
     ratios = false_alarms.area_ratios(snaps, a)
     ratio = ratios["scope"]
     product = false_alarms.window_false_rate(det, a, ratio, peacetime=fr,
