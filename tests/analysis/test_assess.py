@@ -581,3 +581,34 @@ def test_held_needs_peacetime_level_fire_at_the_line_too() -> None:
     assert any("within 5 km of the line 2.00/day" in r for r in busy.reasons)
     calm = run(a, det, None, peacetime_rate_per_day=8.0, peacetime_zone_rate_per_day=2.5)
     assert calm.verdict == "held" and calm.peacetime["zone"]["compatible"]
+
+
+def test_fire_seen_only_under_cloud_is_never_held() -> None:
+    """Fighting timed to the weather: the window's front fire is seen only on its three
+    cloudiest days (85 % cloud) and none on the seven clear ones. The front rate is below
+    peacetime and 7 of 10 days count as seen, so every other `held` test passes; the fire's
+    days are far cloudier than the clear-sky passes place them, so not `held`. The same
+    number of fires on three clear days is `held`."""
+    a = agreement()
+    det = world(QUIET)
+    day = det["acq_date"].dt.normalize()
+    front = det["band"] == "5-15"
+    cloudy_days = pd.date_range("2025-08-28", periods=3)
+    cloud = pd.Series(0.1, index=pd.date_range("2025-08-01", "2025-09-30"))
+    cloud[cloudy_days] = 0.85
+
+    def judged(keep_days: pd.DatetimeIndex):
+        inside = (day >= "2025-08-21") & (day < "2025-08-31")
+        kept = det[~(front & inside & ~day.isin(keep_days))]
+        cov = assess_coverage(kept, a.start_utc, a.end_utc, cloud=cloud)
+        assert cov.adequate and cov.held_allowed and cov.days_counting == 7
+        return assess(a, kept, None, coverage=cov, peacetime_rate_per_day=7.0)
+
+    hidden = judged(cloudy_days)
+    assert hidden.verdict != "held"
+    uc = hidden.peacetime["under_cloud"]
+    assert uc["flagged"] and uc["mean_cloud_fire"] == pytest.approx(0.85)
+    assert uc["p_value"] < 0.01 and uc["shift"] > 0.5
+    assert any("fire seen under cloud" in r for r in hidden.reasons)
+    seen = judged(pd.date_range("2025-08-22", periods=3))
+    assert seen.verdict == "held" and not seen.peacetime["under_cloud"]["flagged"]

@@ -59,6 +59,7 @@ from truceline.analysis.rules import (
     RULES,
     apply_rules,
 )
+from truceline.analysis.under_cloud import fire_under_cloud
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
@@ -271,6 +272,10 @@ def assess(
                          "count_window": x_zone, "rate_window": x_zone / t_w,
                          "rate_lo": z_lo / t_w, "rate_hi": z_hi / t_w,
                          "compatible": bool(z_lo / t_w <= peacetime_zone_rate_per_day)}
+
+    if prohibited.fire_near_line:  # `held` needs no fire timed to the cloud
+        peace["under_cloud"] = fire_under_cloud(coverage.days,
+                                                det.loc[front_all & in_w, "date"])
 
     rate_fa = DEFAULT_FALSE_INCIDENTS_PER_DAY if false_incident_rate_per_day is None \
         else float(false_incident_rate_per_day)

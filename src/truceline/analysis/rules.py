@@ -60,7 +60,9 @@ RULES: dict[str, str] = {
          "prohibited) the window's front rate compatible with the peacetime rate: the lower "
          "end of its exact 95% Poisson interval is at most the peacetime rate for the same "
          "ground and season (and, when that rate is given for it, the same within 5 km of "
-         "the line)",
+         "the line), and the fire seen in scope not timed to the cloud: its days no more "
+         "cloudy than the clear-sky passes explain (mean cloud share of the fire's days at "
+         "least 0.10 above the clear-sky expectation with P < 0.01 blocks it)",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -185,6 +187,14 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                 f"fire within {zone['km']:g} km of the line {zone['rate_window']:.2f}/day "
                 f"(95% CI {zone['rate_lo']:.2f}-{zone['rate_hi']:.2f}) is above the peacetime "
                 f"rate there, {zone['rate_per_day']:.2f}/day: fire concentrates at the line")
+        hidden = peace.get("under_cloud")
+        if hidden and hidden["flagged"]:
+            blockers.append(
+                f"the {hidden['n']} detection(s) in scope fell on days {hidden['shift']:.0%} "
+                f"cloudier than the clear-sky passes place them (mean cloud "
+                f"{hidden['mean_cloud_fire']:.0%} against {hidden['mean_cloud_expected']:.0%}"
+                f", P = {hidden['p_value']:.2g}): fire seen under cloud, where fighting "
+                "timed to the weather would leak through")
     if not blockers:
         reasons.append(
             (f"{len(inc_rows)} incident(s) in scope, none within {NEAR_LINE_KM:g} km of the "
