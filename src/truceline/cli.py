@@ -642,7 +642,8 @@ def validate_detection_cmd(
     events: EventsOpt = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", help="Rule to measure; repeat to compare side by side (default: "
-        "seasonal and seasonal-v1, the rule before hot spot sites).")] = None,
+        "seasonal and seasonal-static, the rule before fire on a moving front counted; "
+        "seasonal-v1 is the rule before hot spot sites).")] = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -656,7 +657,7 @@ def validate_detection_cmd(
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
     lk = _open_lake(lake)
-    rules = tuple(rule) if rule else ("seasonal", "seasonal-v1")
+    rules = tuple(rule) if rule else ("seasonal", "seasonal-static")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev,
                                  progress=lambda msg: status.update(msg))

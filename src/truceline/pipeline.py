@@ -70,22 +70,29 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
                       sectors: gpd.GeoDataFrame | None = None,
                       map_required: bool = True,
                       progress: Progress = no_progress) -> gpd.GeoDataFrame:
-    """Detections in [start, end] with side, signed distance, band, H3, sector, place.
+    """Detections in [start, end] with side, signed distance, band, H3, sector, place,
+    and ``moved``: whether the ground changed hands within
+    :data:`~truceline.geo.moved.MOVED_DAYS` days either side (:mod:`truceline.geo.moved`).
 
     Days with no control map in force keep H3, region and place; side, distance, band
     and sector stay empty (flag ``before_first_snapshot``). ``map_required=False`` also
     accepts a lake that holds no control map at all.
     """
     from truceline.geo.enrich import enrich
+    from truceline.geo.moved import MOVED_DAYS, changed_hands
 
     s, e = _days(start, end)
     det = lake.read_detections(s, e, geometry=False)  # enrich makes the points
     if det.empty:
         raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
                         f"{end or 'the last'} day; run `truceline ingest firms` first")
-    snaps = control_snapshots(lake, control_source, start=s, end=e, required=map_required)
-    return enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
-                  progress=progress)
+    reach = pd.Timedelta(days=MOVED_DAYS)  # the maps either side that `moved` compares
+    snaps = control_snapshots(lake, control_source, start=None if s is None else s - reach,
+                              end=None if e is None else e + reach, required=map_required)
+    out = enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
+                 progress=progress)
+    out["moved"] = changed_hands(out, snaps)
+    return out
 
 
 def no_map_note(detections: pd.DataFrame) -> dict[str, Any] | None:

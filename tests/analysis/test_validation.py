@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def figures(history_lake, data_dir) -> dict:
     ev = read_events(data_dir / "events" / "ucdp_ukraine_2022_2023.csv")
-    return validate_detection(history_lake, rules=("seasonal", "seasonal-v1"), events=ev)
+    return validate_detection(history_lake, rules=("seasonal", "seasonal-static", "seasonal-v1"),
+                              events=ev)
 
 
 def test_placebo_and_rear_stay_within_the_targets(figures: dict) -> None:
@@ -62,3 +63,14 @@ def test_august_2025_incidents_follow_the_line(figures: dict) -> None:
     assert a["incidents_within_15km"] >= 0.7 * a["incidents"]
     assert a["incidents_over_150km"] <= 0.05 * a["incidents"]
     assert a["rear_share"] <= 0.05
+
+
+def test_fire_on_a_moving_front_sees_more_events_and_no_more_placebo(figures: dict) -> None:
+    """The default counts improbable fire on ground that changed hands within 14 days
+    (issue 10); the rule before it did not. A line forced valid never moves."""
+    new, static = figures["by_rule"]["seasonal"], figures["by_rule"]["seasonal-static"]
+    assert new["placebo_per_1000km2_year"] == static["placebo_per_1000km2_year"]
+    assert new["placebo_near_line_war"] == static["placebo_near_line_war"]
+    assert new["recall"] > static["recall"] + 0.01 and new["lift"] >= 2.3
+    assert new["case_Sievierodonetsk/Lysychansk"] > static["case_Sievierodonetsk/Lysychansk"]
+    assert new["far_works_war_2022_2023"] == 0

@@ -38,7 +38,12 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     the site, in the rest of its cell and around it, is judged like any other fire
     against a climatology learned without the works. A town fought over around its
     steelworks (Mariupol 2022, Avdiivka 2023) is then seen, while works far from the
-    front stay quiet.
+    front stay quiet. Last, *fire on a moving front*: off-site fire with p_natural <
+    ``alpha`` that only the season, wide-area, large-blaze or persistence tests left
+    natural is war on ground held by one side 14 days before it and by the other 14 days
+    after (``moved_ground``, :mod:`truceline.geo.moved`): nobody burns stubble while the
+    front rolls over the field. A line forced valid over peacetime never moves, so the
+    placebo cannot gain from it. Test label ``moved``.
 ``seasonal-v1``
     The default before issue 10: hot spot cells blind (their fire, site or not, never
     counts) and the large-blaze test everywhere. Judge it against a climatology built
@@ -61,6 +66,9 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     nor is reached. Measured (docs/VALIDATION.md, "Spatial follow-on"): it spreads in
     peacetime about as much as at war, so only ``seasonal+neighbours-line`` keeps the
     placebo, for little recall; not the default.
+``seasonal-static``
+    The default before fire on a moving front counted (issue 10): ``seasonal`` without
+    ``moved_ground``.
 ``economist+hotspots``, ``economist-strict``, ``seasonal-local``, ``seasonal-wide``
     Variants for comparison: the count rule with hot spot cells blind; the count rule
     merely thresholded harder (p < 0.001); the seasonal rule with test (1) only; with
@@ -127,6 +135,11 @@ class RuleParams:
         One step: a cell-day called so does not spread further.
     neighbour_near_line: the spatial follow-on only reaches cell-days within
         ``near_line_km`` of the line of contact (none where no map is in force).
+    moved_ground: off-site fire with p_natural < ``alpha`` that failed only the season,
+        wide-area, large-blaze or persistence tests is war on ground that changed hands
+        within :data:`truceline.geo.moved.MOVED_DAYS` days either side of it (detections
+        with a ``moved`` column, :func:`truceline.geo.moved.changed_hands`; nowhere
+        without it). Test label ``moved``.
     """
 
     name: str = "seasonal"
@@ -146,6 +159,7 @@ class RuleParams:
     neighbour_days: int = 1
     neighbour_alpha: float | None = None
     neighbour_near_line: bool = False
+    moved_ground: bool = True
 
 
 # the first version: hot spot cells blind, every test applied everywhere
@@ -177,6 +191,8 @@ RULES: dict[str, RuleParams] = {
     # The default: hot spot sites; within 30 km of the line of contact the large-blaze
     # test is not applied (fields set alight by shelling look like stubble burning, and
     # the independent events lie near what it removed there as often as near war calls).
+    # ... and off-site improbable fire that failed only the season, wide-area, blaze or
+    # persistence tests is war on ground that changed hands within 14 days of it.
     "seasonal": RuleParams(),
 }
 
@@ -202,6 +218,8 @@ def _neighbour_rules() -> dict[str, RuleParams]:
 
 
 RULES.update(_neighbour_rules())
+# The default until fire on a moving front counted (issue 10): docs/VALIDATION.md.
+RULES["seasonal-static"] = RuleParams(name="seasonal-static", moved_ground=False)
 
 
 def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
@@ -295,6 +313,14 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
                          .reindex(pd.MultiIndex.from_frame(cd[["cell", "date"]])).to_numpy())
     else:
         cd["line_km"] = np.nan
+    # Whether any of the cell-day's detections lay on ground that changed hands
+    # (geo.moved); absent (never) when enrichment did not say.
+    if "moved" in det.columns:
+        mv = pd.Series(det["moved"].fillna(False).to_numpy(dtype=bool))
+        cd["moved"] = (mv.groupby([cells, dates.to_numpy()], sort=True).any()
+                       .reindex(pd.MultiIndex.from_frame(cd[["cell", "date"]])).to_numpy())
+    else:
+        cd["moved"] = False
 
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)
@@ -431,6 +457,7 @@ TESTS: dict[str, str] = {
     "site": "war: a hot spot's site far beyond its own peacetime days, recurring",
     "follow-on": "war: fire within the follow-on days after war fire in the cell",
     "neighbour": "war: improbable fire within the neighbour rings and days of war fire",
+    "moved": "war: improbable fire on ground that changed hands within 14 days of it",
     "p_natural": "natural: the fire is not improbable for the cell and season",
     "season": "natural: within the neighbourhood's burn season (p_season)",
     "wide": "natural: the wide area burns more this year (wide-area burn year)",
@@ -524,12 +551,16 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
         beside = weak & _beside(cd, day, strong, weak, rp.neighbour_rings,
                                 rp.neighbour_days)
         war |= beside
+    moved = np.zeros(len(cd), dtype=bool)
+    if rp.moved_ground and "moved" in cd:
+        moved = cd["moved"].fillna(False).to_numpy(dtype=bool) & nat & off & ~blind & ~war
+        war |= moved
     cd["war"] = war
 
     test = np.select(
-        [by_excess & site & ~(nat & ok_season & small), by_excess, follow, beside, blind,
-         ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
-        ["site", "excess", "follow-on", "neighbour", "hot-spot", "site-normal",
+        [by_excess & site & ~(nat & ok_season & small), by_excess, follow, beside, moved,
+         blind, ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
+        ["site", "excess", "follow-on", "neighbour", "moved", "hot-spot", "site-normal",
          "persistence", "p_natural", "season", "wide", "blaze"], default="persistence")
     cd["test"] = test
     return cd

@@ -209,14 +209,18 @@ class Ground:
         return self._cache[key]
 
 
-def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any) -> tuple[
-        pd.DataFrame, pd.DataFrame]:
+def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
+            every_map: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Enrich against ``snaps``, then score, classify and cluster per year (the persistence
-    rule looks back within the year, as for the placebo)."""
+    rule looks back within the year, as for the placebo). Whether the ground changed hands
+    (rule ``moved_ground``) is read from ``every_map`` (default ``snaps``): every map of
+    the source, as the product reads them, when ``snaps`` takes one in a few."""
     from truceline.analysis.detect import detect
     from truceline.geo.enrich import enrich
+    from truceline.geo.moved import changed_hands
 
     e = pd.DataFrame(enrich(det, snaps).drop(columns="geometry"))
+    e["moved"] = changed_hands(e, snaps if every_map is None else every_map)
     out, incs = [], []
     for y, part in e.groupby(e["acq_date"].dt.year):
         r = detect(part, clim)
@@ -265,7 +269,9 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     if spec.get("no_donbas"):
         o = oblast_of(det["lon"].to_numpy(), det["lat"].to_numpy(), root)
         det = det[~np.isin(o.astype(str), DONBAS_OBLASTS)]
-    scored, incidents = _scored(det, clim, snaps)
+    every_map = snapshots_from_data(root, spec["source"], d0, d1) \
+        if spec.get("step", 1) > 1 else None
+    scored, incidents = _scored(det, clim, snaps, every_map)
     say(f"{name}: {len(scored):,} detections, {len(incidents):,} incidents "
         f"({time.perf_counter() - t:.0f} s)")
     # peacetime yardsticks on the same line: 2018-2021 scored with the leave-out
