@@ -277,8 +277,11 @@ def test_detect_export_with_a_map_carries_side_and_incident(lake, tmp_path):
     war = table[table["war"]]
     assert len(war) > 10 and war["incident_id"].notna().all()
     assert table["side"].notna().all() and table["t_utc"].notna().all()
-    assert set(table["test"]) <= {"excess", "follow-on", "site", "p_natural", "season",
-                                  "wide", "blaze", "hot-spot", "site-normal", "persistence"}
+    assert set(table["test"]) <= {"excess", "follow-on", "site", "moved", "p_natural",
+                                  "season", "wide", "blaze", "hot-spot", "site-normal",
+                                  "persistence"}
+    # the fire the moving front called war lies on ground the export marks as moved
+    assert table.loc[table["test"] == "moved", "moved"].all()
     bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
                                    "--lake", str(lake.root), "--detections",
                                    str(tmp_path / "d.xlsx")])

@@ -5,7 +5,8 @@ reader can check a call against the fire around it, or count what a test removed
 lon, lat, acq_date, t_utc (UTC, empty when the file gave only a date), sensor,
 satellite, frp, p_natural, ``war`` (boolean), ``test`` (the test that decided the call,
 :data:`truceline.analysis.anomaly.TESTS`), incident_id, and where a control map was in
-force side, distance_km, sector and place (empty where none was).
+force side, distance_km, ``moved`` (the ground changed hands within 14 days either
+side: :mod:`truceline.geo.moved`), sector and place (empty where none was).
 
 The format follows the file name: ``.parquet`` (GeoParquet points), ``.csv`` (times as
 ISO 8601 text ending in ``Z``) or ``.geojson``. The file is written beside its target
@@ -26,10 +27,11 @@ from truceline.errors import InputError
 
 __all__ = ["DETECTION_EXPORT_COLUMNS", "FORMATS", "detection_table", "write_detections"]
 
-#: Columns of the export, in order; the last four come from the control map.
+#: Columns of the export, in order; the last five come from the control maps.
 DETECTION_EXPORT_COLUMNS = (
     "detection_id", "lon", "lat", "acq_date", "t_utc", "sensor", "satellite", "frp",
-    "p_natural", "war", "test", "incident_id", "side", "distance_km", "sector", "place",
+    "p_natural", "war", "test", "incident_id", "side", "distance_km", "moved", "sector",
+    "place",
 )
 
 FORMATS = (".parquet", ".csv", ".geojson")
@@ -56,6 +58,7 @@ def detection_table(detections: pd.DataFrame) -> pd.DataFrame:
     out["t_utc"] = (t.dt.strftime("%Y-%m-%dT%H:%M:%SZ").where(t.notna(), None)
                     if t is not None else None)
     out["war"] = out["war"].fillna(False).astype(bool)
+    out["moved"] = out["moved"].fillna(False).astype(bool)
     for c in ("lon", "lat", "frp", "p_natural", "distance_km"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(np.float64)
     return out.reset_index(drop=True)
