@@ -612,3 +612,22 @@ def test_fire_seen_only_under_cloud_is_never_held() -> None:
     assert any("fire seen under cloud" in r for r in hidden.reasons)
     seen = judged(pd.date_range("2025-08-22", periods=3))
     assert seen.verdict == "held" and not seen.peacetime["under_cloud"]["flagged"]
+
+
+def test_incidents_where_the_line_moved_are_named() -> None:
+    """An incident on ground the maps show changing hands is a finding of its own: the
+    reasons say how many lie there, whatever the verdict; without the column, none."""
+    a = agreement()
+    det = world(QUIET)
+    det, inc1 = add_incident(det, "moved-1", "2025-08-23 10:30", 0.001)
+    det, inc2 = add_incident(det, "still-1", "2025-08-25 10:30", 0.001, lon=37.9)
+    inc = pd.concat([inc1, inc2], ignore_index=True)
+    det["moved"] = det["incident_id"].eq("moved-1")
+    res = run(a, det, inc, peacetime_rate_per_day=7.0)
+    assert res.war_counts["incidents_on_moved_ground"] == 1
+    assert any(r.startswith("1 of the 2 incident(s) in scope lie on ground that changed "
+                            "hands") for r in res.reasons)
+    plain = run(a, det.drop(columns="moved"), inc, peacetime_rate_per_day=7.0)
+    assert plain.war_counts["incidents_on_moved_ground"] == 0
+    assert not any("changed hands" in r for r in plain.reasons)
+    assert plain.verdict == res.verdict

@@ -303,6 +303,13 @@ def assess(
         false_alarm.pop("near", None)
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
                                 overall, peace, war_counts, false_alarm, reasons)
+    # Where the maps show the line moved (geo.moved): a finding of its own for a truce.
+    moved = _incidents_on_moved_ground(det, scope & possible, inc_rows)
+    war_counts["incidents_on_moved_ground"] = moved
+    if moved:
+        reasons.append(f"{moved} of the {len(inc_rows)} incident(s) in scope lie on ground "
+                       "that changed hands within 14 days of their fire: the control maps "
+                       "show the line moved there")
 
     # Say what the coverage was whatever the verdict.
     reasons.extend(coverage.reasons)
@@ -363,6 +370,17 @@ def _near_line_test(at_line: set[str], inc_rows: list[dict[str, Any]],
     return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "window_days": t_w,
             "expected": expected, "n_incidents": n,
             "p_value": float(stats.poisson.sf(n - 1, expected)) if n else 1.0}
+
+
+def _incidents_on_moved_ground(det: pd.DataFrame, rows: np.ndarray,
+                               inc_rows: list[dict[str, Any]]) -> int:
+    """How many of ``inc_rows`` have a detection among ``rows`` on ground that changed
+    hands (column ``moved``, :func:`truceline.geo.moved.changed_hands`)."""
+    if not inc_rows:
+        return 0
+    hit = rows & det["moved"].to_numpy(dtype=bool) & det["incident_id"].notna().to_numpy()
+    ids = {str(i) for i in det.loc[hit, "incident_id"]}
+    return sum(str(r["incident_id"]) in ids for r in inc_rows)
 
 
 def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Timestamp,

@@ -53,6 +53,8 @@ def normalise(det: pd.DataFrame) -> pd.DataFrame:
     out["detection_id"] = det["detection_id"].astype(str) if "detection_id" in det else \
         pd.Series(np.arange(len(det)).astype(str), index=det.index)
     out["snapshot_id"] = det["snapshot_id"].astype(object) if "snapshot_id" in det else None
+    # the ground changed hands within 14 days (geo.moved); unknown counts as not
+    out["moved"] = det["moved"].fillna(False).astype(bool) if "moved" in det else False
     return out
 
 
