@@ -58,6 +58,8 @@ def test_changed_hands_compares_the_maps_two_weeks_either_side() -> None:
     # before; 14 days after, the newest map is 33 days old: the maps do not reach it yet
     assert got.tolist() == [True, True, False, False, False]
     assert changed_hands(det.iloc[:0], SNAPS).shape == (0,)
+    undated = det.assign(acq_date=pd.Series(pd.NaT, index=det.index, dtype="datetime64[ns]"))
+    assert not changed_hands(undated, SNAPS).any()
     # a line that does not move (the same map every ten days) never gives `moved`
     still = SNAPS.iloc[[0, 0, 0]].assign(
         valid_from=pd.to_datetime(["2022-09-01", "2022-09-11", "2022-09-21"]))

@@ -63,7 +63,7 @@ def _holder(x: np.ndarray, y: np.ndarray, when: np.ndarray, snaps: gpd.GeoDataFr
     """1 Russian-held, 0 Ukrainian-held, -1 unknown, by the snapshot in force ``when``;
     one vectorised query per snapshot (never per detection)."""
     which = np.searchsorted(starts, when, side="right") - 1
-    known = which >= 0
+    known = (which >= 0) & ~np.isnat(when)  # a detection without a date: unknown
     stale = np.zeros(len(which), dtype=bool)
     stale[known] = (when[known] - starts[which[known]]) > np.timedelta64(
         MAX_STALENESS_DAYS, "D")
