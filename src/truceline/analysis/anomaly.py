@@ -308,20 +308,18 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     cd["blaze"] = _same_day_ring_counts(cd)
     # Nearest approach to the line of contact (km) of the cell-day's detections, when
     # enrichment gave distances; NaN where no map was in force.
-    if "distance_km" in det.columns:
-        km = pd.Series(np.abs(det["distance_km"].to_numpy(dtype=float)))
-        cd["line_km"] = (km.groupby([cells, dates.to_numpy()], sort=True).min()
-                         .reindex(pd.MultiIndex.from_frame(cd[["cell", "date"]])).to_numpy())
-    else:
-        cd["line_km"] = np.nan
+    per_cell_day = pd.MultiIndex.from_frame(cd[["cell", "date"]])
+
+    def by_cell_day(values: np.ndarray, how: str) -> np.ndarray:
+        return pd.Series(values).groupby([cells, dates.to_numpy()], sort=True).agg(how) \
+            .reindex(per_cell_day).to_numpy()
+
+    cd["line_km"] = by_cell_day(np.abs(det["distance_km"].to_numpy(dtype=float)), "min") \
+        if "distance_km" in det.columns else np.nan
     # Whether any of the cell-day's detections lay on ground that changed hands
     # (geo.moved); absent (never) when enrichment did not say.
-    if "moved" in det.columns:
-        mv = pd.Series(det["moved"].fillna(False).to_numpy(dtype=bool))
-        cd["moved"] = (mv.groupby([cells, dates.to_numpy()], sort=True).any()
-                       .reindex(pd.MultiIndex.from_frame(cd[["cell", "date"]])).to_numpy())
-    else:
-        cd["moved"] = False
+    cd["moved"] = by_cell_day(det["moved"].fillna(False).to_numpy(dtype=bool), "any") \
+        if "moved" in det.columns else False
 
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)

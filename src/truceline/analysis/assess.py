@@ -291,9 +291,8 @@ def assess(
         "n_incidents_p_below_alpha": n_proof,
         "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
     }
-    at_line = _incidents_at_line(det, scope & at_line_rows)
-    false_alarm["incidents_at_line"] = sum(str(r["incident_id"]) in at_line
-                                           for r in inc_rows)
+    at_line = _incidents_among(det, scope & at_line_rows)
+    false_alarm["incidents_at_line"] = _count_in(inc_rows, at_line)
     false_alarm["p_all_incidents"] = float(stats.poisson.sf(len(inc_rows) - 1, expected)) \
         if inc_rows else 1.0
     near = (false_incident_detail or {}).get("near")
@@ -304,7 +303,8 @@ def assess(
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
                                 overall, peace, war_counts, false_alarm, reasons)
     # Where the maps show the line moved (geo.moved): a finding of its own for a truce.
-    moved = _incidents_on_moved_ground(det, scope & possible, inc_rows)
+    moved = _count_in(inc_rows, _incidents_among(det, scope & possible
+                                                 & det["moved"].to_numpy(dtype=bool)))
     war_counts["incidents_on_moved_ground"] = moved
     if moved:
         reasons.append(f"{moved} of the {len(inc_rows)} incident(s) in scope lie on ground "
@@ -353,11 +353,16 @@ def assess(
     )
 
 
-def _incidents_at_line(det: pd.DataFrame, close: np.ndarray) -> set[str]:
-    """Incidents with a detection among the ``close`` rows (in scope, in the contact
-    zone)."""
-    close = close & det["incident_id"].notna().to_numpy()
-    return set(det.loc[close, "incident_id"].astype(str))
+def _incidents_among(det: pd.DataFrame, rows: np.ndarray) -> set[str]:
+    """Incidents with a detection among ``rows`` (e.g. in scope and in the contact zone,
+    or on ground that changed hands)."""
+    rows = rows & det["incident_id"].notna().to_numpy()
+    return set(det.loc[rows, "incident_id"].astype(str))
+
+
+def _count_in(inc_rows: list[dict[str, Any]], ids: set[str]) -> int:
+    """How many of ``inc_rows`` are among ``ids``."""
+    return sum(str(r["incident_id"]) in ids for r in inc_rows)
 
 
 def _near_line_test(at_line: set[str], inc_rows: list[dict[str, Any]],
@@ -370,17 +375,6 @@ def _near_line_test(at_line: set[str], inc_rows: list[dict[str, Any]],
     return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "window_days": t_w,
             "expected": expected, "n_incidents": n,
             "p_value": float(stats.poisson.sf(n - 1, expected)) if n else 1.0}
-
-
-def _incidents_on_moved_ground(det: pd.DataFrame, rows: np.ndarray,
-                               inc_rows: list[dict[str, Any]]) -> int:
-    """How many of ``inc_rows`` have a detection among ``rows`` on ground that changed
-    hands (column ``moved``, :func:`truceline.geo.moved.changed_hands`)."""
-    if not inc_rows:
-        return 0
-    hit = rows & det["moved"].to_numpy(dtype=bool) & det["incident_id"].notna().to_numpy()
-    ids = {str(i) for i in det.loc[hit, "incident_id"]}
-    return sum(str(r["incident_id"]) in ids for r in inc_rows)
 
 
 def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Timestamp,
