@@ -460,10 +460,15 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
 
     Without a leave-out climatology or such a year before the window for a sensor, the
     rate is None with ``why`` (and no file): the caller then weighs the other
-    yardsticks only, and says so. ``near``: the same for the contact zone (incidents with
-    a detection within :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line).
+    yardsticks only, and says so. ``near``: the same for the contact zone, counted as rule
+    V1 counts there: days on which an incident's fire reached new ground within
+    :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line, with their dispersion.
     """
-    from truceline.analysis.peacetime import measured_false_incident_rate
+    from truceline.analysis.peacetime import (
+        INCIDENT,
+        NEW_GROUND_DAY,
+        measured_false_incident_rate,
+    )
 
     margin = 30
     leave_out = load_leave_out(lake)
@@ -494,17 +499,21 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
                 d["incident_id"].notna(), None)
             scored.append(d)
         peace = pd.concat(scored, ignore_index=True) if scored else None
-        for zone, km in (("scope", None), ("near", NEAR_LINE_KM)):
+        for zone, km, unit in (("scope", None, INCIDENT),
+                               ("near", NEAR_LINE_KM, NEW_GROUND_DAY)):
             fr = measured_false_incident_rate(peace, agreement, years, margin_days=margin,
-                                              max_km=km)
+                                              max_km=km, unit=unit)
             by_sensor.setdefault(zone, {})[sensor] = \
                 {k: fr[k] for k in ("rate_per_day", "source", "years") if k in fr} \
-                | {k: fr[k] for k in ("pooled_count", "pooled_days") if k in fr}
+                | {k: fr[k] for k in ("pooled_count", "pooled_days", "dispersion") if k in fr}
             totals[zone] += float(fr["rate_per_day"])
     files = [lake.root / LEAVE_OUT_DIR / f"{s}.npz" for s in sensors]
     return {"rate_per_day": totals["scope"], "by_sensor": by_sensor["scope"],
             "near": {"rate_per_day": totals["near"], "km": NEAR_LINE_KM,
-                     "by_sensor": by_sensor["near"]}}, files
+                     "unit": NEW_GROUND_DAY, "by_sensor": by_sensor["near"],
+                     # the sensors' counts add up; the most clustered one speaks for all
+                     "dispersion": max(float(v.get("dispersion", 1.0))
+                                       for v in by_sensor["near"].values())}}, files
 
 
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,

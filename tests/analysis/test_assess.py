@@ -500,6 +500,44 @@ def test_field_burning_far_away_raises_the_false_incident_rate() -> None:
     assert any("60 incident(s) on the control band" in r for r in judged.reasons)
 
 
+def test_fire_reaching_new_ground_at_the_line_day_after_day_is_days_of_evidence() -> None:
+    """A town fought over for a week is one incident but seven days of evidence: one
+    incident whose fire reaches new ground within 5 km of the line on 7 of the window's
+    10 days, where peacetime gave 0.05 such days a day (0.5 expected), is a violation
+    (P ~ 1e-6). A static source burning at one spot on the same 7 days (a landfill, works
+    the climatology does not know) reached new ground once: nothing (P = 0.39). And when
+    that ground's peacetime false alarms come as multi-day fires (dispersion 5), the
+    moving fire's 7 days are no longer proof (P = 0.015)."""
+    from truceline.analysis.false_alarms import window_false_rate
+
+    a = agreement()
+    base = world(QUIET)
+    moving, static = [base], [base]
+    for k in range(7):
+        day = f"2025-08-{22 + k} 11:12"
+        moving.append(add_incident(base.iloc[:0], "town", day, 0.001, dist=2.0,
+                                   lon=37.5 + 0.02 * k)[0])
+        static.append(add_incident(base.iloc[:0], "town", day, 0.001, dist=2.0)[0])
+    inc = add_incident(base.iloc[:0], "town", "2025-08-22 11:12", 0.001, dist=2.0)[1]
+    found = {}
+    for name, parts, spread in (("moving", moving, 1.0), ("static", static, 1.0),
+                                ("clustered", moving, 5.0)):
+        det = pd.concat(parts, ignore_index=True)
+        rate = window_false_rate(det, a, 0.4, peacetime={"rate_per_day": 0.4},
+                                 near_ratio=0.05, near_peacetime={"rate_per_day": 0.05,
+                                                                  "dispersion": spread})
+        res = run(a, det, inc, peacetime_rate_per_day=7.0,
+                  false_incident_rate_per_day=rate["rate_per_day"], false_incident_detail=rate)
+        near = res.false_alarms["near"]
+        assert near["unit"] == "new-ground day" and near["n_incidents"] == 1
+        assert near["dispersion"] == spread
+        found[name] = (res.verdict, near["n_new_ground_days"], near["p_value"])
+    assert found["moving"][:2] == ("violated", 7) and found["moving"][2] < 1e-5
+    assert found["static"][:2] == ("inconclusive", 1) and found["static"][2] > 0.3
+    assert found["clustered"][:2] == ("inconclusive", 7)
+    assert found["clustered"][2] == pytest.approx(0.0153, abs=1e-4)
+
+
 @pytest.mark.parametrize("dist, verdict", [(2.0, "violated"), (20.0, "held")])
 def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
         dist: float, verdict: str) -> None:
@@ -531,7 +569,9 @@ def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
     assert res.false_alarms["p_value"] > 0.3  # the whole scope's count alone
     if verdict == "violated":
         assert res.rule == "V1" and near["p_value"] < 0.005
-        assert any("5 of them within 5 km of the line" in r for r in res.reasons)
+        assert near["n_new_ground_days"] == 5
+        assert any("5 of them burned within 5 km of the line, reaching new ground on 5 "
+                   "day(s)" in r for r in res.reasons)
         # without the contact zone's rate the scope test alone decides, at 0.01 as before
         alone = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
                     false_incident_rate_per_day=rate["rate_per_day"])

@@ -39,12 +39,18 @@ from scipy import stats
 from truceline.analysis.coverage import Coverage, to_utc, window_days
 from truceline.analysis.evidence import scope_incidents, site_hits
 from truceline.analysis.inputs import SIDES_LINE, clean, normalise, timing, within_km
-from truceline.analysis.peacetime import false_incident_rate, peacetime_rate
+from truceline.analysis.peacetime import (
+    NEW_GROUND_DAY,
+    count_false_alarms,
+    false_incident_rate,
+    peacetime_rate,
+)
 from truceline.analysis.rates import (
     LEVEL,
     DaySpans,
     RateRatio,
     RatioOfRateRatios,
+    at_least,
     poisson_ci,
     rate_ratio_test,
     ratio_of_rate_ratios,
@@ -297,7 +303,8 @@ def assess(
         if inc_rows else 1.0
     near = (false_incident_detail or {}).get("near")
     if near and near.get("rate_per_day") is not None:
-        false_alarm["near"] = _near_line_test(at_line, inc_rows, near, t_w)
+        false_alarm["near"] = _near_line_test(det, scope & at_line_rows & certain, at_line,
+                                              inc_rows, near, t_w)
     else:
         false_alarm.pop("near", None)
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
@@ -365,16 +372,30 @@ def _count_in(inc_rows: list[dict[str, Any]], ids: set[str]) -> int:
     return sum(str(r["incident_id"]) in ids for r in inc_rows)
 
 
-def _near_line_test(at_line: set[str], inc_rows: list[dict[str, Any]],
-                    near: dict[str, Any], t_w: float) -> dict[str, Any]:
-    """Rule V1's second look: the proving incidents in the contact zone (``at_line``),
-    against the false-incident rate of that zone."""
-    n = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
-            and str(r["incident_id"]) in at_line for r in inc_rows)
+def _near_line_test(det: pd.DataFrame, rows: np.ndarray, at_line: set[str],
+                    inc_rows: list[dict[str, Any]], near: dict[str, Any],
+                    t_w: float) -> dict[str, Any]:
+    """Rule V1's second look: the days on which a proving incident's fire reached new
+    ground in the contact zone (its detections among ``rows``: in scope, in the zone,
+    certainly inside the window, with p_natural < 0.01), against the zone's false-alarm
+    rate counted the same way in peacetime, with the dispersion measured with it
+    (:data:`~truceline.analysis.peacetime.NEW_GROUND_DAY`).
+
+    Why days on new ground: a town fought over for weeks is one incident but weeks of
+    evidence, while a farm fire is a day, and a static source burning at one spot day
+    after day is one too; the days of one incident still cluster, which the negative
+    binomial's dispersion carries.
+    """
+    proving = {str(r["incident_id"]) for r in inc_rows
+               if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION} & at_line
+    ids = det["incident_id"].astype(str).isin(proving).to_numpy()
+    n_days = int(count_false_alarms(det, rows & ids, NEW_GROUND_DAY).sum())
     expected = float(near["rate_per_day"]) * t_w
-    return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "window_days": t_w,
-            "expected": expected, "n_incidents": n,
-            "p_value": float(stats.poisson.sf(n - 1, expected)) if n else 1.0}
+    spread = float(near.get("dispersion", 1.0))
+    return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "unit": NEW_GROUND_DAY,
+            "window_days": t_w, "expected": expected, "n_incidents": len(proving),
+            "n_new_ground_days": n_days, "dispersion": spread,
+            "p_value": at_least(n_days, expected, spread)}
 
 
 def _windows(det: pd.DataFrame, w0: pd.Timestamp, w1: pd.Timestamp, c0: pd.Timestamp,

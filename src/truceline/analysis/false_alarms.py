@@ -32,6 +32,12 @@ import shapely
 
 from truceline.analysis.coverage import to_utc, window_days
 from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
+from truceline.analysis.peacetime import (
+    INCIDENT,
+    NEW_GROUND_DAY,
+    count_false_alarms,
+    dispersion,
+)
 from truceline.analysis.rules import (
     ALPHA_VIOLATION,
     DEFAULT_FALSE_INCIDENTS_PER_DAY,
@@ -98,15 +104,18 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     return {"scope": int(in_scope.sum()) / control, "near": int(near.sum()) / control}
 
 
-def control_band_incidents(detections: pd.DataFrame, agreement: Agreement) -> int:
-    """Incidents with a detection of p_natural < 0.01 on control-band ground either party
-    holds, on a UTC day the window touches."""
+def control_band_incidents(detections: pd.DataFrame, agreement: Agreement,
+                           unit: str = INCIDENT) -> pd.Series:
+    """Each incident's contribution to the count of incidents with a detection of
+    p_natural < 0.01 on control-band ground either party holds, on a UTC day the window
+    touches (1 each; ``unit`` :data:`~truceline.analysis.peacetime.NEW_GROUND_DAY`: its
+    days on new ground there): ``.sum()`` is the count."""
     det = normalise(detections)
     days = window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc))
     m = (agreement.control_mask(det["dist_km"]) & det["side"].isin(SIDES_LINE).to_numpy()
-         & det["date"].isin(days).to_numpy() & det["incident_id"].notna().to_numpy()
+         & det["date"].isin(days).to_numpy()
          & (det["p_natural"] < ALPHA_VIOLATION).to_numpy())
-    return int(det.loc[m, "incident_id"].nunique())
+    return count_false_alarms(det, m, unit)
 
 
 def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: float, *,
@@ -128,7 +137,11 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     With ``near_ratio`` (:func:`area_ratios`, ``near``; positive) the result also holds
     ``near``: the same yardsticks for the contact zone (the floor scaled by its share of
     the scope's area, the band by ``near_ratio``, ``near_peacetime`` measured there), for
-    rule V1's second test.
+    rule V1's second test, which counts the days on which an incident's fire reached new
+    ground there (:data:`~truceline.analysis.peacetime.NEW_GROUND_DAY`): the band's rate
+    is then its new-ground days per window day, and ``near["dispersion"]`` (how that count
+    clusters in incidents, :func:`~truceline.analysis.peacetime.dispersion`) is the one
+    measured with the peacetime rate, or without it the band's own.
 
     Example
     -------
@@ -145,10 +158,10 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     >>> window_false_rate(det, a, 0.5, peacetime={"rate_per_day": 0.8})["source"]
     'peacetime, same ground and season'
     >>> near = window_false_rate(det, a, 0.5, near_ratio=0.1)["near"]
-    >>> near["rate_per_day"], near["source"]
-    (0.1, 'control band, same days')
+    >>> near["rate_per_day"], near["source"], near["unit"], near["dispersion"]
+    (0.1, 'control band, same days', 'new-ground day', 1.0)
     """
-    n = control_band_incidents(detections, agreement)
+    n = int(control_band_incidents(detections, agreement).sum())
     days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
     out = _largest(floor, n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan"),
                    peacetime)
@@ -156,8 +169,15 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
                 "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4)})
     if near_ratio is not None and np.isfinite(near_ratio) and near_ratio > 0:
         share = near_ratio / ratio if np.isfinite(ratio) and ratio > 0 else 1.0
-        near = _largest(floor * share, n / max(days, 1) * near_ratio, near_peacetime)
-        out["near"] = {**near, "km": NEAR_LINE_KM, "control_incidents": n,
+        band = control_band_incidents(detections, agreement, NEW_GROUND_DAY)
+        n_days = int(band.sum())
+        near = _largest(floor * share, n_days / max(days, 1) * near_ratio, near_peacetime)
+        measured = near_peacetime is not None and near_peacetime.get("rate_per_day") \
+            is not None
+        spread = float(near_peacetime.get("dispersion", 1.0)) if measured \
+            else dispersion(band)  # type: ignore[union-attr]
+        out["near"] = {**near, "km": NEAR_LINE_KM, "unit": NEW_GROUND_DAY,
+                       "dispersion": spread, "control_incidents": n_days,
                        "control_days": days, "area_ratio": round(float(near_ratio), 4),
                        "share_of_scope": round(float(share), 4)}
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from truceline.analysis.coverage import to_utc, window_days
@@ -13,7 +14,19 @@ from truceline.analysis.rules import ALPHA_VIOLATION
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
-__all__ = ["false_incident_rate", "measured_false_incident_rate", "peacetime_rate"]
+__all__ = ["GROUND_RESOLUTION", "INCIDENT", "NEW_GROUND_DAY", "count_false_alarms",
+           "dispersion", "false_incident_rate", "measured_false_incident_rate",
+           "new_ground_days", "peacetime_rate"]
+
+#: The units rule V1 counts false alarms in: incidents (the whole scope), or days on
+#: which an incident's fire reached new ground (the contact zone): a town fought over for
+#: weeks is one incident but weeks of evidence, a farm fire is a day, and a static source
+#: (a landfill, works the climatology does not know) burning at the same spot day after
+#: day is a day too.
+INCIDENT = "incident"
+NEW_GROUND_DAY = "new-ground day"
+#: H3 resolution of the cells "new ground" is counted in (~0.7 km², a few VIIRS pixels).
+GROUND_RESOLUTION = 8
 
 
 def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
@@ -59,39 +72,115 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
     """
     if not years:
         raise InputError("false_incident_rate: expected at least one peacetime year")
-    worst, pooled_rate = _false_rates(detections, agreement, years, margin_days)
+    worst, pooled_rate, _ = _false_rates(detections, agreement, years, margin_days)
     return pooled_rate if pooled else worst
 
 
+def new_ground_days(det: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """Per incident with a detection of p_natural < 0.01 among ``rows``: the UTC days on
+    which such a detection lit an H3 cell (:data:`GROUND_RESOLUTION`) that the incident had
+    not lit on an earlier day among ``rows``.
+
+    Example: a static source seen on three days counts 1; a fire that moves to new
+    cells on each of three days counts 3.
+
+    >>> det = pd.DataFrame({"incident_id": ["s"] * 3 + ["m"] * 3, "p_natural": 1e-3,
+    ...     "lon": [37.0] * 3 + [37.0, 37.02, 37.04], "lat": 48.0,
+    ...     "date": pd.to_datetime(["2021-08-01", "2021-08-02", "2021-08-03"] * 2)})
+    >>> new_ground_days(det, np.ones(6, dtype=bool)).to_dict()
+    {'m': 3, 's': 1}
+    """
+    from truceline.geo.grid import h3_cells
+
+    pick = rows & det["incident_id"].notna().to_numpy() \
+        & (det["p_natural"] < ALPHA_VIOLATION).to_numpy()
+    d = det.loc[pick, ["incident_id", "date"]].astype({"incident_id": str})
+    if d.empty:
+        return pd.Series(dtype=np.int64)
+    d["cell"] = h3_cells(det.loc[pick, "lat"].to_numpy(), det.loc[pick, "lon"].to_numpy(),
+                         GROUND_RESOLUTION)
+    first = d.groupby(["incident_id", "cell"])["date"].min().reset_index()
+    return first.groupby("incident_id")["date"].nunique().astype(np.int64)
+
+
+def dispersion(per_incident: pd.Series) -> float:
+    """Variance over mean of a count made of incidents' contributions (Σ n² / Σ n): what
+    a compound Poisson count of incidents, each contributing ``n``, has; 1.0 with none.
+
+    >>> dispersion(pd.Series([1, 1, 4]))
+    3.0
+    """
+    total = float(per_incident.sum())
+    return float((per_incident.astype(float) ** 2).sum()) / total if total > 0 else 1.0
+
+
+def count_false_alarms(det: pd.DataFrame, rows: np.ndarray, unit: str = INCIDENT,
+                       p_min: pd.Series | None = None) -> pd.Series:
+    """Each incident's contribution to a count of false alarms among ``rows``: 1 for an
+    incident with a detection there whose p_min is below 0.01 (``unit``
+    :data:`INCIDENT`), or its :func:`new_ground_days` (:data:`NEW_GROUND_DAY`).
+
+    ``det``: normalised detections (``incident_id``, ``p_natural``, ``date``, ``lon``,
+    ``lat``); ``p_min``: each incident's lowest p_natural (computed from ``det`` when not
+    given).
+
+    Example
+    -------
+    >>> det = pd.DataFrame({"incident_id": ["a", "a", "a", "b"], "p_natural": [1e-3] * 4,
+    ...     "lon": [37.0, 37.0, 37.03, 36.0], "lat": 48.0,
+    ...     "date": pd.to_datetime(["2021-08-01", "2021-08-01", "2021-08-02", "2021-08-01"])})
+    >>> rows = np.ones(4, dtype=bool)
+    >>> int(count_false_alarms(det, rows).sum()), int(count_false_alarms(det, rows,
+    ...     NEW_GROUND_DAY).sum())
+    (2, 3)
+    """
+    if unit not in (INCIDENT, NEW_GROUND_DAY):
+        raise InputError(f"false alarms: unit {unit!r}: expected {INCIDENT!r} or "
+                         f"{NEW_GROUND_DAY!r}")
+    if unit == NEW_GROUND_DAY:
+        return new_ground_days(det, rows)
+    rows = rows & det["incident_id"].notna().to_numpy()
+    if p_min is None:
+        p_min = det.loc[det["incident_id"].notna()].groupby(
+            det["incident_id"].astype(str))["p_natural"].min()
+    ids = pd.Index(det.loc[rows, "incident_id"].astype(str).unique())
+    ids = ids[(p_min.reindex(ids) < ALPHA_VIOLATION).to_numpy()]
+    return pd.Series(1, index=ids, dtype=np.int64)
+
+
 def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
-                 margin_days: int, max_km: float | None = None) -> tuple[float, float]:
+                 margin_days: int, max_km: float | None = None,
+                 unit: str = INCIDENT) -> tuple[float, float, float]:
     """(worst year's, pooled) false-incident rates of :func:`false_incident_rate`, from one
-    pass over the detections; with ``max_km``, of the incidents with a detection in scope
-    within that distance of the line (rule V1's contact zone)."""
+    pass over the detections, and the :func:`dispersion` of the pooled count; with
+    ``max_km``, of the incidents with a detection in scope within that distance of the
+    line (rule V1's contact zone); counted in ``unit`` (:func:`count_false_alarms`)."""
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
         & within_km(det, max_km)
     has = det["incident_id"].notna().to_numpy()
-    p_min = det.groupby(det["incident_id"].astype(str))["p_natural"].min() if has.any() \
-        else pd.Series(dtype=float)
+    p_min = det.loc[has].groupby(det.loc[has, "incident_id"].astype(str))["p_natural"].min()
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
-    counts, exposures = [], []
+    counts, exposures, parts = [], [], []
     for y in years:  # a handful of years, not detections
         shift = pd.DateOffset(years=int(y) - w0.year)
         days = window_days(w0 + shift - pd.Timedelta(days=margin_days),
                            w1 + shift + pd.Timedelta(days=margin_days))
-        m = has & scope & det["date"].isin(days).to_numpy()
-        ids = det.loc[m, "incident_id"].astype(str).unique()
-        counts.append(int((p_min.reindex(ids) < ALPHA_VIOLATION).sum()))
+        m = scope & det["date"].isin(days).to_numpy()
+        part = count_false_alarms(det, m, unit, p_min)
+        counts.append(int(part.sum()))
+        parts.append(part)
         exposures.append(float(len(days)))
     worst = max(c / e for c, e in zip(counts, exposures, strict=True))
-    return worst, sum(counts) / sum(exposures)
+    spread = dispersion(pd.concat(parts, ignore_index=True)) if parts else 1.0
+    return worst, sum(counts) / sum(exposures), spread
 
 
 def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
                                  years: Sequence[int], margin_days: int = 30,
                                  fallback: float | None = None,
-                                 max_km: float | None = None) -> dict[str, object]:
+                                 max_km: float | None = None,
+                                 unit: str = INCIDENT) -> dict[str, object]:
     """The false-incident rate rule V1 weighs, measured on the agreement's own ground,
     line and season, with what it rests on.
 
@@ -105,6 +194,8 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     the constant used before), so a missing measurement never makes ``violated`` easier.
     ``max_km``: only incidents with a detection in scope within that distance of the
     line (the contact zone rule V1 also tests, :data:`~truceline.analysis.rules.NEAR_LINE_KM`).
+    ``unit``: what is counted (:func:`count_false_alarms`); the rate is per day in it,
+    and ``dispersion`` (:func:`dispersion`) says how the count clusters in incidents.
 
     Example
     -------
@@ -121,9 +212,11 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     default = DEFAULT_FALSE_INCIDENTS_PER_DAY if fallback is None else float(fallback)
     if detections is None or not len(years) or detections.empty:
         return {"rate_per_day": default, "source": "fallback", "years": list(years),
+                "unit": unit,
                 "why": "no peacetime detections of this ground scored with a climatology "
                        "that leaves their year out: the constant rate is used"}
-    worst, pooled = _false_rates(detections, agreement, years, margin_days, max_km)
+    worst, pooled, spread = _false_rates(detections, agreement, years, margin_days, max_km,
+                                         unit)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     exposure = float(len(window_days(w0 - pd.Timedelta(days=margin_days),
                                      w1 + pd.Timedelta(days=margin_days)))) * len(years)
@@ -132,4 +225,4 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     return {"rate_per_day": max(worst, upper), "source": "measured", "years": list(years),
             "worst_year_per_day": worst, "pooled_per_day": pooled, "pooled_count": count,
             "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days,
-            "max_km": max_km}
+            "max_km": max_km, "unit": unit, "dispersion": spread}

@@ -18,8 +18,8 @@ from scipy.stats.contingency import odds_ratio
 
 from truceline.errors import InputError
 
-__all__ = ["LEVEL", "DaySpans", "RateRatio", "RatioOfRateRatios", "poisson_ci", "rate_ratio_test",
-           "ratio_of_rate_ratios", "widened"]
+__all__ = ["LEVEL", "DaySpans", "RateRatio", "RatioOfRateRatios", "at_least",
+           "poisson_ci", "rate_ratio_test", "ratio_of_rate_ratios", "widened"]
 
 LEVEL = 0.95
 
@@ -36,6 +36,23 @@ def poisson_ci(x: int, level: float = LEVEL) -> tuple[float, float]:
     lo = 0.0 if x == 0 else float(stats.chi2.ppf(a / 2, 2 * x) / 2)
     hi = float(stats.chi2.ppf(1 - a / 2, 2 * x + 2) / 2)
     return lo, hi
+
+
+def at_least(n: int, mean: float, dispersion: float = 1.0) -> float:
+    """P(X >= n) for a count with this ``mean``: Poisson, or with ``dispersion`` > 1 a
+    negative binomial whose variance is ``dispersion`` x mean (a count made of clusters,
+    e.g. incidents contributing several days each, is not Poisson).
+
+    Example
+    -------
+    >>> round(at_least(3, 0.5), 4), round(at_least(3, 0.5, dispersion=2.0), 4)
+    (0.0144, 0.0498)
+    """
+    if n <= 0:
+        return 1.0
+    if dispersion <= 1.0:
+        return float(stats.poisson.sf(n - 1, mean))
+    return float(stats.nbinom.sf(n - 1, mean / (dispersion - 1.0), 1.0 / dispersion))
 
 
 @dataclass(frozen=True)

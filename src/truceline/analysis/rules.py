@@ -45,9 +45,12 @@ RULES: dict[str, str] = {
           "so many of them that peacetime false alarms cannot explain them: P(Poisson("
           "false-incident rate x window days) >= their number) < 0.01; when the rate of the "
           "contact zone (scope within 5 km of the line) is measured too, either the whole "
-          "scope's count or the count of those with a detection within 5 km of the line, "
-          "against that zone's own false-incident rate, at < 0.005 each (fire near the line "
-          "prohibited)",
+          "scope's count or, within 5 km of the line, the days on which such an incident's "
+          "fire reached new ground there (a detection with p_natural < 0.01, certainly "
+          "inside the window, in a ~0.7 km² H3 cell the incident had not lit on an earlier "
+          "day) against that zone's own false-alarm rate counted the same way in "
+          "peacetime (negative binomial with the dispersion measured with that rate), at "
+          "< 0.005 each (fire near the line prohibited)",
     "V2": "violated: an incident (or a single detection not in any incident) within a "
           "protected site's radius, certainly inside the window, with p_min (p_natural) < "
           "0.01, whatever its distance from the line (protected sites prohibited)",
@@ -82,7 +85,9 @@ def _rate_basis(false_alarm: dict[str, Any]) -> str:
     if not false_alarm.get("rate_given", True):
         return ", the default"
     if false_alarm.get("source") == "control band, same days":
-        return (f", measured: {false_alarm['control_incidents']} incident(s) on the control "
+        what = "new-ground day(s)" if false_alarm.get("unit") == "new-ground day" \
+            else "incident(s)"
+        return (f", measured: {false_alarm['control_incidents']} {what} on the control "
                 f"band in the window's {false_alarm['control_days']} day(s), scaled by the "
                 f"area judged, {false_alarm['area_ratio']:g} of the band's")
     if false_alarm.get("source") == "peacetime, same ground and season":
@@ -112,10 +117,12 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                f"{false_alarm['rate_per_day']:.3g}/day" + _rate_source(false_alarm) + "); "
                f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
     if near:
-        fa_text += (f"; within {near['km']:g} km of the line: {near['n_incidents']} against "
-                    f"{near['expected']:.2f} expected (rate {near['rate_per_day']:.3g}/day"
-                    + _rate_basis(near) + f"), P = {near['p_value']:.2g}; each test at "
-                    f"< {alpha:g}")
+        fa_text += (f"; within {near['km']:g} km of the line: {near['n_new_ground_days']} "
+                    f"day(s) on which {near['n_incidents']} of them reached new ground there"
+                    f", against {near['expected']:.2f} expected (rate "
+                    f"{near['rate_per_day']:.3g} a day" + _rate_basis(near)
+                    + f"; dispersion {near.get('dispersion', 1.0):.2g}), P = "
+                    f"{near['p_value']:.2g}; each test at < {alpha:g}")
     by_scope = false_alarm["p_value"] < alpha
     by_near = bool(near) and near["p_value"] < alpha
     if proof and (by_scope or by_near):
@@ -124,8 +131,9 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                        f"{ALPHA_VIOLATION} certainly inside the window: {ids}"
                        + (" ..." if len(proof) > 10 else ""))
         if by_near and not by_scope:
-            reasons.append(f"{near['n_incidents']} of them within {near['km']:g} km of the "
-                           "line, more than false alarms there explain")
+            reasons.append(f"{near['n_incidents']} of them burned within {near['km']:g} km "
+                           f"of the line, reaching new ground on {near['n_new_ground_days']} "
+                           "day(s), more than false alarms there explain")
         reasons.append(fa_text)
         where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
         if where:

@@ -200,12 +200,20 @@ class Ground:
         return self._cache[key]
 
     def false_rate(self, a: Agreement, max_km: float | None = None) -> dict[str, Any]:
-        from truceline.analysis.peacetime import measured_false_incident_rate
+        """The false-alarm rate rule V1 weighs: incidents in scope, or (``max_km``, the
+        contact zone) days on which an incident reached new ground, as the product counts
+        them."""
+        from truceline.analysis.peacetime import (
+            INCIDENT,
+            NEW_GROUND_DAY,
+            measured_false_incident_rate,
+        )
 
         key = ("false", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            self._cache[key] = measured_false_incident_rate(self.peace, a, self.years_for(a),
-                                                            max_km=max_km)
+            self._cache[key] = measured_false_incident_rate(
+                self.peace, a, self.years_for(a), max_km=max_km,
+                unit=INCIDENT if max_km is None else NEW_GROUND_DAY)
         return self._cache[key]
 
 
@@ -595,7 +603,7 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
     2020 is scored with the climatology that leaves 2018-2021 out (VIIRS S-NPP).
     """
     from truceline.analysis.assess import assess
-    from truceline.analysis.peacetime import measured_false_incident_rate
+    from truceline.analysis.peacetime import NEW_GROUND_DAY, measured_false_incident_rate
     from truceline.sources.agreements import load_agreement
 
     say = log or (lambda _m: None)
@@ -616,7 +624,8 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
         say(f"donbas: peacetime {y} scored ({len(scored):,} detections)")
     peace = pd.concat(peace_parts, ignore_index=True)
     fr = measured_false_incident_rate(peace, a, list(peace_years))
-    fr_near = measured_false_incident_rate(peace, a, list(peace_years), max_km=NEAR_LINE_KM)
+    fr_near = measured_false_incident_rate(peace, a, list(peace_years), max_km=NEAR_LINE_KM,
+                                           unit=NEW_GROUND_DAY)
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
