@@ -140,8 +140,8 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     rule V1's second test, which counts the days on which an incident's fire reached new
     ground there (:data:`~truceline.analysis.peacetime.NEW_GROUND_DAY`): the band's rate
     is then its new-ground days per window day, and ``near["dispersion"]`` (how that count
-    clusters in incidents, :func:`~truceline.analysis.peacetime.dispersion`) is the one
-    measured with the peacetime rate, or without it the band's own.
+    clusters in incidents, :func:`~truceline.analysis.peacetime.dispersion`) the larger of
+    the band's own and the one measured with the peacetime rate.
 
     Example
     -------
@@ -172,10 +172,11 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
         band = control_band_incidents(detections, agreement, NEW_GROUND_DAY)
         n_days = int(band.sum())
         near = _largest(floor * share, n_days / max(days, 1) * near_ratio, near_peacetime)
+        # the most clustered of the counts measured, as the rate is the largest
         measured = near_peacetime is not None and near_peacetime.get("rate_per_day") \
             is not None
-        spread = float(near_peacetime.get("dispersion", 1.0)) if measured \
-            else dispersion(band)  # type: ignore[union-attr]
+        spread = max(dispersion(band), float(near_peacetime.get("dispersion", 1.0))
+                     if measured else 1.0)  # type: ignore[union-attr]
         out["near"] = {**near, "km": NEAR_LINE_KM, "unit": NEW_GROUND_DAY,
                        "dispersion": spread, "control_incidents": n_days,
                        "control_days": days, "area_ratio": round(float(near_ratio), 4),
