@@ -571,7 +571,7 @@ def test_incidents_at_the_line_prove_what_the_same_number_spread_out_does_not(
         assert res.rule == "V1" and near["p_value"] < 0.005
         assert near["n_new_ground_days"] == 5
         assert any("5 of them burned within 5 km of the line, reaching new ground on 5 "
-                   "day(s)" in r for r in res.reasons)
+                   "incident-day(s) in all" in r for r in res.reasons)
         # without the contact zone's rate the scope test alone decides, at 0.01 as before
         alone = run(a, det, pd.concat(incs), peacetime_rate_per_day=7.0,
                     false_incident_rate_per_day=rate["rate_per_day"])

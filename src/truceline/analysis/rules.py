@@ -117,9 +117,9 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
                f"{false_alarm['rate_per_day']:.3g}/day" + _rate_source(false_alarm) + "); "
                f"P(at least {len(proof)}) = {false_alarm['p_value']:.2g}")
     if near:
-        fa_text += (f"; within {near['km']:g} km of the line: {near['n_new_ground_days']} "
-                    f"day(s) on which {near['n_incidents']} of them reached new ground there"
-                    f", against {near['expected']:.2f} expected (rate "
+        fa_text += (f"; within {near['km']:g} km of the line {near['n_incidents']} of them "
+                    f"reached new ground there on {near['n_new_ground_days']} incident-day(s) "
+                    f"in all, against {near['expected']:.2f} expected (rate "
                     f"{near['rate_per_day']:.3g} a day" + _rate_basis(near)
                     + f"; dispersion {near.get('dispersion', 1.0):.2g}), P = "
                     f"{near['p_value']:.2g}; each test at < {alpha:g}")
@@ -133,7 +133,7 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
         if by_near and not by_scope:
             reasons.append(f"{near['n_incidents']} of them burned within {near['km']:g} km "
                            f"of the line, reaching new ground on {near['n_new_ground_days']} "
-                           "day(s), more than false alarms there explain")
+                           "incident-day(s) in all, more than false alarms there explain")
         reasons.append(fa_text)
         where = sorted({f"{r['side']} ground" for r in proof if r.get("side")})
         if where:
