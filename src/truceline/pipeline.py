@@ -465,9 +465,9 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
     :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line, with their dispersion.
     """
     from truceline.analysis.peacetime import (
-        INCIDENT,
         NEW_GROUND_DAY,
         measured_false_incident_rate,
+        measured_zone_false_rate,
     )
 
     margin = 30
@@ -499,10 +499,10 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
                 d["incident_id"].notna(), None)
             scored.append(d)
         peace = pd.concat(scored, ignore_index=True) if scored else None
-        for zone, km, unit in (("scope", None, INCIDENT),
-                               ("near", NEAR_LINE_KM, NEW_GROUND_DAY)):
-            fr = measured_false_incident_rate(peace, agreement, years, margin_days=margin,
-                                              max_km=km, unit=unit)
+        for zone, fr in (
+                ("scope", measured_false_incident_rate(peace, agreement, years,
+                                                       margin_days=margin)),
+                ("near", measured_zone_false_rate(peace, agreement, years, margin))):
             by_sensor.setdefault(zone, {})[sensor] = \
                 {k: fr[k] for k in ("rate_per_day", "source", "years") if k in fr} \
                 | {k: fr[k] for k in ("pooled_count", "pooled_days", "dispersion") if k in fr}

@@ -388,8 +388,9 @@ def _near_line_test(det: pd.DataFrame, rows: np.ndarray, at_line: set[str],
     """
     proving = {str(r["incident_id"]) for r in inc_rows
                if r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION} & at_line
-    ids = det["incident_id"].astype(str).isin(proving).to_numpy()
-    n_days = int(count_false_alarms(det, rows & ids, NEW_GROUND_DAY).sum())
+    ids = np.zeros(len(det), dtype=bool)
+    ids[rows] = det.loc[rows, "incident_id"].astype(str).isin(proving).to_numpy()
+    n_days = int(count_false_alarms(det, ids, NEW_GROUND_DAY).sum())
     expected = float(near["rate_per_day"]) * t_w
     spread = float(near.get("dispersion", 1.0))
     return {**near, "km": float(near.get("km", NEAR_LINE_KM)), "unit": NEW_GROUND_DAY,

@@ -110,12 +110,20 @@ def control_band_incidents(detections: pd.DataFrame, agreement: Agreement,
     p_natural < 0.01 on control-band ground either party holds, on a UTC day the window
     touches (1 each; ``unit`` :data:`~truceline.analysis.peacetime.NEW_GROUND_DAY`: its
     days on new ground there): ``.sum()`` is the count."""
+    det, band = _band_rows(detections, agreement)
+    return count_false_alarms(det, band, unit)
+
+
+def _band_rows(detections: pd.DataFrame, agreement: Agreement) -> tuple[pd.DataFrame,
+                                                                         np.ndarray]:
+    """The normalised detections and which of them :func:`control_band_incidents`
+    counts: control band, ground either party holds, window days, p_natural < 0.01."""
     det = normalise(detections)
     days = window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc))
     m = (agreement.control_mask(det["dist_km"]) & det["side"].isin(SIDES_LINE).to_numpy()
          & det["date"].isin(days).to_numpy()
          & (det["p_natural"] < ALPHA_VIOLATION).to_numpy())
-    return count_false_alarms(det, m, unit)
+    return det, m
 
 
 def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: float, *,
@@ -161,7 +169,8 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
     >>> near["rate_per_day"], near["source"], near["unit"], near["dispersion"]
     (0.1, 'control band, same days', 'new-ground day', 1.0)
     """
-    n = int(control_band_incidents(detections, agreement).sum())
+    det, in_band = _band_rows(detections, agreement)  # once, for both counts
+    n = int(count_false_alarms(det, in_band).sum())
     days = len(window_days(to_utc(agreement.start_utc), to_utc(agreement.end_utc)))
     out = _largest(floor, n / max(days, 1) * ratio if np.isfinite(ratio) else float("nan"),
                    peacetime)
@@ -169,7 +178,7 @@ def window_false_rate(detections: pd.DataFrame, agreement: Agreement, ratio: flo
                 "area_ratio": None if not np.isfinite(ratio) else round(float(ratio), 4)})
     if near_ratio is not None and np.isfinite(near_ratio) and near_ratio > 0:
         share = near_ratio / ratio if np.isfinite(ratio) and ratio > 0 else 1.0
-        band = control_band_incidents(detections, agreement, NEW_GROUND_DAY)
+        band = count_false_alarms(det, in_band, NEW_GROUND_DAY)
         n_days = int(band.sum())
         near = _largest(floor * share, n_days / max(days, 1) * near_ratio, near_peacetime)
         # the most clustered of the counts measured, as the rate is the largest

@@ -10,13 +10,13 @@ import pandas as pd
 
 from truceline.analysis.coverage import to_utc, window_days
 from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
-from truceline.analysis.rules import ALPHA_VIOLATION
+from truceline.analysis.rules import ALPHA_VIOLATION, NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
 __all__ = ["GROUND_RESOLUTION", "INCIDENT", "NEW_GROUND_DAY", "count_false_alarms",
            "dispersion", "false_incident_rate", "measured_false_incident_rate",
-           "new_ground_days", "peacetime_rate"]
+           "measured_zone_false_rate", "new_ground_days", "peacetime_rate"]
 
 #: The units rule V1 counts false alarms in: incidents (the whole scope), or days on
 #: which an incident's fire reached new ground (the contact zone): a town fought over for
@@ -140,10 +140,11 @@ def count_false_alarms(det: pd.DataFrame, rows: np.ndarray, unit: str = INCIDENT
     if unit == NEW_GROUND_DAY:
         return new_ground_days(det, rows)
     rows = rows & det["incident_id"].notna().to_numpy()
-    if p_min is None:
-        p_min = det.loc[det["incident_id"].notna()].groupby(
-            det["incident_id"].astype(str))["p_natural"].min()
-    ids = pd.Index(det.loc[rows, "incident_id"].astype(str).unique())
+    present = det.loc[rows, "incident_id"].unique()
+    if p_min is None:  # only the incidents among the rows: a window, not the history
+        of = det.loc[det["incident_id"].isin(present)]
+        p_min = of.groupby(of["incident_id"].astype(str))["p_natural"].min()
+    ids = pd.Index(pd.Series(present, dtype=object).astype(str).unique())
     ids = ids[(p_min.reindex(ids) < ALPHA_VIOLATION).to_numpy()]
     return pd.Series(1, index=ids, dtype=np.int64)
 
@@ -226,3 +227,13 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
             "worst_year_per_day": worst, "pooled_per_day": pooled, "pooled_count": count,
             "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days,
             "max_km": max_km, "unit": unit, "dispersion": spread}
+
+
+def measured_zone_false_rate(detections: pd.DataFrame | None, agreement: Agreement,
+                             years: Sequence[int], margin_days: int = 30) -> dict[str, object]:
+    """:func:`measured_false_incident_rate` for rule V1's contact zone, counted as V1
+    counts there: days on which an incident's fire reached new ground within
+    :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line (:data:`NEW_GROUND_DAY`).
+    One place says what the zone's yardstick is, for `assess` and the validation alike."""
+    return measured_false_incident_rate(detections, agreement, years, margin_days,
+                                        max_km=NEAR_LINE_KM, unit=NEW_GROUND_DAY)

@@ -199,21 +199,18 @@ class Ground:
             self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a), max_km=max_km)
         return self._cache[key]
 
-    def false_rate(self, a: Agreement, max_km: float | None = None) -> dict[str, Any]:
-        """The false-alarm rate rule V1 weighs: incidents in scope, or (``max_km``, the
-        contact zone) days on which an incident reached new ground, as the product counts
-        them."""
+    def false_rate(self, a: Agreement, zone: bool = False) -> dict[str, Any]:
+        """The false-alarm rate rule V1 weighs: incidents in scope, or (``zone``) its
+        contact zone's yardstick, as the product counts them."""
         from truceline.analysis.peacetime import (
-            INCIDENT,
-            NEW_GROUND_DAY,
             measured_false_incident_rate,
+            measured_zone_false_rate,
         )
 
-        key = ("false", a.start_utc, a.end_utc, a.scope.band_km, max_km)
+        key = ("false", a.start_utc, a.end_utc, a.scope.band_km, zone)
         if key not in self._cache:
-            self._cache[key] = measured_false_incident_rate(
-                self.peace, a, self.years_for(a), max_km=max_km,
-                unit=INCIDENT if max_km is None else NEW_GROUND_DAY)
+            measure = measured_zone_false_rate if zone else measured_false_incident_rate
+            self._cache[key] = measure(self.peace, a, self.years_for(a))
         return self._cache[key]
 
 
@@ -370,7 +367,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
         fr = ground.false_rate(a)
     elif method == "product":
         measured = ground.false_rate(a)
-        near = ground.false_rate(a, max_km=NEAR_LINE_KM)
+        near = ground.false_rate(a, zone=True)
         fr = false_alarms.window_false_rate(
             det, a, ground.area_ratio,
             peacetime=measured if measured["source"] == "measured" else None,
@@ -603,7 +600,10 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
     2020 is scored with the climatology that leaves 2018-2021 out (VIIRS S-NPP).
     """
     from truceline.analysis.assess import assess
-    from truceline.analysis.peacetime import NEW_GROUND_DAY, measured_false_incident_rate
+    from truceline.analysis.peacetime import (
+        measured_false_incident_rate,
+        measured_zone_false_rate,
+    )
     from truceline.sources.agreements import load_agreement
 
     say = log or (lambda _m: None)
@@ -624,8 +624,7 @@ def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
         say(f"donbas: peacetime {y} scored ({len(scored):,} detections)")
     peace = pd.concat(peace_parts, ignore_index=True)
     fr = measured_false_incident_rate(peace, a, list(peace_years))
-    fr_near = measured_false_incident_rate(peace, a, list(peace_years), max_km=NEAR_LINE_KM,
-                                           unit=NEW_GROUND_DAY)
+    fr_near = measured_zone_false_rate(peace, a, list(peace_years))
     from truceline.analysis.peacetime import peacetime_rate
 
     rate = peacetime_rate(peace, a, list(peace_years))
