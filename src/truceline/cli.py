@@ -642,7 +642,9 @@ def validate_detection_cmd(
     events: EventsOpt = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", help="Rule to measure; repeat to compare side by side (default: "
-        "seasonal and seasonal-static, the rule before fire on a moving front counted; "
+        "seasonal and seasonal-war-in-wide, the rule before the wide area's burn year left "
+        "out the war fire along the front; seasonal-static is the rule before fire on a "
+        "moving front counted, "
         "seasonal-v1 is the rule before hot spot sites).")] = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
@@ -657,7 +659,7 @@ def validate_detection_cmd(
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
     lk = _open_lake(lake)
-    rules = tuple(rule) if rule else ("seasonal", "seasonal-static")
+    rules = tuple(rule) if rule else ("seasonal", "seasonal-war-in-wide")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev,
                                  progress=lambda msg: status.update(msg))

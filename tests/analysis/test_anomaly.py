@@ -9,7 +9,7 @@ import pytest
 from synth import ORIGIN, frame, history, ring_cells
 
 from truceline.analysis.anomaly import RULES, classify, rule_params, score_cell_days
-from truceline.analysis.baseline import build_climatology
+from truceline.analysis.baseline import build_climatology, cells_of
 from truceline.errors import InputError
 
 YEARS = tuple(range(2001, 2011))
@@ -151,3 +151,41 @@ def test_large_blazes_near_the_line_are_judged_not_dropped(clim: dict) -> None:
     assert not far["war"].any() and "blaze" in set(far["test"].astype(str))
     assert classify(d.assign(distance_km=-12.0), clim, "seasonal")["war"].mean() > 0.5
     assert not classify(d.assign(distance_km=-12.0), clim, "seasonal-sites")["war"].any()
+
+
+@pytest.fixture(scope="module")
+def summer() -> dict:
+    """Peacetime: every cell of the patch burns on two days of a 20 July - 31 August
+    season, each year."""
+    rng = np.random.default_rng(3)
+    return {"VIIRS": build_climatology(frame(_burns(range(2001, 2011), rng)), "VIIRS",
+                                       years=YEARS, exclusions=())}
+
+
+def _burns(years: range, rng: np.random.Generator, per_cell: int = 2) -> list:
+    start = pd.Timestamp("2000-07-20")
+    return [(c, (start.replace(year=y) + pd.Timedelta(days=int(d))).strftime("%Y-%m-%d"), 1)
+            for y in years for c in ring_cells() for d in rng.choice(43, per_cell, False)]
+
+
+def test_war_fire_along_the_line_does_not_make_its_own_burn_year(summer: dict) -> None:
+    # a front through ORIGIN and its two rings burns every fourth day of August, beside
+    # the usual season everywhere: that fire raises the wide area's burn-year rate,
+    # which then excused part of it (seasonal-war-in-wide); measured again without the
+    # first pass's war calls near the line, it no longer does (seasonal)
+    front = sorted(h3.grid_disk(ORIGIN, 2))
+    days = pd.date_range("2022-08-01", "2022-08-28", freq="4D")
+    d = frame(_burns(range(2022, 2023), np.random.default_rng(5))
+              + [(c, day.strftime("%Y-%m-%d"), 2) for c in front for day in days])
+    on_front = np.isin(cells_of(d["lon"].to_numpy(), d["lat"].to_numpy(), 6), front)
+    d = d.assign(distance_km=np.where(on_front, -2.0, -60.0))
+    old = classify(d, summer, "seasonal-war-in-wide")
+    new = classify(d, summer, "seasonal")
+    assert "wide" in set(old.loc[on_front, "test"].astype(str))  # excused as a burn year
+    assert new.loc[on_front, "war"].mean() > old.loc[on_front, "war"].mean()
+    assert "wide" not in set(new.loc[on_front, "test"].astype(str))
+    assert new["war"].to_numpy()[old["war"].to_numpy()].all()  # calls only added
+    # with no map in force nothing is left out of the burn year: the same calls
+    bare = d.drop(columns="distance_km")
+    assert classify(bare, summer, "seasonal")["war"].equals(
+        classify(bare, summer, "seasonal-war-in-wide")["war"])

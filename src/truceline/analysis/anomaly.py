@@ -103,7 +103,8 @@ from truceline.analysis.baseline import (
 )
 from truceline.errors import InputError
 
-__all__ = ["RULES", "TESTS", "RuleParams", "classify", "rule_params", "score_cell_days"]
+__all__ = ["RULES", "TESTS", "RuleParams", "classify", "classify_cell_days", "rule_params",
+           "score_cell_days"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ class RuleParams:
         within :data:`truceline.geo.moved.MOVED_DAYS` days either side of it (detections
         with a ``moved`` column, :func:`truceline.geo.moved.changed_hands`; nowhere
         without it). Test label ``moved``.
+    wide_without_front_war: the wide area's fire rate this year (``wide``) is measured
+        again without the fire a first pass called war within ``near_line_km`` of the
+        line, and the calls redone once, so war fire along a front does not raise the
+        burn year that excuses it (:func:`classify_cell_days`).
     """
 
     name: str = "seasonal"
@@ -160,6 +165,7 @@ class RuleParams:
     neighbour_alpha: float | None = None
     neighbour_near_line: bool = False
     moved_ground: bool = False
+    wide_without_front_war: bool = False
 
 
 # the first version: hot spot cells blind, every test applied everywhere
@@ -193,7 +199,8 @@ RULES: dict[str, RuleParams] = {
     # the independent events lie near what it removed there as often as near war calls).
     # ... and off-site improbable fire that failed only the season, wide-area, blaze or
     # persistence tests is war on ground that changed hands within 14 days of it.
-    "seasonal": RuleParams(moved_ground=True),
+    # ... and the wide area's burn year is measured without the war fire along the front.
+    "seasonal": RuleParams(moved_ground=True, wide_without_front_war=True),
 }
 
 
@@ -221,6 +228,8 @@ RULES.update(_neighbour_rules())
 # The default until fire on a moving front counted (issue 10): docs/VALIDATION.md.
 # (The other presets predate it and keep the figures they were measured with.)
 RULES["seasonal-static"] = RuleParams(name="seasonal-static")
+# The default until the wide area's burn year left war fire out (issue 10).
+RULES["seasonal-war-in-wide"] = RuleParams(name="seasonal-war-in-wide", moved_ground=True)
 
 
 def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
@@ -324,19 +333,36 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)
     cd["x_season"] = x
-    mean = np.where(known, clim.nb_mean[np.maximum(ci, 0), d0], 0.0)
-    var = np.where(known, clim.nb_var[np.maximum(ci, 0), d0], 0.0)
-    cd["p_season"] = _nb_sf(x, mean, var)
+    cd["p_season"] = _nb_sf(x, *_season_moments(clim, ci, d0))
 
     # Region-wide burn years: scale the expectation by the wide area's fire rate this
     # year relative to peacetime (never below 1: a quiet year does not sharpen the test).
-    wide_obs = _wide_rate_now(cd, clim, ci)
+    cd["wide_factor"], cd["p_season_wide"] = _wide_scaled(
+        cd, clim, ci, cd["n_det"].to_numpy() > 0)
+    return cd
+
+
+def _wide_scaled(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray,
+                 counted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(wide_factor, p_season_wide) of each cell-day: the neighbourhood-season test with
+    its peacetime expectation scaled by the wide area's fire rate this period over
+    peacetime (never below 1), the rate taken over the ``counted`` cell-days' fire."""
+    known = ci >= 0
+    d0 = cd["doy"].to_numpy() - 1
+    wide_obs = _wide_rate_now(cd, clim, ci, counted)
     wide_hist = np.where(known, clim.wide_rate[np.maximum(ci, 0), d0], np.nan)
     factor = np.where(wide_hist > 0, wide_obs / np.maximum(wide_hist, 1e-12), 1.0)
     factor = np.clip(np.nan_to_num(factor, nan=1.0), 1.0, None)
-    cd["wide_factor"] = factor
-    cd["p_season_wide"] = _nb_sf(x, mean * factor, var * factor**2)
-    return cd
+    mean, var = _season_moments(clim, ci, d0)
+    return factor, _nb_sf(cd["x_season"].to_numpy(), mean * factor, var * factor**2)
+
+
+def _season_moments(clim: Climatology, ci: np.ndarray, d0: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Peacetime mean and variance of the neighbourhood-season count (0 where unknown)."""
+    known = ci >= 0
+    return (np.where(known, clim.nb_mean[np.maximum(ci, 0), d0], 0.0),
+            np.where(known, clim.nb_var[np.maximum(ci, 0), d0], 0.0))
 
 
 def _site_p(n_site: np.ndarray, ci: np.ndarray, clim: Climatology) -> np.ndarray:
@@ -350,11 +376,12 @@ def _site_p(n_site: np.ndarray, ci: np.ndarray, clim: Climatology) -> np.ndarray
     return out
 
 
-def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray) -> np.ndarray:
+def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray,
+                   counted: np.ndarray) -> np.ndarray:
     """This period's fire rate (fire cell-days per modelled cell-day) in each cell-day's
-    wide area, over the same +-nb_day_window days (clipped at the period's ends); NaN for
-    cells the climatology does not know (``ci``: their index in it, -1 when unknown),
-    whose expectation is never scaled."""
+    wide area, over the same +-nb_day_window days (clipped at the period's ends), from
+    the ``counted`` cell-days' off-site fire; NaN for cells the climatology does not know
+    (``ci``: their index in it, -1 when unknown), whose expectation is never scaled."""
     params = clim.params
     cells = np.asarray(clim.cells, dtype=object)
     pm, dm, parent = wide_operators(cells, params)
@@ -363,18 +390,21 @@ def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray) -> np.nd
     t = ((cd["date"] - day0).dt.days).to_numpy()
     nt = int(t.max()) + 1
     ok = ci >= 0
-    fire_ok = ok & (cd["n_det"].to_numpy() > 0)  # off-site fire, as in the history
+    fire_ok = ok & counted & (cd["n_det"].to_numpy() > 0)  # off-site, as in the history
     fire = sparse.csr_matrix((np.ones(int(fire_ok.sum())), (ci[fire_ok], t[fire_ok])),
-                             shape=(len(cells), nt)).toarray()
+                             shape=(len(cells), nt))
     h = params.nb_day_window
     lo = np.clip(np.arange(nt) - h, 0, nt)
     hi = np.clip(np.arange(nt) + h + 1, 0, nt)
-    cs = np.concatenate([np.zeros((len(cells), 1)), np.cumsum(fire, axis=1)], axis=1)
-    per_cell = cs[:, hi] - cs[:, lo]
+    # window sums stay sparse: the fire matrix times a band of ones (|i - j| <= h)
+    reach = range(-min(h, nt - 1), min(h, nt - 1) + 1)
+    band = sparse.diags([np.ones(nt - abs(k)) for k in reach], list(reach), shape=(nt, nt),
+                        format="csr")
+    per_cell = (fire @ band).tocsr()
     if params.wide_cell_cap is not None:
-        per_cell = np.minimum(per_cell, params.wide_cell_cap)
+        per_cell.data = np.minimum(per_cell.data, params.wide_cell_cap)
     trials = np.asarray(op.sum(axis=1)).ravel()
-    win = np.asarray(op @ per_cell) / (np.maximum(trials, 1)[:, None]
+    win = (op @ per_cell).toarray() / (np.maximum(trials, 1)[:, None]
                                        * (hi - lo)[None, :])
     out = np.full(len(cd), np.nan)
     out[ok] = win[parent[ci[ok]], t[ok]]  # each cell-day's wide parent row
@@ -429,7 +459,7 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     params = rule_params(rule)
     if scores is None:
         scores = score_cell_days(detections, climatologies)
-    cd = _classify_cell_days(scores, params)
+    cd = classify_cell_days(scores, climatologies, params)
     results = ["p_natural", "p_season", "p_site", "excess", "war", "test", "hot_spot",
                "incident_id"]
     out = detections.drop(columns=[c for c in results if c in detections.columns])
@@ -447,6 +477,49 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     merged["test"] = pd.Categorical(merged["test"], categories=list(TESTS))
     merged.index = out.index
     return merged.drop(columns="_date")
+
+
+def classify_cell_days(scores: pd.DataFrame, climatologies: Mapping[str, Climatology],
+                       rule: str | RuleParams = "seasonal") -> pd.DataFrame:
+    """Each scored cell-day (:func:`score_cell_days`) called under ``rule``: columns
+    excess, war, test added, sorted by sensor, cell and date.
+
+    With ``wide_without_front_war`` the calls are made twice: the second time, the wide
+    area's burn-year rate leaves out the fire the first pass called war within
+    ``near_line_km`` of the line, so war fire along a front does not raise the burn year
+    that excuses it. Once, and only near the line: each pass can only add calls, and
+    repeated passes would let a burn year along a line feed on its own calls
+    (docs/VALIDATION.md measures both); where no map is in force nothing changes.
+    """
+    rp = rule_params(rule)
+    scores = scores.sort_values(["sensor", "cell", "date"]).reset_index(drop=True)
+    cd = _classify_cell_days(scores, rp)
+    if not (rp.wide and rp.wide_without_front_war):
+        return cd
+    front_war = cd["war"].to_numpy() & (_line_km(scores) <= rp.near_line_km)
+    if not front_war.any():
+        return cd
+    return _classify_cell_days(_natural_wide(scores, climatologies, ~front_war), rp)
+
+
+def _natural_wide(scores: pd.DataFrame, climatologies: Mapping[str, Climatology],
+                  counted: np.ndarray) -> pd.DataFrame:
+    """``scores`` with wide_factor and p_season_wide re-measured from the fire of the
+    ``counted`` cell-days only (a mask in the order of ``scores``); a cell-day left out
+    adds no fire to its wide area but stays one of its cell-days."""
+    out = scores.copy()
+    sensors = out["sensor"].to_numpy()
+    for sensor, clim in climatologies.items():
+        rows = np.flatnonzero(sensors == sensor)
+        if not len(rows):
+            continue
+        part = out.iloc[rows]
+        ci = clim.cell_index(part["cell"].to_numpy())
+        factor, p = _wide_scaled(part, clim, ci,
+                                 counted[rows] & (part["n_det"].to_numpy() > 0))
+        out.iloc[rows, out.columns.get_loc("wide_factor")] = factor
+        out.iloc[rows, out.columns.get_loc("p_season_wide")] = p
+    return out
 
 
 #: The test that decided each cell-day's call (column ``test``): the three ways to war,

@@ -134,7 +134,7 @@ def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
                          "FIRMS yearly lists of those years first")
 
 
-def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "seasonal-static"),
+def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "seasonal-war-in-wide"),
                        events: pd.DataFrame | None = None,
                        progress: Callable[[str], None] = lambda msg: None,
                        ) -> dict[str, Any]:
