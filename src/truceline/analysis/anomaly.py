@@ -103,8 +103,8 @@ from truceline.analysis.baseline import (
 )
 from truceline.errors import InputError
 
-__all__ = ["RULES", "TESTS", "RuleParams", "classify", "classify_cell_days", "rule_params",
-           "score_cell_days"]
+__all__ = ["RULES", "TESTS", "RuleParams", "classify", "classify_cell_days",
+           "label_detections", "rule_params", "score_cell_days"]
 
 
 @dataclass(frozen=True)
@@ -459,7 +459,14 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     params = rule_params(rule)
     if scores is None:
         scores = score_cell_days(detections, climatologies)
-    cd = classify_cell_days(scores, climatologies, params)
+    return label_detections(detections, classify_cell_days(scores, climatologies, params),
+                            climatologies)
+
+
+def label_detections(detections: pd.DataFrame, cell_days: pd.DataFrame,
+                     climatologies: Mapping[str, Climatology]) -> pd.DataFrame:
+    """Each detection with its cell-day's call (:func:`classify_cell_days`): a copy with
+    columns cell, p_natural, p_season, p_site, excess, war (bool), test, hot_spot."""
     results = ["p_natural", "p_season", "p_site", "excess", "war", "test", "hot_spot",
                "incident_id"]
     out = detections.drop(columns=[c for c in results if c in detections.columns])
@@ -470,7 +477,7 @@ def classify(detections: pd.DataFrame, climatologies: Mapping[str, Climatology],
     out["_date"] = pd.to_datetime(out["acq_date"]).dt.normalize()
     cols = ["sensor", "cell", "date", "p_natural", "p_season", "p_site", "excess", "war",
             "test", "hot_spot"]
-    merged = out.merge(cd[cols].rename(columns={"date": "_date"}),
+    merged = out.merge(cell_days[cols].rename(columns={"date": "_date"}),
                        on=["sensor", "cell", "_date"], how="left", validate="many_to_one")
     merged["war"] = merged["war"].fillna(False).astype(bool)
     merged["excess"] = merged["excess"].fillna(False).astype(bool)

@@ -12,7 +12,13 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from truceline.analysis.anomaly import RuleParams, classify, rule_params, score_cell_days
+from truceline.analysis.anomaly import (
+    RuleParams,
+    classify_cell_days,
+    label_detections,
+    rule_params,
+    score_cell_days,
+)
 from truceline.analysis.baseline import Climatology
 from truceline.analysis.incidents import cluster_incidents
 
@@ -42,8 +48,9 @@ def detect(detections: pd.DataFrame, climatologies: Mapping[str, Climatology], *
     h3): they pass through to the classified rows and, summarised, to the incidents.
     """
     rp = rule_params(rule)
-    scores = score_cell_days(detections, climatologies)
-    classified = classify(detections, climatologies, rp, scores=scores)
+    cell_days = classify_cell_days(score_cell_days(detections, climatologies),
+                                   climatologies, rp)
+    classified = label_detections(detections, cell_days, climatologies)
     incidents, incident_of = cluster_incidents(classified, radius_km=radius_km,
                                                gap_days=gap_days,
                                                min_detections=min_detections)
@@ -53,4 +60,4 @@ def detect(detections: pd.DataFrame, climatologies: Mapping[str, Climatology], *
         "min_detections": min_detections,
         "climatologies": {s: c.metadata for s, c in climatologies.items()},
     }
-    return Detection(classified, scores, incidents, params)
+    return Detection(classified, cell_days, incidents, params)
