@@ -43,7 +43,13 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     natural is war on ground held by one side 14 days before it and by the other 14 days
     after (``moved_ground``, :mod:`truceline.geo.moved`): nobody burns stubble while the
     front rolls over the field. A line forced valid over peacetime never moves, so the
-    placebo cannot gain from it. Test label ``moved``.
+    placebo cannot gain from it. Test label ``moved``. And the wide area's burn year
+    (2) is measured twice: the second time without the fire the first pass called war
+    within ``near_line_km`` of the line (``wide_without_front_war``), so a front's own
+    fire does not make the burn year that excuses it.
+``seasonal-war-in-wide``
+    The default before the burn year left the front's war fire out (issue 10):
+    ``seasonal`` without ``wide_without_front_war``.
 ``seasonal-v1``
     The default before issue 10: hot spot cells blind (their fire, site or not, never
     counts) and the large-blaze test everywhere. Judge it against a climatology built
