@@ -343,8 +343,8 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
 
     # Region-wide burn years: scale the expectation by the wide area's fire rate this
     # year relative to peacetime (never below 1: a quiet year does not sharpen the test).
-    cd["wide_factor"], cd["p_season_wide"] = _wide_scaled(
-        cd, clim, ci, cd["n_det"].to_numpy() > 0)
+    cd["wide_factor"], cd["p_season_wide"] = _wide_scaled(cd, clim, ci,
+                                                          np.ones(len(cd), dtype=bool))
     return cd
 
 
@@ -352,7 +352,8 @@ def _wide_scaled(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray,
                  counted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(wide_factor, p_season_wide) of each cell-day: the neighbourhood-season test with
     its peacetime expectation scaled by the wide area's fire rate this period over
-    peacetime (never below 1), the rate taken over the ``counted`` cell-days' fire."""
+    peacetime (never below 1), the rate taken over the fire of the ``counted`` cell-days
+    (a mask; the others stay cell-days of their wide area, without fire)."""
     known = ci >= 0
     d0 = cd["doy"].to_numpy() - 1
     wide_obs = _wide_rate_now(cd, clim, ci, counted)
@@ -528,8 +529,7 @@ def _natural_wide(scores: pd.DataFrame, climatologies: Mapping[str, Climatology]
             continue
         part = out.iloc[rows]
         ci = clim.cell_index(part["cell"].to_numpy())
-        factor, p = _wide_scaled(part, clim, ci,
-                                 counted[rows] & (part["n_det"].to_numpy() > 0))
+        factor, p = _wide_scaled(part, clim, ci, counted[rows])
         out.iloc[rows, out.columns.get_loc("wide_factor")] = factor
         out.iloc[rows, out.columns.get_loc("p_season_wide")] = p
     return out
