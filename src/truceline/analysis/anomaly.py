@@ -98,15 +98,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from truceline.analysis.baseline import (
     Climatology,
     _adjacency,
     _with_cells,
     day_of_year,
-    wide_operators,
 )
+from truceline.analysis.rates import nbinom_at_least
 from truceline.errors import InputError
 
 __all__ = ["RULES", "TESTS", "RuleParams", "classify", "classify_cell_days",
@@ -256,10 +256,7 @@ def _nb_sf(x: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
     history from making one extra fire look impossible.
     """
     mu = np.maximum(mean, 0.5)
-    var = np.maximum(var, mu * 1.5)
-    r = mu**2 / (var - mu)
-    q = r / (r + mu)
-    return stats.nbinom.sf(np.ceil(x) - 1, r, q)
+    return nbinom_at_least(np.ceil(x), mu, np.maximum(var, mu * 1.5))
 
 
 def score_cell_days(detections: pd.DataFrame,
@@ -390,9 +387,8 @@ def _wide_rate_now(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray,
     the ``counted`` cell-days' off-site fire; NaN for cells the climatology does not know
     (``ci``: their index in it, -1 when unknown), whose expectation is never scaled."""
     params = clim.params
-    cells = np.asarray(clim.cells, dtype=object)
-    pm, dm, parent = wide_operators(cells, params)
-    op = dm @ pm  # parents x cells
+    cells = clim.cells
+    op, parent = clim.wide_operator()  # parents x cells
     day0 = cd["date"].min()
     t = ((cd["date"] - day0).dt.days).to_numpy()
     nt = int(t.max()) + 1
@@ -506,14 +502,13 @@ def classify_cell_days(scores: pd.DataFrame, climatologies: Mapping[str, Climato
     (docs/VALIDATION.md measures both); where no map is in force nothing changes.
     """
     rp = rule_params(rule)
-    scores = scores.sort_values(["sensor", "cell", "date"]).reset_index(drop=True)
-    cd = _classify_cell_days(scores, rp)
+    cd = _classify_cell_days(scores, rp)  # the scores' columns too, sorted
     if not (rp.wide and rp.wide_without_front_war):
         return cd
-    front_war = cd["war"].to_numpy() & (_line_km(scores) <= rp.near_line_km)
+    front_war = cd["war"].to_numpy() & (_line_km(cd) <= rp.near_line_km)
     if not front_war.any():
         return cd
-    return _classify_cell_days(_natural_wide(scores, climatologies, ~front_war), rp)
+    return _classify_cell_days(_natural_wide(cd, climatologies, ~front_war), rp)
 
 
 def _natural_wide(scores: pd.DataFrame, climatologies: Mapping[str, Climatology],

@@ -200,6 +200,7 @@ class Climatology:
     site_of: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
     site_sf: np.ndarray = field(default_factory=lambda: np.zeros((0, MAX_COUNT)))
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _wide: tuple[sparse.csr_matrix, np.ndarray] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {c: i for i, c in enumerate(self.cells.tolist())}
@@ -244,6 +245,15 @@ class Climatology:
         """Row of each cell in the arrays, -1 for cells the history never saw."""
         get = self._index.get
         return np.fromiter((get(c, -1) for c in cells), dtype=np.int64, count=len(cells))
+
+    def wide_operator(self) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """(O, parent index): O (wide parents x cells) sums each cell's wide area
+        (:func:`wide_operators`); parent index maps each cell to its row. Built once: the
+        detection reads it on every pass."""
+        if self._wide is None:
+            pm, dm, parent = wide_operators(np.asarray(self.cells, dtype=object), self.params)
+            self._wide = ((dm @ pm).tocsr(), parent)
+        return self._wide
 
     def region_index(self, cells: Sequence[str] | np.ndarray) -> np.ndarray:
         """Row of each cell's region in ``region_p``/``count_sf``, -1 when unknown."""

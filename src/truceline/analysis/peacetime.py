@@ -159,8 +159,10 @@ def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
         & within_km(det, max_km)
-    has = det["incident_id"].notna().to_numpy()
-    p_min = det.loc[has].groupby(det.loc[has, "incident_id"].astype(str))["p_natural"].min()
+    p_min = None  # each incident's lowest p_natural, once for every year: incidents only
+    if unit == INCIDENT:
+        has = det["incident_id"].notna().to_numpy()
+        p_min = det.loc[has].groupby(det.loc[has, "incident_id"].astype(str))["p_natural"].min()
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     counts, exposures, parts = [], [], []
     for y in years:  # a handful of years, not detections

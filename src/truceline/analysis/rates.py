@@ -19,7 +19,8 @@ from scipy.stats.contingency import odds_ratio
 from truceline.errors import InputError
 
 __all__ = ["LEVEL", "DaySpans", "RateRatio", "RatioOfRateRatios", "at_least",
-           "poisson_ci", "rate_ratio_test", "ratio_of_rate_ratios", "widened"]
+           "nbinom_at_least", "poisson_ci", "rate_ratio_test", "ratio_of_rate_ratios",
+           "widened"]
 
 LEVEL = 0.95
 
@@ -52,7 +53,16 @@ def at_least(n: int, mean: float, dispersion: float = 1.0) -> float:
         return 1.0
     if dispersion <= 1.0:
         return float(stats.poisson.sf(n - 1, mean))
-    return float(stats.nbinom.sf(n - 1, mean / (dispersion - 1.0), 1.0 / dispersion))
+    return float(nbinom_at_least(np.asarray(n), np.asarray(mean),
+                                 np.asarray(dispersion * mean)))
+
+
+def nbinom_at_least(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """P(X >= n), elementwise, for negative binomials of this mean and variance
+    (``var`` > ``mean``): :func:`at_least` and the detection's season test
+    (:mod:`truceline.analysis.anomaly`) share it."""
+    r = mean**2 / (var - mean)
+    return stats.nbinom.sf(n - 1, r, r / (r + mean))
 
 
 @dataclass(frozen=True)
