@@ -333,22 +333,31 @@ def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp
     return found
 
 
+def detection_context(enriched: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                      climatologies: dict[str, Any]) -> pd.DataFrame:
+    """The rows :func:`detect_enriched` judges: the margin days only give context, so a
+    sensor without a climatology is dropped there (inside [start, end] it is an error
+    that names the sensor)."""
+    s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    day = pd.to_datetime(enriched["acq_date"])
+    context = enriched["sensor"].isin(list(climatologies)) | ((day >= s) & (day <= e))
+    return enriched[context.to_numpy()]
+
+
 def detect_enriched(enriched: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                     climatologies: dict[str, Any], *, rule: Any = "seasonal",
                     radius_km: float = 5.0, gap_days: int = 3,
-                    control_source: str | None = None) -> Any:
+                    control_source: str | None = None,
+                    scores: pd.DataFrame | None = None) -> Any:
     """The second half of :func:`detect_period`: detect on detections already enriched
     over [start - 90 days, end + 10 days], cut back to [start, end]. Validation runs
-    several rules on one enrichment through it."""
+    several rules on one enrichment through it; ``scores`` (``score_cell_days`` of
+    :func:`detection_context`) spares it scoring the same rows again for each rule."""
     from truceline.analysis.detect import detect
 
     s, e = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    day = pd.to_datetime(enriched["acq_date"])
-    # margin days only give context: a sensor without a climatology is dropped there
-    # (inside the period it is an error that names the sensor)
-    context = enriched["sensor"].isin(list(climatologies)) | ((day >= s) & (day <= e))
-    result = detect(enriched[context.to_numpy()], climatologies, rule=rule,
-                    radius_km=radius_km, gap_days=gap_days)
+    result = detect(detection_context(enriched, s, e, climatologies), climatologies,
+                    rule=rule, radius_km=radius_km, gap_days=gap_days, scores=scores)
     d = pd.to_datetime(result.detections["acq_date"])
     keep = ((d >= s) & (d <= e)).to_numpy()
     result.detections = result.detections[keep]

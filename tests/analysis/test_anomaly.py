@@ -207,3 +207,31 @@ def test_a_burn_year_along_a_line_gains_few_calls_from_the_second_pass(summer: d
     far = d.assign(distance_km=-60.0)
     assert classify(far, summer, "seasonal")["war"].equals(
         classify(far, summer, "seasonal-war-in-wide")["war"])
+
+
+def test_the_line_bound_adds_improbable_fire_near_the_line_and_nothing_else(
+        summer: dict) -> None:
+    # a burn year three times the usual: the default rule excuses most of it as the
+    # neighbourhood's season. The bound (validate detection --frontier) calls on top of
+    # the default every off-site fire below its p_natural within its distance of the
+    # line, and nothing beyond that distance, above that p_natural, or with no map.
+    d = frame(_burns(range(2022, 2023), np.random.default_rng(11), per_cell=6))
+    lon = d["lon"].to_numpy()
+    near = lon <= np.median(lon)
+    d = d.assign(distance_km=np.where(near, -4.0, -60.0))
+    scores = score_cell_days(d, summer)
+    base = classify(d, summer, "seasonal", scores=scores)
+    bound = classify(d, summer, rule_params("seasonal", line_call_km=10.0,
+                                             line_call_alpha=0.05), scores=scores)
+    improbable = bound["p_natural"].to_numpy() < 0.05
+    assert not base["war"].to_numpy()[near & improbable].all()  # the default excuses some
+    assert bound["war"].to_numpy()[near & improbable].all()
+    assert bound["war"].to_numpy()[base["war"].to_numpy()].all()  # the default's calls kept
+    added = bound["war"].to_numpy() & ~base["war"].to_numpy()
+    assert added.any() and (near & improbable)[added].all()
+    assert set(bound.loc[added, "test"].astype(str)) == {"line"}
+    narrow = classify(d, summer, rule_params("seasonal", line_call_km=3.0), scores=scores)
+    assert narrow["war"].equals(base["war"])  # the fire lies 4 km from the line
+    bare = d.drop(columns="distance_km")
+    assert classify(bare, summer, rule_params("seasonal", line_call_km=10.0))["war"].equals(
+        classify(bare, summer, "seasonal")["war"])

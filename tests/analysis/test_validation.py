@@ -18,7 +18,23 @@ pytestmark = pytest.mark.slow
 def figures(history_lake, data_dir) -> dict:
     ev = read_events(data_dir / "events" / "ucdp_ukraine_2022_2023.csv")
     return validate_detection(history_lake, events=ev, rules=(
-        "seasonal", "seasonal-war-in-wide", "seasonal-static", "seasonal-v1"))
+        "seasonal", "seasonal-war-in-wide", "seasonal-static", "seasonal-v1"),
+        frontier=True, frontier_grid=((2.0, 20.0), (0.05,)))
+
+
+def test_the_frontier_prices_recall_near_the_line_in_false_alarms(figures: dict) -> None:
+    """How far the data allow (issue 10): calling every improbable fire near the line,
+    whatever the other tests say, buys recall only with placebo false alarms, and the
+    bound that comes near the recall target breaks the placebo target many times over."""
+    fr, default = figures["frontier"], figures["by_rule"]["seasonal"]
+    base, near, wide = fr["rows"]
+    assert base["km"] == 0 and base["recall"] == default["recall"]
+    assert base["placebo_per_1000km2_year"] == default["placebo_per_1000km2_year"]
+    assert base["recall"] < near["recall"] < wide["recall"]
+    assert (base["placebo_per_1000km2_year"] < near["placebo_per_1000km2_year"]
+            < wide["placebo_per_1000km2_year"])
+    assert wide["placebo_per_1000km2_year"] > 10 * 0.5 and not wide["meets_targets"]
+    assert fr["best_within_targets"]["recall_over_ceiling"] < 0.8
 
 
 def test_a_burn_year_without_the_front_s_war_fire_sees_more_and_keeps_the_targets(

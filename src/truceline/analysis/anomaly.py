@@ -151,6 +151,13 @@ class RuleParams:
         again without the fire a first pass called war within ``near_line_km`` of the
         line, and the calls redone once, so war fire along a front does not raise the
         burn year that excuses it (:func:`classify_cell_days`).
+    line_call_km, line_call_alpha: a bound, not a detector (0 km: off): off-site fire
+        with p_natural < ``line_call_alpha`` within ``line_call_km`` of the line of
+        contact is war whatever the season, wide-area, blaze and persistence tests say,
+        on top of the rule's own calls. Any loosening of those tests confined to that
+        band calls a subset of this, so it bounds the recall such a loosening can reach
+        and prices it in placebo false alarms (``truceline validate detection
+        --frontier``). Test label ``line``.
     """
 
     name: str = "seasonal"
@@ -172,6 +179,8 @@ class RuleParams:
     neighbour_near_line: bool = False
     moved_ground: bool = False
     wide_without_front_war: bool = False
+    line_call_km: float = 0.0
+    line_call_alpha: float = 0.05
 
 
 # the first version: hot spot cells blind, every test applied everywhere
@@ -505,7 +514,9 @@ def classify_cell_days(scores: pd.DataFrame, climatologies: Mapping[str, Climato
     cd = _classify_cell_days(scores, rp)  # the scores' columns too, sorted
     if not (rp.wide and rp.wide_without_front_war):
         return cd
-    front_war = cd["war"].to_numpy() & (_line_km(cd) <= rp.near_line_km)
+    # the rule's own calls (a bound's ``line`` calls are added on top, not fed back)
+    front_war = (cd["war"].to_numpy() & (cd["test"].to_numpy() != "line")
+                 & (_line_km(cd) <= rp.near_line_km))
     if not front_war.any():
         return cd
     return _classify_cell_days(_natural_wide(cd, climatologies, ~front_war), rp)
@@ -538,6 +549,8 @@ TESTS: dict[str, str] = {
     "follow-on": "war: fire within the follow-on days after war fire in the cell",
     "neighbour": "war: improbable fire within the neighbour rings and days of war fire",
     "moved": "war: improbable fire on ground that changed hands within 14 days of it",
+    "line": "war (a bound, not a detector): improbable fire within line_call_km of the "
+            "line, whatever the other tests say",
     "p_natural": "natural: the fire is not improbable for the cell and season",
     "season": "natural: within the neighbourhood's burn season (p_season)",
     "wide": "natural: the wide area burns more this year (wide-area burn year)",
@@ -635,12 +648,17 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     if rp.moved_ground and "moved" in cd:
         moved = cd["moved"].fillna(False).to_numpy(dtype=bool) & nat & off & ~blind & ~war
         war |= moved
+    line = np.zeros(len(cd), dtype=bool)
+    if rp.line_call_km > 0:
+        line = ((cd["p_natural"].to_numpy() < rp.line_call_alpha) & off & ~blind & ~war
+                & (_line_km(cd) <= rp.line_call_km))
+        war |= line
     cd["war"] = war
 
     test = np.select(
         [by_excess & site & ~(nat & ok_season & small), by_excess, follow, beside, moved,
-         blind, ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
-        ["site", "excess", "follow-on", "neighbour", "moved", "hot-spot", "site-normal",
+         line, blind, ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
+        ["site", "excess", "follow-on", "neighbour", "moved", "line", "hot-spot", "site-normal",
          "persistence", "p_natural", "season", "wide", "blaze"], default="persistence")
     cd["test"] = test
     return cd

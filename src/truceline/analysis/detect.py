@@ -41,15 +41,20 @@ class Detection:
 
 def detect(detections: pd.DataFrame, climatologies: Mapping[str, Climatology], *,
            rule: str | RuleParams = DEFAULT_RULE, radius_km: float = 5.0,
-           gap_days: int = 3, min_detections: int = 1) -> Detection:
+           gap_days: int = 3, min_detections: int = 1,
+           scores: pd.DataFrame | None = None) -> Detection:
     """Classify ``detections`` and cluster the war fire into incidents.
+
+    ``scores``: :func:`score_cell_days` of these detections, when the caller tries
+    several rules on them (they do not depend on the rule).
 
     ``detections`` may carry enrichment columns (side, distance_km, band, sector, place,
     h3): they pass through to the classified rows and, summarised, to the incidents.
     """
     rp = rule_params(rule)
-    cell_days = classify_cell_days(score_cell_days(detections, climatologies),
-                                   climatologies, rp)
+    if scores is None:
+        scores = score_cell_days(detections, climatologies)
+    cell_days = classify_cell_days(scores, climatologies, rp)
     classified = label_detections(detections, cell_days, climatologies)
     incidents, incident_of = cluster_incidents(classified, radius_km=radius_km,
                                                gap_days=gap_days,

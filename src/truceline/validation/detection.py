@@ -136,13 +136,17 @@ def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
 
 def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "seasonal-war-in-wide"),
                        events: pd.DataFrame | None = None,
+                       frontier: bool = False,
+                       frontier_grid: tuple[Sequence[float], Sequence[float]] | None = None,
                        progress: Callable[[str], None] = lambda msg: None,
                        ) -> dict[str, Any]:
     """All detection figures for each rule in ``rules``, as a JSON-ready dict.
 
     ``events``: from :func:`truceline.sources.events.read_events`; without it the recall
-    and lift figures are left out. Raises InputError when the lake lacks the FIRMS years
-    a figure needs (2018-2021, 2022-2023).
+    and lift figures are left out. ``frontier``: also the frontier of the default rule
+    (:mod:`truceline.validation.frontier`; needs ``events``), over ``frontier_grid``
+    (distances in km, p_natural thresholds; default its whole grid). Raises InputError when the
+    lake lacks the FIRMS years a figure needs (2018-2021, 2022-2023).
     """
     from truceline.pipeline import (
         FOLLOW_ON_DAYS,
@@ -153,6 +157,8 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
 
     for r in rules:
         rule_params(r)  # unknown names fail before any work
+    if frontier and events is None:
+        raise InputError("the frontier measures recall: give an events file (--events)")
     _check_years(lake, PLACEBO_YEARS, "the placebo (peacetime 2018-2021)")
     _check_years(lake, WAR_YEARS, "the war figures (2022-2023)")
     hist: list[pd.DataFrame] = []
@@ -189,6 +195,15 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
                            "events": None if events is None else _events_summary(events),
                            "by_rule": {}}
     by_rule: dict[str, Any] = {}
+    if frontier:
+        from truceline.validation.frontier import frontier as measure_frontier
+
+        clims = {"placebo": _climatologies(cache, BaselineParams(), PLACEBO_YEARS, history),
+                 "war": _climatologies(cache, BaselineParams(), (), history)}
+        grid = dict(zip(("distances_km", "alphas"), frontier_grid, strict=True)) \
+            if frontier_grid else {}
+        out["frontier"] = measure_frontier(enriched, spans, clims, area, events,
+                                           progress=progress, **grid)
     order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
     for i, r in enumerate(order):
         params = baseline_for(r)
@@ -426,8 +441,14 @@ def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     recall = len(np.unique(ei[is_war[di]])) / max(len(ev), 1)
     ceiling = len(np.unique(ei)) / max(len(ev), 1)
     lift = float(near[is_war].mean() / near.mean()) if is_war.any() and near.any() else None
+    # the ceiling without the works' usual pixels: a hot spot's site within its own
+    # peacetime days is the works, never war, so events only it reaches are out of reach
+    works = np.isin(det["test"].astype(object).to_numpy(), ["site-normal", "hot-spot"])
+    off_site = len(np.unique(ei[~works[di]])) / max(len(ev), 1)
     out = {"recall": round(recall, 3), "ceiling": round(ceiling, 3),
            "recall_over_ceiling": round(recall / ceiling, 3) if ceiling else None,
+           "ceiling_off_works": round(off_site, 3),
+           "recall_over_ceiling_off_works": round(recall / off_site, 3) if off_site else None,
            "lift": round(lift, 2) if lift is not None else None,
            "war_detections_near_event": round(float(near[is_war].mean()), 4)
            if is_war.any() else None,
@@ -474,6 +495,7 @@ ROWS = (
     ("recall", "events: recall (war call within 10 km, ±1 day)"),
     ("ceiling", "events: ceiling (any detection)"),
     ("recall_over_ceiling", "events: recall / ceiling"),
+    ("recall_over_ceiling_off_works", "events: recall / ceiling without the works' pixels"),
     ("lift", "events: lift"),
     *((f"case_{c.name}", f"case {c.name} {c.start[:7]}..{c.end[:7]}: days with war")
       for c in CASES),

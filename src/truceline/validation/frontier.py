@@ -1,0 +1,124 @@
+"""How far the data allow: recall near the line, priced in false alarms (issue 10).
+
+Each point of the frontier is the rule (``seasonal`` by default) plus a *bound*: every
+off-site fire with p_natural below ``alpha`` within ``km`` of the line of contact is
+called war, whatever the season, wide-area, blaze and persistence tests say
+(``RuleParams.line_call_km`` / ``line_call_alpha``). Any loosening of those tests
+confined to that band and that p_natural calls a subset of it, so a point's recall is
+the most such a loosening can reach, and its placebo says what calling all of it costs
+on peacetime ground near a line. The points go through the code ``truceline detect``
+runs (``pipeline.detect_enriched``), on the enrichment and climatologies of
+``truceline validate detection``; the cell-days are scored once and every point reuses
+the scores (they do not depend on the rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from truceline.analysis.anomaly import rule_params
+
+__all__ = ["ALPHAS", "DISTANCES_KM", "frontier"]
+
+#: The grid: distance to the line (km) and p_natural below which fire there is called.
+DISTANCES_KM: tuple[float, ...] = (1, 2, 5, 10, 20, 30)
+ALPHAS: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 0.05)
+
+#: The figures each point reports (keys of ``validation.detection._figures``).
+KEYS = ("placebo_per_1000km2_year", "placebo_near_line_war", "rear_share_2022",
+        "rear_share_2023", "war_over_placebo_2022", "recall", "recall_over_ceiling", "lift")
+
+
+def frontier(enriched: dict[str, pd.DataFrame],
+             spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+             climatologies: dict[str, dict[str, Any]], area_km2: float,
+             events: pd.DataFrame, *, rule: str = "seasonal",
+             distances_km: Sequence[float] = DISTANCES_KM,
+             alphas: Sequence[float] = ALPHAS,
+             progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+    """The frontier of ``rule``: its own figures, then one row per (km, alpha).
+
+    ``enriched``/``spans``/``climatologies`` are keyed "placebo" and "war" as in
+    :func:`truceline.validation.detection.validate_detection` (the placebo judged with
+    the leave-out climatologies). Returns rows and two answers: the best recall/ceiling
+    of a point that keeps every target, and the point of least placebo that reaches the
+    recall target.
+    """
+    from truceline.analysis.anomaly import score_cell_days
+    from truceline.pipeline import detect_enriched, detection_context
+    from truceline.validation.detection import TARGETS, _figures
+
+    scores = {k: score_cell_days(detection_context(enriched[k], *spans[k],
+                                                   climatologies[k]), climatologies[k])
+              for k in ("placebo", "war")}
+    points = [(0.0, 0.0)] + [(float(km), float(a)) for km in distances_km for a in alphas]
+    rows = []
+    near_event: pd.Series | None = None  # per war detection of the events' period
+    base_war: pd.Series | None = None
+    for km, alpha in points:
+        rp = rule_params(rule, name=f"{rule}+line{km:g}km-p{alpha:g}", line_call_km=km,
+                         line_call_alpha=alpha)
+        progress(f"frontier: {rule} plus fire with p_natural < {alpha:g} within {km:g} km")
+        found = {k: detect_enriched(enriched[k], *spans[k], climatologies[k], rule=rp,
+                                    scores=scores[k]).detections
+                 for k in ("placebo", "war")}
+        figs = _figures(found["placebo"], found["war"], area_km2, events)
+        row: dict[str, Any] = {"km": km, "alpha": alpha if km else None,
+                               **{k: figs.get(k) for k in KEYS}}
+        war = _in_events_period(found["war"])
+        if near_event is None:
+            near_event, base_war = _near_event(war, events), war["war"]
+        added = war["war"] & ~base_war.reindex(war.index, fill_value=False)
+        row["added_war_detections"] = int(added.sum())
+        # how often the calls the bound adds lie near an event, over all detections: 1 is
+        # no better than fire picked at random, the default's own calls reach the lift
+        share = near_event.reindex(war.index, fill_value=False)
+        row["added_lift"] = round(float(share[added].mean() / share.mean()), 2) \
+            if added.any() and share.any() else None
+        row["meets_targets"] = all(_meets(row.get(k), *TARGETS[k]) for k in (
+            "placebo_per_1000km2_year", "rear_share_2022", "rear_share_2023", "lift"))
+        rows.append(row)
+    return {"rule": rule, "rows": rows, **_answers(rows, TARGETS)}
+
+
+def _in_events_period(det: pd.DataFrame) -> pd.DataFrame:
+    from truceline.validation.detection import EVENTS_PERIOD
+
+    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
+    day = pd.to_datetime(det["acq_date"])
+    return det[((day >= s) & (day <= e)).to_numpy()]
+
+
+def _near_event(det: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """Whether each detection has an event within the match distance and days."""
+    from truceline.validation.detection import _events_in_period, event_matches
+
+    _, di = event_matches(det, _events_in_period(events))
+    near = np.zeros(len(det), dtype=bool)
+    near[di] = True
+    return pd.Series(near, index=det.index)
+
+
+def _meets(value: float | None, op: str, target: float) -> bool:
+    if value is None:
+        return False
+    return value <= target if op == "<=" else value >= target
+
+
+def _answers(rows: list[dict[str, Any]], targets: dict[str, tuple[str, float]]
+             ) -> dict[str, Any]:
+    """The best recall/ceiling within the other targets, and the cheapest point (least
+    placebo) that reaches the recall target, with its placebo over the target."""
+    kept = [r for r in rows if r["meets_targets"]]
+    best = max(kept, key=lambda r: r["recall_over_ceiling"] or 0.0) if kept else None
+    goal = targets["recall_over_ceiling"][1]
+    budget = targets["placebo_per_1000km2_year"][1]
+    reach = [r for r in rows if (r["recall_over_ceiling"] or 0.0) >= goal]
+    cheapest = min(reach, key=lambda r: r["placebo_per_1000km2_year"]) if reach else None
+    return {"best_within_targets": best, "cheapest_reaching_recall": cheapest,
+            "cheapest_placebo_over_target": round(
+                cheapest["placebo_per_1000km2_year"] / budget, 1) if cheapest else None}
