@@ -715,6 +715,9 @@ def _print_detection_table(res: dict[str, Any]) -> None:
     for r in res["rules"]:
         table.add_column(r, justify="right")
     for row in res["table"]:
+        if row["figure"].startswith("vs_first.") and (len(res["rules"]) < 2
+                                                      or res["events"] is None):
+            continue
         if row["figure"] in ("recall", "ceiling", "recall_over_ceiling",
                              "recall_over_ceiling_off_works", "lift") and \
                 res["events"] is None:

@@ -83,6 +83,19 @@ def test_recall_and_lift_against_the_events(figures: dict) -> None:
     # docs/VALIDATION.md says by how much)
     assert new["recall"] > old["recall"]
     assert new["recall_over_ceiling"] >= 0.5
+    # events that only a works' usual pixels reach are out of reach by design
+    assert new["ceiling_off_works"] < new["ceiling"]
+    assert new["recall_over_ceiling_off_works"] > new["recall_over_ceiling"]
+
+
+def test_each_rule_says_what_it_calls_beyond_the_first(figures: dict) -> None:
+    """What a change adds or drops, with how often the events lie near it. Each step
+    since the first version only added calls: the default calls all that the rules
+    before it called in the events' period, and more."""
+    for rule in ("seasonal-war-in-wide", "seasonal-static", "seasonal-v1"):
+        before = figures["by_rule"][rule]["vs_first"]
+        assert before["rule"] == "seasonal" and before["calls_added"] == 0, rule
+        assert before["calls_dropped"] > 1000 and 0 < before["calls_dropped_lift"] < 5, rule
 
 
 def test_august_2025_incidents_follow_the_line(figures: dict) -> None:

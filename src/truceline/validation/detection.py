@@ -204,6 +204,7 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
             if frontier_grid else {}
         out["frontier"] = measure_frontier(enriched, spans, clims, area, events,
                                            progress=progress, **grid)
+    wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period
     order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
     for i, r in enumerate(order):
         params = baseline_for(r)
@@ -220,11 +221,30 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
         figs["rule"] = asdict(rule_params(r))
         figs["baseline"] = asdict(params)
         by_rule[r] = figs
+        if events is not None:
+            wars[r] = in_events_period(found["war"])
         if i + 1 == len(order) or baseline_for(order[i + 1]) != params:
             cache.clear()  # no later rule needs these climatologies
+    if events is not None and len(rules) > 1:
+        _compare_calls(by_rule, wars, rules[0], events)
     out["by_rule"] = {r: by_rule[r] for r in rules}
     out["table"] = figure_rows(out)
     return out
+
+
+def _compare_calls(by_rule: dict[str, Any], wars: dict[str, pd.DataFrame], first: str,
+                   events: pd.DataFrame) -> None:
+    """Each later rule against the first: the war calls one makes and the other does not,
+    in the events' period, with their lift (do the events support what a change adds?)."""
+    near = near_an_event(wars[first], events)
+    for r, war in wars.items():
+        if r == first:
+            continue
+        added, added_lift = calls_beyond(war, wars[first]["war"], near)
+        dropped, dropped_lift = calls_beyond(wars[first], war["war"], near)
+        by_rule[r]["vs_first"] = {"rule": first, "calls_added": added,
+                                  "calls_added_lift": added_lift, "calls_dropped": dropped,
+                                  "calls_dropped_lift": dropped_lift}
 
 
 #: NOAA-20 days of August 2025 (judged against the VIIRS S-NPP climatology), when the
@@ -418,6 +438,33 @@ def event_matches(det: pd.DataFrame, events: pd.DataFrame, km: float = EVENT_KM,
     return ei[ok], di[ok]
 
 
+def in_events_period(det: pd.DataFrame) -> pd.DataFrame:
+    """The detections of the events' period (:data:`EVENTS_PERIOD`)."""
+    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
+    day = pd.to_datetime(det["acq_date"])
+    return det[((day >= s) & (day <= e)).to_numpy()]
+
+
+def near_an_event(det: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """Whether each detection has an event within the match distance and days."""
+    _, di = event_matches(det, _events_in_period(events))
+    near = np.zeros(len(det), dtype=bool)
+    near[di] = True
+    return pd.Series(near, index=det.index)
+
+
+def calls_beyond(war: pd.DataFrame, other: pd.Series, near: pd.Series
+                 ) -> tuple[int, float | None]:
+    """(war calls in ``war`` that ``other`` does not make, their lift): how often they
+    lie near an event (``near``, per detection) over all detections. 1 is no better than
+    fire picked at random; a rule's own calls reach its lift."""
+    added = war["war"] & ~other.reindex(war.index, fill_value=False)
+    share = near.reindex(war.index, fill_value=False)
+    lift = round(float(share[added].mean() / share.mean()), 2) \
+        if added.any() and share.any() else None
+    return int(added.sum()), lift
+
+
 def _events_in_period(events: pd.DataFrame) -> pd.DataFrame:
     s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
     return events[(events["date"] <= e) & (events["date_end"] >= s)].reset_index(drop=True)
@@ -497,6 +544,10 @@ ROWS = (
     ("recall_over_ceiling", "events: recall / ceiling"),
     ("recall_over_ceiling_off_works", "events: recall / ceiling without the works' pixels"),
     ("lift", "events: lift"),
+    ("vs_first.calls_added", "events' period: war calls the first rule does not make"),
+    ("vs_first.calls_added_lift", "   their lift"),
+    ("vs_first.calls_dropped", "events' period: the first rule's war calls it does not make"),
+    ("vs_first.calls_dropped_lift", "   their lift"),
     *((f"case_{c.name}", f"case {c.name} {c.start[:7]}..{c.end[:7]}: days with war")
       for c in CASES),
     ("aug2025.incidents", "Aug 2025 (NOAA-20): incidents"),

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from truceline.analysis.anomaly import rule_params
@@ -50,7 +49,13 @@ def frontier(enriched: dict[str, pd.DataFrame],
     """
     from truceline.analysis.anomaly import score_cell_days
     from truceline.pipeline import detect_enriched, detection_context
-    from truceline.validation.detection import TARGETS, _figures
+    from truceline.validation.detection import (
+        TARGETS,
+        _figures,
+        calls_beyond,
+        in_events_period,
+        near_an_event,
+    )
 
     scores = {k: score_cell_days(detection_context(enriched[k], *spans[k],
                                                    climatologies[k]), climatologies[k])
@@ -69,38 +74,15 @@ def frontier(enriched: dict[str, pd.DataFrame],
         figs = _figures(found["placebo"], found["war"], area_km2, events)
         row: dict[str, Any] = {"km": km, "alpha": alpha if km else None,
                                **{k: figs.get(k) for k in KEYS}}
-        war = _in_events_period(found["war"])
+        war = in_events_period(found["war"])
         if near_event is None:
-            near_event, base_war = _near_event(war, events), war["war"]
-        added = war["war"] & ~base_war.reindex(war.index, fill_value=False)
-        row["added_war_detections"] = int(added.sum())
-        # how often the calls the bound adds lie near an event, over all detections: 1 is
-        # no better than fire picked at random, the default's own calls reach the lift
-        share = near_event.reindex(war.index, fill_value=False)
-        row["added_lift"] = round(float(share[added].mean() / share.mean()), 2) \
-            if added.any() and share.any() else None
+            near_event, base_war = near_an_event(war, events), war["war"]
+        row["added_war_detections"], row["added_lift"] = calls_beyond(war, base_war,
+                                                                      near_event)
         row["meets_targets"] = all(_meets(row.get(k), *TARGETS[k]) for k in (
             "placebo_per_1000km2_year", "rear_share_2022", "rear_share_2023", "lift"))
         rows.append(row)
     return {"rule": rule, "rows": rows, **_answers(rows, TARGETS)}
-
-
-def _in_events_period(det: pd.DataFrame) -> pd.DataFrame:
-    from truceline.validation.detection import EVENTS_PERIOD
-
-    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
-    day = pd.to_datetime(det["acq_date"])
-    return det[((day >= s) & (day <= e)).to_numpy()]
-
-
-def _near_event(det: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
-    """Whether each detection has an event within the match distance and days."""
-    from truceline.validation.detection import _events_in_period, event_matches
-
-    _, di = event_matches(det, _events_in_period(events))
-    near = np.zeros(len(det), dtype=bool)
-    near[di] = True
-    return pd.Series(near, index=det.index)
 
 
 def _meets(value: float | None, op: str, target: float) -> bool:
