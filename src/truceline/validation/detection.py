@@ -95,6 +95,7 @@ FAR_WORKS = (
 #: Targets of issue 10, by figure key: (comparison, value).
 TARGETS: dict[str, tuple[str, float]] = {
     "placebo_per_1000km2_year": ("<=", 0.5),
+    "placebo_moving_per_1000km2_year": ("<=", 0.5),
     "rear_share_2022": ("<=", 0.05),
     "rear_share_2023": ("<=", 0.05),
     "recall_over_ceiling": (">=", 0.8),
@@ -184,6 +185,7 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
     enriched = {"placebo": _enrich_placebo(lake, s - margin, e + follow),
                 "war": enrich_detections(lake, spans["war"][0] - margin,
                                          spans["war"][1] + follow, map_required=False)}
+    moving = _enrich_placebo_moving(lake, s - margin, e + follow)
     area = south_area_km2()
     aug = None
     if not lake.read_detections(*AUG_2025, columns=["acq_date"]).empty:
@@ -216,6 +218,8 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
         found = {"placebo": _detect(enriched["placebo"], spans["placebo"], lo, r),
                  "war": _detect(enriched["war"], spans["war"], full, r)}
         figs = _figures(found["placebo"], found["war"], area, events)
+        if moving is not None:
+            figs.update(_moving_figures(_detect(moving, spans["placebo"], lo, r), area))
         if aug is not None:
             figs["aug2025"] = _aug_figures(detect_enriched(aug, *AUG_2025, full, rule=r))
         figs["rule"] = asdict(rule_params(r))
@@ -292,6 +296,52 @@ def _enrich_placebo(lake: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
     out = enrich(det, forced)
     out.attrs["placebo_line"] = str(snap["snapshot_id"].iat[0])
     return out
+
+
+#: Years added to each peacetime day to judge it against the real moving line of the war
+#: (2017-2019 onto 2021-2023, 2020-2022 onto 2022-2024): every placebo year meets the
+#: maps of 2022 or 2023.
+MOVING_SHIFT_YEARS = {2017: 4, 2018: 4, 2019: 4, 2020: 2, 2021: 2, 2022: 2}
+
+
+def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
+                           ) -> pd.DataFrame | None:
+    """Peacetime detections enriched against the real, moving line of the war: each day
+    shifted by whole years onto the maps of 2022-2023 (:data:`MOVING_SHIFT_YEARS`) for
+    side, distance and ``moved``, then given back its own date. The forced line of
+    :func:`_enrich_placebo` never moves, so it cannot test what a rule calls on ground
+    that changed hands; this placebo can: it asks what the rule would call there if
+    farming went on as in peacetime. None when the lake holds no map of those years."""
+    from truceline.geo.enrich import enrich
+    from truceline.geo.moved import MOVED_DAYS, changed_hands
+    from truceline.pipeline import control_snapshots
+
+    det = lake.read_detections(start, end, geometry=False)
+    day = pd.to_datetime(det["acq_date"])
+    shifted = day.copy()
+    for year, k in MOVING_SHIFT_YEARS.items():
+        on = (day.dt.year == year).to_numpy()
+        shifted[on] = day[on] + pd.DateOffset(years=k)
+    reach = pd.Timedelta(days=MOVED_DAYS)
+    snaps = control_snapshots(lake, None, start=shifted.min() - reach,
+                              end=shifted.max() + reach, required=False)
+    if snaps is None or len(snaps) == 0:
+        return None
+    out = enrich(det.assign(acq_date=shifted.to_numpy()), snaps)
+    out["moved"] = changed_hands(out, snaps)
+    out["acq_date"] = det["acq_date"].to_numpy()
+    return out
+
+
+def _moving_figures(placebo: pd.DataFrame, area: float) -> dict[str, Any]:
+    """The placebo's false war cell-days against the moving line, and how many of its
+    war detections ground that changed hands decided (test ``moved``)."""
+    south = placebo["region"].astype(object).isin(SOUTH).to_numpy()
+    war = placebo[south & placebo["war"].to_numpy()]
+    return {"placebo_moving_per_1000km2_year": round(
+                _cell_days(war) / (area / 1000) / len(PLACEBO_YEARS), 3),
+            "placebo_moving_war_moved": int((war["test"].astype(object) == "moved").sum()),
+            "placebo_moving_war": int(len(war))}
 
 
 def _detect(enriched: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp],
@@ -533,6 +583,9 @@ ROWS = (
     ("placebo_per_1000km2_year", "placebo: false war cell-days / 1,000 km² / yr (2018-21)"),
     ("placebo_war_share", "placebo: share of detections called war"),
     ("placebo_near_line_war", "placebo: war detections within 30 km of the line"),
+    ("placebo_moving_per_1000km2_year",
+     "placebo against the real moving line (2022-23 maps over 2018-21) / 1,000 km² / yr"),
+    ("placebo_moving_war_moved", "   its war detections on ground that changed hands"),
     ("rear_share_2022", "rear (> 150 km) called war, 2022"),
     ("rear_share_2023", "rear (> 150 km) called war, 2023"),
     ("south_war_per_1000km2_2022", "south: war cell-days / 1,000 km², 2022"),
