@@ -1159,6 +1159,9 @@ def validate_verdicts(
                                             "2018-2021 (the whole line gets half).")] = 200,
     donbas: Annotated[int, typer.Option(help="Windows on the 2015-2022 Donbas line, 2018 "
                                              "to July 2020 (low-level war).")] = 60,
+    moving: Annotated[int, typer.Option(help="Peace windows, 2018-2021, judged against the "
+                                             "real moving line of 2022-2023 (each day "
+                                             "shifted onto its maps).")] = 100,
     stress_windows: Annotated[int, typer.Option("--stress", help="War windows for the "
                                                 "stress tests.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the windows drawn.")] = 2026,
@@ -1178,7 +1181,7 @@ def validate_verdicts(
                          "firms/ukraine_yearly) was not found: set TRUCELINE_DATA or pass --data")
     counts = {"war-2022-2023": war, "war-2025-08": max(war // 6, 1 if war else 0),
               "peace-no-fighting": peace, "peace-whole-line": peace // 2,
-              "donbas-2018-2020": donbas}
+              "donbas-2018-2020": donbas, "peace-moving-line": moving}
     names = [n for n, k in counts.items() if k > 0]
     if stress_windows and "war-2022-2023" not in names:
         names.insert(0, "war-2022-2023")

@@ -68,3 +68,23 @@ def test_stress_removal_and_cloud(grounds: dict[str, vv.Ground]) -> None:
     assert set(s["test"]) == {"remove 70%", "remove 90%", "remove 100%", "cloudy days only"}
     assert not (s.loc[s["test"] == "cloudy days only", "verdict"] == "held").any()
     assert not (s.loc[s["test"] == "remove 100%", "verdict"] == "violated").any()
+
+
+def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
+                                              leave_out_climatologies: dict) -> None:
+    """Peacetime fire judged against the real moving line of 2022-2023 (each day shifted
+    onto its maps for side, distance and moved ground): the ground keeps its own days,
+    sees ground that changed hands, and the study reports its violated share."""
+    assert ROOT is not None
+    g = vv.build_ground("peace-moving-line", ROOT, history=history,
+                        climatologies=leave_out_climatologies,
+                        leave_out_climatologies=leave_out_climatologies)
+    d = g.detections
+    assert d["acq_date"].dt.year.between(2018, 2021).all()
+    assert d["moved"].any()
+    assert (d.loc[d["war"], "test"].astype(str) == "moved").any()
+    assert g.peace is not None and not g.peace["moved"].any()  # yardsticks: a static line
+    rows = vv.run_verdicts({"peace-moving-line": g}, {"peace-moving-line": 6}, seed=7,
+                           old=False)
+    t = vv.targets(rows)
+    assert t["moving_windows"] == 6 and 0 <= t["moving_violated"] <= 1

@@ -215,17 +215,24 @@ class Ground:
 
 
 def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
-            every_map: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+            every_map: Any = None, shift_years: Mapping[int, int] | None = None
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Enrich against ``snaps``, then score, classify and cluster per year (the persistence
     rule looks back within the year, as for the placebo). Whether the ground changed hands
     (rule ``moved_ground``) is read from ``every_map`` (default ``snaps``): every map of
-    the source, as the product reads them, when ``snaps`` takes one in a few."""
+    the source, as the product reads them, when ``snaps`` takes one in a few.
+    ``shift_years``: each day is moved by that many years (by its year) for the
+    enrichment only, so peacetime fire meets the maps of a later, moving line."""
     from truceline.analysis.detect import detect
     from truceline.geo.enrich import enrich
     from truceline.geo.moved import changed_hands
 
+    own_days = det["acq_date"]
+    if shift_years:
+        det = det.assign(acq_date=_shifted(own_days, shift_years))
     e = pd.DataFrame(enrich(det, snaps).drop(columns="geometry"))
     e["moved"] = changed_hands(e, snaps if every_map is None else every_map)
+    e["acq_date"] = own_days.to_numpy()
     out, incs = [], []
     for y, part in e.groupby(e["acq_date"].dt.year):
         r = detect(part, clim)
@@ -240,6 +247,15 @@ def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
         out.append(d)
         incs.append(inc)
     return pd.concat(out, ignore_index=True), pd.concat(incs, ignore_index=True)
+
+
+def _shifted(days: pd.Series, shift_years: Mapping[int, int]) -> pd.Series:
+    """Each day moved by whole years, by its year (a year not listed stays)."""
+    out = days.copy()
+    for year, k in shift_years.items():
+        on = (days.dt.year == year).to_numpy()
+        out[on] = days[on] + pd.DateOffset(years=k)
+    return out
 
 
 def _scope_oblasts(det: pd.DataFrame, root: Path, band_km: tuple[float, float]) -> list[str]:
@@ -267,16 +283,19 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
         period = history[history["acq_date"].dt.year.between(y0, y1)
                          & (history["sensor"] == "VIIRS")]
     theatre = period
-    d0, d1 = str(period["acq_date"].min().date()), str(period["acq_date"].max().date())
+    shift = spec.get("shift_years")
+    days = _shifted(period["acq_date"], shift) if shift else period["acq_date"]
+    d0, d1 = str(days.min().date()), str(days.max().date())
     snaps = snapshots_from_data(root, spec["source"], d0, d1, spec.get("step", 1))
-    clim = leave_out_climatologies if spec["kind"] == "peace" else climatologies
+    peacetime_ground = spec["kind"] in ("peace", "moving")
+    clim = leave_out_climatologies if peacetime_ground else climatologies
     det = period
     if spec.get("no_donbas"):
         o = oblast_of(det["lon"].to_numpy(), det["lat"].to_numpy(), root)
         det = det[~np.isin(o.astype(str), DONBAS_OBLASTS)]
     every_map = snapshots_from_data(root, spec["source"], d0, d1) \
         if spec.get("step", 1) > 1 else None
-    scored, incidents = _scored(det, clim, snaps, every_map)
+    scored, incidents = _scored(det, clim, snaps, every_map, shift)
     say(f"{name}: {len(scored):,} detections, {len(incidents):,} incidents "
         f"({time.perf_counter() - t:.0f} s)")
     # peacetime yardsticks on the same line: 2018-2021 scored with the leave-out
@@ -299,8 +318,8 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     if peace is not None:
         peace = peace[peace["distance_km"].abs() < band[1]].reset_index(drop=True)
     scored = scored[scored["distance_km"].abs() < 150.0].reset_index(drop=True)
-    first = pd.Timestamp(spec.get("from", d0))
-    last = pd.Timestamp(spec.get("to", d1))
+    first = pd.Timestamp(spec["from"])
+    last = pd.Timestamp(spec["to"])
     oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
     ratios = false_alarms.area_ratios(snaps.iloc[[len(snaps) // 2]], parse_agreement(
         agreement_text(first, 1, band_km=band)))  # type: ignore[arg-type]
@@ -309,7 +328,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   oblasts=oblasts,
                   peace=peace, peace_years=peace_years, span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
-                  own_year_out=spec["kind"] == "peace", area_ratio=ratios["scope"],
+                  own_year_out=peacetime_ground, area_ratio=ratios["scope"],
                   near_ratio=ratios["near"])
 
 
@@ -326,6 +345,13 @@ GROUNDS: dict[str, dict[str, Any]] = {
     "donbas-2018-2020": {"kind": "donbas", "period": (2018, 2020), "source": "donbas",
                          "band_km": (0, 15), "peace_years": (),
                          "from": "2018-01-20", "to": "2020-07-20"},
+    # peacetime fire on the real moving line of the war: each day shifted onto the maps
+    # of 2022-2023 for side, distance and moved ground (the detection's moving-line
+    # placebo, docs/VALIDATION.md); yardsticks as assess builds them, on a line forced
+    # over peacetime, the window's own year left out
+    "peace-moving-line": {"kind": "moving", "period": (2018, 2021), "source": "liveuamap",
+                          "step": 4, "shift_years": {2018: 4, 2019: 4, 2020: 2, 2021: 2},
+                          "from": "2018-03-01", "to": "2021-12-31"},
 }
 
 
@@ -506,6 +532,11 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
         "peace_inconclusive": share(nofight, ["inconclusive"]),
         "peace_adequate": None if nofight.empty else float(nofight["adequate"].mean()),
     }
+    moving = new[new["kind"] == "moving"]
+    if len(moving):
+        out["moving_windows"] = len(moving)
+        out["moving_violated"] = share(moving, ["violated"])
+        out["moving_violated_adequate"] = share(moving[moving["adequate"]], ["violated"])
     if stress_rows is not None and len(stress_rows):
         s = stress_rows
         full = s[(s["test"] == "remove 100%") & s["adequate"]]
