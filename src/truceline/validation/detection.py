@@ -34,7 +34,7 @@ the old figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -304,6 +304,21 @@ def _enrich_placebo(lake: Any, start: pd.Timestamp, end: pd.Timestamp) -> pd.Dat
 MOVING_SHIFT_YEARS = {2017: 4, 2018: 4, 2019: 4, 2020: 2, 2021: 2, 2022: 2}
 
 
+def shifted_days(days: pd.Series, shift_years: Mapping[int, int]) -> pd.Series:
+    """Each day moved by whole years, by its year (a year not listed stays): peacetime
+    fire put onto the maps of a later, moving line (29 February onto the 28th).
+
+    >>> shifted_days(pd.Series(pd.to_datetime(["2018-03-01", "2020-02-29", "2016-05-01"])),
+    ...              MOVING_SHIFT_YEARS).dt.strftime("%Y-%m-%d").tolist()
+    ['2022-03-01', '2022-02-28', '2016-05-01']
+    """
+    out = days.copy()
+    for year, k in shift_years.items():
+        on = (days.dt.year == year).to_numpy()
+        out[on] = days[on] + pd.DateOffset(years=k)
+    return out
+
+
 def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
                            ) -> pd.DataFrame | None:
     """Peacetime detections enriched against the real, moving line of the war: each day
@@ -317,11 +332,7 @@ def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
     from truceline.pipeline import control_snapshots
 
     det = lake.read_detections(start, end, geometry=False)
-    day = pd.to_datetime(det["acq_date"])
-    shifted = day.copy()
-    for year, k in MOVING_SHIFT_YEARS.items():
-        on = (day.dt.year == year).to_numpy()
-        shifted[on] = day[on] + pd.DateOffset(years=k)
+    shifted = shifted_days(pd.to_datetime(det["acq_date"]), MOVING_SHIFT_YEARS)
     reach = pd.Timedelta(days=MOVED_DAYS)
     snaps = control_snapshots(lake, None, start=shifted.min() - reach,
                               end=shifted.max() + reach, required=False)

@@ -42,6 +42,7 @@ from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
 from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement, parse_agreement
+from truceline.validation.detection import MOVING_SHIFT_YEARS, shifted_days
 
 __all__ = [
     "HISTORY_YEARS",
@@ -229,7 +230,7 @@ def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
 
     own_days = det["acq_date"]
     if shift_years:
-        det = det.assign(acq_date=_shifted(own_days, shift_years))
+        det = det.assign(acq_date=shifted_days(own_days, shift_years))
     e = pd.DataFrame(enrich(det, snaps).drop(columns="geometry"))
     e["moved"] = changed_hands(e, snaps if every_map is None else every_map)
     e["acq_date"] = own_days.to_numpy()
@@ -247,15 +248,6 @@ def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
         out.append(d)
         incs.append(inc)
     return pd.concat(out, ignore_index=True), pd.concat(incs, ignore_index=True)
-
-
-def _shifted(days: pd.Series, shift_years: Mapping[int, int]) -> pd.Series:
-    """Each day moved by whole years, by its year (a year not listed stays)."""
-    out = days.copy()
-    for year, k in shift_years.items():
-        on = (days.dt.year == year).to_numpy()
-        out[on] = days[on] + pd.DateOffset(years=k)
-    return out
 
 
 def _scope_oblasts(det: pd.DataFrame, root: Path, band_km: tuple[float, float]) -> list[str]:
@@ -284,7 +276,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                          & (history["sensor"] == "VIIRS")]
     theatre = period
     shift = spec.get("shift_years")
-    days = _shifted(period["acq_date"], shift) if shift else period["acq_date"]
+    days = shifted_days(period["acq_date"], shift) if shift else period["acq_date"]
     d0, d1 = str(days.min().date()), str(days.max().date())
     snaps = snapshots_from_data(root, spec["source"], d0, d1, spec.get("step", 1))
     peacetime_ground = spec["kind"] in ("peace", "moving")
@@ -350,7 +342,7 @@ GROUNDS: dict[str, dict[str, Any]] = {
     # placebo, docs/VALIDATION.md); yardsticks as assess builds them, on a line forced
     # over peacetime, the window's own year left out
     "peace-moving-line": {"kind": "moving", "period": (2018, 2021), "source": "liveuamap",
-                          "step": 4, "shift_years": {2018: 4, 2019: 4, 2020: 2, 2021: 2},
+                          "step": 4, "shift_years": MOVING_SHIFT_YEARS,
                           "from": "2018-03-01", "to": "2021-12-31"},
 }
 
