@@ -76,3 +76,14 @@ def test_confidence_and_errors() -> None:
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]).drop(columns="p_natural"))
     with pytest.raises(InputError, match="radius_km must be > 0"):
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), radius_km=0)
+
+
+def test_incidents_count_the_tests_that_decided_their_calls() -> None:
+    km = 1 / 111.32
+    d = _dets([(35.0, 47.0, "2022-08-01", 1e-4), (35.0 + km, 47.0, "2022-08-01", 0.02),
+               (35.0 + 2 * km, 47.0, "2022-08-02", 0.03), (36.0, 47.0, "2022-08-01", 0.004)])
+    d["test"] = pd.Categorical(["excess", "moved", "moved", "follow-on"],
+                               categories=["excess", "follow-on", "moved", "season"])
+    inc, _ = cluster_incidents(d, radius_km=3, gap_days=3)
+    by_size = inc.sort_values("n_detections")["tests"].tolist()
+    assert by_size == ["follow-on 1", "moved 2, excess 1"]  # most first, none at zero

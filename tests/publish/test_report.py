@@ -513,3 +513,14 @@ def test_a_report_with_no_incident_still_shows_its_detections(tmp_path: Path) ->
     det = pd.read_csv(tmp_path / "detections.csv", dtype=str)
     assert det["war_fire"].tolist() == ["False", "True", "True", "True"]
     assert set(det["period"]) == {"comparison", "window"}
+
+
+def test_each_incident_says_which_tests_decided_its_calls() -> None:
+    # an incident resting on ground that changed hands says so, beside its detections
+    inc = _incidents().assign(tests=["excess 2", "moved 5, excess 2", None, ""])
+    c = report_content(_assessment(), inc, LINE, _timeline(), HELD,
+                       generated_utc=GENERATED, interactive=False)
+    rows = {r["id"]: r for r in c.incident_rows}
+    assert rows["XMAS-002"]["decided"] == "decided by moved 5, excess 2"
+    assert rows["XMAS-003"]["decided"] == rows["XMAS-004-with-a-very-long-id"]["decided"] == ""
+    assert "decided by moved 5, excess 2" in render_html(c)

@@ -132,6 +132,14 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
         "p_min": g["p_natural"].min(),
         "sensors": g["sensor"].agg(lambda s: ",".join(sorted(set(s)))),
     })
+    if "test" in det.columns:
+        # what decided its calls (anomaly.TESTS), most first: a reader weighing a verdict
+        # sees which incidents rest on ground that changed hands (`moved`)
+        counts = pd.Series(det["test"].astype(str).to_numpy(), index=frame.index) \
+            .groupby(frame["label"]).value_counts()
+        text = counts.index.get_level_values(1) + " " + counts.astype(str).to_numpy()
+        inc["tests"] = pd.Series(text, index=counts.index.get_level_values(0)) \
+            .groupby(level=0).agg(", ".join)
     for col in PASS_THROUGH:
         if col not in det.columns:
             continue

@@ -446,6 +446,8 @@ def _incident_rows(inc: pd.DataFrame, names: Mapping[str, str],
                                             cell_text(r.get("satellites")),
                                             _DAYNIGHT.get(cell_text(r.get("daynight")), ""))
                                 if b),
+            "decided": (f"decided by {cell_text(r.get('tests'))}" if cell_text(r.get("tests"))
+                        else ""),
             "frp": (f"{num(to_float(r.get('frp_total')))} MW" if to_float(r.get("frp_total"))
                     is not None else ""),
             "frp_max": (f"strongest {num(to_float(r.get('frp_max')))} MW"

@@ -299,8 +299,8 @@ def _write_pdf_reportlab(path: Path, content: ReportContent) -> None:
                 _cell(r["when_start"], r["when_end"], s_tcell),
                 _cell(r["place"], r["coords"], s_tcell),
                 p(r["ground"], s_tcell),
-                _cell(r["detections"], " · ".join(b for b in (r["in_window"], r["sensors"])
-                                                   if b), s_tcell),
+                _cell(r["detections"], " · ".join(b for b in (r["in_window"], r["sensors"],
+                                                              r["decided"]) if b), s_tcell),
                 _cell(r["frp"], r["frp_max"], s_tcell),
                 p(r["p"], s_tcell), p(r["confidence"], s_tcell),
                 _firms_cell(r["firms_rows"], r["evidence"])])
