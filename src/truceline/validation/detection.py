@@ -319,6 +319,26 @@ def shifted_days(days: pd.Series, shift_years: Mapping[int, int]) -> pd.Series:
     return out
 
 
+def enrich_on_shifted_days(det: pd.DataFrame, snaps: Any,
+                           shift_years: Mapping[int, int] | None = None,
+                           every_map: Any = None) -> pd.DataFrame:
+    """``det`` enriched against ``snaps`` with ``moved`` (read from ``every_map``, default
+    ``snaps``), each day first shifted by :func:`shifted_days` when ``shift_years`` is
+    given (peacetime fire put onto the maps of a later, moving line) and given back its
+    own date after."""
+    from truceline.geo.enrich import enrich
+    from truceline.geo.moved import changed_hands
+
+    own_days = det["acq_date"]
+    if shift_years:
+        det = det.assign(acq_date=shifted_days(pd.to_datetime(own_days), shift_years)
+                         .to_numpy())
+    out = enrich(det, snaps)
+    out["moved"] = changed_hands(out, snaps if every_map is None else every_map)
+    out["acq_date"] = own_days.to_numpy()
+    return out
+
+
 def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
                            ) -> pd.DataFrame | None:
     """Peacetime detections enriched against the real, moving line of the war: each day
@@ -327,8 +347,7 @@ def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
     :func:`_enrich_placebo` never moves, so it cannot test what a rule calls on ground
     that changed hands; this placebo can: it asks what the rule would call there if
     farming went on as in peacetime. None when the lake holds no map of those years."""
-    from truceline.geo.enrich import enrich
-    from truceline.geo.moved import MOVED_DAYS, changed_hands
+    from truceline.geo.moved import MOVED_DAYS
     from truceline.pipeline import control_snapshots
 
     det = lake.read_detections(start, end, geometry=False)
@@ -338,10 +357,7 @@ def _enrich_placebo_moving(lake: Any, start: pd.Timestamp, end: pd.Timestamp
                               end=shifted.max() + reach, required=False)
     if snaps is None or len(snaps) == 0:
         return None
-    out = enrich(det.assign(acq_date=shifted.to_numpy()), snaps)
-    out["moved"] = changed_hands(out, snaps)
-    out["acq_date"] = det["acq_date"].to_numpy()
-    return out
+    return enrich_on_shifted_days(det, snaps, MOVING_SHIFT_YEARS)
 
 
 def _moving_figures(placebo: pd.DataFrame, area: float) -> dict[str, Any]:

@@ -42,7 +42,11 @@ from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
 from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement, parse_agreement
-from truceline.validation.detection import MOVING_SHIFT_YEARS, shifted_days
+from truceline.validation.detection import (
+    MOVING_SHIFT_YEARS,
+    enrich_on_shifted_days,
+    shifted_days,
+)
 
 __all__ = [
     "HISTORY_YEARS",
@@ -225,15 +229,9 @@ def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
     ``shift_years``: each day is moved by that many years (by its year) for the
     enrichment only, so peacetime fire meets the maps of a later, moving line."""
     from truceline.analysis.detect import detect
-    from truceline.geo.enrich import enrich
-    from truceline.geo.moved import changed_hands
 
-    own_days = det["acq_date"]
-    if shift_years:
-        det = det.assign(acq_date=shifted_days(own_days, shift_years))
-    e = pd.DataFrame(enrich(det, snaps).drop(columns="geometry"))
-    e["moved"] = changed_hands(e, snaps if every_map is None else every_map)
-    e["acq_date"] = own_days.to_numpy()
+    e = pd.DataFrame(enrich_on_shifted_days(det, snaps, shift_years, every_map)
+                     .drop(columns="geometry"))
     out, incs = [], []
     for y, part in e.groupby(e["acq_date"].dt.year):
         r = detect(part, clim)
