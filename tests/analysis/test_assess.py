@@ -671,3 +671,37 @@ def test_incidents_where_the_line_moved_are_named() -> None:
     assert plain.war_counts["incidents_on_moved_ground"] == 0
     assert not any("changed hands" in r for r in plain.reasons)
     assert plain.verdict == res.verdict
+
+
+def test_a_violation_says_when_it_rests_on_the_moving_front_test() -> None:
+    """Incidents only the moving-front test called war are the maps' evidence as much as
+    the fire's: a violation that would not stand without them says so, with the verdict
+    it would be; one that stands without them does not."""
+    a = agreement()
+    det, incs = world(QUIET), []
+    for k in range(10):  # ten proving incidents, at the line, on ten days
+        det, i = add_incident(det, f"inc-{k}", f"2025-08-{21 + k} 11:12", 0.001,
+                              lon=37.0 + 0.1 * k)
+        incs.append(i)
+    inc = pd.concat(incs, ignore_index=True)
+    det["test"] = np.where(det["is_war"], "excess", None)
+    by_maps = det["incident_id"].isin([f"inc-{k}" for k in range(8)])
+    det.loc[by_maps, "test"] = "moved"
+    res = run(a, det, inc, peacetime_rate_per_day=7.0)
+    assert res.verdict == "violated" and res.rule == "V1"
+    assert res.war_counts["incidents_moved_test_only"] == 8
+    assert res.false_alarms["without_moved_test"]["verdict"] != "violated"
+    assert any("rests on the control maps' motion" in r for r in res.reasons)
+    # one incident of several tests is not the maps' alone; two by the maps leave eight
+    det.loc[det["incident_id"].eq("inc-0") & det["detection_id"].str.endswith("-0"),
+            "test"] = "excess"
+    det.loc[by_maps & ~det["incident_id"].isin(["inc-0", "inc-1"]), "test"] = "excess"
+    stands = run(a, det, inc, peacetime_rate_per_day=7.0)
+    assert stands.verdict == "violated"
+    assert stands.war_counts["incidents_moved_test_only"] == 1
+    assert stands.false_alarms["without_moved_test"]["verdict"] == "violated"
+    assert not any("rests on the control maps' motion" in r for r in stands.reasons)
+    # without the column (a detector that does not say), nothing is claimed either way
+    plain = run(a, det.drop(columns="test"), inc, peacetime_rate_per_day=7.0)
+    assert plain.war_counts["incidents_moved_test_only"] == 0
+    assert "without_moved_test" not in plain.false_alarms

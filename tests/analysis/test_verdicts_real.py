@@ -83,8 +83,19 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
     assert d["acq_date"].dt.year.between(2018, 2021).all()
     assert d["moved"].any()
     assert (d.loc[d["war"], "test"].astype(str) == "moved").any()
-    assert g.peace is not None and not g.peace["moved"].any()  # yardsticks: a static line
     rows = vv.run_verdicts({"peace-moving-line": g}, {"peace-moving-line": 6}, seed=7,
                            old=False)
     t = vv.targets(rows)
     assert t["moving_windows"] == 6 and 0 <= t["moving_violated"] <= 1
+    # each window's yardsticks on its own line, as assess reads them: the map in force on
+    # its first day shifted as its fire was, forced over peacetime, its own year left out
+    drawn = vv.draw_windows(g, 40, np.random.default_rng(3))
+    early = min(drawn, key=lambda a: pd.Timestamp(a.start_utc))
+    late = max(drawn, key=lambda a: pd.Timestamp(a.start_utc))
+    lines = [g.own_line.snapshot_for(a) for a in (early, late)]
+    assert lines[0]["valid_from"].iloc[0] < lines[1]["valid_from"].iloc[0]
+    y = g.yardstick_detections(late)
+    assert set(y["incident_id"].dropna().str[:4]) <= {
+        str(x) for x in vv.PLACEBO_YEARS if x != pd.Timestamp(late.start_utc).year}
+    assert not y.get("moved", pd.Series(False)).any()  # a line forced valid never moves
+    assert (y["distance_km"].abs() < 30).any()

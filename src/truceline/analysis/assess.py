@@ -285,28 +285,14 @@ def assess(
 
     rate_fa = DEFAULT_FALSE_INCIDENTS_PER_DAY if false_incident_rate_per_day is None \
         else float(false_incident_rate_per_day)
-    n_proof = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
-                  for r in inc_rows)
-    expected = rate_fa * t_w
-    false_alarm = {
-        **(false_incident_detail or {}),
-        "rate_per_day": rate_fa,
-        "rate_given": false_incident_rate_per_day is not None,
-        "window_days": t_w,
-        "expected": expected,
-        "n_incidents_p_below_alpha": n_proof,
-        "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
-    }
     at_line = _incidents_among(det, scope & at_line_rows)
-    false_alarm["incidents_at_line"] = _count_in(inc_rows, at_line)
-    false_alarm["p_all_incidents"] = float(stats.poisson.sf(len(inc_rows) - 1, expected)) \
-        if inc_rows else 1.0
-    near = (false_incident_detail or {}).get("near")
-    if near and near.get("rate_per_day") is not None:
-        false_alarm["near"] = _near_line_test(det, scope & at_line_rows & certain, at_line,
-                                              inc_rows, near, t_w)
-    else:
-        false_alarm.pop("near", None)
+
+    def false_alarm_tests(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        return _false_alarm_tests(det, rows, rate_fa, t_w, false_incident_detail,
+                                  false_incident_rate_per_day is not None, at_line,
+                                  scope & at_line_rows & certain)
+
+    false_alarm = false_alarm_tests(inc_rows)
     verdict, rule = apply_rules(prohibited.fire_near_line, inc_rows, site_rows, coverage,
                                 overall, peace, war_counts, false_alarm, reasons)
     # Where the maps show the line moved (geo.moved): a finding of its own for a truce.
@@ -317,6 +303,22 @@ def assess(
         reasons.append(f"{moved} of the {len(inc_rows)} incident(s) in scope lie on ground "
                        "that changed hands within 14 days of their fire: the control maps "
                        "show the line moved there")
+    # What a violation rests on: incidents the moving-front test alone called war (fire
+    # the season test would excuse, war because the maps show its ground changing hands)
+    # are the maps' evidence as much as the fire's; say whether the proof stands without
+    by_maps = moved_only_incidents(det)
+    war_counts["incidents_moved_test_only"] = _count_in(inc_rows, by_maps)
+    if verdict == "violated" and rule == "V1" and war_counts["incidents_moved_test_only"]:
+        rest = [r for r in inc_rows if str(r["incident_id"]) not in by_maps]
+        without = apply_rules(prohibited.fire_near_line, rest, site_rows, coverage, overall,
+                              peace, war_counts, false_alarm_tests(rest), [])
+        false_alarm["without_moved_test"] = {"verdict": without[0], "rule": without[1]}
+        if without[0] != "violated":
+            reasons.append(
+                f"{war_counts['incidents_moved_test_only']} of the incident(s) in scope were "
+                "called war only by the moving-front test (fire in its season, on ground the "
+                f"maps show changing hands); without them the verdict would be {without[0]}: "
+                "this violation rests on the control maps' motion as well as on the fire")
 
     # Say what the coverage was whatever the verdict.
     reasons.extend(coverage.reasons)
@@ -358,6 +360,47 @@ def assess(
                     "level": LEVEL, "measure": measure,
                     "dispersion_given": dispersion},
     )
+
+
+def _false_alarm_tests(det: pd.DataFrame, inc_rows: list[dict[str, Any]], rate_fa: float,
+                       t_w: float, detail: dict[str, Any] | None, given: bool,
+                       at_line: set[str], zone_rows: np.ndarray) -> dict[str, Any]:
+    """Rule V1's tests of ``inc_rows`` against false alarms: the proving incidents in
+    scope against the false-incident rate, all incidents (for ``held``), and with a
+    measured contact-zone rate (``detail["near"]``), :func:`_near_line_test`."""
+    n_proof = sum(r["timing"] == "inside" and r["p_evidence"] < ALPHA_VIOLATION
+                  for r in inc_rows)
+    expected = rate_fa * t_w
+    out = {
+        **(detail or {}),
+        "rate_per_day": rate_fa,
+        "rate_given": given,
+        "window_days": t_w,
+        "expected": expected,
+        "n_incidents_p_below_alpha": n_proof,
+        "p_value": float(stats.poisson.sf(n_proof - 1, expected)) if n_proof else 1.0,
+        "incidents_at_line": _count_in(inc_rows, at_line),
+        "p_all_incidents": float(stats.poisson.sf(len(inc_rows) - 1, expected))
+        if inc_rows else 1.0,
+    }
+    near = (detail or {}).get("near")
+    if near and near.get("rate_per_day") is not None:
+        out["near"] = _near_line_test(det, zone_rows, at_line, inc_rows, near, t_w)
+    else:
+        out.pop("near", None)
+    return out
+
+
+def moved_only_incidents(det: pd.DataFrame) -> set[str]:
+    """Incidents whose every war call the moving-front test decided (``test ==
+    "moved"``, :mod:`truceline.analysis.anomaly`): without the maps' motion none of their
+    fire would be war. Empty when the detections do not say which test decided."""
+    if "test" not in det or det["test"].isna().all():
+        return set()
+    war = det["is_war"].to_numpy(dtype=bool) & det["incident_id"].notna().to_numpy()
+    by_moved = (det.loc[war, "test"].astype(str) == "moved").groupby(
+        det.loc[war, "incident_id"].astype(str)).all()
+    return set(by_moved.index[by_moved.to_numpy()])
 
 
 def _incidents_among(det: pd.DataFrame, rows: np.ndarray) -> set[str]:

@@ -55,6 +55,9 @@ def normalise(det: pd.DataFrame) -> pd.DataFrame:
     out["snapshot_id"] = det["snapshot_id"].astype(object) if "snapshot_id" in det else None
     # the ground changed hands within 14 days (geo.moved); unknown counts as not
     out["moved"] = det["moved"].fillna(False).astype(bool) if "moved" in det else False
+    # the test that decided a war call (analysis.anomaly), when the detector said
+    out["test"] = det["test"].astype(object).where(det["test"].notna(), None) \
+        if "test" in det else None
     return out
 
 

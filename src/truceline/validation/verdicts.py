@@ -47,6 +47,7 @@ from truceline.validation.detection import (
     enrich_on_shifted_days,
     shifted_days,
 )
+from truceline.validation.yardsticks import OwnLine
 
 __all__ = [
     "HISTORY_YEARS",
@@ -180,6 +181,7 @@ class Ground:
     own_year_out: bool = False  # peace: a window's own year is left out of its yardsticks
     area_ratio: float = float("nan")  # scope band over control band (false_alarms.area_ratio)
     near_ratio: float = float("nan")  # the scope's contact zone over the control band
+    own_line: OwnLine | None = None  # a moving line: yardsticks per window, on its own line
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -194,14 +196,28 @@ class Ground:
         y = pd.Timestamp(a.start_utc).year
         return [x for x in self.peace_years if not (self.own_year_out and x == y)]
 
+    def yardstick_detections(self, a: Agreement) -> pd.DataFrame | None:
+        """The peacetime detections the window's yardsticks are measured on: the ground's
+        own (a static line), or on a moving line those read on the window's own line as
+        `assess` reads them (the last window's are kept: its methods and stress tests
+        ask in turn)."""
+        if self.own_line is None:
+            return self.peace
+        key = ("own", a.start_utc, a.end_utc)
+        if self._cache.get("own_key") != key:
+            self._cache["own"] = self.own_line.scored(a, self.years_for(a))
+            self._cache["own_key"] = key
+        return self._cache["own"]
+
     def peacetime(self, a: Agreement, max_km: float | None = None) -> float | None:
         from truceline.analysis.peacetime import peacetime_rate
 
-        if self.peace is None:
+        if self.peace is None and self.own_line is None:
             return None
         key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            self._cache[key] = peacetime_rate(self.peace, a, self.years_for(a), max_km=max_km)
+            self._cache[key] = peacetime_rate(self.yardstick_detections(a), a,
+                                              self.years_for(a), max_km=max_km)
         return self._cache[key]
 
     def false_rate(self, a: Agreement, zone: bool = False) -> dict[str, Any]:
@@ -215,7 +231,7 @@ class Ground:
         key = ("false", a.start_utc, a.end_utc, a.scope.band_km, zone)
         if key not in self._cache:
             measure = measured_zone_false_rate if zone else measured_false_incident_rate
-            self._cache[key] = measure(self.peace, a, self.years_for(a))
+            self._cache[key] = measure(self.yardstick_detections(a), a, self.years_for(a))
         return self._cache[key]
 
 
@@ -288,21 +304,19 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     scored, incidents = _scored(det, clim, snaps, every_map, shift)
     say(f"{name}: {len(scored):,} detections, {len(incidents):,} incidents "
         f"({time.perf_counter() - t:.0f} s)")
-    # peacetime yardsticks on the same line: 2018-2021 scored with the leave-out
-    # climatology; for a moving line, against the snapshot in force mid-period
-    peace = None
+    # peacetime yardsticks on the same line, 2018-2021 scored with the leave-out
+    # climatology: a static line's once; a moving line's per window, on the line in force
+    # on its first day (OwnLine), as assess reads them
+    peace, own_line = None, None
     peace_years = tuple(spec.get("peace_years", PLACEBO_YEARS))
+    band = tuple(spec.get("band_km", (0, 30)))
     if spec["kind"] == "peace":
         peace = scored
     elif peace_years:
-        ph = history[history["acq_date"].dt.year.isin(peace_years)
-                     & (history["sensor"] == "VIIRS")]
-        mid = snaps.iloc[[len(snaps) // 2]].copy()
-        mid["valid_from"] = pd.Timestamp("2000-01-01")
-        peace, _ = _scored(ph, leave_out_climatologies, mid)
-        say(f"{name}: peacetime yardsticks {len(peace):,} detections "
-            f"({time.perf_counter() - t:.0f} s)")
-    band = tuple(spec.get("band_km", (0, 30)))
+        own_line = OwnLine(history[history["acq_date"].dt.year.isin(peace_years)
+                                   & (history["sensor"] == "VIIRS")],
+                           snaps if every_map is None else every_map,
+                           leave_out_climatologies, shift, max_km=band[1])
     # rows no rule reads are dropped once: the yardsticks read the scope only, the
     # assessment the scope and the control band (60-150 km)
     if peace is not None:
@@ -316,7 +330,8 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
                   incidents=incidents, theatre=theatre,
                   oblasts=oblasts,
-                  peace=peace, peace_years=peace_years, span=(first, last),
+                  peace=peace, own_line=own_line, peace_years=peace_years,
+                  span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
                   near_ratio=ratios["near"])
@@ -337,8 +352,8 @@ GROUNDS: dict[str, dict[str, Any]] = {
                          "from": "2018-01-20", "to": "2020-07-20"},
     # peacetime fire on the real moving line of the war: each day shifted onto the maps
     # of 2022-2023 for side, distance and moved ground (the detection's moving-line
-    # placebo, docs/VALIDATION.md); yardsticks as assess builds them, on a line forced
-    # over peacetime, the window's own year left out
+    # placebo, docs/VALIDATION.md); yardsticks as assess builds them, on the window's
+    # own line (its first day shifted) forced over peacetime, its own year left out
     "peace-moving-line": {"kind": "moving", "period": (2018, 2021), "source": "liveuamap",
                           "step": 4, "shift_years": MOVING_SHIFT_YEARS,
                           "from": "2018-03-01", "to": "2021-12-31"},
@@ -418,6 +433,9 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "length": next(lab for lo, hi, lab in LENGTH_CLASSES if lo <= days <= hi),
             "coverage": cov.coverage_class, "adequate": cov.adequate,
             "verdict": res.verdict, "rule": res.rule,
+            # the verdict without the incidents only the moving-front test called war
+            "verdict_without_moved": res.false_alarms.get("without_moved_test", {})
+            .get("verdict", res.verdict),
             "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
             "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"]}
 
@@ -510,12 +528,18 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
     peace = new[new["kind"] == "peace"]
     nofight = peace[peace["ground"] == "peace-no-fighting"]
 
-    def share(frame: pd.DataFrame, verdicts: Sequence[str]) -> float | None:
-        return None if frame.empty else float(frame["verdict"].isin(verdicts).mean())
+    def share(frame: pd.DataFrame, verdicts: Sequence[str], column: str = "verdict"
+              ) -> float | None:
+        if frame.empty or column not in frame:
+            return None
+        return float(frame[column].isin(verdicts).mean())
 
     out: dict[str, Any] = {
         "war_windows": len(war), "war_held": share(war, ["held"]),
         "war_violated_adequate": share(war[war["adequate"]], ["violated"]),
+        # the same, standing without the incidents only the moving-front test called war
+        "war_violated_adequate_without_moved": share(war[war["adequate"]], ["violated"],
+                                                     "verdict_without_moved"),
         "peace_windows_no_fighting": len(nofight),
         "peace_violated": share(nofight, ["violated"]),
         "peace_held_adequate": share(nofight[nofight["adequate"]], ["held"]),
@@ -527,6 +551,8 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
         out["moving_windows"] = len(moving)
         out["moving_violated"] = share(moving, ["violated"])
         out["moving_violated_adequate"] = share(moving[moving["adequate"]], ["violated"])
+        out["moving_violated_without_moved"] = share(moving, ["violated"],
+                                                     "verdict_without_moved")
     if stress_rows is not None and len(stress_rows):
         s = stress_rows
         full = s[(s["test"] == "remove 100%") & s["adequate"]]
