@@ -524,3 +524,26 @@ def test_each_incident_says_which_tests_decided_its_calls() -> None:
     assert rows["XMAS-002"]["decided"] == "decided by moved 5, excess 2"
     assert rows["XMAS-003"]["decided"] == rows["XMAS-004-with-a-very-long-id"]["decided"] == ""
     assert "decided by moved 5, excess 2" in render_html(c)
+
+
+def test_plain_words_say_when_a_violation_rests_on_the_maps() -> None:
+    """A violation that would not stand without the fire only the maps' motion made war
+    says so in the first paragraph, with the verdict it would be; one that stands does
+    not."""
+    a = _assessment()
+    a["verdict"], a["rule"] = "violated", "V1"
+    a["war_counts"] = {**(a.get("war_counts") or {}), "incidents_moved_test_only": 2}
+    a["false_alarms"] = {**(a.get("false_alarms") or {}),
+                         "without_moved_test": {"verdict": "inconclusive", "rule": "I"}}
+    c = report_content(a, _incidents(), LINE, _timeline(), HELD, generated_utc=GENERATED,
+                       detections=_detections(), interactive=False)
+    assert ("2 of those places burned in the usual season for fire there and count as "
+            "fighting only because the control maps show the ground changing hands"
+            in c.plain_summary)
+    assert "without them the verdict would be inconclusive" in c.plain_summary
+    assert "rests on the maps" in render_html(c)
+    a["false_alarms"]["without_moved_test"] = {"verdict": "violated", "rule": "V1"}
+    stands = report_content(a, _incidents(), LINE, _timeline(), HELD,
+                            generated_utc=GENERATED, detections=_detections(),
+                            interactive=False)
+    assert "control maps show" not in stands.plain_summary
