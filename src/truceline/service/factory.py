@@ -403,7 +403,9 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
     summary = {"agreement_id": agreement_id, "verdict": a["verdict"], "rule": a["rule"],
                "reasons": a["reasons"], "incidents": len(run.incidents),
                "report_id": written["ledger_seq"],
-               "assessed_utc": datetime.now(UTC).replace(microsecond=0).isoformat()}
+               "assessed_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
+               "verdict_without_moved_test": (a.get("false_alarms") or {})
+               .get("without_moved_test", {}).get("verdict")}
     views.lake.write_files({f"{ASSESSMENTS_DIR}/{agreement_id}--{stamp}.json":
                             json.dumps(summary, indent=1).encode()},
                            kind="service-assessment", agreement=ag.name,

@@ -106,6 +106,11 @@ class AssessmentResult(BaseModel):
     incidents: int
     report_id: int | None
     assessed_utc: str
+    #: A violation judged again without the incidents only the moving-front test called
+    #: war (fire the control maps' motion made war): ``violated`` when it stands without
+    #: them, otherwise what it would be; None when no such incident decided it.
+    verdict_without_moved_test: Literal["held", "reduced", "violated",
+                                        "inconclusive"] | None = None
 
 
 class Health(BaseModel):
