@@ -55,6 +55,9 @@ def test_war_and_peace_windows(grounds: dict[str, vv.Ground]) -> None:
     assert (product.loc[floor, "false_rate"] == 0.1).all()
     assert (product.loc[~floor, "false_rate"] > 0.1).all()
     assert not ((product["kind"] == "war") & (product["verdict"] == "held")).any()
+    # only a violation is judged again without the incidents the moving front alone called
+    other = rows[rows["verdict"] != "violated"]
+    assert (other["verdict_without_moved"] == other["verdict"]).all()
     text = vv.format_tables(rows)
     assert "### overall" in text and "### by coverage" in text
     # seeded: the same command draws the same windows

@@ -419,25 +419,30 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     if method == "new":
         band = false_alarms.window_false_rate(det, a, ground.area_ratio)
         n_far, far = band["control_incidents"], band["control_per_day"] or 0.0
-    alt = (res.verdict, res.rule)
+    alt = res
     if method == "new" and res.verdict == "violated" and res.rule == "V1" \
             and far > res.false_alarms["rate_per_day"]:
-        r2 = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
-                    false_incident_rate_per_day=far,
-                    peacetime_zone_rate_per_day=ground.peacetime(a, max_km=NEAR_LINE_KM))
-        alt = (r2.verdict, r2.rule)
+        alt = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
+                     false_incident_rate_per_day=far,
+                     peacetime_zone_rate_per_day=ground.peacetime(a, max_km=NEAR_LINE_KM))
     return {"ground": ground.name, "kind": ground.kind, "method": method,
-            "verdict_far": alt[0], "rule_far": alt[1], "n_control_incidents": n_far,
+            "verdict_far": alt.verdict, "rule_far": alt.rule,
+            "verdict_far_without_moved": _without_moved(alt), "n_control_incidents": n_far,
             "far_rate": far,
             "start": str(start.date()), "days": days, "season": SEASONS[start.month],
             "length": next(lab for lo, hi, lab in LENGTH_CLASSES if lo <= days <= hi),
             "coverage": cov.coverage_class, "adequate": cov.adequate,
             "verdict": res.verdict, "rule": res.rule,
             # the verdict without the incidents only the moving-front test called war
-            "verdict_without_moved": res.false_alarms.get("without_moved_test", {})
-            .get("verdict", res.verdict),
+            "verdict_without_moved": _without_moved(res),
             "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
             "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"]}
+
+
+def _without_moved(res: Any) -> str:
+    """The verdict without the incidents only the moving-front test called war (the
+    verdict itself when none decided it)."""
+    return str(res.false_alarms.get("without_moved_test", {}).get("verdict", res.verdict))
 
 
 def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, seed: int = 2026,
@@ -454,6 +459,7 @@ def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, s
             rows.append(row)
             rows.append({**row, "method": "new+far", "verdict": row["verdict_far"],
                          "rule": row["rule_far"],
+                         "verdict_without_moved": row["verdict_far_without_moved"],
                          "false_rate": max(row["false_rate"], row["far_rate"])})
             rows.append(judge(ground, a, method="product"))
             if old:
