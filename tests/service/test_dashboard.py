@@ -99,6 +99,19 @@ def test_dashboard_loads_slides_opens_an_incident_offline(server, tmp_path):
         assert link.startswith("https://worldview.earthdata.nasa.gov/?v=")
         firms = _eval(browser, session, "document.getElementById('firms').href")
         assert firms.startswith("https://firms.modaps.eosdis.nasa.gov/map/#d:2025-08-")
+        # a violation that rests on the maps' motion is marked in the agreements' list,
+        # one that stands without the moving front's incidents is not
+        marks = _eval(browser, session, """(() => {
+            const a = state.agreements[0], keep = [a.watch, a.latest_assessment], out = [];
+            for (const w of ["inconclusive", "violated"]) {
+              a.watch = null;
+              a.latest_assessment = {verdict: "violated", verdict_without_moved_test: w};
+              renderAgreements();
+              out.push(document.getElementById('agreementList').innerText);
+            }
+            [a.watch, a.latest_assessment] = keep; renderAgreements(); return out; })()""")
+        assert "rests on the maps' motion" in marks[0]
+        assert "rests on the maps' motion" not in marks[1]
         shot = base64.b64decode(browser.send("Page.captureScreenshot", {"format": "png"},
                                              session=session)["data"])
         requests = []

@@ -9,6 +9,7 @@ rate the days their fire reached new ground at the line (:func:`near_line_test`)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from truceline.analysis.rates import at_least
 from truceline.analysis.rules import ALPHA_VIOLATION, NEAR_LINE_KM
 
 __all__ = ["count_in", "false_alarm_tests", "incidents_among", "moved_only_incidents",
-           "near_line_test"]
+           "near_line_test", "verdict_without_moved"]
 
 
 def false_alarm_tests(det: pd.DataFrame, inc_rows: list[dict[str, Any]], rate_fa: float,
@@ -62,6 +63,16 @@ def moved_only_incidents(det: pd.DataFrame) -> set[str]:
     by_moved = (det.loc[war, "test"].astype(str) == "moved").groupby(
         det.loc[war, "incident_id"].astype(str)).all()
     return set(by_moved.index[by_moved.to_numpy()])
+
+
+def verdict_without_moved(assessment: Mapping[str, Any]) -> str | None:
+    """The verdict an assessment (as a dict) gives without the incidents only the
+    moving-front test called war: ``violated`` when the violation stands without them,
+    what it would be otherwise; None when no such incident decided it."""
+    fa = assessment.get("false_alarms")
+    without = fa.get("without_moved_test") if isinstance(fa, Mapping) else None
+    return str(without["verdict"]) if isinstance(without, Mapping) \
+        and without.get("verdict") else None
 
 
 def incidents_among(det: pd.DataFrame, rows: np.ndarray) -> set[str]:

@@ -386,6 +386,7 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
                              ) -> dict[str, Any]:
     """`truceline assess` for a registered agreement; the summary is kept in the lake."""
     from truceline import config
+    from truceline.analysis.proof import verdict_without_moved
     from truceline.pipeline import run_assessment, write_assessment
     from truceline.publish.signing import PRIVATE_KEY_FILE, KeySigner
     from truceline.sources.agreements import load_agreement
@@ -404,8 +405,7 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
                "reasons": a["reasons"], "incidents": len(run.incidents),
                "report_id": written["ledger_seq"],
                "assessed_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
-               "verdict_without_moved_test": (a.get("false_alarms") or {})
-               .get("without_moved_test", {}).get("verdict")}
+               "verdict_without_moved_test": verdict_without_moved(a)}
     views.lake.write_files({f"{ASSESSMENTS_DIR}/{agreement_id}--{stamp}.json":
                             json.dumps(summary, indent=1).encode()},
                            kind="service-assessment", agreement=ag.name,

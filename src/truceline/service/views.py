@@ -324,7 +324,8 @@ class StateView:
         if state is None:
             return None
         return {k: state[k] for k in ("verdict", "rule", "data_through", "cycles",
-                                      "pending_alerts", "updated_utc") if k in state}
+                                      "pending_alerts", "updated_utc",
+                                      "verdict_without_moved_test") if k in state}
 
     def summary(self) -> dict[str, Any]:
         def compute() -> dict[str, Any]:

@@ -146,6 +146,7 @@ def verdict_so_far(lake: Lake, agreement: Any, climatologies: Any = None
     Returns the verdict summary and the ``AssessmentRun`` (None when nothing inside the
     window has been seen yet, which is ``inconclusive`` by definition).
     """
+    from truceline.analysis.proof import verdict_without_moved
     from truceline.pipeline import run_assessment
 
     w0 = pd.Timestamp(agreement.start_utc).tz_localize(None)
@@ -167,7 +168,9 @@ def verdict_so_far(lake: Lake, agreement: Any, climatologies: Any = None
     a = run.assessment
     return {"verdict": a["verdict"], "rule": a["rule"], "reasons": a["reasons"],
             "data_through": str(last.date()), "window_so_far_end_utc": cut.isoformat() + "Z",
-            "incidents": len(run.incidents)}, run
+            "incidents": len(run.incidents),
+            # a violation that rests on the maps' motion says so (analysis.proof)
+            "verdict_without_moved_test": verdict_without_moved(a)}, run
 
 
 # --------------------------------------------------------------------------- cycle
@@ -275,7 +278,8 @@ def _queue_alerts(state: dict[str, Any], summary: dict[str, Any], run: Any, agre
             "agreement_id": agreement_id, "cycle": cycle, "created_utc": _now(),
             "previous": state["verdict"], **summary})
     state.update(verdict=summary["verdict"], rule=summary["rule"],
-                 data_through=summary["data_through"], reasons=summary["reasons"])
+                 data_through=summary["data_through"], reasons=summary["reasons"],
+                 verdict_without_moved_test=summary.get("verdict_without_moved_test"))
 
 
 def _deliver(state: dict[str, Any], webhook: Webhook, log: Log) -> int:

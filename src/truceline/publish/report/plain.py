@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from truceline.analysis.proof import verdict_without_moved
 from truceline.publish.report.statistics import pick_row
 from truceline.publish.report.wording import num, to_float
 
@@ -135,14 +136,13 @@ def plain_summary(assessment: Mapping[str, Any], incidents: pd.DataFrame,
 def _rests_on_maps(assessment: Mapping[str, Any]) -> str | None:
     """A sentence when the violation would not stand without the fire only the control
     maps' motion made war (``false_alarms.without_moved_test``, `analysis.assess`)."""
-    fa = assessment.get("false_alarms")
-    without = fa.get("without_moved_test") if isinstance(fa, Mapping) else None
-    if not isinstance(without, Mapping) or without.get("verdict") in (None, "violated"):
+    without = verdict_without_moved(assessment)
+    if without in (None, "violated"):
         return None
     counts = assessment.get("war_counts")
     n = counts.get("incidents_moved_test_only") if isinstance(counts, Mapping) else None
     places = f"{num(n)} of those places" if to_float(n) else "Some of those places"
     return (f"{places} burned in the usual season for fire there and count as fighting "
             "only because the control maps show the ground changing hands around then; "
-            f"without them the verdict would be {without['verdict']}, so it rests on the "
-            "maps as well as on the satellites.")
+            f"without them the verdict would be {without}, so it rests on the maps as "
+            "well as on the satellites.")
