@@ -212,12 +212,11 @@ class Ground:
     def peacetime(self, a: Agreement, max_km: float | None = None) -> float | None:
         from truceline.analysis.peacetime import peacetime_rate
 
-        if self.peace is None and self.own_line is None:
-            return None
         key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km)
         if key not in self._cache:
-            self._cache[key] = peacetime_rate(self.yardstick_detections(a), a,
-                                              self.years_for(a), max_km=max_km)
+            det = self.yardstick_detections(a)  # None: no yardstick, so never `held`
+            self._cache[key] = None if det is None else peacetime_rate(
+                det, a, self.years_for(a), max_km=max_km)
         return self._cache[key]
 
     def false_rate(self, a: Agreement, zone: bool = False) -> dict[str, Any]:

@@ -59,11 +59,11 @@ class OwnLine:
             w0 = w0 + pd.DateOffset(years=int(self.shift_years.get(w0.year, 0)))
         return in_force(self.snaps, w0)
 
-    def scored(self, a: Agreement, years: Sequence[int]) -> pd.DataFrame:
+    def scored(self, a: Agreement, years: Sequence[int]) -> pd.DataFrame | None:
         """Per peacetime year, the window's calendar days widened by :data:`MARGIN_DAYS`
         (and the detection's look-back and follow-on days), enriched against the window's
         line forced valid, classified and clustered as `assess` does; incident ids carry
-        their year."""
+        their year. None when no peacetime year holds a detection of those days."""
         from truceline.geo.enrich import enrich
         from truceline.pipeline import FOLLOW_ON_DAYS, HISTORY_MARGIN_DAYS, detect_enriched
 
@@ -87,4 +87,4 @@ class OwnLine:
             d["incident_id"] = d["incident_id"].astype(object).where(has, None)
             d.loc[has, "incident_id"] = f"{y}-" + d.loc[has, "incident_id"].astype(str)
             parts.append(d)
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        return pd.concat(parts, ignore_index=True) if parts else None
