@@ -7,6 +7,7 @@ same code serves the CLI, the demo, the REST service and the tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -407,6 +408,18 @@ def peacetime_history(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame, se
     """Per peacetime year, one sensor's detections of the agreement's calendar window
     shifted to that year (widened by ``before_days`` and ``after_days``), enriched
     against ``snapshot`` forced valid: the read both peacetime yardsticks make."""
+    return peacetime_frames(
+        lambda s, e: lake.read_detections(s, e, sensors=[sensor], geometry=False),
+        agreement, snapshot, years, before_days, after_days)
+
+
+def peacetime_frames(read: Callable[[pd.Timestamp, pd.Timestamp], pd.DataFrame],
+                     agreement: Any, snapshot: gpd.GeoDataFrame, years: list[int],
+                     before_days: int = 0, after_days: int = 0
+                     ) -> dict[int, gpd.GeoDataFrame]:
+    """:func:`peacetime_history` from any reader of the detections between two days (both
+    included): the lake's, or the verdict study's history in memory, so both read the
+    yardsticks the same way."""
     from truceline.geo.enrich import enrich
 
     fixed = snapshot.assign(valid_from=pd.Timestamp("1900-01-01"))
@@ -414,13 +427,31 @@ def peacetime_history(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame, se
     out = {}
     for y in years:  # a handful of years, not detections
         shift = pd.DateOffset(years=y - w0.year)
-        raw = lake.read_detections(
-            (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=before_days),
-            (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=after_days),
-            sensors=[sensor], geometry=False)
+        raw = read((w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=before_days),
+                   (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=after_days))
         if not raw.empty:
             out[y] = enrich(raw, fixed)
     return out
+
+
+def detect_peacetime(history: dict[int, pd.DataFrame], agreement: Any,
+                     climatologies: dict[str, Any], margin_days: int, *,
+                     rule: Any = "seasonal") -> pd.DataFrame | None:
+    """Each peacetime year of :func:`peacetime_history` (read with the look-back and
+    follow-on days beyond ``margin_days``) detected over the agreement's calendar window
+    ± ``margin_days`` shifted to that year; incident ids carry their year. None when no
+    year holds a detection."""
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    scored = []
+    for y, enriched in history.items():
+        shift = pd.DateOffset(years=y - w0.year)
+        s = (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=margin_days)
+        e = (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=margin_days)
+        d = detect_enriched(enriched, s, e, climatologies, rule=rule).detections
+        d["incident_id"] = (f"{y}-" + d["incident_id"].astype(str)).where(
+            d["incident_id"].notna(), None)
+        scored.append(d)
+    return pd.concat(scored, ignore_index=True) if scored else None
 
 
 def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
@@ -481,7 +512,7 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
 
     margin = 30
     leave_out = load_leave_out(lake)
-    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    w0 = to_utc(agreement.start_utc)
     totals = {"scope": 0.0, "near": 0.0}
     by_sensor: dict[str, dict[str, Any]] = {}
     for sensor in sensors:
@@ -494,20 +525,11 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
         if not years:
             return {"rate_per_day": None, "why": f"no {sensor} peacetime year left out of "
                     "the climatology lies before the window in the lake"}, []
-        scored = []
         history = peacetime_history(lake, agreement, snapshot, sensor, years,
                                     before_days=margin + HISTORY_MARGIN_DAYS,
                                     after_days=margin + FOLLOW_ON_DAYS)
-        for y, enriched in history.items():
-            shift = pd.DateOffset(years=y - w0.year)
-            s = (w0 + shift).tz_localize(None).normalize() - pd.Timedelta(days=margin)
-            e = (w1 + shift).tz_localize(None).normalize() + pd.Timedelta(days=margin)
-            found = detect_enriched(enriched, s, e, {sensor: leave_out[sensor]}, rule=rule)
-            d = found.detections
-            d["incident_id"] = (f"{y}-" + d["incident_id"].astype(str)).where(
-                d["incident_id"].notna(), None)
-            scored.append(d)
-        peace = pd.concat(scored, ignore_index=True) if scored else None
+        peace = detect_peacetime(history, agreement, {sensor: leave_out[sensor]}, margin,
+                                 rule=rule)
         for zone, fr in (
                 ("scope", measured_false_incident_rate(peace, agreement, years,
                                                        margin_days=margin)),
@@ -648,9 +670,9 @@ def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
 
 
 __all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "build_leave_out",
-           "compare_maps", "control_snapshots", "detect_period", "enrich_detections",
-           "enrichment_summary", "key_figures", "lake_state", "leave_out_years",
-           "load_baseline", "load_leave_out", "peacetime_false_rate_for", "peacetime_history",
-           "peacetime_rate_for",
+           "compare_maps", "control_snapshots", "detect_peacetime", "detect_period",
+           "enrich_detections", "enrichment_summary", "key_figures", "lake_state",
+           "leave_out_years", "load_baseline", "load_leave_out", "peacetime_false_rate_for",
+           "peacetime_frames", "peacetime_history", "peacetime_rate_for",
            "recompute_differences", "run_assessment", "save_baseline", "snapshot_at",
            "verify_folder", "write_assessment"]

@@ -39,6 +39,7 @@ from truceline import config
 from truceline.analysis import false_alarms
 from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
+from truceline.analysis.proof import verdict_without_moved
 from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement, parse_agreement
@@ -441,7 +442,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
 def _without_moved(res: Any) -> str:
     """The verdict without the incidents only the moving-front test called war (the
     verdict itself when none decided it)."""
-    return str(res.false_alarms.get("without_moved_test", {}).get("verdict", res.verdict))
+    return verdict_without_moved({"false_alarms": res.false_alarms}) or res.verdict
 
 
 def run_verdicts(grounds: Mapping[str, Ground], windows: Mapping[str, int], *, seed: int = 2026,

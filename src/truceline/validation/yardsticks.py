@@ -3,7 +3,8 @@
 A verdict weighs the window's fire against peacetime on the same ground: the peacetime
 rate (``held``) and the false-incident rate (rule V1). `assess` measures both on the line
 in force on the window's first day, forced valid over the peacetime years
-(:func:`truceline.pipeline.peacetime_history`). On a ground whose line moves (the war of
+(:func:`truceline.pipeline.peacetime_history`; :class:`OwnLine` calls the same
+functions on the history in memory). On a ground whose line moves (the war of
 2022-2023, peacetime fire shifted onto it) one map for the whole period would measure the
 yardsticks on ground the window never saw; :class:`OwnLine` reads them per window.
 """
@@ -59,32 +60,31 @@ class OwnLine:
             w0 = w0 + pd.DateOffset(years=int(self.shift_years.get(w0.year, 0)))
         return in_force(self.snaps, w0)
 
+    def __post_init__(self) -> None:
+        self._day = pd.to_datetime(self.history["acq_date"]).dt.normalize()  # once
+
+    def _read(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        return self.history[((self._day >= start) & (self._day <= end)).to_numpy()]
+
     def scored(self, a: Agreement, years: Sequence[int]) -> pd.DataFrame | None:
         """Per peacetime year, the window's calendar days widened by :data:`MARGIN_DAYS`
         (and the detection's look-back and follow-on days), enriched against the window's
-        line forced valid, classified and clustered as `assess` does; incident ids carry
-        their year. None when no peacetime year holds a detection of those days."""
-        from truceline.geo.enrich import enrich
-        from truceline.pipeline import FOLLOW_ON_DAYS, HISTORY_MARGIN_DAYS, detect_enriched
+        line forced valid, classified and clustered by the functions `assess` uses
+        (:func:`truceline.pipeline.peacetime_frames`,
+        :func:`truceline.pipeline.detect_peacetime`); incident ids carry their year. None
+        when no peacetime year holds a detection of those days."""
+        from truceline.pipeline import (
+            FOLLOW_ON_DAYS,
+            HISTORY_MARGIN_DAYS,
+            detect_peacetime,
+            peacetime_frames,
+        )
 
-        fixed = self.snapshot_for(a).assign(valid_from=pd.Timestamp("1900-01-01"))
-        w0 = to_utc(a.start_utc).tz_localize(None).normalize()
-        w1 = to_utc(a.end_utc).tz_localize(None).normalize()
-        day = pd.to_datetime(self.history["acq_date"]).dt.normalize()
-        parts = []
-        for y in years:  # a handful of years, not detections
-            shift = pd.DateOffset(years=int(y) - w0.year)
-            s = w0 + shift - pd.Timedelta(days=MARGIN_DAYS)
-            e = w1 + shift + pd.Timedelta(days=MARGIN_DAYS)
-            rows = self.history[((day >= s - pd.Timedelta(days=HISTORY_MARGIN_DAYS))
-                                 & (day <= e + pd.Timedelta(days=FOLLOW_ON_DAYS))).to_numpy()]
-            if rows.empty:
-                continue
-            d = detect_enriched(enrich(rows, fixed), s, e, dict(self.climatologies)).detections
-            d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
-            d = d[d["distance_km"].abs() < self.max_km]
-            has = d["incident_id"].notna()
-            d["incident_id"] = d["incident_id"].astype(object).where(has, None)
-            d.loc[has, "incident_id"] = f"{y}-" + d.loc[has, "incident_id"].astype(str)
-            parts.append(d)
-        return pd.concat(parts, ignore_index=True) if parts else None
+        frames = peacetime_frames(self._read, a, self.snapshot_for(a), list(years),
+                                  MARGIN_DAYS + HISTORY_MARGIN_DAYS,
+                                  MARGIN_DAYS + FOLLOW_ON_DAYS)
+        d = detect_peacetime(frames, a, dict(self.climatologies), MARGIN_DAYS)
+        if d is None:
+            return None
+        d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
+        return d[d["distance_km"].abs() < self.max_km].reset_index(drop=True)
