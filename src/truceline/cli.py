@@ -673,6 +673,8 @@ def validate_detection_cmd(
         _emit_json(res)
         return
     _print_detection_table(res)
+    if res["events"]:
+        _print_event_groups(res)
     if "frontier" in res:
         _print_frontier(res["frontier"])
 
@@ -706,6 +708,25 @@ def _print_frontier(fr: dict[str, Any]) -> None:
                   f"1,000 km² per year, {fr['cheapest_placebo_over_target']:g} times the "
                   f"target (km {cheap['km']:g}, p_natural < {cheap['alpha']:g}, lift "
                   f"{cheap['lift']:.2f})")
+
+
+def _print_event_groups(res: dict[str, Any]) -> None:
+    table = Table(title="events seen (war call near) over events reached (any detection "
+                  "near), by the events' month, source and precision")
+    for col in ("events by", "", "events", "reached"):
+        table.add_column(col, justify="right" if col in ("events", "reached") else "left")
+    for r in res["rules"]:
+        table.add_column(r, justify="right")
+    groups = [figs.get("events_by") or {} for figs in res["by_rule"].values()]
+    for name, values in groups[0].items():
+        for value, g in values.items():
+            cells = []
+            for by in groups:
+                h = by[name][value]
+                cells.append("-" if h["recall_over_ceiling"] is None else
+                             f"{h['seen']} ({h['recall_over_ceiling']:.2f})")
+            table.add_row(name, value, f"{g['events']:,}", f"{g['reached']:,}", *cells)
+    out.print(table)
 
 
 def _print_detection_table(res: dict[str, Any]) -> None:

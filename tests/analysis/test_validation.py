@@ -102,6 +102,21 @@ def test_recall_and_lift_against_the_events(figures: dict) -> None:
     assert new["recall_over_ceiling_off_works"] > new["recall_over_ceiling"]
 
 
+def test_recall_split_by_the_events_month_source_and_precision(figures: dict) -> None:
+    """Each split of the events adds up to the whole (every event in one month, one
+    source, one precision), so a reader can see where the detector falls short."""
+    new = figures["by_rule"]["seasonal"]
+    n = figures["events"]["in_period"]
+    by = new["events_by"]
+    assert set(by) == {"month", "source", "precision"}
+    assert set(by["source"]) == {"ucdp_ged251_sample", "ucdp_candidate"}
+    for groups in by.values():
+        assert sum(g["events"] for g in groups.values()) == n
+        assert round(sum(g["reached"] for g in groups.values()) / n, 3) == new["ceiling"]
+        assert round(sum(g["seen"] for g in groups.values()) / n, 3) == new["recall"]
+    assert "2022-09" in by["month"] and "2023-02" in by["month"]
+
+
 def test_each_rule_says_what_it_calls_beyond_the_first(figures: dict) -> None:
     """What a change adds or drops, with how often the events lie near it. Each step
     since the first version only added calls: the default calls all that the rules

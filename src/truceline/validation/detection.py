@@ -47,7 +47,7 @@ from truceline.errors import InputError, LakeError
 
 __all__ = [
     "CASES", "FAR_WORKS", "PLACEBO_YEARS", "SOUTH", "TARGETS", "Place", "baseline_for",
-    "event_matches", "figure_rows", "validate_detection",
+    "event_matches", "figure_rows", "recall_by_group", "validate_detection",
 ]
 
 PLACEBO_YEARS = (2018, 2019, 2020, 2021)
@@ -602,6 +602,44 @@ def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     rank = missed["t"].map({t: i for i, t in enumerate(order)}).fillna(len(order))
     best = missed.assign(rank=rank).sort_values("rank").drop_duplicates("e")["t"]
     out["missed_events_by_test"] = {str(k): int(v) for k, v in best.value_counts().items()}
+    reached = np.zeros(len(ev), dtype=bool)
+    reached[ei] = True
+    out["events_by"] = recall_by_group(ev, hit, reached)
+    return out
+
+
+#: Columns of an events file to split recall by, when present (month always).
+EVENT_GROUPS = ("source", "precision")
+
+
+def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray
+                    ) -> dict[str, dict[str, dict[str, Any]]]:
+    """Recall over the ceiling within groups of the events: by the month the event
+    starts, and by ``source`` and ``precision`` when the file has them.
+
+    Why: the events are uneven in time and in kind (a random sample beside whole
+    months of another source; places, 25 km, raions), so one ratio hides where the
+    detector sees and where it does not. ``seen``: an event has a war call near it;
+    ``reached``: any detection near it.
+
+    >>> ev = pd.DataFrame({"date": pd.to_datetime(["2022-03-01", "2022-03-09",
+    ...                                            "2022-09-01"])})
+    >>> g = recall_by_group(ev, np.array([True, False, False]), np.array([True, True, True]))
+    >>> g["month"]["2022-03"]
+    {'events': 2, 'reached': 2, 'seen': 1, 'recall_over_ceiling': 0.5}
+    """
+    keys = {"month": pd.to_datetime(events["date"]).dt.strftime("%Y-%m")}
+    keys.update({c: events[c].astype(str) for c in EVENT_GROUPS if c in events.columns})
+    frame = pd.DataFrame({"seen": seen & reached, "reached": reached})
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, key in keys.items():
+        t = frame.groupby(key.to_numpy(), sort=True).agg(
+            events=("seen", "size"), reached=("reached", "sum"), seen=("seen", "sum"))
+        out[name] = {str(k): {"events": int(r.events), "reached": int(r.reached),
+                              "seen": int(r.seen),
+                              "recall_over_ceiling": round(r.seen / r.reached, 3)
+                              if r.reached else None}
+                     for k, r in t.iterrows()}
     return out
 
 

@@ -1,0 +1,68 @@
+"""Matching detections to independent war events, and recall split by the events' month,
+source and precision (`truceline validate detection`), on synthetic events with known
+answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from truceline.validation.detection import event_matches, recall_by_group
+
+KM_PER_DEG_LAT = 111.2
+
+
+def _events() -> pd.DataFrame:
+    return pd.DataFrame({
+        "lon": [36.0, 36.0, 37.0, 38.0],
+        "lat": [48.0, 49.0, 48.0, 48.0],
+        "date": pd.to_datetime(["2022-03-01", "2022-03-10", "2022-09-05", "2022-09-20"]),
+        "date_end": pd.to_datetime(["2022-03-01", "2022-03-12", "2022-09-05",
+                                    "2022-09-20"]),
+        "source": ["sample", "sample", "candidate", "candidate"],
+        "precision": [1, 3, 1, 2],
+    })
+
+
+def _detections() -> pd.DataFrame:
+    return pd.DataFrame({
+        # 9 km north of event 0, the day after it: a match
+        # 11 km north of event 0, the same day: too far
+        # at event 1, 2 days after its last day: too late
+        # at event 2, the day before it: a match; at event 3, two days before: too early
+        "lon": [36.0, 36.0, 36.0, 37.0, 38.0],
+        "lat": [48.0 + 9 / KM_PER_DEG_LAT, 48.0 + 11 / KM_PER_DEG_LAT, 49.0, 48.0, 48.0],
+        "acq_date": pd.to_datetime(["2022-03-02", "2022-03-01", "2022-03-14", "2022-09-04",
+                                    "2022-09-18"]),
+    })
+
+
+def test_a_match_is_within_ten_km_and_a_day_of_the_events_days() -> None:
+    ei, di = event_matches(_detections(), _events())
+    assert sorted(zip(ei.tolist(), di.tolist(), strict=True)) == [(0, 0), (2, 3)]
+
+
+def test_recall_split_by_month_source_and_precision_adds_up() -> None:
+    ev = _events()
+    ei, di = event_matches(_detections(), ev)
+    war = np.array([True, False, False, False, False])  # only the first detection is war
+    reached = np.zeros(len(ev), dtype=bool)
+    reached[ei] = True
+    seen = np.zeros(len(ev), dtype=bool)
+    seen[ei[war[di]]] = True
+    by = recall_by_group(ev, seen, reached)
+    assert by["month"] == {
+        "2022-03": {"events": 2, "reached": 1, "seen": 1, "recall_over_ceiling": 1.0},
+        "2022-09": {"events": 2, "reached": 1, "seen": 0, "recall_over_ceiling": 0.0},
+    }
+    assert by["source"]["candidate"]["seen"] == 0
+    assert by["precision"]["1"] == {"events": 2, "reached": 2, "seen": 1,
+                                    "recall_over_ceiling": 0.5}
+    # a group no detection reaches has no ratio, not zero
+    assert by["precision"]["3"]["recall_over_ceiling"] is None
+
+
+def test_an_events_file_without_source_or_precision_splits_by_month_only() -> None:
+    ev = _events().drop(columns=["source", "precision"])
+    by = recall_by_group(ev, np.zeros(4, dtype=bool), np.ones(4, dtype=bool))
+    assert set(by) == {"month"}
