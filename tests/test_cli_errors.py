@@ -99,6 +99,7 @@ def test_key_naming_a_folder(monkeypatch, capsys, tmp_path, lake):
     p.write_text(agreement_toml(name=MARKUP, end="duration_days = 2"))
     keys = tmp_path / "keys"
     keys.mkdir()
+    lake.mkdir()  # an empty lake: the key is refused before anything is read
     code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake),
                        "--key", str(keys), "--out", str(tmp_path / "out"))
     assert code == 2
@@ -144,3 +145,17 @@ def test_a_garbled_ledger_head_is_an_integrity_error(monkeypatch, capsys, tmp_pa
         code, out, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
         assert code == 4, (argv, out, err)
         assert "ledger.head" in one_message(err + out)
+
+
+@pytest.mark.parametrize("argv", [
+    ["detect", "--from", "2022-03-01", "--to", "2022-03-05"],
+    ["lake", "info"],
+    ["validate", "detection"],
+])
+def test_a_lake_that_does_not_exist_is_named_not_read_as_empty(monkeypatch, capsys, lake,
+                                                               argv):
+    """A mistyped --lake must not read as an empty lake and blame missing FIRMS data."""
+    code, _, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
+    assert code == 2
+    assert f"no lake at {lake}: the folder does not exist" in one_message(err)
+    assert not lake.exists()  # nor is one made there

@@ -90,10 +90,18 @@ LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder "
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 
 
-def _open_lake(lake: Path | None):  # noqa: ANN202 - lazy import keeps --help fast
+def _open_lake(lake: Path | None, *, create: bool = False):  # noqa: ANN202 - lazy import
+    """The lake at --lake / $TRUCELINE_LAKE / ./truceline-lake. Only the commands that
+    fill a lake (``create``) may name a folder that does not exist yet: for the others a
+    mistyped path would read as an empty lake and blame the missing data."""
     from truceline.lake.store import Lake
 
-    return Lake(config.lake_dir(lake))
+    root = config.lake_dir(lake)
+    if not create and not root.exists():
+        raise InputError(f"no lake at {root}: the folder does not exist (give the lake "
+                         "with --lake or $TRUCELINE_LAKE, or fill one first with "
+                         "`truceline ingest firms PATH` or `truceline demo`)")
+    return Lake(root)
 
 
 def _emit_json(obj: Any) -> None:
@@ -152,7 +160,7 @@ def ingest_firms(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest NASA FIRMS active-fire files (VIIRS, MODIS; archive, NRT, minimal lists)."""
-    lk = _open_lake(lake)
+    lk = _open_lake(lake, create=True)
     with _progress(not as_json) as progress:
         summary = lk.ingest_firms(list(paths), sensor=sensor, satellite=satellite,
                                   progress=progress)
@@ -190,7 +198,7 @@ def ingest_control(
 
     if valid_from is not None:
         parse_day(valid_from, "--valid-from")  # before the lake is touched
-    lk = _open_lake(lake)
+    lk = _open_lake(lake, create=True)
     with _progress(not as_json) as progress:
         summary = lk.ingest_control(list(paths), source=source, party=party,
                                     valid_from=valid_from, progress=progress, replace=replace)
@@ -342,7 +350,7 @@ def demo(
     if folder is None:
         raise TrucelineError("no sample data found: pass --data DIR or set TRUCELINE_DATA "
                              "(see README: Data)")
-    lk = _open_lake(lake)
+    lk = _open_lake(lake, create=True)
     signer = _signer(key, lk.root, out_dir)
     console.print(f"1/3 building the lake in {lk.root} from {folder} ...")
     with _progress(not as_json) as progress:
@@ -717,6 +725,7 @@ def _print_event_groups(res: dict[str, Any]) -> None:
         table.add_column(col, justify="right" if col in ("events", "reached") else "left")
     for r in res["rules"]:
         table.add_column(r, justify="right")
+    table.add_column(f"{res['rules'][0]}: misses left natural by")
     groups = [figs.get("events_by") or {} for figs in res["by_rule"].values()]
     for name, values in groups[0].items():
         for value, g in values.items():
@@ -725,7 +734,9 @@ def _print_event_groups(res: dict[str, Any]) -> None:
                 h = by[name][value]
                 cells.append("-" if h["recall_over_ceiling"] is None else
                              f"{h['seen']} ({h['recall_over_ceiling']:.2f})")
-            table.add_row(name, value, f"{g['events']:,}", f"{g['reached']:,}", *cells)
+            why = sorted((g.get("missed_by_test") or {}).items(), key=lambda kv: -kv[1])
+            table.add_row(name, value, f"{g['events']:,}", f"{g['reached']:,}", *cells,
+                          ", ".join(f"{t} {n}" for t, n in why))
     out.print(table)
 
 
@@ -1016,7 +1027,7 @@ def fetch_firms(
     end = day(date, "--date") if date else datetime.now(UTC).date()
     requests = [r for s in (sensor or ["VIIRS_NOAA20_NRT"])
                 for r in fetch.plan_requests(fetch.check_product(s), box, days, end)]
-    lk = _open_lake(lake)
+    lk = _open_lake(lake, create=True)
     api = fetch.FirmsAreaApi(key, fetch.base_url_from_env())
     with console.status(f"fetching {len(requests)} request(s) from FIRMS ..."):
         result = fetch_into_lake(lk, api, requests, config.downloads_dir(save_to, lk.root))
@@ -1032,7 +1043,7 @@ def fetch_drop(
     """Ingest the new files of a drop folder; a malformed one goes to DROP/rejected/."""
     from truceline.service.intake import drop_into_lake
 
-    _print_intake(drop_into_lake(_open_lake(lake), folder), as_json)
+    _print_intake(drop_into_lake(_open_lake(lake, create=True), folder), as_json)
 
 
 tokens_app = typer.Typer(help="Bearer tokens for `truceline serve` (stored hashed).",
@@ -1051,7 +1062,7 @@ def tokens_create(
     """Make a token; it is shown once (the lake keeps only its hash)."""
     from truceline.service.tokens import create_token
 
-    secret, rec = create_token(_open_lake(lake), scope, name)
+    secret, rec = create_token(_open_lake(lake, create=True), scope, name)
     if as_json:
         _emit_json({"token": secret, **{k: rec[k] for k in ("id", "name", "scope")}})
     else:
@@ -1142,7 +1153,7 @@ def watch_cmd(
         raise InputError("watch: give exactly one of --fetch or --drop DIR")
     ag = load_agreement(agreement)
     interval = w.parse_every(every)
-    lk = _open_lake(lake)
+    lk = _open_lake(lake, create=True)
     if drop is not None:
         if not drop.is_dir():
             raise InputError(f"--drop {drop}: no such folder")

@@ -60,9 +60,23 @@ def test_recall_split_by_month_source_and_precision_adds_up() -> None:
                                     "recall_over_ceiling": 0.5}
     # a group no detection reaches has no ratio, not zero
     assert by["precision"]["3"]["recall_over_ceiling"] is None
+    # plain numbers, as `--json` writes them
+    assert type(by["month"]["2022-03"]["recall_over_ceiling"]) is float
+    assert type(by["month"]["2022-03"]["seen"]) is int
 
 
 def test_an_events_file_without_source_or_precision_splits_by_month_only() -> None:
     ev = _events().drop(columns=["source", "precision"])
     by = recall_by_group(ev, np.zeros(4, dtype=bool), np.ones(4, dtype=bool))
     assert set(by) == {"month"}
+
+
+def test_each_group_names_what_left_its_missed_events_natural() -> None:
+    ev = _events()
+    seen = np.array([True, False, False, False])
+    reached = np.array([True, False, True, True])
+    missed_by = np.array([None, None, "season", "season"], dtype=object)
+    by = recall_by_group(ev, seen, reached, missed_by)
+    assert by["month"]["2022-09"]["missed_by_test"] == {"season": 2}
+    assert "missed_by_test" not in by["month"]["2022-03"]  # nothing missed there
+    assert by["precision"]["2"]["missed_by_test"] == {"season": 1}

@@ -114,6 +114,9 @@ def test_recall_split_by_the_events_month_source_and_precision(figures: dict) ->
         assert sum(g["events"] for g in groups.values()) == n
         assert round(sum(g["reached"] for g in groups.values()) / n, 3) == new["ceiling"]
         assert round(sum(g["seen"] for g in groups.values()) / n, 3) == new["recall"]
+        # every miss a detection reaches names the test that left its fire natural
+        for g in groups.values():
+            assert sum(g.get("missed_by_test", {}).values()) == g["reached"] - g["seen"]
     assert "2022-09" in by["month"] and "2023-02" in by["month"]
 
 

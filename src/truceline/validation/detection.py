@@ -600,11 +600,14 @@ def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
     missed = pd.DataFrame({"e": ei, "t": tests[di]})
     missed = missed[~hit[missed["e"].to_numpy()]]
     rank = missed["t"].map({t: i for i, t in enumerate(order)}).fillna(len(order))
-    best = missed.assign(rank=rank).sort_values("rank").drop_duplicates("e")["t"]
-    out["missed_events_by_test"] = {str(k): int(v) for k, v in best.value_counts().items()}
+    best = missed.assign(rank=rank).sort_values("rank").drop_duplicates("e")
+    out["missed_events_by_test"] = {str(k): int(v)
+                                    for k, v in best["t"].value_counts().items()}
     reached = np.zeros(len(ev), dtype=bool)
     reached[ei] = True
-    out["events_by"] = recall_by_group(ev, hit, reached)
+    missed_by = np.full(len(ev), None, dtype=object)
+    missed_by[best["e"].to_numpy()] = best["t"].astype(str).to_numpy()
+    out["events_by"] = recall_by_group(ev, hit, reached, missed_by)
     return out
 
 
@@ -612,7 +615,8 @@ def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
 EVENT_GROUPS = ("source", "precision")
 
 
-def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray
+def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray,
+                    missed_by: np.ndarray | None = None
                     ) -> dict[str, dict[str, dict[str, Any]]]:
     """Recall over the ceiling within groups of the events: by the month the event
     starts, and by ``source`` and ``precision`` when the file has them.
@@ -620,7 +624,8 @@ def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray
     Why: the events are uneven in time and in kind (a random sample beside whole
     months of another source; places, 25 km, raions), so one ratio hides where the
     detector sees and where it does not. ``seen``: an event has a war call near it;
-    ``reached``: any detection near it.
+    ``reached``: any detection near it; ``missed_by``: for a reached event not seen, the
+    test that left its most war-like nearby fire natural (``missed_by_test``).
 
     >>> ev = pd.DataFrame({"date": pd.to_datetime(["2022-03-01", "2022-03-09",
     ...                                            "2022-09-01"])})
@@ -637,9 +642,13 @@ def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray
             events=("seen", "size"), reached=("reached", "sum"), seen=("seen", "sum"))
         out[name] = {str(k): {"events": int(r.events), "reached": int(r.reached),
                               "seen": int(r.seen),
-                              "recall_over_ceiling": round(r.seen / r.reached, 3)
+                              "recall_over_ceiling": round(float(r.seen / r.reached), 3)
                               if r.reached else None}
                      for k, r in t.iterrows()}
+        if missed_by is not None:
+            tests = pd.DataFrame({"g": key.to_numpy(), "t": missed_by}).dropna()
+            for (g, test), n in tests.value_counts(sort=False).sort_index().items():
+                out[name][str(g)].setdefault("missed_by_test", {})[str(test)] = int(n)
     return out
 
 
