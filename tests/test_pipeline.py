@@ -309,6 +309,7 @@ def test_validate_detection_refuses_bad_events_and_missing_years(lake, tmp_path)
     assert "line 3, column 'lat'" in str(r.exception)
     # this lake holds VIIRS 2018-2023 but not the MODIS/VIIRS years before: the placebo
     # can run; a lake without 2022 cannot
+    (tmp_path / "empty-lake").mkdir()
     small = Lake(tmp_path / "empty-lake")
     r = CliRunner().invoke(app, ["validate", "detection", "--lake", str(small.root)])
     assert isinstance(r.exception, InputError) and r.exception.exit_code == 2
