@@ -105,6 +105,22 @@ def test_migrate_keeps_every_row_the_ledger_and_one_schema(tmp_path):
     assert not again["migrated"] and "already" in again["reason"]
 
 
+def test_the_tables_folder_of_a_lake_is_refused_not_migrated(tmp_path):
+    """A --lake that names a lake's tables/ folder (Delta tables with the first layout's
+    folder names) is not taken for a first-layout lake, and migrating it deletes nothing."""
+    root, det = old_lake(tmp_path)
+    migrate(root)
+    tables = root / "tables"
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    for argv in (["lake", "info"], ["lake", "migrate"]):
+        r = CliRunner().invoke(app, [*argv, "--lake", str(tables)])
+        assert isinstance(r.exception, LakeError) and r.exception.exit_code == 3
+        assert "is the tables folder of a lake, not a lake" in str(r.exception)
+        assert f"({root})" in str(r.exception)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert len(Lake(root).read_detections(geometry=False)) == len(det)
+
+
 def test_a_killed_migration_is_finished_by_running_it_again(tmp_path, monkeypatch):
     root, _ = old_lake(tmp_path)
 

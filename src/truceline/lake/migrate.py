@@ -32,7 +32,14 @@ from truceline import __version__
 from truceline.errors import IntegrityError, LakeError
 from truceline.lake import ledger as ledger_mod
 from truceline.lake import tables as T
-from truceline.lake.store import FORMAT, FORMAT_FILE, OLD_LAYOUT_DIRS, Lake, _deltalake
+from truceline.lake.store import (
+    FORMAT,
+    FORMAT_FILE,
+    OLD_LAYOUT_DIRS,
+    Lake,
+    _deltalake,
+    check_not_tables_folder,
+)
 
 _OLD_REL = re.compile(r"^(detections|control|quarantine|enriched|incidents|baseline)"
                       r"(/[A-Za-z0-9_.=-]+)+$")
@@ -152,6 +159,7 @@ def migrate(root: str | Path) -> dict[str, Any]:
     if (root / FORMAT_FILE).exists():
         Lake(root)  # checks the marker
         return {"lake": str(root), "migrated": False, "reason": "already in layout 2"}
+    check_not_tables_folder(root)
     with open(root / ".lock", "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -76,6 +76,19 @@ FORMAT_FILE = "lake.json"
 FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
 #: folders of the first layout (GeoParquet files swapped by a .txn folder)
 OLD_LAYOUT_DIRS = ("detections", "control", "quarantine", "enriched", "incidents", ".txn")
+
+
+def check_not_tables_folder(root: Path) -> None:
+    """Refuse a folder of Delta tables (a lake's ``tables/``) given as the lake itself.
+
+    Why: its table folders have the first layout's names, so it would be read as a lake in
+    that layout, and migrating it would delete the tables it holds."""
+    delta = [d for d in OLD_LAYOUT_DIRS if (root / d / "_delta_log").is_dir()]
+    if delta:
+        lake = root.parent if (root.parent / FORMAT_FILE).exists() else None
+        raise LakeError(f"{root}: holds Delta tables ({', '.join(delta)}), so it is the "
+                        f"tables folder of a lake, not a lake: give the lake's own folder"
+                        + (f" ({lake})" if lake else " (the one with lake.json)"))
 LOCK_WAIT_S = 900.0  # a ledger record waits this long for a running ingest
 _TMP_FILE = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\.(?P<txn>[0-9a-f]{16})\.tmp$")
 Progress = Callable[[str, int, int], None]
@@ -148,6 +161,7 @@ class Lake:
                 raise LakeError(f"{marker}: a lake layout this truceline {__version__} does "
                                 f"not know ({fmt!r}); expected layout {FORMAT['layout']}")
             return
+        check_not_tables_folder(self.root)
         old = [d for d in OLD_LAYOUT_DIRS if (self.root / d).is_dir()]
         if old:
             raise LakeError(f"{self.root}: a lake in the first layout (GeoParquet folders "
