@@ -159,3 +159,27 @@ def test_a_lake_that_does_not_exist_is_named_not_read_as_empty(monkeypatch, caps
     assert code == 2
     assert f"no lake at {lake}: the folder does not exist" in one_message(err)
     assert not lake.exists()  # nor is one made there
+
+
+def test_baseline_years_the_lake_does_not_hold_are_refused(monkeypatch, capsys, tmp_path,
+                                                           lake):
+    """A peacetime year without data would count as a year without fire (fire would look
+    rarer than it is), so asking for one stops the build and keeps the stored baseline."""
+    from firms_text import VIIRS_HEADER
+
+    p = tmp_path / "fire_archive_V1_1.csv"
+    p.write_text(VIIRS_HEADER + "\n" + "\n".join(
+        f"48.{i},37.{i},330,0.4,0.4,{y}-07-1{i},0100,N,n,2,290,3.0,D,VIIRS"
+        for y in (2018, 2019) for i in range(3)) + "\n")
+    assert run(monkeypatch, capsys, "ingest", "firms", str(p), "--lake", str(lake))[0] == 0
+    entries = (lake / "ledger.jsonl").read_text()
+    code, _, err = run(monkeypatch, capsys, "baseline", "build", "--years", "VIIRS=2014",
+                       "--lake", str(lake))
+    assert code == 2
+    assert ("the lake holds no VIIRS detections in 2014 (it holds VIIRS in 2018-2019)"
+            in one_message(err))
+    code, _, err = run(monkeypatch, capsys, "baseline", "build", "--years",
+                       "VIIRS=2019-2018", "--lake", str(lake))
+    assert code == 2 and "'2019-2018' in '2019-2018' runs backwards" in one_message(err)
+    assert (lake / "ledger.jsonl").read_text() == entries
+    assert not (lake / "baseline").exists()

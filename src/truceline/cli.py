@@ -231,6 +231,8 @@ def lake_info(lake: LakeOpt = None, as_json: JsonOpt = False) -> None:
 
 
 def _print_info(info: dict[str, Any]) -> None:
+    from truceline.analysis.baseline import format_years
+
     out.print(_styled(("lake", "bold"), f" {info['lake']}: {info['total_detections']:,} "
                       f"detections, dates {info['date_range']}"))
     years = sorted({y for s in info["detections"].values() for y in s})
@@ -248,12 +250,12 @@ def _print_info(info: dict[str, Any]) -> None:
         out.print(_styled(("missing years", "yellow"), " (no detections between the first "
                           "and the last):"))
         for who, ys in gaps.items():
-            out.print(f"  {'any sensor' if who == 'any' else who:<11} {_year_spans(ys)}")
+            out.print(f"  {'any sensor' if who == 'any' else who:<11} {format_years(ys)}")
     for c in info["control"]:
         out.print(f"control {c['source']}: {c['snapshots']} snapshots {c['first']} .. "
                   f"{c['last']} ({c['repaired']} repaired)")
     for sensor, b in info.get("baseline", {}).items():
-        out.print(f"baseline {sensor}: years {_year_spans(b['years'] or [])}, "
+        out.print(f"baseline {sensor}: years {format_years(b['years'] or [])}, "
                   f"{b['cells']:,} cells, "
                   f"{b['hot_spots']} hot spots")
     if info.get("enriched_partitions"):
@@ -268,17 +270,6 @@ def _print_info(info: dict[str, Any]) -> None:
     led = info["ledger"]
     out.print(f"ledger: {led['entries']} entries, head {led['head'][:16]}…, "
               f"{'ok' if led['ok'] else 'BROKEN: run truceline ledger verify'}")
-
-
-def _year_spans(years: list[int]) -> str:
-    """2014, 2015, 2017 -> '2014-2015, 2017'."""
-    spans: list[list[int]] = []
-    for y in years:
-        if spans and y == spans[-1][1] + 1:
-            spans[-1][1] = y
-        else:
-            spans.append([y, y])
-    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
 
 
 @lake_app.command("migrate", epilog="Example: truceline lake migrate --lake ./truceline-lake")
@@ -442,7 +433,7 @@ def baseline_build(
 ) -> None:
     """Learn per-sensor peacetime climatologies from the lake's history and store them."""
 
-    from truceline.analysis.baseline import parse_years
+    from truceline.analysis.baseline import format_years, parse_years
     from truceline.pipeline import build_baseline, save_baseline
 
     lk = _open_lake(lake)
@@ -479,7 +470,7 @@ def baseline_build(
                   f"{m['resolution']}, {m['n_hot_spots']} persistent hot spots flagged")
         if s in leave_out:
             kept = leave_out[s]["years"]
-            gone = _year_spans(sorted(set(m["years"]) - set(kept)))
+            gone = format_years(sorted(set(m["years"]) - set(kept)))
             out.print(f"{s} without {gone}: years {kept} (scores {gone} for the "
                       "false-incident rate of assess)")
         else:

@@ -194,10 +194,22 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
         DEFAULT_YEARS,
         build_climatologies,
         cells_of,
+        format_years,
         parse_years,
     )
 
     chosen = {s: parse_years((years or {}).get(s) or DEFAULT_YEARS[s]) for s in sensors}
+    for s, ys in chosen.items():
+        # a year without data would count as a peacetime year without fire, making fire
+        # look rarer than it is (more war calls), so it must be asked for on purpose
+        missing = sorted(set(ys) - lake.detection_years(s))
+        if missing:
+            held = sorted(lake.detection_years(s))
+            raise InputError(
+                f"baseline years: the lake holds no {s} detections in "
+                f"{', '.join(map(str, missing))} (it holds {s} in "
+                f"{format_years(held) if held else 'no year'}): ingest those years' FIRMS "
+                f"lists, or choose years it holds (--years {s}=YEARS)")
     last = max(y for ys in chosen.values() for y in ys)
     steps = 1 + len(sensors)
     progress("baseline", 0, steps)
@@ -519,7 +531,10 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
         held = lake.detection_years(sensor)
         years = [y for y in leave_out_years(climatologies[sensor].years)
                  if y < w0.year and y in held] if sensor in climatologies else []
-        if sensor not in leave_out:
+        if sensor not in leave_out or (sensor in climatologies and set(
+                leave_out[sensor].years) != set(climatologies[sensor].years)
+                - set(leave_out_years(climatologies[sensor].years))):
+            # none, or one left from a baseline built on other years
             return {"rate_per_day": None, "why": f"the lake holds no {sensor} climatology "
                     "without its latest peacetime years (run `truceline baseline build`)"}, []
         if not years:

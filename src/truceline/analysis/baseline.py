@@ -359,6 +359,9 @@ def parse_years(spec: str | Iterable[int]) -> tuple[int, ...]:
         try:
             if "-" in part:
                 a, b = (int(x) for x in part.split("-", 1))
+                if b < a:
+                    raise InputError(f"years: {part!r} in {spec!r} runs backwards; "
+                                     f"expected the earlier year first ('{b}-{a}')")
                 years.update(range(a, b + 1))
             else:
                 years.add(int(part))
@@ -366,6 +369,22 @@ def parse_years(spec: str | Iterable[int]) -> tuple[int, ...]:
             raise InputError(f"years: cannot read {part!r} in {spec!r}; "
                              "expected e.g. '2001-2013,2016'") from None
     return tuple(sorted(years))
+
+
+def format_years(years: Iterable[int]) -> str:
+    """The inverse of :func:`parse_years`: runs of consecutive years as ranges.
+
+    >>> format_years([2012, 2013, 2016, 2018, 2019, 2020])
+    '2012-2013, 2016, 2018-2020'
+    """
+    ys = sorted(set(int(y) for y in years))
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in runs)
 
 
 def day_of_year(dates: pd.Series | np.ndarray) -> np.ndarray:
