@@ -85,6 +85,28 @@ def test_august_2025_whatif_is_violated_in_active_sectors(august):
     assert len(august["deepstate"].incidents) >= 20
 
 
+def test_a_misspelt_sector_stops_the_assessment_before_any_verdict(lake, tmp_path):
+    """A sector no line of the window names would select no ground and read as a quiet
+    truce: the run stops (exit 2) with the closest names, and nothing is published."""
+    from truceline.errors import InputError
+
+    text = (EXAMPLES / "august_2025_whatif.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[scope]\n", '[scope]\nsectors = ["Pokrovskk"]\n', 1))
+    before = lake.ledger_entries()
+    with pytest.raises(InputError, match=r"scope.sectors 'Pokrovskk': no such sector on the "
+                       r"deepstate lines in force from 2025-08-20 .*closest: Pokrovsk"):
+        pipeline.run_assessment(lake, load_agreement(bad), control_source="deepstate")
+    r = CliRunner().invoke(app, ["assess", str(bad), "--lake", str(lake.root), "--out",
+                                 str(tmp_path / "out"), "--control-source", "deepstate"])
+    assert isinstance(r.exception, InputError) and r.exception.exit_code == 2
+    assert str(bad) in str(r.exception)
+    assert not (tmp_path / "out").exists() and lake.ledger_entries() == before
+    # spelt as the lines spell it, in any case, it runs
+    bad.write_text(text.replace("[scope]\n", '[scope]\nsectors = ["pokrovsk"]\n', 1))
+    pipeline.check_scope_sectors(lake, load_agreement(bad), "deepstate")
+
+
 def test_map_comparison_reports_line_counts_and_verdict(august, christmas):
     for runs in (august, christmas):
         cmp = pipeline.compare_maps(runs)

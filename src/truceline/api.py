@@ -240,20 +240,9 @@ def sector_names(lake: LakeLike | None = None, start: Any = None, end: Any = Non
     The snapshots are prepared (and cached) here, so the enrichment that usually
     follows reuses them.
     """
-    from truceline.geo.enrich import prepare_snapshot
-
     s, e = day_range(start, end)
-    lk = open_lake(lake)
-    snaps = pipeline.control_snapshots(lk, control_source,
-                                       start=s and pd.Timestamp(s), end=e and pd.Timestamp(e))
-    crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
-    names: set[str] = set()
-    for k in range(len(snaps)):  # one per snapshot (a handful a week), not per detection
-        prep = prepare_snapshot(str(snaps["snapshot_id"].iat[k]), snaps.geometry.iat[k],
-                                crimea_missing=bool(crimea.iat[k]) if crimea is not None
-                                else False)
-        names.update(str(n) for n in prep.sector_names)
-    return sorted(names, key=str.casefold)
+    return pipeline.line_sector_names(open_lake(lake), s and pd.Timestamp(s),
+                                      e and pd.Timestamp(e), control_source)
 
 
 def timeline(lake: LakeLike | None = None, start: Any = None, end: Any = None, *,

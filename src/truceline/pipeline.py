@@ -404,6 +404,45 @@ class AssessmentRun:
     result: Any = None  # the analysis.assess.Assessment behind ``assessment``
 
 
+def line_sector_names(lake: Lake, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                      source: str | None = None) -> list[str]:
+    """Every sector name of the lines (of ``source``, or the latest of any) in force some
+    day of [start, end], sorted; the snapshots are prepared (and cached) here, so the
+    enrichment that usually follows reuses them."""
+    from truceline.geo.enrich import prepare_snapshot
+
+    snaps = control_snapshots(lake, source, start=start, end=end)
+    crimea = snaps["crimea_missing"] if "crimea_missing" in snaps else None
+    names: set[str] = set()
+    for k in range(len(snaps)):  # one per snapshot (a handful a week), not per detection
+        prep = prepare_snapshot(str(snaps["snapshot_id"].iat[k]), snaps.geometry.iat[k],
+                                crimea_missing=bool(crimea.iat[k]) if crimea is not None
+                                else False)
+        names.update(str(n) for n in prep.sector_names)
+    return sorted(names, key=str.casefold)
+
+
+def check_scope_sectors(lake: Lake, agreement: Any, source: str | None) -> None:
+    """Every sector an agreement names must be one of the lines in force in its window:
+    a misspelt name would select no ground and read as a quiet truce. InputError (exit 2)
+    with the closest names otherwise."""
+    from truceline.checks import match_name
+
+    if not agreement.scope.sectors:
+        return
+    w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    d0 = w0.tz_localize(None).normalize()
+    d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
+    names = line_sector_names(lake, d0, d1, source)
+    where = f"{agreement.path}: " if agreement.path else ""
+    for sector in agreement.scope.sectors:
+        match_name(sector, names, option=f"{where}scope.sectors",
+                   what=f"sector on the {source + ' ' if source else ''}lines in force "
+                   f"from {d0.date()} to {d1.date()}",
+                   hint=f"`truceline sectors --date {d0.date()}"
+                   f"{' --control-source ' + source if source else ''}` lists them")
+
+
 def snapshot_at(lake: Lake, source: str | None, when: pd.Timestamp) -> gpd.GeoDataFrame:
     """The one snapshot in force on day ``when`` (of ``source``, or the latest of any)."""
     snaps = control_snapshots(lake, source, start=when, end=when)
@@ -580,6 +619,7 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     from truceline.geo.enrich import prepare_snapshot
 
     source = control_source or agreement.control_source
+    check_scope_sectors(lake, agreement, source)  # before any long computation
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     c0 = to_utc(agreement.comparison.start_utc)
     d0 = min(c0, w0).tz_localize(None).normalize()
@@ -685,9 +725,9 @@ def _snapshot_files(lake: Lake, source: str | None, start: pd.Timestamp,
 
 
 __all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "build_leave_out",
-           "compare_maps", "control_snapshots", "detect_peacetime", "detect_period",
-           "enrich_detections", "enrichment_summary", "key_figures", "lake_state",
-           "leave_out_years", "load_baseline", "load_leave_out", "peacetime_false_rate_for",
-           "peacetime_frames", "peacetime_history", "peacetime_rate_for",
-           "recompute_differences", "run_assessment", "save_baseline", "snapshot_at",
-           "verify_folder", "write_assessment"]
+           "check_scope_sectors", "compare_maps", "control_snapshots", "detect_peacetime",
+           "detect_period", "enrich_detections", "enrichment_summary", "key_figures", "lake_state",
+           "leave_out_years", "line_sector_names", "load_baseline", "load_leave_out",
+           "peacetime_false_rate_for", "peacetime_frames", "peacetime_history",
+           "peacetime_rate_for", "recompute_differences", "run_assessment", "save_baseline",
+           "snapshot_at", "verify_folder", "write_assessment"]
