@@ -183,3 +183,27 @@ def test_baseline_years_the_lake_does_not_hold_are_refused(monkeypatch, capsys, 
     assert code == 2 and "'2019-2018' in '2019-2018' runs backwards" in one_message(err)
     assert (lake / "ledger.jsonl").read_text() == entries
     assert not (lake / "baseline").exists()
+
+
+def test_an_out_path_that_cannot_be_written_is_refused_before_the_work(monkeypatch, capsys,
+                                                                       tmp_path, lake):
+    """No traceback after minutes of work: a file where a folder is wanted (or the other
+    way round), or a folder under a file, exits 2 at once naming what is in the way."""
+    a_file = tmp_path / "afile.txt"
+    a_file.write_text("keep me")
+    ag = tmp_path / "a.toml"
+    ag.write_text(agreement_toml())
+    lake.mkdir()
+    cases = [
+        (["line", "--date", "2025-08-15", "--out", str(tmp_path)],
+         f"--out {tmp_path}: is a folder: expected a file name"),
+        (["timeline", "--from", "2025-08-20", "--to", "2025-08-25", "--out", str(a_file)],
+         f"--out {a_file}: is a file: expected a folder"),
+        (["assess", str(ag), "--out", str(a_file / "report")],
+         f"--out {a_file / 'report'}: {a_file} is a file, so no folder can be made under it"),
+    ]
+    for argv, message in cases:
+        code, _, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
+        assert code == 2, argv
+        assert message in one_message(err)
+    assert a_file.read_text() == "keep me" and not any(lake.iterdir())

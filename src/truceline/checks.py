@@ -10,13 +10,16 @@ functions, standard library only, so checking costs nothing (``truceline --help`
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from truceline.errors import InputError
 
-__all__ = ["closest_names", "day", "day_range", "match_name", "missing_years"]
+__all__ = ["closest_names", "day", "day_range", "match_name", "missing_years",
+           "output_path"]
 
 
 def day(value: Any, option: str = "--date") -> date:
@@ -133,3 +136,36 @@ def missing_years(counts: Mapping[str, Mapping[Any, int]]) -> dict[str, list[int
     out = {"any": gaps(set().union(*per.values()) if per else set())}
     out.update({s: gaps(per[s]) for s in sorted(per)})
     return out
+
+
+def output_path(path: str | os.PathLike[str], *, option: str = "--out",
+                folder: bool = True) -> Path:
+    """``path`` if a result can be written there (a folder, or a file when ``folder`` is
+    false), else InputError naming the option and what is in the way: checked before the
+    work, so a long run does not end in a traceback over a mistyped path.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> _ = f.write_text("x")
+    >>> output_path(f / "report", option="--out")
+    Traceback (most recent call last):
+    ...
+    truceline.errors.InputError: --out .../a.txt/report: .../a.txt is a file, so no ...
+    """
+    p = Path(path)
+    if p.exists():
+        if folder and not p.is_dir():
+            raise InputError(f"{option} {p}: is a file: expected a folder")
+        if not folder and p.is_dir():
+            raise InputError(f"{option} {p}: is a folder: expected a file name")
+    parent = p if folder and p.exists() else p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"{option} {p}: {parent} is a file, so no folder can be made under "
+                         "it")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{option} {p}: cannot write in {parent} (permission denied)")
+    return p

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from truceline import __version__, config
-from truceline.checks import day, day_range, missing_years
+from truceline.checks import day, day_range, missing_years, output_path
 from truceline.errors import InputError, TrucelineError
 from truceline.progress import progress_bars
 
@@ -341,6 +341,7 @@ def demo(
     if folder is None:
         raise TrucelineError("no sample data found: pass --data DIR or set TRUCELINE_DATA "
                              "(see README: Data)")
+    output_path(out_dir, option="--out")
     lk = _open_lake(lake, create=True)
     signer = _signer(key, lk.root, out_dir)
     console.print(f"1/3 building the lake in {lk.root} from {folder} ...")
@@ -492,6 +493,8 @@ def line_cmd(
     from truceline.geo.contact import contact_geojson
 
     pd_day(date)
+    if out_file is not None:
+        output_path(out_file, option="--out", folder=False)
     with _busy("drawing the line of contact ...", not as_json):
         c = prepared_snapshot(_open_lake(lake), date, control_source).contact
     info = {"snapshot_id": c.snapshot_id, "date": date, "length_km": round(c.length_km, 1),
@@ -806,11 +809,13 @@ def assess_cmd(
 ) -> None:
     """Judge an agreement: incidents, rates, contrast, coverage, verdict; signed report."""
     from truceline.pipeline import baseline, compare_maps, run_assessment, write_assessment
+    from truceline.publish.folder import check_out_dir
     from truceline.sources.agreements import load_agreement
 
     ag = load_agreement(agreement)
     lk = _open_lake(lake)
     target = out_dir or Path("out") / agreement.stem
+    check_out_dir(target)  # before the work, not after it
     signer = _signer(key, lk.root, target)
     with _progress(not as_json) as progress:
         clims = baseline(lk, progress)
@@ -878,6 +883,7 @@ def timeline_cmd(
     from truceline.sources.agreements import load_agreement
 
     windows = [load_agreement(p) for p in agreement or []]
+    output_path(out_dir, option="--out")
     lk = _open_lake(lake)
     if sector is not None:  # an unknown name fails here, with the closest ones
         with _busy("reading the sector names of the period's lines ...", not as_json):
@@ -1302,6 +1308,13 @@ def main() -> None:
     except TrucelineError as exc:
         console.print(_styled(("error:", "red"), f" {exc}"), highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        if exc.filename is None:  # not about a path the user gave: a bug, show it whole
+            raise
+        # a path that cannot be written or read (a folder under a file, a full disk, ...)
+        console.print(_styled(("error:", "red"), f" {exc.filename}: {exc.strerror}"),
+                      highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from truceline.checks import output_path
 from truceline.errors import InputError
 
 __all__ = ["check_out_dir", "copy_agreement", "staged_folder"]
@@ -30,10 +31,11 @@ _MANIFEST, _SIGNATURE = "manifest.json", "manifest.sig"
 def check_out_dir(out: Path) -> None:
     """Refuse an ``--out`` that is a file, or a non-empty folder that is not an earlier
     report made of exactly the files its manifest lists."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: is a file: expected a folder for the report")
+    output_path(out, option="--out")  # a folder can be made there
     if not out.exists():
         return
-    if not out.is_dir():
-        raise InputError(f"--out {out}: is a file: expected a folder for the report")
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
                    if not p.is_dir())
     if not files:
