@@ -207,3 +207,20 @@ def test_an_out_path_that_cannot_be_written_is_refused_before_the_work(monkeypat
         assert code == 2, argv
         assert message in one_message(err)
     assert a_file.read_text() == "keep me" and not any(lake.iterdir())
+
+
+def test_verify_names_a_mistyped_folder_or_key_as_bad_input(monkeypatch, capsys, tmp_path):
+    """Exit 2 (bad input), not 4 (a report that fails its check), for a folder that is not
+    there and for a key that is not a public key."""
+    from truceline.publish.signing import default_private_key
+
+    code, _, err = run(monkeypatch, capsys, "verify", str(tmp_path / "nope"))
+    assert code == 2
+    assert f"{tmp_path / 'nope'}: no such folder: expected a report folder" in one_message(err)
+    private, _ = default_private_key(tmp_path / "keys")
+    report = tmp_path / "report"
+    report.mkdir()
+    code, _, err = run(monkeypatch, capsys, "verify", str(report), "--public-key", str(private))
+    assert code == 2
+    assert "is a private key: expected the public key" in one_message(err)
+    assert "PRIVATE" not in err

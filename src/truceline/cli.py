@@ -955,8 +955,16 @@ def verify(
     as_json: JsonOpt = False,
 ) -> None:
     """Check a report's signature and every hash; exit 4 listing what differs."""
+    from truceline.publish.signing import load_public_key
     from truceline.reports import verify_folder
 
+    # a mistyped folder or key is bad input (exit 2), not a report that fails its check
+    if not directory.is_dir():
+        raise InputError(f"{directory}: " + ("is a file" if directory.exists() else
+                                             "no such folder")
+                         + ": expected a report folder (with manifest.json)")
+    if public_key is not None:
+        load_public_key(public_key)
     with _progress(not as_json and recompute) as progress:
         found = verify_folder(directory, public_key=public_key, check_inputs=check_inputs,
                               recompute=recompute, lake_dir=lake, progress=progress)

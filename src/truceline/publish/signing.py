@@ -253,6 +253,9 @@ def load_public_key(source: str | Path | Ed25519PublicKey) -> Ed25519PublicKey:
 
 
 def _public_from_pem(data: bytes, name: str) -> Ed25519PublicKey:
+    if b"PRIVATE KEY-----" in data:  # never echo it; point at its public half
+        raise InputError(f"{name}: is a private key: expected the public key (the "
+                         "signer's .pub.pem, or its ed25519:... text)")
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError as e:
