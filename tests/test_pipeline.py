@@ -261,6 +261,15 @@ def test_detect_cli_stores_incidents(lake):
     table = lake.read_table(name, key)  # the key's rows of the incidents table
     assert len(table) == len(doc["incidents"])
     assert lake.ledger_entries()[-1]["kind"] == "detect"
+    # on the terminal: where they are stored, and that incidents running beyond the
+    # period are shown whole
+    r = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-22",
+                                 "--control-source", "deepstate", "--lake", str(lake.root)])
+    text = " ".join(r.stdout.split())
+    assert r.exit_code == 0 and ("stored in the lake's incidents table, key "
+                                 "2025-08-21_2025-08-22_deepstate_seasonal") in text
+    assert "of the incidents run beyond 2025-08-21..2025-08-22: they are shown and stored " \
+        "whole" in text
 
 
 def test_detect_runs_where_no_map_is_in_force_and_exports_every_detection(lake, tmp_path):

@@ -600,10 +600,22 @@ def detect_cmd(
                     "stored": rel, "detections_file": str(detections_file)
                     if detections_file else None, "no_map": note, "params": found.params})
         return
+    table_name, _, key = rel.removesuffix(".parquet").partition("/")
     out.print(f"{len(found.detections):,} detections, {war:,} flagged as war fire, "
-              f"{len(inc)} incidents (stored in {rel})"
-              + (f"; every detection written to {detections_file}" if detections_file
-                 else ""))
+              f"{len(inc)} incidents (stored in the lake's {table_name} table, key {key})"
+              + (f"; every detection of the period written to {detections_file}"
+                 if detections_file else ""))
+    if len(inc):
+        import pandas as pd
+
+        beyond = int(((pd.to_datetime(inc["t_start"]) < pd.Timestamp(date_from))
+                      | (pd.to_datetime(inc["t_end"]) >= pd.Timestamp(date_to)
+                         + pd.Timedelta(days=1))).sum())
+        if beyond:
+            out.print(f"note: {beyond} of the incidents run beyond {date_from}..{date_to}: "
+                      "they are shown and stored whole (first day, detections and p_natural "
+                      "over their whole span; detection reads 90 days before the period and "
+                      "10 after for context)")
     if note:
         out.print(f"note: {note['detections']:,} detections ({note['first_day']} to "
                   f"{note['last_day']}) had no control map in force: side, distance and "
