@@ -224,3 +224,20 @@ def test_verify_names_a_mistyped_folder_or_key_as_bad_input(monkeypatch, capsys,
     assert code == 2
     assert "is a private key: expected the public key" in one_message(err)
     assert "PRIVATE" not in err
+
+
+def test_ingest_names_the_lines_it_set_aside(monkeypatch, capsys, tmp_path, lake):
+    """Rejected rows are kept in quarantine and the terminal says which lines and why."""
+    from firms_text import VIIRS_HEADER
+
+    p = tmp_path / "fire_archive_V1_9.csv"
+    p.write_text(VIIRS_HEADER + "\n"
+                 "48.1,37.1,330,0.4,0.4,2023-07-11,0100,N,n,2,290,3.0,D,VIIRS\n"
+                 "abc,37.2,330,0.4,0.4,2023-07-12,0100,N,n,2,290,3.0,D,VIIRS\n"
+                 "48.3,37.3,330,0.4,0.4,2023-07-13,2561,N,n,2,290,3.0,D,VIIRS\n")
+    code, out, _ = run(monkeypatch, capsys, "ingest", "firms", str(p), "--lake", str(lake))
+    text = " ".join(out.split())
+    assert code == 0 and "added 1 detections, rejected 2 rows" in text
+    assert "rejected fire_archive_V1_9.csv, line 3: field latitude value 'abc' is not a " \
+        "number" in text
+    assert "rejected fire_archive_V1_9.csv, line 4: impossible acq_time '2561'" in text

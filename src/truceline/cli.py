@@ -172,9 +172,24 @@ def ingest_firms(
         out.print(_summary_table(summary, cols, "FIRMS ingest"))
     for s in summary.skipped:
         out.print(f"skipped {Path(s['file']).name}: {s['reason']}")
+    rejected = summary.total("rejected")
     out.print(f"added {summary.total('added'):,} detections, rejected "
-              f"{summary.total('rejected'):,} rows (kept in quarantine), "
+              f"{rejected:,} rows (kept in quarantine), "
               f"{len(summary.skipped)} files skipped")
+    if rejected and summary.txn:
+        _print_rejected(lk, summary.txn, rejected)
+
+
+def _print_rejected(lk: Any, txn: str, total: int, shown: int = 5) -> None:
+    """The first rows this ingest set aside, with file, line and reason: a user should
+    not have to dig in the quarantine table to learn which line was wrong."""
+    q = lk.read_quarantine()
+    q = q[q["txn"] == txn].sort_values(["file", "line"]).head(shown)
+    for r in q.itertuples():
+        out.print(f"  rejected {Path(str(r.file)).name}, line {r.line}: {r.reason}",
+                  markup=False, highlight=False)
+    if total > len(q):
+        out.print(f"  ... and {total - len(q):,} more (`truceline lake info` sums them up)")
 
 
 @ingest_app.command("control", epilog="Example: truceline ingest control "
