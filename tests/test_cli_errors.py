@@ -241,3 +241,23 @@ def test_ingest_names_the_lines_it_set_aside(monkeypatch, capsys, tmp_path, lake
     assert "rejected fire_archive_V1_9.csv, line 3: field latitude value 'abc' is not a " \
         "number" in text
     assert "rejected fire_archive_V1_9.csv, line 4: impossible acq_time '2561'" in text
+
+
+def test_an_unknown_control_source_is_bad_input(monkeypatch, capsys, tmp_path, lake):
+    """A name no control source has is a typo (exit 2); a known source the lake lacks is
+    missing data (exit 3)."""
+    from truceline.lake.store import Lake
+
+    p = tmp_path / "map.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {},
+         "geometry": {"type": "Polygon", "coordinates": [DONETSK]}}]}))
+    assert run(monkeypatch, capsys, "ingest", "control", str(p), "--source", "deepstate",
+               "--valid-from", "2025-08-10", "--lake", str(lake))[0] == 0
+    assert len(Lake(lake).read_control("deepstate")) == 1
+    code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15",
+                       "--control-source", "deepstat", "--lake", str(lake))
+    assert code == 2 and "no control snapshots from source 'deepstat'" in one_message(err)
+    code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15",
+                       "--control-source", "isw", "--lake", str(lake))
+    assert code == 3 and "the lake has: deepstate" in one_message(err)

@@ -71,6 +71,9 @@ from truceline.sources.frontlines import (
     find_control_files,
     parse_control,
 )
+from truceline.sources.frontlines import (
+    SOURCES as CONTROL_SOURCES,
+)
 
 FORMAT_FILE = "lake.json"
 FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
@@ -857,8 +860,10 @@ class Lake:
                             "`truceline ingest control PATH` first")
         if source is not None and not (f["source"] == source).any():
             have = sorted(f["source"].unique())
-            raise LakeError(f"no control snapshots from source {source!r} in {self.root}; "
-                            f"the lake has: {', '.join(have)}")
+            # a name no source has is a typo (bad input); a known one is missing data
+            err = LakeError if source in CONTROL_SOURCES else InputError
+            raise err(f"no control snapshots from source {source!r} in {self.root}; "
+                      f"the lake has: {', '.join(have)}")
         if source is not None:
             f = f[f["source"] == source]
         if start is not None or end is not None:  # chosen from the log: only they are read
