@@ -261,3 +261,12 @@ def test_an_unknown_control_source_is_bad_input(monkeypatch, capsys, tmp_path, l
     code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15",
                        "--control-source", "isw", "--lake", str(lake))
     assert code == 3 and "the lake has: deepstate" in one_message(err)
+    # a map read long after its day says so
+    code, _, err = run(monkeypatch, capsys, "line", "--date", "2030-01-01", "--lake",
+                       str(lake))
+    assert code == 0
+    assert ("the newest map in force on 2030-01-01 is deepstate:2025-08-10, 1,605 days "
+            "older: the line may have moved since") in one_message(err)
+    code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15", "--lake",
+                       str(lake))
+    assert code == 0 and "older" not in err
