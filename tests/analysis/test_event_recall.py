@@ -80,3 +80,14 @@ def test_each_group_names_what_left_its_missed_events_natural() -> None:
     assert by["month"]["2022-09"]["missed_by_test"] == {"season": 2}
     assert "missed_by_test" not in by["month"]["2022-03"]  # nothing missed there
     assert by["precision"]["2"]["missed_by_test"] == {"season": 1}
+
+def test_events_that_all_lie_outside_the_period_are_refused_before_the_work() -> None:
+    import pytest
+
+    from truceline.errors import InputError
+    from truceline.validation.detection import validate_detection
+
+    ev = _events().assign(date=pd.Timestamp("2024-05-01"), date_end=pd.Timestamp("2024-05-02"))
+    with pytest.raises(InputError, match="none of its 4 events lies in the events' period "
+                       "2022-02-24..2023-02-28"):
+        validate_detection(object(), events=ev)  # refused before the lake is read

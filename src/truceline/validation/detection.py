@@ -160,6 +160,10 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
         rule_params(r)  # unknown names fail before any work
     if frontier and events is None:
         raise InputError("the frontier measures recall: give an events file (--events)")
+    if events is not None and _events_in_period(events).empty:
+        raise InputError(f"--events: none of its {len(events):,} events lies in the events' "
+                         f"period {EVENTS_PERIOD[0]}..{EVENTS_PERIOD[1]}, so recall and lift "
+                         "cannot be measured")
     _check_years(lake, PLACEBO_YEARS, "the placebo (peacetime 2018-2021)")
     _check_years(lake, WAR_YEARS, "the war figures (2022-2023)")
     hist: list[pd.DataFrame] = []
