@@ -159,6 +159,13 @@ def test_a_lake_that_does_not_exist_is_named_not_read_as_empty(monkeypatch, caps
     assert code == 2
     assert f"no lake at {lake}: the folder does not exist" in one_message(err)
     assert not lake.exists()  # nor is one made there
+    # a folder of other files is not an empty lake either
+    lake.mkdir()
+    (lake / "fires.csv").write_text("latitude,longitude\n")
+    code, _, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
+    assert code == 2
+    assert f"no lake at {lake}: the folder holds files but no lake.json" in one_message(err)
+    assert [p.name for p in lake.iterdir()] == ["fires.csv"]
 
 
 def test_baseline_years_the_lake_does_not_hold_are_refused(monkeypatch, capsys, tmp_path,

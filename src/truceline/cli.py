@@ -94,14 +94,19 @@ def _open_lake(lake: Path | None, *, create: bool = False):  # noqa: ANN202 - la
     """The lake at --lake / $TRUCELINE_LAKE / ./truceline-lake. Only the commands that
     fill a lake (``create``) may name a folder that does not exist yet: for the others a
     mistyped path would read as an empty lake and blame the missing data."""
-    from truceline.lake.store import Lake
+    from truceline.lake.store import FORMAT_FILE, Lake
 
     root = config.lake_dir(lake)
     if not create and not root.exists():
         raise InputError(f"no lake at {root}: the folder does not exist (give the lake "
                          "with --lake or $TRUCELINE_LAKE, or fill one first with "
                          "`truceline ingest firms PATH` or `truceline demo`)")
-    return Lake(root)
+    lk = Lake(root)  # refuses a lake of the first layout, or a lake's tables folder
+    if not create and not (root / FORMAT_FILE).exists() and any(
+            p.name not in (".lock", "ledger.jsonl") for p in root.iterdir()):
+        raise InputError(f"no lake at {root}: the folder holds files but no {FORMAT_FILE} "
+                         "(a data folder? give the lake with --lake or $TRUCELINE_LAKE)")
+    return lk
 
 
 def _emit_json(obj: Any) -> None:
