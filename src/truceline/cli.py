@@ -254,7 +254,8 @@ def _print_info(info: dict[str, Any]) -> None:
     from truceline.analysis.baseline import format_years
 
     out.print(_styled(("lake", "bold"), f" {info['lake']}: {info['total_detections']:,} "
-                      f"detections, dates {info['date_range']}"))
+                      "detections" + (f", {info['date_range'][0]} to {info['date_range'][1]}"
+                                      if info["date_range"] else "")))
     years = sorted({y for s in info["detections"].values() for y in s})
     if years:
         table = Table(title="detections per sensor and year")
@@ -439,7 +440,9 @@ def enrich_cmd(
               f"{summary.get('snapshots_used', 0)} snapshots ({control_source or 'any source'})")
     for col in ("side", "band", "flag"):
         if col in summary:
-            out.print(f"  {col}: " + ", ".join(f"{k} {v:,}" for k, v in summary[col].items()))
+            named = {("no map" if str(k) in ("nan", "None", "<NA>") else k): v
+                     for k, v in summary[col].items()}
+            out.print(f"  {col}: " + ", ".join(f"{k} {v:,}" for k, v in named.items()))
 
 
 @baseline_app.command("build", epilog="Example: truceline baseline build --years "

@@ -84,9 +84,11 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
 
     s, e = _days(start, end)
     det = lake.read_detections(s, e, geometry=False)  # enrich makes the points
-    if det.empty:
-        raise LakeError(f"no detections in {lake.root} between {start or 'the first'} and "
-                        f"{end or 'the last'} day; run `truceline ingest firms` first")
+    if det.empty:  # a period the lake does not hold: the same answer as detect gives
+        raise InputError(f"no FIRMS detections in {lake.root} between "
+                         f"{s.date() if s is not None else 'the first day'} and "
+                         f"{e.date() if e is not None else 'the last'}: ingest the FIRMS files "
+                         "of that period first (`truceline ingest firms PATH`)")
     reach = pd.Timedelta(days=MOVED_DAYS)  # the maps either side that `moved` compares
     snaps = control_snapshots(lake, control_source, start=None if s is None else s - reach,
                               end=None if e is None else e + reach, required=map_required)
