@@ -536,7 +536,7 @@ def _sky_coverage(detections: pd.DataFrame, s: pd.Timestamp, e: pd.Timestamp,
                        f"seen ({', '.join(sensors) or 'none'}) usually make (minimum "
                        f"{MIN_TYPICAL_RATIO:.0%})")
     if not counting >= MIN_COUNTING_SHARE * n_days:
-        reasons.append(f"poor coverage: {counting} of {n_days} window days had at least "
+        reasons.append(f"poor coverage: {counting} of {n_days} UTC days of the window had at least "
                        f"{MIN_CLEAR_PASSES_PER_DAY:g} clear-sky passes (minimum share "
                        f"{MIN_COUNTING_SHARE:.2f})")
     if ratio is not None and ratio < MIN_TYPICAL_RATIO:
@@ -559,7 +559,7 @@ def _sky_coverage(detections: pd.DataFrame, s: pd.Timestamp, e: pd.Timestamp,
                "typical_years": years, "oblasts": list(oblasts or [])}
     if not cloud_known:
         missing = [str(d.date()) for d, k in zip(per_day["date"], known, strict=True) if not k]
-        reasons.append(f"cloud cover unknown on {len(missing)} of {n_days} window days ("
+        reasons.append(f"cloud cover unknown on {len(missing)} of {n_days} UTC days of the window ("
                        + ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
                        + "): coverage judged on passes alone, which never supports 'held'")
     cls = ("poor" if not ok else "passes only" if not cloud_known else
@@ -627,8 +627,8 @@ def _detection_coverage(detections: pd.DataFrame, s: pd.Timestamp, e: pd.Timesta
     share = len(empty) / max(len(per_day), 1)
     if share > max_empty_day_share:
         ok = False
-        reasons.append(f"poor coverage: {len(empty)} of {len(per_day)} window days without "
-                       f"any detection ({', '.join(empty)}; maximum share "
+        reasons.append(f"poor coverage: {len(empty)} of {len(per_day)} UTC days of the "
+                       f"window without any detection ({', '.join(empty)}; maximum share "
                        f"{max_empty_day_share:.2f})")
     if not timed:
         reasons.append("some days have dates without times: their pass count is a lower "
