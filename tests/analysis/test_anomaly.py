@@ -120,7 +120,7 @@ def test_output_keeps_rows_and_index(clim: dict) -> None:
 def test_errors_name_the_problem(clim: dict) -> None:
     with pytest.raises(InputError, match="no climatology for sensor 'MODIS'"):
         score_cell_days(frame([(ORIGIN, "2022-08-01", 1)], sensor="MODIS"), clim)
-    with pytest.raises(InputError, match="rule 'nope' is unknown"):
+    with pytest.raises(InputError, match="rule 'nope': no such rule; choose one of economist, "):
         rule_params("nope")
     assert {"economist", "seasonal"} <= set(RULES)
 

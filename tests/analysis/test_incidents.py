@@ -74,7 +74,7 @@ def test_confidence_and_errors() -> None:
     assert confidence_class([0.0005, 0.002, 0.5]).tolist() == ["high", "medium", "low"]
     with pytest.raises(InputError, match=r"lack column\(s\) \['p_natural'\]"):
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]).drop(columns="p_natural"))
-    with pytest.raises(InputError, match="radius_km must be > 0"):
+    with pytest.raises(InputError, match="expected a radius above 0 km and a gap of 0"):
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), radius_km=0)
 
 

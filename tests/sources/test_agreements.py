@@ -229,7 +229,7 @@ BAD_CASES = [
     ('"2025-08-23 00:00"', '"2025-08-20 00:00"',
      r"key 'end' = \"2025-08-20 00:00\": expected a time after start \(2025-08-21 00:00"),
     ('end = "2025-08-23 00:00"', 'end = "2025-08-23 00:00"\nduration_days = 2',
-     r"keys 'end', 'duration_days' are all given: expected only one"),
+     r"'end', 'duration_days' are given together: expected only one"),
     ('end = "2025-08-23 00:00"', "duration_days = -1",
      r"key 'duration_days' = -1: expected a positive number of days"),
     ('end = "2025-08-23 00:00"', "", r"key 'end' is missing"),

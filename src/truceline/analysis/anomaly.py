@@ -253,7 +253,8 @@ def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
         base = rule
     else:
         if rule not in RULES:
-            raise InputError(f"rule {rule!r} is unknown; choose one of {sorted(RULES)}")
+            raise InputError(f"rule {rule!r}: no such rule; choose one of "
+                             f"{', '.join(sorted(RULES))}")
         base = RULES[rule]
     return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
 

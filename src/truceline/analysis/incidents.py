@@ -87,8 +87,8 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
         raise InputError(f"detections lack column(s) {sorted(missing)} needed to cluster "
                          "incidents; pass the output of anomaly.classify")
     if radius_km <= 0 or gap_days < 0:
-        raise InputError(f"radius_km must be > 0 and gap_days >= 0; got {radius_km}, "
-                         f"{gap_days}")
+        raise InputError(f"--radius-km {radius_km:g}, --gap-days {gap_days}: expected a "
+                         "radius above 0 km and a gap of 0 days or more")
     det = detections
     if war_column is not None:
         det = det[det[war_column].fillna(False).astype(bool)]

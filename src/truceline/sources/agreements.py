@@ -604,8 +604,9 @@ def _end(doc: Mapping[str, Any], start: datetime, zone: ZoneInfo, ctx: _Ctx) -> 
         raise ctx.missing("end", "an end time, or 'duration_hours' or 'duration_days' "
                                  "(for an open-ended agreement, the end of the period to monitor)")
     if len(given) > 1:
-        raise InputError(f"{ctx.name}: keys {', '.join(repr(g) for g in given)} are all given: "
-                         "expected only one of 'end', 'duration_hours', 'duration_days'")
+        raise InputError(f"{ctx.name}: {', '.join(repr(g) for g in given)} are given "
+                         "together: expected only one of 'end', 'duration_hours', "
+                         "'duration_days'")
     key = given[0]
     if key == "end":
         end = _local_time(doc["end"], "end", zone, ctx)
