@@ -691,10 +691,8 @@ def validate_detection_cmd(
         "each point's recall beside its placebo false alarms (needs --events; a few "
         "minutes more).")] = False,
 ) -> None:
-    """Placebo, rear, war ground, named hot spot cases, recall and lift against events.
-
-    Example: truceline validate detection --lake LAKE --events events.csv --json
-    """
+    """Placebo, rear, war ground, named hot spot cases, recall and lift against events
+    (also by the events' month, source and precision)."""
     from truceline.sources.events import read_events
     from truceline.validation.detection import validate_detection
 
