@@ -232,6 +232,15 @@ def test_timeline_cli_writes_csv_and_figures(lake, tmp_path):
     csv = pd.read_csv(out / "timeline.csv")
     assert csv["date"].nunique() == 21 and csv["n_detections"].sum() > 1000
     assert (out / "timeline.png").stat().st_size > 10_000 and (out / "timeline.svg").exists()
+    # days before the first file: zeros that mean "not seen", and the CSV says so
+    r = CliRunner().invoke(app, ["timeline", "--from", "2025-08-08", "--to", "2025-08-12",
+                                 "--lake", str(lake.root), "--control-source", "deepstate",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    csv = pd.read_csv(out / "timeline.csv")
+    unseen = set(csv.loc[~csv["satellite_data"], "date"])
+    assert {"2025-08-08", "2025-08-09", "2025-08-10"} <= unseen
+    assert f"{len(unseen)} day(s) without satellite data" in " ".join(r.stdout.split())
 
 
 def test_enrich_cli_stores_partitions_per_control_source(lake):

@@ -926,9 +926,6 @@ def timeline_cmd(
         found = detect_period(lk, date_from, date_to, control_source=control_source,
                               progress=progress)
         series = daily_series(found.detections, start=date_from, end=date_to, sector=sector)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [write_csv(series, out_dir / "timeline.csv")]
-    title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
     # the coverage strip: passes, cloud and whether each day counts, from the sky
     import pandas as pd
 
@@ -937,14 +934,29 @@ def timeline_cmd(
     cov = assess_coverage(found.detections, date_from,
                           pd.Timestamp(date_to) + pd.Timedelta(days=1),
                           weather_dir=_weather(None))
+    # a day without data (no detection, or a feed gap) is not a day without fire
+    unseen = set(cov.days_without_data)
+    series["satellite_data"] = ~pd.to_datetime(series["date"]).dt.strftime(
+        "%Y-%m-%d").isin(unseen).to_numpy()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [write_csv(series, out_dir / "timeline.csv")]
+    title = f"Fire detections per day by distance to the line{' — ' + sector if sector else ''}"
     fig = render_figure(timeline_chart(to_wide(series), title=title, windows=[
         (a.name, a.start_utc, a.end_utc) for a in windows],
         no_data_days=cov.days_without_data, coverage_days=cov.to_dict()["days"]))
     paths += fig.write(out_dir, "timeline")
     if as_json:
-        _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique())})
+        _emit_json({"files": [str(p) for p in paths], "days": int(series["date"].nunique()),
+                    "days_without_data": sorted(unseen)})
         return
     out.print("wrote " + ", ".join(str(p) for p in paths))
+    if unseen:
+        days = sorted(unseen)
+        out.print(f"note: {len(days)} day(s) without satellite data (no detection, or a "
+                  "gap in the satellite feed: " + ", ".join(days[:5])
+                  + (", ..." if len(days) > 5 else "") + "): their zeros are days not "
+                  "seen (satellite_data false in the CSV, hatched in the figures), not "
+                  "days without fire")
 
 
 @keys_app.command("generate", epilog="Example: truceline keys generate --dir "
