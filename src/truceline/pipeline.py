@@ -211,7 +211,8 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
                 f"baseline years: the lake holds no {s} detections in "
                 f"{', '.join(map(str, missing))} (it holds {s} in "
                 f"{format_years(held) if held else 'no year'}): ingest those years' FIRMS "
-                f"lists, or choose years it holds (--years {s}=YEARS)")
+                f"lists, or choose years it holds (`truceline baseline build --years "
+                f"{s}=YEARS`)")
     last = max(y for ys in chosen.values() for y in ys)
     steps = 1 + len(sensors)
     progress("baseline", 0, steps)
