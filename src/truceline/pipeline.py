@@ -437,6 +437,8 @@ def check_scope_sectors(lake: Lake, agreement: Any, source: str | None) -> None:
     d0 = w0.tz_localize(None).normalize()
     d1 = (w1 - pd.Timedelta(microseconds=1)).tz_localize(None).normalize()
     names = line_sector_names(lake, d0, d1, source)
+    if not names:  # no line in force at all: snapshot_at says so, more exactly
+        return
     where = f"{agreement.path}: " if agreement.path else ""
     for sector in agreement.scope.sectors:
         match_name(sector, names, option=f"{where}scope.sectors",
