@@ -23,22 +23,29 @@ from truceline.checks import day, day_range, missing_years, output_path
 from truceline.errors import InputError, TrucelineError
 from truceline.progress import progress_bars
 
-app = typer.Typer(help="Monitor ceasefires from space.", no_args_is_help=True,
+
+def _group(**kwargs: Any) -> typer.Typer:
+    """A command group whose help paragraphs reflow to the terminal (Markdown), instead of
+    keeping the line breaks of the docstrings they come from."""
+    return typer.Typer(rich_markup_mode="markdown", **kwargs)
+
+
+app = _group(help="Monitor ceasefires from space.", no_args_is_help=True,
                   pretty_exceptions_enable=False,
                   epilog="Example: truceline demo (the whole pipeline on the sample data); "
                   "then truceline COMMAND --help, each with an example.")
-ingest_app = typer.Typer(help="Bring FIRMS detections and control maps into the lake.",
+ingest_app = _group(help="Bring FIRMS detections and control maps into the lake.",
                          no_args_is_help=True)
-lake_app = typer.Typer(help="What the lake holds.", no_args_is_help=True)
-ledger_app = typer.Typer(help="The lake's hash-chained ledger.", no_args_is_help=True)
+lake_app = _group(help="What the lake holds.", no_args_is_help=True)
+ledger_app = _group(help="The lake's hash-chained ledger.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(lake_app, name="lake")
 app.add_typer(ledger_app, name="ledger")
-keys_app = typer.Typer(help="Ed25519 keys that sign reports.", no_args_is_help=True)
+keys_app = _group(help="Ed25519 keys that sign reports.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-baseline_app = typer.Typer(help="Peacetime fire climatologies.", no_args_is_help=True)
+baseline_app = _group(help="Peacetime fire climatologies.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
-validate_app = typer.Typer(help="Rerun the figures of docs/VALIDATION.md from a lake; with "
+validate_app = _group(help="Rerun the figures of docs/VALIDATION.md from a lake; with "
                            "no sub-command, every check.", invoke_without_command=True)
 app.add_typer(validate_app, name="validate")
 
@@ -1031,7 +1038,7 @@ def verify(
 
 
 # --------------------------------------------------------------------------- service (issue 13)
-fetch_app = typer.Typer(help="New FIRMS data into the lake: the FIRMS API or a drop folder.",
+fetch_app = _group(help="New FIRMS data into the lake: the FIRMS API or a drop folder.",
                         no_args_is_help=True)
 app.add_typer(fetch_app, name="fetch")
 
@@ -1096,7 +1103,7 @@ def fetch_drop(
     _print_intake(drop_into_lake(_open_lake(lake, create=True), folder), as_json)
 
 
-tokens_app = typer.Typer(help="Bearer tokens for `truceline serve` (stored hashed).",
+tokens_app = _group(help="Bearer tokens for `truceline serve` (stored hashed).",
                          no_args_is_help=True)
 app.add_typer(tokens_app, name="tokens")
 
