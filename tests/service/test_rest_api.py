@@ -67,6 +67,12 @@ def test_incidents_filters_and_pages(client, tokens):
     r = client.get(f"/api/v1/incidents?{WEEK}&sector={sector.upper()}",
                    headers=_h(tokens["read"]))
     assert r.json()["numberMatched"] == sum(p["sector"] == sector for p in props)
+    # a misspelt sector is an error with the closest names, not a sector without fire
+    for path in ("incidents", "timeline"):
+        r = client.get(f"/api/v1/{path}?{WEEK}&sector={sector}x", headers=_h(tokens["read"]))
+        assert r.status_code == 400, path
+        assert f"sector '{sector}x': no such sector" in r.json()["detail"]
+        assert f"closest: {sector}" in r.json()["detail"]
     page = client.get(f"/api/v1/incidents?{WEEK}&limit=5&offset=5",
                       headers=_h(tokens["read"])).json()
     assert [f["id"] for f in page["features"]] == [f["id"] for f in allinc["features"][5:10]]

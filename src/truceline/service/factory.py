@@ -201,9 +201,10 @@ class ReadRouter:
             from truceline.analysis.timeline import daily_series
 
             def build(view: StateView) -> list[dict[str, Any]]:
+                name = view.sector(sector, span.start, span.end, source) if sector else None
                 found = view.scored(span.start, span.end, source)
                 series = daily_series(found.detections, start=span.start, end=span.end,
-                                      sector=sector)
+                                      sector=name)
                 series["date"] = pd.to_datetime(series["date"]).dt.strftime("%Y-%m-%d")
                 return records(series)
             return await cached_json(request, views, fresh, build)
@@ -283,6 +284,8 @@ class ReadRouter:
 def _incidents(view: StateView, span: DaySpan, source: str | None, bbox: Any, page: Page,
                sector: str | None, confidence: list[str] | None, agreement: str | None,
                request: Request) -> dict[str, Any]:
+    if sector:
+        sector = view.sector(sector, span.start, span.end, source)
     inc = view.scored(span.start, span.end, source).incidents
     keep = _in_box(inc, bbox)
     if sector:
