@@ -203,8 +203,9 @@ def test_run_assessment_publishes_a_signed_report(client, tokens, tmp_path, monk
     listed = client.get("/api/v1/agreements", headers=h).json()
     mine = next(x for x in listed if x["id"] == "august-2025-whatif")
     assert mine["latest_assessment"]["verdict"] == "violated"
-    assert any(x["id"] == a["report_id"] for x in client.get("/api/v1/reports",
-                                                              headers=h).json())
+    mine = next(x for x in client.get("/api/v1/reports", headers=h).json()
+                if x["id"] == a["report_id"])
+    assert mine["verdict"] == "violated" and mine["ts"].endswith("+00:00")  # when, in UTC
     manifest = client.get(f"/api/v1/reports/{a['report_id']}/manifest", headers=h).json()
     key = client.get("/api/v1/public-key", headers=h).json()
     assert manifest["public_key"] == key["public_key"]

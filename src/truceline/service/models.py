@@ -78,7 +78,8 @@ class Report(BaseModel):
     verdict: str | None
     control_source: str | None
     manifest_sha256: str | None
-    ts: str | None = None
+    ts: str | None = Field(None, description="When the ledger recorded the report (UTC, "
+                           "ISO 8601).")
 
 
 class LedgerHead(BaseModel):

@@ -194,8 +194,8 @@ class LakeViews:
 
     def reports(self) -> list[dict[str, Any]]:
         """Published reports as the ledger records them (never a path from a request)."""
-        keep = ("seq", "agreement", "verdict", "control_source", "manifest_sha256", "ts")
-        return [{k: e.get(k) for k in keep} | {"id": int(e["seq"])}
+        keep = ("seq", "agreement", "verdict", "control_source", "manifest_sha256")
+        return [{k: e.get(k) for k in keep} | {"id": int(e["seq"]), "ts": e.get("time_utc")}
                 for e in self.lake.ledger_entries() if e.get("kind") == "publish-report"]
 
     def report_manifest(self, seq: int, reports_dir: Path) -> dict[str, Any]:
