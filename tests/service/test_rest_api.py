@@ -170,11 +170,25 @@ def test_uploads_are_validated_named_safely_and_limited(api_lake, tokens, tmp_pa
     assert not [p for p in (tmp_path / "uploads").iterdir() if p.name.startswith(".")]
 
 
-def test_register_agreement_refuses_file_references(client, tokens):
+def test_register_agreement_refuses_file_references(client, tokens, api_lake):
     h = _h(tokens["write"]) | {"Content-Type": "text/plain"}
     text = AUGUST.read_text()
     r = client.post("/api/v1/agreements?id=whatif-copy", content=text, headers=h)
     assert r.status_code == 200 and r.json()["name"] == "What-if ceasefire, August 2025"
+    # the same terms again change nothing; other terms under the id need replace=true
+    entries = len(api_lake.ledger_entries())
+    assert client.post("/api/v1/agreements?id=whatif-copy", content=text,
+                       headers=h).status_code == 200
+    assert len(api_lake.ledger_entries()) == entries
+    other = text.replace("What-if ceasefire, August 2025", "Another truce")
+    r = client.post("/api/v1/agreements?id=whatif-copy", content=other, headers=h)
+    assert r.status_code == 409
+    assert "already holds other terms (agreement 'What-if ceasefire, August 2025')" in \
+        r.json()["detail"]
+    assert len(api_lake.ledger_entries()) == entries
+    r = client.post("/api/v1/agreements?id=whatif-copy&replace=true", content=other,
+                    headers=h)
+    assert r.status_code == 200 and r.json()["name"] == "Another truce"
     bad = text + '\n[prohibited.x]\n'
     assert client.post("/api/v1/agreements", content=bad, headers=h).status_code == 400
     sneaky = text.replace("[prohibited]\nfire_near_line = true",

@@ -300,6 +300,16 @@ def _incidents(view: StateView, span: DaySpan, source: str | None, bbox: Any, pa
     return _collection(out, cols, page, request, "incident_id")
 
 
+def _stored_name(data: bytes) -> str:
+    """The name in a registered agreement's TOML (for a message; '?' if unreadable)."""
+    import tomllib
+
+    try:
+        return str(tomllib.loads(data.decode("utf-8")).get("name", "?"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "?"
+
+
 def _phase(inc: pd.DataFrame, view: StateView, agreement_id: str) -> pd.DataFrame:
     from truceline.sources.agreements import load_agreement
 
@@ -358,12 +368,25 @@ class WriteRouter:
                 media_type="text/plain", max_length=200_000,
                 description="The agreement TOML (docs/AGREEMENTS.md); polygons inline.")],
                 agreement_id: Annotated[str | None, Query(alias="id", pattern=AGREEMENT_ID)
-                                        ] = None) -> Any:
-            """Register an agreement (validated like `truceline assess` does)."""
+                                        ] = None,
+                replace: Annotated[bool, Query(description="Replace the agreement already "
+                                               "registered under this id.")] = False) -> Any:
+            """Register an agreement (validated like `truceline assess` does). An id that
+            holds other terms is a 409 unless ``replace``: an agreement's terms never change
+            silently under its verdicts; the same terms again change nothing."""
+            from fastapi import HTTPException
+
             ag = _parse_uploaded_agreement(text)
             aid = agreement_id or _slug(ag.name)
-            views.lake.write_files({f"{AGREEMENTS_DIR}/{aid}.toml": text.encode()},
-                                   kind="register-agreement", agreement=ag.name, id=aid)
+            stored = views.lake.root / AGREEMENTS_DIR / f"{aid}.toml"
+            held = stored.read_bytes() if stored.is_file() else None
+            if held is not None and held != text.encode() and not replace:
+                raise HTTPException(409, f"id {aid!r} already holds other terms (agreement "
+                                    f"{_stored_name(held)!r}): choose another id, or send "
+                                    "replace=true to replace them")
+            if held != text.encode():
+                views.lake.write_files({f"{AGREEMENTS_DIR}/{aid}.toml": text.encode()},
+                                       kind="register-agreement", agreement=ag.name, id=aid)
             view = views.current()
             response.headers.update(state_headers(view.state))
             return next(a for a in view.agreements() if a["id"] == aid)
