@@ -248,3 +248,14 @@ def test_limits_cors_docs_and_dashboard_stay_local(api_lake, tmp_path):
     assert "connect-src 'self'" in page.headers["content-security-policy"]
     js = plain.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
+
+
+def test_a_server_without_a_signing_key_says_so_as_its_own_fault(client, tokens, tmp_path,
+                                                                 monkeypatch):
+    """No key is the server's set-up, not a missing resource: 503, and no key path shown."""
+    monkeypatch.setenv("TRUCELINE_KEYS", str(tmp_path / "no-keys"))
+    h = _h(tokens["write"])
+    r = client.get("/api/v1/public-key", headers=h)
+    assert r.status_code == 503 and "truceline keys generate" in r.json()["detail"]
+    r = client.post("/api/v1/agreements/august-2025-whatif/assessments", headers=h)
+    assert r.status_code == 503 and str(tmp_path) not in r.json()["detail"]

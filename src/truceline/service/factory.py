@@ -24,7 +24,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, Upload
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from truceline.errors import InputError, LakeError
+from truceline.errors import InputError
 from truceline.service import models
 from truceline.service.answers import Answer, State
 from truceline.service.dependencies import (
@@ -260,9 +260,11 @@ class ReadRouter:
             )
 
             path = config.keys_dir() / PUBLIC_KEY_FILE
-            if not path.is_file():
-                raise LakeError("this server has no signing key yet (truceline keys "
-                                "generate)")
+            if not path.is_file():  # the server's set-up, not the request: 503
+                from fastapi import HTTPException
+
+                raise HTTPException(503, "this server has no signing key yet (its operator "
+                                    "runs `truceline keys generate`)")
             key = load_public_key(path)
             return {"public_key": public_key_text(key), "fingerprint": key_fingerprint(key)}
 
@@ -419,9 +421,11 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
 
     ag = load_agreement(views.agreement_path(agreement_id))
     key = config.keys_dir() / PRIVATE_KEY_FILE
-    if not key.is_file():
-        raise LakeError(f"no signing key at {key}: run `truceline keys generate` on the "
-                        "server before asking for assessments")
+    if not key.is_file():  # the server's set-up, not the request: 503, never a path
+        from fastapi import HTTPException
+
+        raise HTTPException(503, "this server has no signing key yet: its operator runs "
+                            "`truceline keys generate` before assessments can be signed")
     run = run_assessment(views.lake, ag, climatologies=views.climatologies())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     written = write_assessment(run, reports_dir / agreement_id / stamp,
