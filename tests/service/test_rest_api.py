@@ -102,6 +102,9 @@ def test_line_coverage_timeline_and_integrity(client, tokens, api_lake):
     assert line["line"]["geometry"]["type"] in ("LineString", "MultiLineString")
     assert 1000 < line["length_km"] < 3000
     assert [b["properties"]["km"] for b in line["bands"]] == [5, 15, 30]
+    assert line["staleness_days"] <= 14 and not line["stale"]
+    late = client.get("/api/v1/line?day=2026-01-01", headers=h).json()  # the last map: August
+    assert late["stale"] and late["staleness_days"] > 100
     r = client.get("/api/v1/line?day=2019-01-01", headers=h)
     assert r.status_code == 404 and r.json()["error"] == "LakeError"
     cov = client.get("/api/v1/coverage?start=2025-08-10&end=2025-08-12", headers=h).json()

@@ -215,9 +215,13 @@ class ReadRouter:
                        source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
             """The line of contact and the held ground in force on ``day``."""
             def build(view: StateView) -> dict[str, Any]:
+                from truceline.geo.enrich import MAX_STALENESS_DAYS
+
                 c = view.contact(pd.Timestamp(day), source)
+                age = (pd.Timestamp(day) - pd.Timestamp(c["valid_from"]).normalize()).days
                 return {"date": day.isoformat(), **{k: c[k] for k in (
                     "snapshot_id", "source", "valid_from", "length_km")},
+                    "staleness_days": int(age), "stale": bool(age > MAX_STALENESS_DAYS),
                     "line": {"type": "Feature", "geometry": c["line"], "properties": {
                         "kind": "line of contact"}},
                     "held": {"type": "Feature", "geometry": c["held"], "properties": {

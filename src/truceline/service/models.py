@@ -40,6 +40,9 @@ class LineOfContact(BaseModel):
     source: str
     valid_from: str
     length_km: float
+    staleness_days: int = Field(description="Days from the map's day to the day asked.")
+    stale: bool = Field(description="The map is older than detection accepts (14 days): "
+                        "the line may have moved since.")
     line: Feature
     held: Feature
     bands: list[Feature] = Field(description="The line buffered by 5, 15 and 30 km.")
