@@ -43,6 +43,8 @@ def test_incidents_filters_and_pages(client, tokens):
     allinc = r.json()
     assert allinc["numberMatched"] == allinc["numberReturned"] > 20
     props = [f["properties"] for f in allinc["features"]]
+    assert all(len(p["t_start"]) == len(p["t_end"]) == 10 for p in props)  # YYYY-MM-DD
+    assert all(p["first_utc"].endswith("Z") for p in props)
     assert all(p["first_utc"] <= p["last_utc"] for p in props)
     assert all(p["worldview"].startswith("https://worldview.earthdata.nasa.gov/?v=")
                for p in props)
@@ -93,6 +95,9 @@ def test_detections_carry_the_war_call(client, tokens, api_lake):
     assert {type(p["war"]) for p in props} == {bool}
     assert any(p["war"] for p in props) and not all(p["war"] for p in props)
     assert all(p["incident_id"] is None or p["war"] for p in props)
+    # a detection's day is a day; its time is UTC and says so
+    assert {p["acq_date"] for p in props} == {"2025-08-22"}
+    assert all(p["t_utc"] is None or p["t_utc"].endswith("Z") for p in props)
 
 
 def test_line_coverage_timeline_and_integrity(client, tokens, api_lake):

@@ -74,10 +74,22 @@ def imagery_links(inc: pd.DataFrame) -> dict[str, list[str]]:
             "firms": [firms_map_url(x, y, w) for x, y, w in spots]}
 
 
+#: Columns that hold a calendar day (UTC), written as YYYY-MM-DD, not as a midnight.
+DAY_COLUMNS = ("acq_date", "t_start", "t_end", "date")
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN as null, times as ISO 8601 UTC (pandas does it column-wise)."""
+    """JSON-ready rows: NaN as null, days as YYYY-MM-DD, times as ISO 8601 UTC with its
+    ``Z`` (a naive time here is UTC; pandas does it column-wise)."""
     if frame.empty:
         return []
+    frame = frame.copy()
+    for c in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[c]):
+            if c in DAY_COLUMNS:
+                frame[c] = frame[c].dt.strftime("%Y-%m-%d")
+            elif frame[c].dt.tz is None:
+                frame[c] = frame[c].dt.tz_localize("UTC")
     return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))  # type: ignore[no-any-return]
 
 
