@@ -24,6 +24,25 @@ def test_read_detections_checks_dates_first(small_lake):
         tl.read_detections(small_lake, "2025-08-22", "2025-08-21")
 
 
+def test_a_wrong_lake_or_sensor_is_an_error_not_an_empty_frame(small_lake, tmp_path):
+    """A mistyped path or sensor name must not read as a lake or a sensor without fire."""
+    with pytest.raises(tl.InputError, match="the folder does not exist"):
+        tl.read_detections(tmp_path / "nolake", "2025-08-21", "2025-08-21")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "fires.csv").write_text("x\n")
+    with pytest.raises(tl.InputError, match="the folder holds files but no lake.json"):
+        tl.read_detections(tmp_path / "data", "2025-08-21", "2025-08-21")
+    with pytest.raises(tl.InputError, match="expected a Lake or a folder path, not int"):
+        tl.read_detections(123, "2025-08-21", "2025-08-21")
+    with pytest.raises(tl.InputError, match="expected a list of sensor names"):
+        tl.read_detections(small_lake, "2025-08-21", "2025-08-21", sensors="VIIRS")
+    with pytest.raises(tl.InputError, match=r"sensors \['N20'\]: expected names among"):
+        tl.read_detections(small_lake, "2025-08-21", "2025-08-21", sensors=["N20"])
+    # any case, as the CLI takes it
+    assert len(tl.read_detections(small_lake, "2025-08-21", "2025-08-21",
+                                  sensors=["viirs"])) > 100
+
+
 def test_enrich_gives_points_with_side_and_distance(small_lake):
     e = tl.enrich(small_lake, "2025-08-21", "2025-08-21", control_source="deepstate")
     assert e.crs.to_epsg() == 4326 and str(e["t_utc"].dt.tz) == "UTC"

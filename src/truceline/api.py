@@ -21,7 +21,7 @@ import pandas as pd
 from truceline import _EXPORTS, config, pipeline
 from truceline.checks import day, day_range, match_name
 from truceline.errors import InputError
-from truceline.lake.store import Lake
+from truceline.lake.store import Lake, open_existing
 from truceline.progress import Progress, no_progress
 
 #: The names ``truceline`` re-exports from here (its table is the one list of them).
@@ -31,8 +31,14 @@ LakeLike = Lake | str | Path
 
 
 def open_lake(lake: LakeLike | None = None) -> Lake:
-    """A :class:`Lake` from a Lake, a folder, or None ($TRUCELINE_LAKE, ./truceline-lake)."""
-    return lake if isinstance(lake, Lake) else Lake(config.lake_dir(lake))
+    """A :class:`Lake` from a Lake, a folder, or None ($TRUCELINE_LAKE, ./truceline-lake);
+    a folder that does not exist or holds no lake is an InputError, not an empty lake."""
+    if isinstance(lake, Lake):
+        return lake
+    if lake is not None and not isinstance(lake, (str, Path)):
+        raise InputError(f"lake {lake!r}: expected a Lake or a folder path, "
+                         f"not {type(lake).__name__}")
+    return open_existing(config.lake_dir(lake))
 
 
 def utc_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +77,17 @@ def read_detections(lake: LakeLike | None = None, start: Any = None, end: Any = 
                     sensors: list[str] | None = None) -> gpd.GeoDataFrame:
     """Detections with ``acq_date`` in [start, end] (inclusive days; None: open), as
     points in EPSG:4326 with ``t_utc`` in UTC (null where FIRMS gives no time)."""
+    from truceline.sources.firms import SENSORS
+
     s, e = day_range(start, end)
+    if sensors is not None:  # a typo must not read as a sensor without detections
+        if isinstance(sensors, str) or not all(isinstance(x, str) for x in sensors):
+            raise InputError(f"sensors {sensors!r}: expected a list of sensor names, "
+                             f"e.g. {list(SENSORS)}")
+        bad = [x for x in sensors if x.upper() not in SENSORS]
+        if bad:
+            raise InputError(f"sensors {bad!r}: expected names among {', '.join(SENSORS)}")
+        sensors = [x.upper() for x in sensors]
     return as_geoframe(open_lake(lake).read_detections(s and str(s), e and str(e),
                                                        sensors=sensors))
 

@@ -99,21 +99,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output o
 
 def _open_lake(lake: Path | None, *, create: bool = False):  # noqa: ANN202 - lazy import
     """The lake at --lake / $TRUCELINE_LAKE / ./truceline-lake. Only the commands that
-    fill a lake (``create``) may name a folder that does not exist yet: for the others a
-    mistyped path would read as an empty lake and blame the missing data."""
-    from truceline.lake.store import FORMAT_FILE, Lake
+    fill a lake (``create``) may name a folder that does not exist yet (or is empty)."""
+    from truceline.lake.store import Lake, open_existing
 
     root = config.lake_dir(lake)
-    if not create and not root.exists():
-        raise InputError(f"no lake at {root}: the folder does not exist (give the lake "
-                         "with --lake or $TRUCELINE_LAKE, or fill one first with "
-                         "`truceline ingest firms PATH` or `truceline demo`)")
-    lk = Lake(root)  # refuses a lake of the first layout, or a lake's tables folder
-    if not create and not (root / FORMAT_FILE).exists() and any(
-            p.name not in (".lock", "ledger.jsonl") for p in root.iterdir()):
-        raise InputError(f"no lake at {root}: the folder holds files but no {FORMAT_FILE} "
-                         "(a data folder? give the lake with --lake or $TRUCELINE_LAKE)")
-    return lk
+    return Lake(root) if create else open_existing(root)
 
 
 def _emit_json(obj: Any) -> None:

@@ -81,6 +81,24 @@ FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
 OLD_LAYOUT_DIRS = ("detections", "control", "quarantine", "enriched", "incidents", ".txn")
 
 
+def open_existing(root: str | Path) -> Lake:
+    """The lake at ``root`` for reading: InputError when the folder does not exist or
+    holds other files but no lake (a mistyped path must not read as an empty lake and
+    blame missing data); an empty folder is an empty lake."""
+    root = Path(root)
+    if not root.exists():
+        raise InputError(f"no lake at {root}: the folder does not exist (name the lake "
+                         "folder, e.g. --lake or $TRUCELINE_LAKE, or fill one first with "
+                         "`truceline ingest firms PATH` or `truceline demo`)")
+    lake = Lake(root)  # refuses a lake of the first layout, or a lake's tables folder
+    if not (root / FORMAT_FILE).exists() and any(
+            p.name not in (".lock", "ledger.jsonl") for p in root.iterdir()):
+        raise InputError(f"no lake at {root}: the folder holds files but no {FORMAT_FILE} "
+                         "(a data folder? name the lake folder, e.g. --lake or "
+                         "$TRUCELINE_LAKE)")
+    return lake
+
+
 def check_not_tables_folder(root: Path) -> None:
     """Refuse a folder of Delta tables (a lake's ``tables/``) given as the lake itself.
 
