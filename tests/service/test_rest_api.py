@@ -170,6 +170,9 @@ def test_uploads_are_validated_named_safely_and_limited(api_lake, tokens, tmp_pa
     assert len(stored) == 1 and re.fullmatch(r"[0-9a-f]{16}_evil\.csv", stored[0].name)
     r = client.post("/api/v1/firms", headers=h, files={"file": ("bad.csv", b"a,b\n1,2\n")})
     assert r.status_code == 400 and "FIRMS layout" in r.json()["detail"]
+    # a refused file is not kept, and the answer names the client's file, not a server path
+    assert "'bad.csv'" in r.json()["detail"] and str(tmp_path) not in r.json()["detail"]
+    assert [p.name for p in (tmp_path / "uploads").iterdir()] == [stored[0].name]
     r = client.post("/api/v1/firms", headers=h, files={"file": ("x.exe", b"MZ")})
     assert r.status_code == 400 and ".csv" in r.json()["detail"]
     r = client.post("/api/v1/firms", headers=h, files={"file": ("big.csv", b"0" * 2_000_001)})

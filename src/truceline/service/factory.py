@@ -12,7 +12,8 @@ import hashlib
 import json
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -359,7 +360,8 @@ class WriteRouter:
             """Ingest one FIRMS file (same validation, quarantine and ledger as the CLI)."""
             path = await _save_upload(request, file, (".csv", ".txt"))
             # in a worker thread: the event loop keeps answering readers meanwhile
-            summary = await run_in_threadpool(views.lake.ingest_firms, [path])
+            with _refused_upload(path, file.filename):
+                summary = await run_in_threadpool(views.lake.ingest_firms, [path])
             response.headers.update(state_headers(views.state()))
             return {"files": summary.files, "skipped": summary.skipped,
                     "added": summary.total("added")}
@@ -374,9 +376,10 @@ class WriteRouter:
                 valid_from: Annotated[date | None, Form()] = None) -> Any:
             """Ingest one control map as a snapshot of held ground."""
             path = await _save_upload(request, file, (".geojson", ".json", ".gpkg"))
-            summary = await run_in_threadpool(
-                views.lake.ingest_control, [path], source=source,
-                valid_from=valid_from.isoformat() if valid_from else None)
+            with _refused_upload(path, file.filename):
+                summary = await run_in_threadpool(
+                    views.lake.ingest_control, [path], source=source,
+                    valid_from=valid_from.isoformat() if valid_from else None)
             response.headers.update(state_headers(views.state()))
             return {"files": summary.files, "skipped": summary.skipped, "added":
                     len(summary.files)}
@@ -492,6 +495,18 @@ def _parse_uploaded_agreement(text: str) -> Any:
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 CHUNK = 1024 * 1024
+
+
+@contextmanager
+def _refused_upload(path: Path, client_name: str | None) -> Iterator[None]:
+    """An upload the ingest refuses is not kept (an accepted one stays: the lake's
+    records name it), and the message names the client's file, not the server's path."""
+    try:
+        yield
+    except InputError as exc:
+        path.unlink(missing_ok=True)
+        raise InputError(str(exc).replace(str(path), repr(client_name or path.name))
+                         ) from None
 
 
 async def _save_upload(request: Request, file: UploadFile, suffixes: tuple[str, ...]) -> Path:
