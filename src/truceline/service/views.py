@@ -164,19 +164,6 @@ class LakeViews:
     def agreement_path(self, agreement_id: str) -> Path:
         return agreement_path(self.lake.root, agreement_id)
 
-    def sector(self, name: str, start: pd.Timestamp, end: pd.Timestamp,
-               source: str | None) -> str:
-        """``name`` as the lines in force in [start, end] spell it, else InputError (400)
-        with the closest names: a misspelt sector must not read as a sector without fire."""
-        from truceline.checks import match_name
-        from truceline.pipeline import line_sector_names
-
-        names = self._cached("sector-names", start, end, source,
-                             compute=lambda: line_sector_names(self.lake, start, end, source))
-        return match_name(name, names, option="sector",
-                          what=f"sector on the lines in force from {start.date()} to "
-                               f"{end.date()}")
-
     def cached_tokens(self) -> list[dict[str, Any]] | None:
         """The current state's token records if already read, without waiting."""
         state = self.state()
