@@ -76,6 +76,8 @@ def test_confidence_and_errors() -> None:
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]).drop(columns="p_natural"))
     with pytest.raises(InputError, match="expected a radius above 0 km and a gap of 0"):
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), radius_km=0)
+    with pytest.raises(InputError, match=r"--gap-days '3': expected a radius above 0"):
+        cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), gap_days="3")
 
 
 def test_incidents_count_the_tests_that_decided_their_calls() -> None:

@@ -86,8 +86,10 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
     if missing:
         raise InputError(f"detections lack column(s) {sorted(missing)} needed to cluster "
                          "incidents; pass the output of anomaly.classify")
-    if radius_km <= 0 or gap_days < 0:
-        raise InputError(f"--radius-km {radius_km:g}, --gap-days {gap_days}: expected a "
+    numbers = all(isinstance(v, (int, float, np.integer, np.floating))
+                  and not isinstance(v, bool) for v in (radius_km, gap_days))
+    if not numbers or radius_km <= 0 or gap_days < 0:
+        raise InputError(f"--radius-km {radius_km!r}, --gap-days {gap_days!r}: expected a "
                          "radius above 0 km and a gap of 0 days or more")
     det = detections
     if war_column is not None:
