@@ -229,12 +229,12 @@ def line_of_contact(lake: LakeLike | None = None, date: Any = None, *,
 def prepared_snapshot(lake: Lake, date: Any, control_source: str | None) -> Any:
     """The snapshot in force on ``date``, prepared (its line of contact, held ground and
     sectors): what ``line_of_contact``, ``sectors`` and ``truceline line`` read."""
-    from truceline.geo.enrich import MAX_STALENESS_DAYS, prepare_snapshot
+    from truceline.geo.enrich import MAX_STALENESS_DAYS, map_age, prepare_snapshot
 
     when = pd.Timestamp(day(date, "--date"))
     snap = pipeline.snapshot_at(lake, control_source, when)
-    age = (when - pd.Timestamp(snap["valid_from"].iat[0]).normalize()).days
-    if age > MAX_STALENESS_DAYS:  # the map is read, as asked, but not as if it were news
+    age, stale = map_age(snap["valid_from"].iat[0], when)
+    if stale:  # the map is read, as asked, but not as if it were news
         import warnings
 
         warnings.warn(f"the newest map in force on {when.date()} is "

@@ -204,9 +204,9 @@ def build_baseline(lake: Lake, *, sensors: tuple[str, ...] = ("MODIS", "VIIRS"),
     for s, ys in chosen.items():
         # a year without data would count as a peacetime year without fire, making fire
         # look rarer than it is (more war calls), so it must be asked for on purpose
-        missing = sorted(set(ys) - lake.detection_years(s))
+        held = sorted(lake.detection_years(s))
+        missing = sorted(set(ys) - set(held))
         if missing:
-            held = sorted(lake.detection_years(s))
             raise InputError(
                 f"baseline years: the lake holds no {s} detections in "
                 f"{', '.join(map(str, missing))} (it holds {s} in "
@@ -246,6 +246,12 @@ def leave_out_years(years: Any) -> tuple[int, ...]:
     """
     ys = sorted(int(y) for y in years)
     return tuple(ys[-LEAVE_OUT_COUNT:]) if len(ys) >= LEAVE_OUT_COUNT + 2 else ()
+
+
+def _leave_out_of(leave_out: Any, clim: Any) -> bool:
+    """Whether ``leave_out`` is ``clim`` without its latest years (:func:`build_leave_out`
+    of this baseline, not of one built before it on other years)."""
+    return set(leave_out.years) == set(clim.years) - set(leave_out_years(clim.years))
 
 
 def build_leave_out(lake: Lake, climatologies: dict[str, Any],
@@ -575,9 +581,8 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
         held = lake.detection_years(sensor)
         years = [y for y in leave_out_years(climatologies[sensor].years)
                  if y < w0.year and y in held] if sensor in climatologies else []
-        if sensor not in leave_out or (sensor in climatologies and set(
-                leave_out[sensor].years) != set(climatologies[sensor].years)
-                - set(leave_out_years(climatologies[sensor].years))):
+        if sensor not in leave_out or (sensor in climatologies and not _leave_out_of(
+                leave_out[sensor], climatologies[sensor])):
             # none, or one left from a baseline built on other years
             return {"rate_per_day": None, "why": f"the lake holds no {sensor} climatology "
                     "without its latest peacetime years (run `truceline baseline build`)"}, []

@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -88,6 +89,17 @@ SECTOR_NEAR_KM = 20.0
 SECTOR_SPACING_KM = 30.0
 
 MAX_STALENESS_DAYS = 14
+
+
+def map_age(valid_from: Any, day: Any) -> tuple[int, bool]:
+    """(days from a map's day to ``day``, whether that is older than
+    :data:`MAX_STALENESS_DAYS`): what `line`, the API and the service say of a map.
+
+    >>> map_age("2025-08-10", "2025-08-30")
+    (20, True)
+    """
+    age = int((pd.Timestamp(day).normalize() - pd.Timestamp(valid_from).normalize()).days)
+    return age, age > MAX_STALENESS_DAYS
 
 #: A surrounded Ukrainian-held island this large (km²) in a snapshot raises a warning.
 POCKET_WARN_KM2 = 1_000.0

@@ -79,6 +79,9 @@ FORMAT_FILE = "lake.json"
 FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
 #: folders of the first layout (GeoParquet files swapped by a .txn folder)
 OLD_LAYOUT_DIRS = ("detections", "control", "quarantine", "enriched", "incidents", ".txn")
+LOCK_WAIT_S = 900.0  # a ledger record waits this long for a running ingest
+_TMP_FILE = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\.(?P<txn>[0-9a-f]{16})\.tmp$")
+Progress = Callable[[str, int, int], None]
 
 
 def open_existing(root: str | Path) -> Lake:
@@ -110,9 +113,6 @@ def check_not_tables_folder(root: Path) -> None:
         raise LakeError(f"{root}: holds Delta tables ({', '.join(delta)}), so it is the "
                         f"tables folder of a lake, not a lake: give the lake's own folder"
                         + (f" ({lake})" if lake else " (the one with lake.json)"))
-LOCK_WAIT_S = 900.0  # a ledger record waits this long for a running ingest
-_TMP_FILE = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\.(?P<txn>[0-9a-f]{16})\.tmp$")
-Progress = Callable[[str, int, int], None]
 
 
 def _no_progress(label: str, done: int, total: int) -> None:

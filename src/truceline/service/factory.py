@@ -21,7 +21,17 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Body, Depends, File, Form, Query, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+)
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -228,13 +238,13 @@ class ReadRouter:
                        source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
             """The line of contact and the held ground in force on ``day``."""
             def build(view: StateView) -> dict[str, Any]:
-                from truceline.geo.enrich import MAX_STALENESS_DAYS
+                from truceline.geo.enrich import map_age
 
                 c = view.contact(pd.Timestamp(day), source)
-                age = (pd.Timestamp(day) - pd.Timestamp(c["valid_from"]).normalize()).days
+                age, stale = map_age(c["valid_from"], day)
                 return {"date": day.isoformat(), **{k: c[k] for k in (
                     "snapshot_id", "source", "valid_from", "length_km")},
-                    "staleness_days": int(age), "stale": bool(age > MAX_STALENESS_DAYS),
+                    "staleness_days": age, "stale": stale,
                     "line": {"type": "Feature", "geometry": c["line"], "properties": {
                         "kind": "line of contact"}},
                     "held": {"type": "Feature", "geometry": c["held"], "properties": {
@@ -278,8 +288,6 @@ class ReadRouter:
 
             path = config.keys_dir() / PUBLIC_KEY_FILE
             if not path.is_file():  # the server's set-up, not the request: 503
-                from fastapi import HTTPException
-
                 raise HTTPException(503, "this server has no signing key yet (its operator "
                                     "runs `truceline keys generate`)")
             key = load_public_key(path)
@@ -321,8 +329,6 @@ def _incidents(view: StateView, span: DaySpan, source: str | None, bbox: Any, pa
 
 def _stored_name(data: bytes) -> str:
     """The name in a registered agreement's TOML (for a message; '?' if unreadable)."""
-    import tomllib
-
     try:
         return str(tomllib.loads(data.decode("utf-8")).get("name", "?"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -395,8 +401,6 @@ class WriteRouter:
             """Register an agreement (validated like `truceline assess` does). An id that
             holds other terms is a 409 unless ``replace``: an agreement's terms never change
             silently under its verdicts; the same terms again change nothing."""
-            from fastapi import HTTPException
-
             ag = _parse_uploaded_agreement(text)
             aid = agreement_id or _slug(ag.name)
             stored = views.lake.root / AGREEMENTS_DIR / f"{aid}.toml"
@@ -441,8 +445,6 @@ def run_and_store_assessment(views: Any, agreement_id: str, reports_dir: Path
     ag = load_agreement(views.agreement_path(agreement_id))
     key = config.keys_dir() / PRIVATE_KEY_FILE
     if not key.is_file():  # the server's set-up, not the request: 503, never a path
-        from fastapi import HTTPException
-
         raise HTTPException(503, "this server has no signing key yet: its operator runs "
                             "`truceline keys generate` before assessments can be signed")
     run = run_assessment(views.lake, ag, climatologies=views.climatologies())
@@ -529,8 +531,6 @@ async def _save_upload(request: Request, file: UploadFile, suffixes: tuple[str, 
             while chunk := await file.read(CHUNK):
                 size += len(chunk)
                 if size > settings.max_upload_bytes:
-                    from fastapi import HTTPException
-
                     raise HTTPException(413, f"file {raw!r}: larger than the limit of "
                                         f"{settings.max_upload_bytes // 2**20} MB")
                 digest.update(chunk)
