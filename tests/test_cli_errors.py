@@ -250,6 +250,33 @@ def test_ingest_names_the_lines_it_set_aside(monkeypatch, capsys, tmp_path, lake
     assert "rejected fire_archive_V1_9.csv, line 4: impossible acq_time '2561'" in text
 
 
+def test_a_firms_file_with_no_valid_row_is_refused(monkeypatch, capsys, tmp_path, lake):
+    """A file whose every row is rejected is a wrong or broken file: exit 2 naming it and
+    its first bad lines, and the lake (detections, quarantine, ledger) as it was."""
+    from firms_text import VIIRS_HEADER
+
+    from truceline.lake.store import Lake
+
+    good = tmp_path / "fire_archive_V1_9.csv"
+    good.write_text(VIIRS_HEADER + "\n"
+                    "48.1,37.1,330,0.4,0.4,2023-07-11,0100,N,n,2,290,3.0,D,VIIRS\n")
+    assert run(monkeypatch, capsys, "ingest", "firms", str(good), "--lake", str(lake))[0] == 0
+    before = Lake(lake)
+    n_det, n_ledger = len(before.read_detections()), len(before.ledger_entries())
+    bad = tmp_path / "fire_archive_V1_10.csv"
+    bad.write_text(VIIRS_HEADER + "\n"
+                   "48.1,37.1,330,0.4,0.4,11/07/2023,0100,N,n,2,290,3.0,D,VIIRS\n"
+                   "48.2,37.2,330,0.4,0.4,12/07/2023,0100,N,n,2,290,3.0,D,VIIRS\n")
+    code, _, err = run(monkeypatch, capsys, "ingest", "firms", str(bad), "--lake", str(lake))
+    msg = one_message(err)
+    assert code == 2
+    assert f"{bad}: none of its 2 rows is a valid detection (line 2:" in msg
+    assert "acq_date" in msg and "nothing was ingested" in msg
+    after = Lake(lake)
+    assert len(after.read_detections()) == n_det and len(after.ledger_entries()) == n_ledger
+    assert after.read_quarantine().empty
+
+
 def test_an_unknown_control_source_is_bad_input(monkeypatch, capsys, tmp_path, lake):
     """A name no control source has is a typo (exit 2); a known source the lake lacks is
     missing data (exit 3)."""

@@ -235,3 +235,40 @@ def test_the_line_bound_adds_improbable_fire_near_the_line_and_nothing_else(
     bare = d.drop(columns="distance_km")
     assert classify(bare, summer, rule_params("seasonal", line_call_km=10.0))["war"].equals(
         classify(bare, summer, "seasonal")["war"])
+
+
+def test_improbable_fire_in_a_city_near_the_line_is_war_whatever_the_season(
+        summer: dict) -> None:
+    # a burn year three times the usual, all of it 4 km from the line; the season test
+    # excuses much of it. Where a cell-day's fire lies in a city of 50,000 or more the
+    # default calls every improbable off-site fire war (test "city"); a town of 30,000,
+    # fire 20 km from the line, or no map in force: nothing added.
+    d = frame(_burns(range(2022, 2023), np.random.default_rng(11), per_cell=6))
+    d = d.assign(distance_km=-4.0)
+    scores = score_cell_days(d, summer)
+    assert (scores["city_pop"] == 0).all()  # the synthetic patch lies in open country
+    cells = np.sort(scores["cell"].unique())
+    city_cells = cells[: len(cells) // 2]
+    in_city = scores["cell"].isin(city_cells).to_numpy()
+
+    def called(pop: int, km: float, rule: str = "seasonal") -> pd.DataFrame:
+        s = scores.assign(city_pop=np.where(in_city, pop, 0), line_km=km)
+        return classify(d.assign(distance_km=-km), summer, rule, scores=s)
+
+    base = called(60_000, 4.0, "seasonal-without-cities")
+    new = called(60_000, 4.0)
+    cell = cells_of(d["lon"].to_numpy(), d["lat"].to_numpy(), 6)
+    city = np.isin(cell, city_cells)
+    improbable = new["p_natural"].to_numpy() < 0.05
+    assert not base["war"].to_numpy()[city & improbable].all()  # excused before
+    assert new["war"].to_numpy()[city & improbable].all()
+    added = new["war"].to_numpy() & ~base["war"].to_numpy()
+    assert added.any() and (city & improbable)[added].all()
+    assert set(new.loc[added, "test"].astype(str)) == {"city"}
+    assert new["war"].to_numpy()[base["war"].to_numpy()].all()  # nothing taken away
+    assert called(30_000, 4.0)["war"].equals(base["war"])  # a town, not a city
+    assert called(60_000, 20.0)["war"].equals(
+        called(60_000, 20.0, "seasonal-without-cities")["war"])  # too far from the line
+    bare = d.drop(columns="distance_km")
+    assert classify(bare, summer, "seasonal")["war"].equals(
+        classify(bare, summer, "seasonal-without-cities")["war"])

@@ -37,3 +37,16 @@ def test_country_restriction_keeps_the_border_honest() -> None:
 def test_region_name_fallback() -> None:
     assert places.region_name("UA", "05") == "Donetsk Oblast"
     assert places.region_name("BY", "04", "Minsk") == "BY.04 (Minsk)"
+
+
+def test_city_population_is_the_city_whose_urban_area_holds_the_point() -> None:
+    # Zaporizhzhia (710,052 in GeoNames, urban radius 12 m x sqrt(pop) = 10.1 km): its
+    # centre and a point 6 km east are in it, a point 14 km east is not; Mariupol's
+    # centre; open steppe between towns; a point with no coordinates
+    lon = np.array([35.14, 35.22, 35.33, 37.55, 33.00, np.nan])
+    lat = np.array([47.84, 47.84, 47.84, 47.10, 47.00, np.nan])
+    pop = places.city_population(lon, lat)
+    assert pop[0] == pop[1] == 710_052
+    assert pop[2] == 0
+    assert 400_000 > pop[3] > 300_000
+    assert pop[4] == 0 and pop[5] == 0

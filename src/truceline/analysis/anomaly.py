@@ -46,7 +46,14 @@ Rules (``RuleParams`` presets, see :data:`RULES`):
     placebo cannot gain from it. Test label ``moved``. And the wide area's burn year
     (2) is measured twice: the second time without the fire the first pass called war
     within ``near_line_km`` of the line (``wide_without_front_war``), so a front's own
-    fire does not make the burn year that excuses it.
+    fire does not make the burn year that excuses it. Last, *fire in a city*: off-site
+    fire with p_natural < ``alpha`` inside a city of 50,000 people or more (a GeoNames
+    place's urban area) within 10 km of the line is war whatever the season, wide-area,
+    blaze and persistence tests say (``city_min_population``, test label ``city``):
+    those tests model fields, forest and reed beds burning in their season, and a
+    built-up city has none (docs/VALIDATION.md, "Fire in a city").
+``seasonal-without-cities``
+    The default before fire in a city counted (issue 10).
 ``seasonal-war-in-wide``
     The default before the burn year left the front's war fire out (issue 10):
     ``seasonal`` without ``wide_without_front_war``.
@@ -151,6 +158,13 @@ class RuleParams:
         again without the fire a first pass called war within ``near_line_km`` of the
         line, and the calls redone once, so war fire along a front does not raise the
         burn year that excuses it (:func:`classify_cell_days`).
+    city_min_population, city_line_km: fire in a city (None: off): off-site fire with
+        p_natural < ``alpha`` inside a city of at least ``city_min_population`` people
+        (a GeoNames place's urban area, :func:`truceline.geo.places.city_population`)
+        within ``city_line_km`` of the line of contact is war whatever the season,
+        wide-area, blaze and persistence tests say: those tests model fields, forest and
+        reed beds burning in their season, and a built-up city has none. Test label
+        ``city``; nowhere without a map in force.
     line_call_km, line_call_alpha: a bound, not a detector (0 km: off): off-site fire
         with p_natural < ``line_call_alpha`` within ``line_call_km`` of the line of
         contact is war whatever the season, wide-area, blaze and persistence tests say,
@@ -179,6 +193,8 @@ class RuleParams:
     neighbour_near_line: bool = False
     moved_ground: bool = False
     wide_without_front_war: bool = False
+    city_min_population: int | None = None
+    city_line_km: float = 10.0
     line_call_km: float = 0.0
     line_call_alpha: float = 0.05
 
@@ -215,7 +231,9 @@ RULES: dict[str, RuleParams] = {
     # ... and off-site improbable fire that failed only the season, wide-area, blaze or
     # persistence tests is war on ground that changed hands within 14 days of it.
     # ... and the wide area's burn year is measured without the war fire along the front.
-    "seasonal": RuleParams(moved_ground=True, wide_without_front_war=True),
+    # ... and improbable fire in a city of 50,000 or more within 10 km of the line is war.
+    "seasonal": RuleParams(moved_ground=True, wide_without_front_war=True,
+                           city_min_population=50_000),
 }
 
 
@@ -245,6 +263,9 @@ RULES.update(_neighbour_rules())
 RULES["seasonal-static"] = RuleParams(name="seasonal-static")
 # The default until the wide area's burn year left war fire out (issue 10).
 RULES["seasonal-war-in-wide"] = RuleParams(name="seasonal-war-in-wide", moved_ground=True)
+# The default until fire in a city near the line counted (issue 10).
+RULES["seasonal-without-cities"] = RuleParams(name="seasonal-without-cities",
+                                              moved_ground=True, wide_without_front_war=True)
 
 
 def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:
@@ -342,6 +363,9 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     # (geo.moved); absent (never) when enrichment did not say.
     cd["moved"] = by_cell_day(det["moved"].fillna(False).to_numpy(dtype=bool), "any") \
         if "moved" in det.columns else False
+    # The largest city whose urban area holds one of its off-site detections (0: none);
+    # a works' site inside a city is the works, not the city burning.
+    cd["city_pop"] = by_cell_day(np.where(on, 0, _city_population(det)), "max")
 
     # This year's fire cell-days in the wider neighbourhood and season window.
     x = _neighbourhood_season_counts(cd, clim, ci)
@@ -353,6 +377,12 @@ def _score_sensor(det: pd.DataFrame, clim: Climatology) -> pd.DataFrame:
     cd["wide_factor"], cd["p_season_wide"] = _wide_scaled(cd, clim, ci,
                                                           np.ones(len(cd), dtype=bool))
     return cd
+
+
+def _city_population(det: pd.DataFrame) -> np.ndarray:
+    from truceline.geo.places import city_population
+
+    return city_population(det["lon"].to_numpy(), det["lat"].to_numpy())
 
 
 def _wide_scaled(cd: pd.DataFrame, clim: Climatology, ci: np.ndarray,
@@ -515,8 +545,9 @@ def classify_cell_days(scores: pd.DataFrame, climatologies: Mapping[str, Climato
     cd = _classify_cell_days(scores, rp)  # the scores' columns too, sorted
     if not (rp.wide and rp.wide_without_front_war):
         return cd
-    # the rule's own calls (a bound's ``line`` calls are added on top, not fed back)
-    front_war = (cd["war"].to_numpy() & (cd["test"].to_numpy() != "line")
+    # the season machinery's own calls (``city`` and a bound's ``line`` calls are added
+    # on top, not fed back: they say nothing about fields burning)
+    front_war = (cd["war"].to_numpy() & ~np.isin(cd["test"].to_numpy(), ["line", "city"])
                  & (_line_km(cd) <= rp.near_line_km))
     if not front_war.any():
         return cd
@@ -550,6 +581,8 @@ TESTS: dict[str, str] = {
     "follow-on": "war: fire within the follow-on days after war fire in the cell",
     "neighbour": "war: improbable fire within the neighbour rings and days of war fire",
     "moved": "war: improbable fire on ground that changed hands within 14 days of it",
+    "city": "war: improbable fire in a city near the line of contact (no field burning "
+            "there)",
     "line": "war (a bound, not a detector): improbable fire within line_call_km of the "
             "line, whatever the other tests say",
     "p_natural": "natural: the fire is not improbable for the cell and season",
@@ -649,6 +682,12 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
     if rp.moved_ground and "moved" in cd:
         moved = cd["moved"].fillna(False).to_numpy(dtype=bool) & nat & off & ~blind & ~war
         war |= moved
+    city = np.zeros(len(cd), dtype=bool)
+    if rp.city_min_population is not None and "city_pop" in cd:
+        city = (nat & off & ~blind & ~war
+                & (cd["city_pop"].to_numpy() >= rp.city_min_population)
+                & (_line_km(cd) <= rp.city_line_km))
+        war |= city
     line = np.zeros(len(cd), dtype=bool)
     if rp.line_call_km > 0:
         line = ((cd["p_natural"].to_numpy() < rp.line_call_alpha) & off & ~blind & ~war
@@ -658,8 +697,9 @@ def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:
 
     test = np.select(
         [by_excess & site & ~(nat & ok_season & small), by_excess, follow, beside, moved,
-         line, blind, ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
-        ["site", "excess", "follow-on", "neighbour", "moved", "line", "hot-spot", "site-normal",
+         city, line, blind, ~off & ~site, excess, ~nat, ~ok_local, ~ok_season, ~small],
+        ["site", "excess", "follow-on", "neighbour", "moved", "city", "line", "hot-spot",
+         "site-normal",
          "persistence", "p_natural", "season", "wide", "blaze"], default="persistence")
     cd["test"] = test
     return cd

@@ -528,6 +528,7 @@ class Lake:
                 counts = {"rows": 0, "accepted": 0, "rejected": 0, "added": 0,
                           "replaced_nrt": 0, "already_in_lake": 0}
                 first: FirmsFile | None = None
+                mine: list[pd.DataFrame] = []
                 for piece in parse_firms_pieces(f, sensor=sensor, satellite=satellite,
                                                 sha256=digest):
                     first = first or piece
@@ -538,8 +539,11 @@ class Lake:
                         counts[k] += v
                     piece.detections = piece.detections.iloc[:0]
                     if len(piece.rejected):
-                        rejected.append(piece.rejected.assign(file_sha256=digest, txn=w.id))
+                        mine.append(piece.rejected.assign(file_sha256=digest, txn=w.id))
                 assert first is not None
+                if counts["rows"] and not counts["accepted"]:
+                    raise _nothing_accepted(f, counts["rows"], mine)
+                rejected.extend(mine)
                 rec = {"kind": "ingest-firms", "file": portable_path(first.path), "sha256": digest,
                        "layout": first.layout, **counts, "sensor_rule": first.sensor_rule,
                        "truceline": __version__}
@@ -1093,6 +1097,17 @@ class Lake:
         check = self.verify_ledger()
         out["ledger"] = {"entries": check.entries, "head": check.head, "ok": check.ok}
         return out
+
+
+def _nothing_accepted(path: Path, rows: int, rejected: list[pd.DataFrame],
+                      shown: int = 3) -> InputError:
+    """A FIRMS file none of whose rows is a detection is the wrong file or a broken one,
+    not data with a few bad lines: refused whole (the lake unchanged), naming the first
+    lines and why, rather than filed as an ingest that added nothing."""
+    q = pd.concat(rejected, ignore_index=True).sort_values("line").head(shown)
+    why = "; ".join(f"line {r.line}: {r.reason}" for r in q.itertuples())
+    return InputError(f"{path}: none of its {rows:,} rows is a valid detection ({why}"
+                      f"{'; ...' if rows > len(q) else ''}); nothing was ingested")
 
 
 def _committed_versions(entries: list[dict[str, Any]]) -> dict[str, int]:
