@@ -254,7 +254,6 @@ def test_a_firms_file_with_no_valid_row_is_refused(monkeypatch, capsys, tmp_path
     """A file whose every row is rejected is a wrong or broken file: exit 2 naming it and
     its first bad lines, and the lake (detections, quarantine, ledger) as it was."""
     from firms_text import VIIRS_HEADER
-
     from truceline.lake.store import Lake
 
     good = tmp_path / "fire_archive_V1_9.csv"
