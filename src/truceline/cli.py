@@ -676,10 +676,11 @@ def validate_detection_cmd(
     events: EventsOpt = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", help="Rule to measure; repeat to compare side by side (default: "
-        "seasonal and seasonal-war-in-wide, the rule before the wide area's burn year left "
-        "out the war fire along the front; seasonal-static is the rule before fire on a "
+        "seasonal and seasonal-without-cities, the rule before fire in a city near the "
+        "line counted; seasonal-war-in-wide is the rule before the wide area's burn year "
+        "left out the war fire along the front, seasonal-static the rule before fire on a "
         "moving front counted, "
-        "seasonal-v1 is the rule before hot spot sites).")] = None,
+        "seasonal-v1 the rule before hot spot sites).")] = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
     frontier: Annotated[bool, typer.Option(
@@ -687,6 +688,10 @@ def validate_detection_cmd(
         "every improbable fire within 1-30 km of the line, whatever the other tests say, "
         "each point's recall beside its placebo false alarms (needs --events; a few "
         "minutes more).")] = False,
+    cities: Annotated[bool, typer.Option(
+        "--cities", help="Also measure the city test at each point of its grid (cities "
+        "of 20,000, 50,000 or 100,000 people or more, within 10 or 30 km of the line) "
+        "on top of the rule without it (needs --events; a minute more).")] = False,
 ) -> None:
     """Placebo, rear, war ground, named hot spot cases, recall and lift against events
     (also by the events' month, source and precision)."""
@@ -696,10 +701,10 @@ def validate_detection_cmd(
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
     lk = _open_lake(lake)
-    rules = tuple(rule) if rule else ("seasonal", "seasonal-war-in-wide")
+    rules = tuple(rule) if rule else ("seasonal", "seasonal-without-cities")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
-                                 progress=lambda msg: status.update(msg))
+                                 cities=cities, progress=lambda msg: status.update(msg))
     res["events_file"] = str(path) if path else None
     if as_json:
         _emit_json(res)
@@ -709,6 +714,28 @@ def validate_detection_cmd(
         _print_event_groups(res)
     if "frontier" in res:
         _print_frontier(res["frontier"])
+    if "cities" in res:
+        _print_cities(res["cities"])
+
+
+def _print_cities(grid: dict[str, Any]) -> None:
+    table = Table(title=f"fire in a city near the line: {grid['rule']} plus the city test "
+                  "at each point of its grid (the default: 50,000 people, 10 km)")
+    for col in ("city of at least", "km", "placebo /1,000 km²/yr", "rear 2022",
+                "recall / ceiling", "lift", "Mariupol", "far works 2018-21",
+                "calls added", "their lift", "keeps the targets"):
+        table.add_column(col, justify="right")
+    for r in grid["rows"]:
+        table.add_row("-" if r["population"] is None else f"{r['population']:,}",
+                      "-" if r["km"] is None else f"{r['km']:g}",
+                      f"{r['placebo_per_1000km2_year']:.3g}", f"{r['rear_share_2022']:.2%}",
+                      f"{r['recall_over_ceiling']:.3f}", f"{r['lift']:.2f}",
+                      "-" if r["case_Mariupol"] is None else f"{r['case_Mariupol']:.1%}",
+                      f"{r['far_works_war_2018_2021']:,}",
+                      f"{r['added_war_detections']:,}",
+                      "-" if r["added_lift"] is None else f"{r['added_lift']:.2f}",
+                      "yes" if r["meets_targets"] else "no")
+    out.print(table)
 
 
 def _print_frontier(fr: dict[str, Any]) -> None:

@@ -135,9 +135,12 @@ def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
                          "FIRMS yearly lists of those years first")
 
 
-def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "seasonal-war-in-wide"),
+def validate_detection(lake: Any, *,
+                       rules: Sequence[str] = ("seasonal", "seasonal-without-cities"),
                        events: pd.DataFrame | None = None,
                        frontier: bool = False,
+                       cities: bool = False,
+                       cities_grid: tuple[Sequence[int], Sequence[float]] | None = None,
                        frontier_grid: tuple[Sequence[float], Sequence[float]] | None = None,
                        progress: Callable[[str], None] = lambda msg: None,
                        ) -> dict[str, Any]:
@@ -146,7 +149,10 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
     ``events``: from :func:`truceline.sources.events.read_events`; without it the recall
     and lift figures are left out. ``frontier``: also the frontier of the default rule
     (:mod:`truceline.validation.frontier`; needs ``events``), over ``frontier_grid``
-    (distances in km, p_natural thresholds; default its whole grid). Raises InputError when the
+    (distances in km, p_natural thresholds; default its whole grid). ``cities``: also
+    the city test at every point of ``cities_grid`` (smallest cities in people, distances
+    in km; default its whole grid: :func:`truceline.validation.frontier.cities`; needs
+    ``events``). Raises InputError when the
     lake lacks the FIRMS years a figure needs (2018-2021, 2022-2023).
     """
     from truceline.pipeline import (
@@ -158,8 +164,9 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
 
     for r in rules:
         rule_params(r)  # unknown names fail before any work
-    if frontier and events is None:
-        raise InputError("the frontier measures recall: give an events file (--events)")
+    if (frontier or cities) and events is None:
+        raise InputError(f"the {'frontier' if frontier else 'city grid'} measures recall: "
+                         "give an events file (--events)")
     if events is not None and _events_in_period(events).empty:
         raise InputError(f"--events: none of its {len(events):,} events lies in the events' "
                          f"period {EVENTS_PERIOD[0]}..{EVENTS_PERIOD[1]}, so recall and lift "
@@ -201,15 +208,21 @@ def validate_detection(lake: Any, *, rules: Sequence[str] = ("seasonal", "season
                            "events": None if events is None else _events_summary(events),
                            "by_rule": {}}
     by_rule: dict[str, Any] = {}
-    if frontier:
-        from truceline.validation.frontier import frontier as measure_frontier
+    if frontier or cities:
+        from truceline.validation import frontier as grids
 
         clims = {"placebo": _climatologies(cache, BaselineParams(), PLACEBO_YEARS, history),
                  "war": _climatologies(cache, BaselineParams(), (), history)}
-        grid = dict(zip(("distances_km", "alphas"), frontier_grid, strict=True)) \
-            if frontier_grid else {}
-        out["frontier"] = measure_frontier(enriched, spans, clims, area, events,
-                                           progress=progress, **grid)
+        if frontier:
+            grid = dict(zip(("distances_km", "alphas"), frontier_grid, strict=True)) \
+                if frontier_grid else {}
+            out["frontier"] = grids.frontier(enriched, spans, clims, area, events,
+                                             progress=progress, **grid)
+        if cities:
+            cgrid = dict(zip(("populations", "distances_km"), cities_grid, strict=True)) \
+                if cities_grid else {}
+            out["cities"] = grids.cities(enriched, spans, clims, area, events,
+                                         progress=progress, **cgrid)
     wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period
     order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
     for i, r in enumerate(order):
