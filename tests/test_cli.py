@@ -139,13 +139,16 @@ def test_reasons_wrap_under_their_bullet_and_keep_brackets(monkeypatch):
 
     from rich.console import Console
 
-    from truceline import cli
+    from truceline.cli import _base
+    from truceline.cli import assess as assess_cli
 
     buf = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=buf, width=80))
+    console = Console(file=buf, width=80)
+    for module in (_base, assess_cli):  # where the verdict and its bullets print
+        monkeypatch.setattr(module, "out", console)
     reason = ("front rate 1.50/day (95% CI 0.31-4.38) in the band [0, 30] km is above the "
               "peacetime rate 0.00/day of the same ground and season in [2019, 2020]")
-    cli._print_verdict("A truce", {"verdict": "held", "rule": "H1", "reasons": [reason]},
+    assess_cli._print_verdict("A truce", {"verdict": "held", "rule": "H1", "reasons": [reason]},
                        Path("out/truce"))
     lines = buf.getvalue().splitlines()
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines)

@@ -6,7 +6,7 @@
     ├── IntegrityError        a hash, signature or ledger check failed (exit 4)
     └── RemoteError           a remote source is unreachable, refused us or is busy (exit 5)
 
-The CLI maps each class to its exit code in one place (`cli.py`); the service maps them
+The CLI maps each class to its exit code in one place (`cli/__init__.py`); the service maps them
 to HTTP statuses.
 """
 
