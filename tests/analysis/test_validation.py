@@ -155,7 +155,8 @@ def test_each_rule_says_what_it_calls_beyond_the_first(figures: dict) -> None:
                  "seasonal-v1"):
         before = figures["by_rule"][rule]["vs_first"]
         assert before["rule"] == "seasonal" and before["calls_added"] == 0, rule
-        assert before["calls_dropped"] > 1000 and 0 < before["calls_dropped_lift"] < 5, rule
+        least = 100 if rule == "seasonal-without-cities" else 1000  # the city step is small
+        assert before["calls_dropped"] > least and 0 < before["calls_dropped_lift"] < 5, rule
 
 
 def test_august_2025_incidents_follow_the_line(figures: dict) -> None:

@@ -91,6 +91,8 @@ def _styled(*parts: str | tuple[str, str]) -> Text:
 LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder "
                                               "(default $TRUCELINE_LAKE or ./truceline-lake).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
+FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
 
 
 def _open_lake(lake: Path | None, *, create: bool = False):  # noqa: ANN202 - lazy import

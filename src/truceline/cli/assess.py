@@ -11,9 +11,11 @@ import typer
 from truceline import config
 from truceline.checks import day_range, output_path
 from truceline.cli._base import (
+    FromOpt,
     JsonOpt,
     KeyOpt,
     LakeOpt,
+    ToOpt,
     WeatherOpt,
     _bullets,
     _busy,
@@ -92,8 +94,8 @@ def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
 @app.command("timeline", epilog="Example: truceline timeline --from 2025-08-01 --to 2025-08-31 "
              "--sector Pokrovsk")
 def timeline_cmd(
-    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    date_from: FromOpt,
+    date_to: ToOpt,
     sector: Annotated[str | None, typer.Option(help="Keep one named sector.")] = None,
     agreement: Annotated[list[Path] | None, typer.Option(help="Agreement files whose "
                          "windows are shaded (repeatable).")] = None,

@@ -9,8 +9,10 @@ import typer
 
 from truceline.checks import day_range, output_path
 from truceline.cli._base import (
+    FromOpt,
     JsonOpt,
     LakeOpt,
+    ToOpt,
     _busy,
     _emit_json,
     _narrow_table,
@@ -143,8 +145,8 @@ def sectors_cmd(
 @app.command("detect", epilog="Example: truceline detect --from 2025-08-21 --to 2025-08-31 "
              "--control-source deepstate")
 def detect_cmd(
-    date_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
-    date_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    date_from: FromOpt,
+    date_to: ToOpt,
     control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
     rule: Annotated[str, typer.Option(help="War-fire rule: seasonal (default), economist, "
                     "seasonal-local, seasonal-wide, ...")] = "seasonal",
