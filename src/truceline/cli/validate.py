@@ -222,6 +222,10 @@ def validate_verdicts(
     stress_windows: Annotated[int, typer.Option("--stress", help="War windows for the "
                                                 "stress tests.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the windows drawn.")] = 2026,
+    rule: Annotated[str, typer.Option(help="War-fire rule every window and yardstick is "
+                                           "detected with (default: the product's; e.g. "
+                                           "seasonal-without-cities, the rule it "
+                                           "replaced, to compare).")] = "seasonal",
     old: Annotated[bool, typer.Option(help="Also judge each window the old way "
                                            "(coverage from detections, constant "
                                            "false-incident rate).")] = True,
@@ -246,13 +250,13 @@ def validate_verdicts(
     def log(msg: str) -> None:
         console.print(msg, highlight=False)
 
-    grounds = vv.prepare(root, names, log=log)
+    grounds = vv.prepare(root, names, log=log, rule=rule)
     rows = vv.run_verdicts(grounds, {n: counts[n] for n in names if n in counts}, seed=seed,
                            old=old, log=log)
     stress_rows = vv.stress(grounds["war-2022-2023"], stress_windows, seed=seed) \
         if stress_windows else None
     if as_json:
-        _emit_json({"seed": seed, "targets": vv.targets(rows, stress_rows),
+        _emit_json({"seed": seed, "rule": rule, "targets": vv.targets(rows, stress_rows),
                     "targets_product": vv.targets(rows, stress_rows, method="product"),
                     "confusion": {by or "overall": vv.confusion(rows, by).to_dict("records")
                                   for by in (None, "season", "length", "coverage")},

@@ -236,21 +236,22 @@ class Ground:
 
 
 def _scored(det: pd.DataFrame, clim: Mapping[str, Climatology], snaps: Any,
-            every_map: Any = None, shift_years: Mapping[int, int] | None = None
-            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+            every_map: Any = None, shift_years: Mapping[int, int] | None = None,
+            rule: str = "seasonal") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Enrich against ``snaps``, then score, classify and cluster per year (the persistence
     rule looks back within the year, as for the placebo). Whether the ground changed hands
     (rule ``moved_ground``) is read from ``every_map`` (default ``snaps``): every map of
     the source, as the product reads them, when ``snaps`` takes one in a few.
     ``shift_years``: each day is moved by that many years (by its year) for the
-    enrichment only, so peacetime fire meets the maps of a later, moving line."""
+    enrichment only, so peacetime fire meets the maps of a later, moving line. ``rule``:
+    the war-fire rule (the default's, or one it replaced, to judge the same windows)."""
     from truceline.analysis.detect import detect
 
     e = pd.DataFrame(enrich_on_shifted_days(det, snaps, shift_years, every_map)
                      .drop(columns="geometry"))
     out, incs = [], []
     for y, part in e.groupby(e["acq_date"].dt.year):
-        r = detect(part, clim)
+        r = detect(part, clim, rule=rule)
         d = r.detections
         d["incident_id"] = d["incident_id"].astype(object).where(d["incident_id"].notna(),
                                                                  None)
@@ -275,8 +276,10 @@ def _scope_oblasts(det: pd.DataFrame, root: Path, band_km: tuple[float, float]) 
 def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                  climatologies: Mapping[str, Climatology],
                  leave_out_climatologies: Mapping[str, Climatology],
-                 log: Callable[[str], None] | None = None) -> Ground:
-    """One of the named grounds (:data:`GROUNDS`), built from the loaded history."""
+                 log: Callable[[str], None] | None = None,
+                 rule: str = "seasonal") -> Ground:
+    """One of the named grounds (:data:`GROUNDS`), built from the loaded history, its
+    detections and yardsticks called war by ``rule``."""
     if name not in GROUNDS:
         raise InputError(f"ground {name!r}: expected one of {', '.join(GROUNDS)}")
     spec = GROUNDS[name]
@@ -301,7 +304,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
         det = det[~np.isin(o.astype(str), DONBAS_OBLASTS)]
     every_map = snapshots_from_data(root, spec["source"], d0, d1) \
         if spec.get("step", 1) > 1 else None
-    scored, incidents = _scored(det, clim, snaps, every_map, shift)
+    scored, incidents = _scored(det, clim, snaps, every_map, shift, rule=rule)
     say(f"{name}: {len(scored):,} detections, {len(incidents):,} incidents "
         f"({time.perf_counter() - t:.0f} s)")
     # peacetime yardsticks on the same line, 2018-2021 scored with the leave-out
@@ -316,7 +319,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
         own_line = OwnLine(history[history["acq_date"].dt.year.isin(peace_years)
                                    & (history["sensor"] == "VIIRS")],
                            snaps if every_map is None else every_map,
-                           leave_out_climatologies, shift, max_km=band[1])
+                           leave_out_climatologies, shift, max_km=band[1], rule=rule)
     # rows no rule reads are dropped once: the yardsticks read the scope only, the
     # assessment the scope and the control band (60-150 km)
     if peace is not None:
@@ -605,9 +608,13 @@ def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -
     return "\n\n".join(parts)
 
 
-def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None = None
-            ) -> dict[str, Ground]:
-    """Load the history, build both climatologies and the named grounds."""
+def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None = None,
+            rule: str = "seasonal") -> dict[str, Ground]:
+    """Load the history, build both climatologies and the named grounds, with the
+    war-fire ``rule`` (checked before any work)."""
+    from truceline.analysis.anomaly import rule_params
+
+    rule_params(rule)
     say = log or (lambda _m: None)
     t = time.perf_counter()
     history = load_history(root)
@@ -616,7 +623,7 @@ def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None 
     lo = build_climatologies(history, years=leave_out())
     say(f"climatologies ({time.perf_counter() - t:.0f} s)")
     return {n: build_ground(n, root, history=history, climatologies=full,
-                            leave_out_climatologies=lo, log=say) for n in names}
+                            leave_out_climatologies=lo, log=say, rule=rule) for n in names}
 
 
 # --------------------------------------------------------------------------- Donbas 2020

@@ -52,6 +52,7 @@ class OwnLine:
     climatologies: Mapping[str, Climatology]  # leaving the peacetime years out
     shift_years: Mapping[int, int] | None = None
     max_km: float = 150.0  # rows farther from the line are not kept (no yardstick reads them)
+    rule: str = "seasonal"  # the war-fire rule the ground's own detections were called by
 
     def snapshot_for(self, a: Agreement) -> Any:
         """The map in force on the window's first day (shifted as the ground's days)."""
@@ -83,7 +84,8 @@ class OwnLine:
         frames = peacetime_frames(self._read, a, self.snapshot_for(a), list(years),
                                   MARGIN_DAYS + HISTORY_MARGIN_DAYS,
                                   MARGIN_DAYS + FOLLOW_ON_DAYS)
-        d = detect_peacetime(frames, a, dict(self.climatologies), MARGIN_DAYS)
+        d = detect_peacetime(frames, a, dict(self.climatologies), MARGIN_DAYS,
+                             rule=self.rule)
         if d is None:
             return None
         d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
