@@ -303,3 +303,18 @@ def test_an_unknown_control_source_is_bad_input(monkeypatch, capsys, tmp_path, l
     code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15", "--lake",
                        str(lake))
     assert code == 0 and "older" not in err
+
+
+def test_validate_verdicts_names_an_unknown_rule_before_any_work(monkeypatch, capsys,
+                                                                 tmp_path) -> None:
+    """A misspelt --rule is refused at once (exit 2, the rules listed), not after the
+    minutes the study spends loading the history."""
+    data = tmp_path / "data"
+    (data / "firms" / "ukraine_yearly").mkdir(parents=True)
+    code, _, err = run(monkeypatch, capsys, "validate", "verdicts", "--data", str(data),
+                       "--rule", "seasonal-without-city", "--war", "1", "--peace", "0",
+                       "--donbas", "0", "--moving", "0", "--stress", "0")
+    msg = one_message(err)
+    assert code == 2
+    assert "rule 'seasonal-without-city': no such rule" in msg
+    assert "seasonal-without-cities" in msg
