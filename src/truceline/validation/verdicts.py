@@ -220,6 +220,26 @@ class Ground:
                 det, a, self.years_for(a), max_km=max_km)
         return self._cache[key]
 
+    def yardstick_incidents(self, a: Agreement) -> tuple[int, int]:
+        """(war-called incidents of the window's peacetime yardstick with a detection in
+        scope, those of them with one in Donetsk or Luhansk oblast): how much of the
+        "peacetime" rate comes from ground at war since 2014, which the climatology
+        leaves out but the yardsticks do not (docs/VALIDATION.md, Assessment point 16)."""
+        key = ("yard", a.start_utc, a.end_utc, a.scope.band_km)
+        if key not in self._cache:
+            det = self.yardstick_detections(a)
+            n = (0, 0)
+            if det is not None and len(det):
+                lo, hi = a.scope.band_km
+                dist = det["distance_km"].abs()
+                sc = det[((dist >= lo) & (dist <= hi) & det["war"]).to_numpy()]
+                ob = oblast_of(sc["lon"].to_numpy(), sc["lat"].to_numpy(), self.root)
+                donbas = np.isin(np.asarray(ob).astype(str), DONBAS_OBLASTS)
+                n = (int(sc["incident_id"].nunique()),
+                     int(sc.loc[donbas, "incident_id"].nunique()))
+            self._cache[key] = n
+        return self._cache[key]
+
     def false_rate(self, a: Agreement, zone: bool = False) -> dict[str, Any]:
         """The false-alarm rate rule V1 weighs: incidents in scope, or (``zone``) its
         contact zone's yardstick, as the product counts them."""
@@ -416,6 +436,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
                  else ground.peacetime(a, max_km=NEAR_LINE_KM))
     days = (pd.Timestamp(a.end_utc) - pd.Timestamp(a.start_utc)).days
     start = pd.Timestamp(a.start_utc)
+    yard = ground.yardstick_incidents(a) if method != "old" else (0, 0)
     # the same days far away: control-band incidents scaled to the scope's area, as
     # assess weighs them (false_alarms.window_false_rate)
     n_far, far = 0, 0.0
@@ -439,7 +460,8 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             # the verdict without the incidents only the moving-front test called war
             "verdict_without_moved": _without_moved(res),
             "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
-            "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"]}
+            "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"],
+            "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1]}
 
 
 def _without_moved(res: Any) -> str:
@@ -554,6 +576,9 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
         "peace_held_adequate": share(nofight[nofight["adequate"]], ["held"]),
         "peace_inconclusive": share(nofight, ["inconclusive"]),
         "peace_adequate": None if nofight.empty else float(nofight["adequate"].mean()),
+        # the war windows' yardsticks: the share of their incidents on ground at war
+        # since 2014 (Donetsk and Luhansk oblasts)
+        "war_yardstick_incidents_donbas": _pooled_share(war[war["adequate"]]),
     }
     moving = new[new["kind"] == "moving"]
     if len(moving):
@@ -568,6 +593,14 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
         out["stress_remove100_held_or_reduced_adequate"] = share(full, ["held", "reduced"])
         out["stress_cloudy_held"] = share(s[s["test"] == "cloudy days only"], ["held"])
     return out
+
+
+def _pooled_share(frame: pd.DataFrame) -> float | None:
+    """Yardstick incidents in Donetsk or Luhansk oblast over all, pooled over windows."""
+    if frame.empty or "yardstick_incidents" not in frame:
+        return None
+    total = int(frame["yardstick_incidents"].sum())
+    return float(frame["yardstick_incidents_donbas"].sum() / total) if total else None
 
 
 def _pct(x: float) -> str:
