@@ -58,6 +58,12 @@ def test_war_and_peace_windows(grounds: dict[str, vv.Ground]) -> None:
     # only a violation is judged again without the incidents the moving front alone called
     other = rows[rows["verdict"] != "violated"]
     assert (other["verdict_without_moved"] == other["verdict"]).all()
+    # the yardsticks' incidents on ground at war since 2014: none where the ground leaves
+    # Donetsk and Luhansk oblasts out; along the 2025 line some of them lie there
+    assert (peace["yardstick_incidents_donbas"] == 0).all()
+    assert (peace["yardstick_incidents"] > 0).any()
+    assert (war["yardstick_incidents_donbas"] <= war["yardstick_incidents"]).all()
+    assert war["yardstick_incidents_donbas"].sum() > 0
     text = vv.format_tables(rows)
     assert "### overall" in text and "### by coverage" in text
     # seeded: the same command draws the same windows
