@@ -93,6 +93,8 @@ LakeOpt = Annotated[Path | None, typer.Option("--lake", help="Lake folder "
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 FromOpt = Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")]
 ToOpt = Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+SourceOpt = Annotated[str | None, typer.Option("--control-source",
+                                             help="Control map source.")]
 
 
 def _open_lake(lake: Path | None, *, create: bool = False):  # noqa: ANN202 - lazy import

@@ -15,6 +15,7 @@ from truceline.cli._base import (
     JsonOpt,
     KeyOpt,
     LakeOpt,
+    SourceOpt,
     ToOpt,
     WeatherOpt,
     _bullets,
@@ -99,7 +100,7 @@ def timeline_cmd(
     sector: Annotated[str | None, typer.Option(help="Keep one named sector.")] = None,
     agreement: Annotated[list[Path] | None, typer.Option(help="Agreement files whose "
                          "windows are shaded (repeatable).")] = None,
-    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    control_source: SourceOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for timeline.csv/.png/.svg.")
                        ] = Path("out/timeline"),
     lake: LakeOpt = None,

@@ -12,6 +12,7 @@ from truceline.cli._base import (
     FromOpt,
     JsonOpt,
     LakeOpt,
+    SourceOpt,
     ToOpt,
     _busy,
     _emit_json,
@@ -79,7 +80,7 @@ def enrich_cmd(
 @app.command("line", epilog="Example: truceline line --date 2025-08-21 --out line.geojson")
 def line_cmd(
     date: Annotated[str, typer.Option(help="Day the line is wanted for, YYYY-MM-DD.")],
-    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    control_source: SourceOpt = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the line as GeoJSON "
                         "here.")] = None,
     lake: LakeOpt = None,
@@ -147,7 +148,7 @@ def sectors_cmd(
 def detect_cmd(
     date_from: FromOpt,
     date_to: ToOpt,
-    control_source: Annotated[str | None, typer.Option(help="Control map source.")] = None,
+    control_source: SourceOpt = None,
     rule: Annotated[str, typer.Option(help="War-fire rule: seasonal (default), economist, "
                     "seasonal-local, seasonal-wide, ...")] = "seasonal",
     radius_km: Annotated[float, typer.Option(help="Incident clustering radius.")] = 5.0,
