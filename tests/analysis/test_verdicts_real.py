@@ -66,6 +66,7 @@ def test_war_and_peace_windows(grounds: dict[str, vv.Ground]) -> None:
     assert war["yardstick_incidents_donbas"].sum() > 0
     text = vv.format_tables(rows)
     assert "### overall" in text and "### by coverage" in text
+    assert "incidents on ground at war since 2014" in text
     # seeded: the same command draws the same windows
     again = vv.draw_windows(grounds["peace-no-fighting"], 3, np.random.default_rng(1))
     first = vv.draw_windows(grounds["peace-no-fighting"], 3, np.random.default_rng(1))

@@ -628,6 +628,17 @@ def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -
         lines.append(f"| {name} | {method} | {int(r.sum())} | "
                      + " | ".join(str(int(r[v])) for v in VERDICTS) + " |")
     parts.append("### by ground (counts)\n\n" + "\n".join(lines))
+    product = rows[rows["method"] == "product"]
+    if "yardstick_incidents" in product and len(product):
+        y = product.groupby("ground")[["yardstick_incidents",
+                                       "yardstick_incidents_donbas"]].sum()
+        lines = ["| ground | yardstick incidents | in Donetsk or Luhansk oblast |",
+                 "|---|---|---|"]
+        for name, r in y.iterrows():
+            n, d = int(r["yardstick_incidents"]), int(r["yardstick_incidents_donbas"])
+            lines.append(f"| {name} | {n} | {d} ({_pct(d / n) if n else '-'}) |")
+        parts.append("### the windows' peacetime yardsticks: incidents on ground at war "
+                     "since 2014\n\n" + "\n".join(lines))
     if stress_rows is not None and len(stress_rows):
         s = stress_rows.groupby(["test", "adequate"])["verdict"].value_counts(normalize=True) \
             .unstack(fill_value=0.0).reindex(columns=list(VERDICTS), fill_value=0.0)
