@@ -150,30 +150,36 @@ def _drop_city_sections(df: pd.DataFrame) -> pd.DataFrame:
 MIN_CITY = 10_000
 
 
+@lru_cache(maxsize=1)
+def _cities() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(metric x/y, population, urban radius in metres) of the places of at least
+    :data:`MIN_CITY` people; built once."""
+    t = places().table
+    t = t[t["population"].to_numpy() >= MIN_CITY]
+    pop = t["population"].to_numpy()
+    return t[["x", "y"]].to_numpy(), pop, URBAN_RADIUS_K * np.sqrt(pop)
+
+
 def city_population(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Per point, the population of the largest GeoNames place of at least
     :data:`MIN_CITY` people whose urban area, a disc of ``URBAN_RADIUS_K * sqrt(population)``
     metres (4.8 km for 160,000 people, 10.4 km for 750,000), holds it; 0 outside every
     city. Why: fields, forest and reed beds burn in seasons the detector models, a
-    built-up city does not (:mod:`truceline.analysis.anomaly`, test ``city``). One sparse
-    k-d tree query, no loop over points."""
+    built-up city does not (:mod:`truceline.analysis.anomaly`, test ``city``). One k-d
+    tree query of the points, each city with its own radius; no loop over points."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     out = np.zeros(len(lon), dtype=np.int64)
-    t = places().table
-    t = t[t["population"].to_numpy() >= MIN_CITY]
+    xy, pop, radius = _cities()
     ok = np.isfinite(lon) & np.isfinite(lat)
-    if not len(t) or not ok.any():
+    if not len(pop) or not ok.any():
         return out
-    pop = t["population"].to_numpy()
-    radius = URBAN_RADIUS_K * np.sqrt(pop)
     x, y = outlines._TO_M.transform(lon[ok], lat[ok])
-    pairs = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
-        cKDTree(t[["x", "y"]].to_numpy()), float(radius.max()), output_type="coo_matrix")
-    inside = pairs.data <= radius[pairs.col]
-    rows, cities = pairs.row[inside], pairs.col[inside]
+    hits = cKDTree(np.column_stack([x, y])).query_ball_point(xy, radius, return_sorted=False)
+    lens = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))  # per city
+    rows = np.concatenate(hits).astype(np.int64) if lens.sum() else np.zeros(0, np.int64)
     best = np.zeros(int(ok.sum()), dtype=np.int64)
-    np.maximum.at(best, rows, pop[cities])
+    np.maximum.at(best, rows, np.repeat(pop, lens))
     out[ok] = best
     return out
 

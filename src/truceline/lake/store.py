@@ -71,9 +71,7 @@ from truceline.sources.frontlines import (
     find_control_files,
     parse_control,
 )
-from truceline.sources.frontlines import (
-    SOURCES as CONTROL_SOURCES,
-)
+from truceline.sources.frontlines import SOURCES as CONTROL_SOURCES
 
 FORMAT_FILE = "lake.json"
 FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
