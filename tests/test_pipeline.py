@@ -200,6 +200,12 @@ def test_false_incident_rate_is_measured_on_the_ground_and_in_the_window(august,
             assert fa["source"] in ("floor", "control band, same days",
                                     "peacetime, same ground and season")
             assert any(p.parent.name == "baseline_leave_out" for p in run.inputs)
+            # the ground the climatology leaves out of peace (Donetsk and Luhansk from
+            # March 2014) is left out of both yardsticks too, and the record says how much
+            # of the scope they were measured on
+            for said in (peace["war_ground"], run.parameters["peacetime"]["VIIRS"]["war_ground"]):
+                assert said["left_out"] == ["Donetsk and Luhansk oblasts"], source
+                assert 0.25 < said["share_off"] < 1.0 and said["from"] == "2014-03-01"
     # August on a 2,000 km line: peacetime field burning gives far more false alarms than
     # the constant, and the window's incidents still exceed them (the verdict stands)
     a = august["deepstate"].result.false_alarms

@@ -7,7 +7,7 @@ same code serves the CLI, the demo, the REST service and the tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -517,14 +517,17 @@ def detect_peacetime(history: dict[int, pd.DataFrame], agreement: Any,
 
 
 def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
-                       sensors: list[str]) -> tuple[float | None, dict[str, Any]]:
+                       sensors: list[str], war_ground: Any = None
+                       ) -> tuple[float | None, dict[str, Any]]:
     """Detections per day in the agreement's scope over the same calendar window in the
     peacetime years of each sensor seen in the window, against the window's own line.
 
     Why: `held` needs a yardstick on the same ground, in the same season, by the same
     sensors. Returns None (and why) when the lake has no such history. The detail's
     ``zone_per_day`` is the same rate for the contact zone (the scope within
-    :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line).
+    :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line). ``war_ground``
+    (:class:`~truceline.analysis.peacetime.WarGround`): ground at war in those years,
+    left out and the rates scaled to the whole scope.
     """
     from truceline.analysis.assess import peacetime_rate
     from truceline.analysis.baseline import DEFAULT_YEARS
@@ -542,10 +545,13 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
         rate = zone = 0.0
         if frames:
             both = pd.concat(frames.values(), ignore_index=True)
-            rate = peacetime_rate(both, agreement, years)
-            zone = peacetime_rate(both, agreement, years, max_km=NEAR_LINE_KM)
+            rate = peacetime_rate(both, agreement, years, war_ground=war_ground)
+            zone = peacetime_rate(both, agreement, years, max_km=NEAR_LINE_KM,
+                                  war_ground=war_ground)
         detail[sensor] = {"years": years, "per_day": round(rate, 4),
                           "within_km": NEAR_LINE_KM, "zone_per_day": round(zone, 4)}
+        if war_ground is not None:
+            detail[sensor]["war_ground"] = war_ground.note()
         total += rate
         zone_total += zone
     return total, detail | {"zone_per_day": zone_total}
@@ -553,7 +559,8 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
 
 def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
                              sensors: list[str], climatologies: dict[str, Any], *,
-                             rule: str = "seasonal") -> tuple[dict[str, Any], list[Path]]:
+                             rule: str = "seasonal", war_ground: Any = None
+                             ) -> tuple[dict[str, Any], list[Path]]:
     """False incidents per day in the agreement's scope around the same calendar window
     (± 30 days) of the peacetime years each sensor's leave-out climatology leaves out,
     detected as the window is (same rule, same line) but scored without those years
@@ -565,6 +572,7 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
     yardsticks only, and says so. ``near``: the same for the contact zone, counted as rule
     V1 counts there: days on which an incident's fire reached new ground within
     :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line, with their dispersion.
+    ``war_ground``: as in :func:`peacetime_rate_for`.
     """
     from truceline.analysis.peacetime import (
         NEW_GROUND_DAY,
@@ -596,10 +604,13 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
                                  rule=rule)
         for zone, fr in (
                 ("scope", measured_false_incident_rate(peace, agreement, years,
-                                                       margin_days=margin)),
-                ("near", measured_zone_false_rate(peace, agreement, years, margin))):
+                                                       margin_days=margin,
+                                                       war_ground=war_ground)),
+                ("near", measured_zone_false_rate(peace, agreement, years, margin,
+                                                  war_ground=war_ground))):
             by_sensor.setdefault(zone, {})[sensor] = \
-                {k: fr[k] for k in ("rate_per_day", "source", "years") if k in fr} \
+                {k: fr[k] for k in ("rate_per_day", "source", "years", "war_ground")
+                 if k in fr} \
                 | {k: fr[k] for k in ("pooled_count", "pooled_days", "dispersion") if k in fr}
             totals[zone] += float(fr["rate_per_day"])
     files = [lake.root / LEAVE_OUT_DIR / f"{s}.npz" for s in sensors]
@@ -609,6 +620,17 @@ def peacetime_false_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFr
                      # the sensors' counts add up; the most clustered one speaks for all
                      "dispersion": max(float(v.get("dispersion", 1.0))
                                        for v in by_sensor["near"].values())}}, files
+
+
+def war_exclusions(climatologies: Mapping[str, Any], sensors: Iterable[str]
+                   ) -> tuple[Any, ...]:
+    """The ground the climatologies of ``sensors`` leave out of peace: their exclusions
+    (:class:`~truceline.analysis.baseline.Exclusion`), once each, in order."""
+    from truceline.analysis.baseline import exclusions_named
+
+    names = [n for s in sensors if s in climatologies
+             for n in getattr(climatologies[s], "exclusions", ())]
+    return exclusions_named(dict.fromkeys(names))
 
 
 def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = None,
@@ -646,10 +668,15 @@ def run_assessment(lake: Lake, agreement: Any, *, control_source: str | None = N
     progress("assess", 1, 3)
     snap = snapshot_at(lake, source, w0.tz_localize(None).normalize())
     sensors = sorted(det.loc[_in_window(det, w0, w1), "sensor"].astype(str).unique())
-    rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"])
+    # ground the climatologies leave out of peace is left out of the yardsticks too
+    ratios = false_alarms.area_ratios(snap, agreement,
+                                      exclusions=war_exclusions(clims, sensors or ["VIIRS"]))
+    war = ratios.get("war_ground")
+    rate, rate_detail = peacetime_rate_for(lake, agreement, snap, sensors or ["VIIRS"],
+                                           war_ground=war)
     peace_fr, peace_files = peacetime_false_rate_for(lake, agreement, snap,
-                                                     sensors or ["VIIRS"], clims, rule=rule)
-    ratios = false_alarms.area_ratios(snap, agreement)
+                                                     sensors or ["VIIRS"], clims, rule=rule,
+                                                     war_ground=war)
     false_rate = false_alarms.window_false_rate(det, agreement, ratios["scope"],
                                                 peacetime=peace_fr, near_ratio=ratios["near"],
                                                 near_peacetime=peace_fr.get("near"))

@@ -386,6 +386,47 @@ def test_false_incident_rate_of_the_contact_zone() -> None:
     assert zone["max_km"] == 5.0 and zone["rate_per_day"] < scope["rate_per_day"]
 
 
+def test_yardsticks_leave_out_ground_at_war() -> None:
+    """Peacetime yardsticks on ground the climatology leaves out of peace (a war since
+    2014): its false incidents and fire do not count, the rest is scaled to the whole
+    scope; a year before the war is read on all ground, unscaled; with too little ground
+    off it, the yardstick keeps it and says why."""
+    import datetime as dt
+
+    from shapely import box
+
+    from truceline.analysis.baseline import Exclusion
+    from truceline.analysis.peacetime import WarGround, measured_false_incident_rate
+
+    war_box = Exclusion("war", box(37.2, 46.5, 38.5, 48.5), dt.date(2014, 3, 1))
+    half = WarGround((war_box,), 0.5, 0.5)
+    det = world(QUIET, start="2018-08-11", days=400, split="2030-01-01")  # lon 36-37
+    for i, (day, lon) in enumerate([("2019-08-12", 36.5), ("2019-08-20", 36.5),
+                                    *[(f"2019-08-{d}", 37.5) for d in (13, 14, 15, 23)]]):
+        det, _ = add_incident(det, f"f-{i}", f"{day} 11:00", 0.005, lon=lon)
+    a = agreement(start="2019-08-21 00:00")
+    every = measured_false_incident_rate(det, a, [2019])
+    peace = measured_false_incident_rate(det, a, [2019], war_ground=half)
+    assert every["worst_year_per_day"] == pytest.approx(6 / 70) and "war_ground" not in every
+    assert peace["pooled_count"] == 2  # the four on ground at war are left out
+    assert peace["worst_year_per_day"] == pytest.approx(2 / 70 / 0.5)
+    assert peace["war_ground"]["left_out"] == ["war"]
+    assert peace["upper95_per_day"] > every["upper95_per_day"] * 2 / 6 / 0.5  # wider bound
+    # a scope mostly at war: the yardstick keeps all of it, and says so
+    sliver = measured_false_incident_rate(det, a, [2019],
+                                          war_ground=WarGround((war_box,), 0.1, 0.1))
+    assert sliver["worst_year_per_day"] == every["worst_year_per_day"]
+    assert sliver["war_ground"]["left_out"] == [] and "25%" in sliver["war_ground"]["why"]
+    # held's yardstick: the fire on war ground out (an incident in the window, three
+    # detections), the rest doubled
+    quiet = peacetime_rate(det[det["lon"] < 37.2], a, [2019])
+    assert peacetime_rate(det, a, [2019]) == pytest.approx(quiet + 3 / 10)
+    assert peacetime_rate(det, a, [2019], war_ground=half) == pytest.approx(quiet / 0.5)
+    # before the war began, all ground is peace and nothing is scaled
+    later = WarGround((Exclusion("war", war_box.geometry, dt.date(2020, 1, 1)),), 0.5, 0.5)
+    assert peacetime_rate(det, a, [2019], war_ground=later) == peacetime_rate(det, a, [2019])
+
+
 def test_placebo_study_on_peacetime() -> None:
     det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)
     start0 = pd.Timestamp("2019-06-12")

@@ -44,3 +44,25 @@ def test_area_ratio_matches_the_bands_drawn_around_the_line() -> None:
     zone = area_ratios(snap, parse_agreement(AGREEMENT))
     assert zone["scope"] == whole
     assert zone["near"] == pytest.approx(band(0, 5) / band(60, 150), rel=0.2)
+
+
+def test_war_ground_share_matches_the_ground_drawn() -> None:
+    """The share of the scope off ground at war (the yardsticks scale by it) is the area
+    of the 0-30 km band east of 33.2°E over the whole band's, drawn with Shapely."""
+    import datetime as dt
+
+    from truceline.analysis.baseline import Exclusion
+
+    square = box(32.5, 49.3, 33.5, 49.9)
+    snap = gpd.GeoDataFrame([{"snapshot_id": "sq", "source": "test", "party": "ru",
+                              "valid_from": pd.Timestamp("2025-08-01"), "geometry": square,
+                              "crimea_missing": False}], geometry="geometry", crs="EPSG:4326")
+    west = Exclusion("west", box(20.0, 40.0, 33.2, 56.0), dt.date(2014, 3, 1))
+    r = area_ratios(snap, parse_agreement(AGREEMENT), exclusions=[west])
+    line = prepare_snapshot("sq", square).contact.line
+    band = shapely.intersection(shapely.buffer(line, 30_000), outlines.outline_m("UKR"))
+    east = outlines.to_metric(shapely.intersection(outlines.to_lonlat(band),
+                                                   box(33.2, 45.0, 41.0, 53.0)))
+    assert r["war_ground"].share() == pytest.approx(east.area / band.area, abs=0.05)
+    assert 0.2 < r["war_ground"].share() < 0.8
+    assert r["scope"] == area_ratio(snap, parse_agreement(AGREEMENT))  # unchanged

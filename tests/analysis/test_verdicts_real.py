@@ -64,6 +64,11 @@ def test_war_and_peace_windows(grounds: dict[str, vv.Ground]) -> None:
     assert (peace["yardstick_incidents"] > 0).any()
     assert (war["yardstick_incidents_donbas"] <= war["yardstick_incidents"]).all()
     assert war["yardstick_incidents_donbas"].sum() > 0
+    # which the war ground's yardsticks leave out, as assess does, scaling the rest to the
+    # scope (the 2025 line runs through Donetsk oblast for much of its length)
+    share = grounds["war-2025-08"].war_ground.share()  # type: ignore[union-attr]
+    assert 0.25 < share < 0.9 and (war["yardstick_share_off"] == share).all()
+    assert grounds["peace-no-fighting"].war_ground is None  # nothing there to leave out
     text = vv.format_tables(rows)
     assert "### overall" in text and "### by coverage" in text
     assert "incidents on ground at war since 2014" in text

@@ -58,6 +58,7 @@ from truceline.errors import InputError
 __all__ = [
     "DEFAULT_YEARS",
     "DONBAS_2014",
+    "EXCLUSIONS",
     "Climatology",
     "BaselineParams",
     "Exclusion",
@@ -65,6 +66,7 @@ __all__ = [
     "build_climatology",
     "cells_of",
     "day_of_year",
+    "exclusions_named",
     "parse_years",
 ]
 
@@ -114,6 +116,20 @@ class Exclusion:
 #: Donetsk and Luhansk oblasts since March 2014 (approximate polygon, see _DONBAS_RING).
 DONBAS_2014 = Exclusion("Donetsk and Luhansk oblasts", shapely.Polygon(_DONBAS_RING),
                         dt.date(2014, 3, 1))
+#: The exclusions a climatology can name (its ``exclusions``), by name.
+EXCLUSIONS: dict[str, Exclusion] = {DONBAS_2014.name: DONBAS_2014}
+
+
+def exclusions_named(names: Iterable[str]) -> tuple[Exclusion, ...]:
+    """The :class:`Exclusion` of each name a climatology records, in order; a name this
+    version does not know is an error (its ground would silently count as peace)."""
+    out = []
+    for n in names:
+        if n not in EXCLUSIONS:
+            raise InputError(f"climatology exclusion {n!r}: expected one of "
+                             f"{', '.join(map(repr, EXCLUSIONS))}")
+        out.append(EXCLUSIONS[n])
+    return tuple(out)
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,20 @@ same line), so rule V1 also tests the incidents there against the rate there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from truceline.analysis.baseline import Exclusion
 from truceline.analysis.coverage import to_utc, window_days
 from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
 from truceline.analysis.peacetime import (
     INCIDENT,
     NEW_GROUND_DAY,
+    WarGround,
     count_false_alarms,
     dispersion,
 )
@@ -86,10 +89,17 @@ def area_ratio(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM)
 
 
 def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM,
-                near_km: float = NEAR_LINE_KM) -> dict[str, float]:
+                near_km: float = NEAR_LINE_KM, exclusions: Sequence[Exclusion] = ()
+                ) -> dict[str, Any]:
     """:func:`area_ratio` (``scope``) and the same for the scope's ground within
     ``near_km`` of the line (``near``: the contact zone rule V1 also tests), both over
-    the control band's area; NaN when the control band holds no ground."""
+    the control band's area; NaN when the control band holds no ground.
+
+    With ``exclusions`` (the climatology's: ground at war in the peacetime years) also
+    ``war_ground``: the :class:`~truceline.analysis.peacetime.WarGround` the peacetime
+    yardsticks leave out, with the share of the scope and of its contact zone off it
+    (NaN when the scope holds no ground).
+    """
     from truceline.geo.enrich import enrich
 
     snap = snapshot.iloc[[-1]].copy()
@@ -98,10 +108,23 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     held = e["side"].isin(SIDES_LINE).to_numpy()
     in_scope = held & agreement.scope.mask(e["dist_km"], e["sector"], e["lon"], e["lat"])
     near = in_scope & within_km(e, near_km)
+    out: dict[str, Any] = {}
+    if exclusions:
+        # every exclusion in force: the shares the yardsticks' peacetime years are read at
+        war = WarGround(tuple(exclusions), float("nan"), float("nan"))
+        off = war.off(e.assign(date=war.start))
+        out["war_ground"] = WarGround(tuple(exclusions), _share(off, in_scope),
+                                      _share(off, near))
     control = int((held & agreement.control_mask(e["dist_km"])).sum())
     if not control:
-        return {"scope": float("nan"), "near": float("nan")}
-    return {"scope": int(in_scope.sum()) / control, "near": int(near.sum()) / control}
+        return out | {"scope": float("nan"), "near": float("nan")}
+    return out | {"scope": int(in_scope.sum()) / control, "near": int(near.sum()) / control}
+
+
+def _share(rows: np.ndarray, of: np.ndarray) -> float:
+    """The share of the ``of`` rows that ``rows`` holds (NaN when none)."""
+    n = int(of.sum())
+    return int((rows & of).sum()) / n if n else float("nan")
 
 
 def control_band_incidents(detections: pd.DataFrame, agreement: Agreement,

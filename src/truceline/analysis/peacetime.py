@@ -1,21 +1,31 @@
 """Yardsticks from peacetime on the agreement's own ground: the fire rate ``held`` is
-compared with, and the false-incident rate that rule V1 must exceed."""
+compared with, and the false-incident rate that rule V1 must exceed.
+
+Ground that was at war in the peacetime years (the climatology's exclusions: Donetsk and
+Luhansk oblasts from March 2014) is no yardstick for peace: given a :class:`WarGround`,
+the yardsticks are measured off it and scaled to the scope's whole area, as the
+climatology is built off it (docs/VALIDATION.md, Assessment point 17).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
+from truceline.analysis.baseline import Exclusion
 from truceline.analysis.coverage import to_utc, window_days
 from truceline.analysis.inputs import SIDES_LINE, normalise, within_km
 from truceline.analysis.rules import ALPHA_VIOLATION, NEAR_LINE_KM
 from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
-__all__ = ["GROUND_RESOLUTION", "INCIDENT", "NEW_GROUND_DAY", "count_false_alarms",
-           "dispersion", "false_incident_rate", "measured_false_incident_rate",
+__all__ = ["GROUND_RESOLUTION", "INCIDENT", "MIN_PEACE_SHARE", "NEW_GROUND_DAY", "WarGround",
+           "count_false_alarms", "dispersion", "false_incident_rate", "measured_false_incident_rate",
            "measured_zone_false_rate", "new_ground_days", "peacetime_rate"]
 
 #: The units rule V1 counts false alarms in: incidents (the whole scope), or days on
@@ -27,37 +37,125 @@ INCIDENT = "incident"
 NEW_GROUND_DAY = "new-ground day"
 #: H3 resolution of the cells "new ground" is counted in (~0.7 km², a few VIIRS pixels).
 GROUND_RESOLUTION = 8
+#: The least share of a scope's area (or of its contact zone's) that must lie off ground
+#: at war for the yardsticks to be measured there alone: below it the scaled rate would
+#: rest on a sliver, so the yardsticks keep all ground, war included, and say so (which
+#: makes ``violated`` harder, as before).
+MIN_PEACE_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class WarGround:
+    """Ground at war in the peacetime years (``exclusions``, each from its start) and the
+    share of the agreement's scope, and of its contact zone, that lies off it (by area,
+    :func:`truceline.analysis.false_alarms.area_ratios`).
+
+    Why: the yardsticks are "peacetime on the same ground", but along the Donbas stretch
+    2018-2021 was a war of daily shelling, which the climatology leaves out and the
+    yardsticks did not: 83 % of the war windows' yardstick incidents lay in Donetsk or
+    Luhansk oblast (docs/VALIDATION.md, Assessment point 16).
+    """
+
+    exclusions: tuple[Exclusion, ...]
+    scope_share: float
+    near_share: float
+
+    def share(self, near: bool = False) -> float:
+        """The share of the scope (``near``: of its contact zone) off this ground, with
+        every exclusion in force."""
+        return self.near_share if near else self.scope_share
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """The first day any of this ground was at war (a peacetime year before it, such
+        as 2012 for VIIRS, is measured on all ground and not scaled)."""
+        return min(pd.Timestamp(e.start) for e in self.exclusions)
+
+    def measurable(self, near: bool = False) -> bool:
+        """Whether enough of the ground lies off it (:data:`MIN_PEACE_SHARE`) for the
+        yardsticks to be measured there alone."""
+        return bool(self.share(near) >= MIN_PEACE_SHARE)  # NaN: no scope ground at all
+
+    def note(self, near: bool = False) -> dict[str, Any]:
+        """What the yardsticks did with this ground, for the assessment's record."""
+        names = [e.name for e in self.exclusions]
+        share = self.share(near)
+        out: dict[str, Any] = {"share_off": round(share, 4) if np.isfinite(share) else None,
+                               "from": str(self.start.date())}
+        if self.measurable(near):
+            return {"left_out": names} | out
+        return {"left_out": [], **out,
+                "why": f"less than {MIN_PEACE_SHARE:.0%} of the "
+                       f"{'contact zone' if near else 'scope'} lies off ground at war in "
+                       f"the peacetime years ({', '.join(names)}): the yardstick keeps it"}
+
+    def off(self, det: pd.DataFrame) -> np.ndarray:
+        """Which rows of a frame from :func:`normalise` lie off this ground (or before its
+        start).
+
+        >>> import datetime as dt
+        >>> box = Exclusion("box", shapely.box(37, 47, 39, 49), dt.date(2014, 3, 1))
+        >>> det = pd.DataFrame({"lon": [38.0, 38.0, 35.0], "lat": 48.0,
+        ...     "date": pd.to_datetime(["2013-08-01", "2019-08-01", "2019-08-01"])})
+        >>> WarGround((box,), 0.5, 0.5).off(det).tolist()
+        [True, False, True]
+        """
+        out = np.ones(len(det), dtype=bool)
+        x, y = det["lon"].to_numpy(dtype=float), det["lat"].to_numpy(dtype=float)
+        day = pd.to_datetime(det["date"])
+        for ex in self.exclusions:  # one or two polygons, not detections
+            shapely.prepare(ex.geometry)
+            out &= ~(shapely.contains_xy(ex.geometry, x, y)
+                     & (day >= pd.Timestamp(ex.start)).to_numpy())
+        return out
+
+
+def _peace_ground(det: pd.DataFrame, war: WarGround | None, near: bool
+                  ) -> tuple[np.ndarray, Any, dict[str, Any]]:
+    """(rows off ground at war, the factor that scales a count of a peacetime year whose
+    window starts on a given day to the whole scope, what was done): all rows and 1
+    without ``war`` or with too little ground off it."""
+    if war is None or not war.exclusions:
+        return np.ones(len(det), dtype=bool), lambda _day: 1.0, {}
+    share, start = war.share(near), war.start
+    if not war.measurable(near):
+        return np.ones(len(det), dtype=bool), lambda _day: 1.0, {"war_ground": war.note(near)}
+    return war.off(det), lambda day: 1.0 / share if day >= start else 1.0, \
+        {"war_ground": war.note(near)}
 
 
 def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
-                   max_km: float | None = None) -> float:
+                   max_km: float | None = None, war_ground: WarGround | None = None) -> float:
     """Detections per day in the agreement's scope during the same calendar window in
     peacetime ``years`` (detections enriched against the agreement's line).
 
     Why: ``held`` needs a yardstick for "no more fire than in peace" on the same ground
     and in the same season; the caller must pass detections of the same sensors.
     ``max_km``: only the scope within that distance of the line (the contact zone).
+    ``war_ground``: ground at war then, left out and the rate scaled to the whole scope.
     """
     if not years:
         raise InputError("peacetime_rate: expected at least one peacetime year")
     det = normalise(detections)
+    off, scale, _ = _peace_ground(det, war_ground, max_km is not None)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
-        & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km)
+        & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km) & off
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
-    total = 0
+    total = 0.0
     exposure = 0.0
     for y in years:
         shift = pd.DateOffset(years=int(y) - w0.year)
         s, e = w0 + shift, w1 + shift
         days = window_days(s, e)
-        total += int((scope & det["date"].isin(days).to_numpy()).sum())
+        total += int((scope & det["date"].isin(days).to_numpy()).sum()) \
+            * scale(s.tz_localize(None).normalize())
         exposure += float(len(days))
     return total / exposure
 
 
 def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
                         years: Sequence[int], margin_days: int = 30,
-                        pooled: bool = False) -> float:
+                        pooled: bool = False, war_ground: WarGround | None = None) -> float:
     """Incidents with p_min < 0.01 per day in the agreement's scope in peacetime ``years``,
     around the same calendar window (+- ``margin_days``: false alarms are rare, and
     seasonal): the rate of the worst of those years, or with ``pooled`` their pooled rate.
@@ -72,7 +170,8 @@ def false_incident_rate(detections: pd.DataFrame, agreement: Agreement,
     """
     if not years:
         raise InputError("false_incident_rate: expected at least one peacetime year")
-    worst, pooled_rate, _ = _false_rates(detections, agreement, years, margin_days)
+    worst, pooled_rate, *_ = _false_rates(detections, agreement, years, margin_days,
+                                          war_ground=war_ground)
     return pooled_rate if pooled else worst
 
 
@@ -151,39 +250,47 @@ def count_false_alarms(det: pd.DataFrame, rows: np.ndarray, unit: str = INCIDENT
 
 def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
                  margin_days: int, max_km: float | None = None,
-                 unit: str = INCIDENT) -> tuple[float, float, float]:
+                 unit: str = INCIDENT, war_ground: WarGround | None = None
+                 ) -> tuple[float, float, float, float, int, dict[str, Any]]:
     """(worst year's, pooled) false-incident rates of :func:`false_incident_rate`, from one
-    pass over the detections, and the :func:`dispersion` of the pooled count; with
+    pass over the detections, the :func:`dispersion` of the pooled count, the mean factor
+    (over the days) the counts were scaled by to the whole scope, the pooled count itself
+    and what :class:`WarGround` did; with
     ``max_km``, of the incidents with a detection in scope within that distance of the
     line (rule V1's contact zone); counted in ``unit`` (:func:`count_false_alarms`)."""
     det = normalise(detections)
+    off, scale, note = _peace_ground(det, war_ground, max_km is not None)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
-        & within_km(det, max_km)
+        & within_km(det, max_km) & off
     p_min = None  # each incident's lowest p_natural, once for every year: incidents only
     if unit == INCIDENT:
         has = det["incident_id"].notna().to_numpy()
         p_min = det.loc[has].groupby(det.loc[has, "incident_id"].astype(str))["p_natural"].min()
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
-    counts, exposures, parts = [], [], []
+    counts, exposures, parts, scales = [], [], [], []
     for y in years:  # a handful of years, not detections
         shift = pd.DateOffset(years=int(y) - w0.year)
-        days = window_days(w0 + shift - pd.Timedelta(days=margin_days),
-                           w1 + shift + pd.Timedelta(days=margin_days))
+        first = w0 + shift - pd.Timedelta(days=margin_days)
+        days = window_days(first, w1 + shift + pd.Timedelta(days=margin_days))
         m = scope & det["date"].isin(days).to_numpy()
         part = count_false_alarms(det, m, unit, p_min)
         counts.append(int(part.sum()))
         parts.append(part)
         exposures.append(float(len(days)))
-    worst = max(c / e for c, e in zip(counts, exposures, strict=True))
+        scales.append(scale(first.tz_localize(None).normalize()))
+    worst = max(c * f / e for c, f, e in zip(counts, scales, exposures, strict=True))
     spread = dispersion(pd.concat(parts, ignore_index=True)) if parts else 1.0
-    return worst, sum(counts) / sum(exposures), spread
+    pooled = sum(c * f for c, f in zip(counts, scales, strict=True)) / sum(exposures)
+    mean_scale = sum(f * e for f, e in zip(scales, exposures, strict=True)) / sum(exposures)
+    return worst, pooled, spread, mean_scale, sum(counts), note
 
 
 def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
                                  years: Sequence[int], margin_days: int = 30,
                                  fallback: float | None = None,
                                  max_km: float | None = None,
-                                 unit: str = INCIDENT) -> dict[str, object]:
+                                 unit: str = INCIDENT,
+                                 war_ground: WarGround | None = None) -> dict[str, object]:
     """The false-incident rate rule V1 weighs, measured on the agreement's own ground,
     line and season, with what it rests on.
 
@@ -199,6 +306,8 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
     line (the contact zone rule V1 also tests, :data:`~truceline.analysis.rules.NEAR_LINE_KM`).
     ``unit``: what is counted (:func:`count_false_alarms`); the rate is per day in it,
     and ``dispersion`` (:func:`dispersion`) says how the count clusters in incidents.
+    ``war_ground``: ground at war in those years, left out; the count off it is scaled to
+    the whole scope (its Poisson bound too, so less ground measured means a wider bound).
 
     Example
     -------
@@ -218,24 +327,25 @@ def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agr
                 "unit": unit,
                 "why": "no peacetime detections of this ground scored with a climatology "
                        "that leaves their year out: the constant rate is used"}
-    worst, pooled, spread = _false_rates(detections, agreement, years, margin_days, max_km,
-                                         unit)
+    worst, pooled, spread, scale, count, note = _false_rates(
+        detections, agreement, years, margin_days, max_km, unit, war_ground)
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     exposure = float(len(window_days(w0 - pd.Timedelta(days=margin_days),
                                      w1 + pd.Timedelta(days=margin_days)))) * len(years)
-    count = int(round(pooled * exposure))
-    upper = poisson_ci(count)[1] / exposure
+    upper = poisson_ci(count)[1] / exposure * scale  # scaled as the counts were
     return {"rate_per_day": max(worst, upper), "source": "measured", "years": list(years),
             "worst_year_per_day": worst, "pooled_per_day": pooled, "pooled_count": count,
             "pooled_days": exposure, "upper95_per_day": upper, "margin_days": margin_days,
-            "max_km": max_km, "unit": unit, "dispersion": spread}
+            "max_km": max_km, "unit": unit, "dispersion": spread, **note}
 
 
 def measured_zone_false_rate(detections: pd.DataFrame | None, agreement: Agreement,
-                             years: Sequence[int], margin_days: int = 30) -> dict[str, object]:
+                             years: Sequence[int], margin_days: int = 30,
+                             war_ground: WarGround | None = None) -> dict[str, object]:
     """:func:`measured_false_incident_rate` for rule V1's contact zone, counted as V1
     counts there: days on which an incident's fire reached new ground within
     :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line (:data:`NEW_GROUND_DAY`).
     One place says what the zone's yardstick is, for `assess` and the validation alike."""
     return measured_false_incident_rate(detections, agreement, years, margin_days,
-                                        max_km=NEAR_LINE_KM, unit=NEW_GROUND_DAY)
+                                        max_km=NEAR_LINE_KM, unit=NEW_GROUND_DAY,
+                                        war_ground=war_ground)

@@ -226,6 +226,10 @@ def validate_verdicts(
                                            "detected with (default: the product's; "
                                            "another to compare, e.g. seasonal+cities)."
                                            )] = "seasonal",
+    keep_war_ground: Annotated[bool, typer.Option(
+        "--keep-war-ground", help="Measure the peacetime yardsticks on all ground, the "
+        "war in Donetsk and Luhansk since 2014 included (the method before; default: "
+        "left out, as assess and the climatology do).")] = False,
     old: Annotated[bool, typer.Option(help="Also judge each window the old way "
                                            "(coverage from detections, constant "
                                            "false-incident rate).")] = True,
@@ -250,13 +254,15 @@ def validate_verdicts(
     def log(msg: str) -> None:
         console.print(msg, highlight=False)
 
-    grounds = vv.prepare(root, names, log=log, rule=rule)
+    grounds = vv.prepare(root, names, log=log, rule=rule, keep_war_ground=keep_war_ground)
     rows = vv.run_verdicts(grounds, {n: counts[n] for n in names if n in counts}, seed=seed,
                            old=old, log=log)
     stress_rows = vv.stress(grounds["war-2022-2023"], stress_windows, seed=seed) \
         if stress_windows else None
     if as_json:
-        _emit_json({"seed": seed, "rule": rule, "targets": vv.targets(rows, stress_rows),
+        _emit_json({"seed": seed, "rule": rule,
+                    "yardsticks": "all ground" if keep_war_ground else "war ground left out",
+                    "targets": vv.targets(rows, stress_rows),
                     "targets_product": vv.targets(rows, stress_rows, method="product"),
                     "confusion": {by or "overall": vv.confusion(rows, by).to_dict("records")
                                   for by in (None, "season", "length", "coverage")},

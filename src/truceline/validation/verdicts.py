@@ -39,9 +39,11 @@ from truceline import config
 from truceline.analysis import false_alarms
 from truceline.analysis.baseline import DEFAULT_YEARS, Climatology, build_climatologies
 from truceline.analysis.coverage import Coverage, assess_coverage, oblast_of
+from truceline.analysis.peacetime import WarGround
 from truceline.analysis.proof import verdict_without_moved
 from truceline.analysis.rules import NEAR_LINE_KM
 from truceline.errors import InputError
+from truceline.pipeline import war_exclusions
 from truceline.sources.agreements import Agreement, parse_agreement
 from truceline.validation.detection import (
     MOVING_SHIFT_YEARS,
@@ -183,6 +185,9 @@ class Ground:
     area_ratio: float = float("nan")  # scope band over control band (false_alarms.area_ratio)
     near_ratio: float = float("nan")  # the scope's contact zone over the control band
     own_line: OwnLine | None = None  # a moving line: yardsticks per window, on its own line
+    # ground at war in the peacetime years, left out of the yardsticks as assess does
+    # (None: all ground, the method before; analysis.peacetime.WarGround)
+    war_ground: WarGround | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -217,7 +222,7 @@ class Ground:
         if key not in self._cache:
             det = self.yardstick_detections(a)  # None: no yardstick, so never `held`
             self._cache[key] = None if det is None else peacetime_rate(
-                det, a, self.years_for(a), max_km=max_km)
+                det, a, self.years_for(a), max_km=max_km, war_ground=self.war_ground)
         return self._cache[key]
 
     def yardstick_incidents(self, a: Agreement) -> tuple[int, int]:
@@ -251,7 +256,8 @@ class Ground:
         key = ("false", a.start_utc, a.end_utc, a.scope.band_km, zone)
         if key not in self._cache:
             measure = measured_zone_false_rate if zone else measured_false_incident_rate
-            self._cache[key] = measure(self.yardstick_detections(a), a, self.years_for(a))
+            self._cache[key] = measure(self.yardstick_detections(a), a, self.years_for(a),
+                                       war_ground=self.war_ground)
         return self._cache[key]
 
 
@@ -297,9 +303,11 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                  climatologies: Mapping[str, Climatology],
                  leave_out_climatologies: Mapping[str, Climatology],
                  log: Callable[[str], None] | None = None,
-                 rule: str = "seasonal") -> Ground:
+                 rule: str = "seasonal", keep_war_ground: bool = False) -> Ground:
     """One of the named grounds (:data:`GROUNDS`), built from the loaded history, its
-    detections and yardsticks called war by ``rule``."""
+    detections and yardsticks called war by ``rule``; its yardsticks leave out the ground
+    the climatology leaves out of peace, as `assess` does (``keep_war_ground``: measure
+    them on all ground, the method before)."""
     if name not in GROUNDS:
         raise InputError(f"ground {name!r}: expected one of {', '.join(GROUNDS)}")
     spec = GROUNDS[name]
@@ -348,8 +356,13 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     first = pd.Timestamp(spec["from"])
     last = pd.Timestamp(spec["to"])
     oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
+    # a ground whose detections leave Donetsk and Luhansk out (no_donbas) has nothing to
+    # leave out: its windows and yardsticks lie off that ground alike
+    exclusions = () if keep_war_ground or spec.get("no_donbas") else war_exclusions(
+        leave_out_climatologies, ["VIIRS"])
     ratios = false_alarms.area_ratios(snaps.iloc[[len(snaps) // 2]], parse_agreement(
-        agreement_text(first, 1, band_km=band)))  # type: ignore[arg-type]
+        agreement_text(first, 1, band_km=band)),  # type: ignore[arg-type]
+        exclusions=exclusions)
     return Ground(name=name, kind=spec["kind"], root=root, detections=scored,
                   incidents=incidents, theatre=theatre,
                   oblasts=oblasts,
@@ -357,7 +370,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
-                  near_ratio=ratios["near"])
+                  near_ratio=ratios["near"], war_ground=ratios.get("war_ground"))
 
 
 #: The grounds the study judges windows on.
@@ -461,7 +474,10 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "verdict_without_moved": _without_moved(res),
             "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
             "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"],
-            "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1]}
+            "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1],
+            # the share of the scope the yardsticks were measured on (None: all of it)
+            "yardstick_share_off": None if ground.war_ground is None
+            else ground.war_ground.share()}
 
 
 def _without_moved(res: Any) -> str:
@@ -653,9 +669,10 @@ def format_tables(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None) -
 
 
 def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None = None,
-            rule: str = "seasonal") -> dict[str, Ground]:
+            rule: str = "seasonal", keep_war_ground: bool = False) -> dict[str, Ground]:
     """Load the history, build both climatologies and the named grounds, with the
-    war-fire ``rule`` (checked before any work)."""
+    war-fire ``rule`` (checked before any work) and ``keep_war_ground``
+    (:func:`build_ground`)."""
     from truceline.analysis.anomaly import rule_params
 
     rule_params(rule)
@@ -667,7 +684,8 @@ def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None 
     lo = build_climatologies(history, years=leave_out())
     say(f"climatologies ({time.perf_counter() - t:.0f} s)")
     return {n: build_ground(n, root, history=history, climatologies=full,
-                            leave_out_climatologies=lo, log=say, rule=rule) for n in names}
+                            leave_out_climatologies=lo, log=say, rule=rule,
+                            keep_war_ground=keep_war_ground) for n in names}
 
 
 # --------------------------------------------------------------------------- Donbas 2020
