@@ -25,8 +25,9 @@ from truceline.errors import InputError
 from truceline.sources.agreements import Agreement
 
 __all__ = ["GROUND_RESOLUTION", "INCIDENT", "MIN_PEACE_SHARE", "NEW_GROUND_DAY", "WarGround",
-           "count_false_alarms", "dispersion", "false_incident_rate", "measured_false_incident_rate",
-           "measured_zone_false_rate", "new_ground_days", "peacetime_rate"]
+           "count_false_alarms", "dispersion", "false_incident_rate",
+           "measured_false_incident_rate", "measured_zone_false_rate", "new_ground_days",
+           "peacetime_rate"]
 
 #: The units rule V1 counts false alarms in: incidents (the whole scope), or days on
 #: which an incident's fire reached new ground (the contact zone): a town fought over for
