@@ -767,4 +767,4 @@ __all__ = ["AGREEMENT_DIR", "AssessmentRun", "baseline", "build_baseline", "buil
            "leave_out_years", "line_sector_names", "load_baseline", "load_leave_out",
            "peacetime_false_rate_for", "peacetime_frames", "peacetime_history",
            "peacetime_rate_for", "recompute_differences", "run_assessment", "save_baseline",
-           "snapshot_at", "verify_folder", "write_assessment"]
+           "snapshot_at", "verify_folder", "war_exclusions", "write_assessment"]
