@@ -427,6 +427,22 @@ def test_yardsticks_leave_out_ground_at_war() -> None:
     assert peacetime_rate(det, a, [2019], war_ground=later) == peacetime_rate(det, a, [2019])
 
 
+def test_war_ground_named_by_the_climatology() -> None:
+    """assess reads the ground at war from the climatologies' recorded exclusions; a name
+    this version does not know is refused (its ground would silently count as peace)."""
+    from types import SimpleNamespace
+
+    from truceline.analysis.baseline import DONBAS_2014
+    from truceline.pipeline import war_exclusions
+
+    clims = {"VIIRS": SimpleNamespace(exclusions=(DONBAS_2014.name,)),
+             "MODIS": SimpleNamespace(exclusions=(DONBAS_2014.name,))}
+    assert war_exclusions(clims, ["MODIS", "VIIRS"]) == (DONBAS_2014,)
+    assert war_exclusions(clims, ["other"]) == ()
+    with pytest.raises(InputError, match="'Crimea 2014'"):
+        war_exclusions({"VIIRS": SimpleNamespace(exclusions=("Crimea 2014",))}, ["VIIRS"])
+
+
 def test_placebo_study_on_peacetime() -> None:
     det = world(QUIET, start="2019-06-01", days=90, split="2030-01-01", seed=3)
     start0 = pd.Timestamp("2019-06-12")
