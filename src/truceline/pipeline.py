@@ -550,8 +550,10 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
                                   war_ground=war_ground)
         detail[sensor] = {"years": years, "per_day": round(rate, 4),
                           "within_km": NEAR_LINE_KM, "zone_per_day": round(zone, 4)}
-        if war_ground is not None:
-            detail[sensor]["war_ground"] = war_ground.note()
+        if war_ground is not None:  # held weighs the lower of the two readings
+            detail[sensor]["war_ground"] = war_ground.note() | (
+                {"rate": "the lower of all ground's and the rate off it, scaled to the "
+                         "scope"} if war_ground.measurable() else {})
         total += rate
         zone_total += zone
     return total, detail | {"zone_per_day": zone_total}

@@ -418,10 +418,14 @@ def test_yardsticks_leave_out_ground_at_war() -> None:
     assert sliver["worst_year_per_day"] == every["worst_year_per_day"]
     assert sliver["war_ground"]["left_out"] == [] and "25%" in sliver["war_ground"]["why"]
     # held's yardstick: the fire on war ground out (an incident in the window, three
-    # detections), the rest doubled
+    # detections) and the rest scaled to the scope, or all ground's if that is lower:
+    # held needs the window's fire at the level of both readings of peace
     quiet = peacetime_rate(det[det["lon"] < 37.2], a, [2019])
-    assert peacetime_rate(det, a, [2019]) == pytest.approx(quiet + 3 / 10)
-    assert peacetime_rate(det, a, [2019], war_ground=half) == pytest.approx(quiet / 0.5)
+    every = peacetime_rate(det, a, [2019])
+    assert every == pytest.approx(quiet + 3 / 10)
+    assert peacetime_rate(det, a, [2019], war_ground=half) == every  # quiet / 0.5 is more
+    most = WarGround((war_box,), 0.99, 0.99)
+    assert peacetime_rate(det, a, [2019], war_ground=most) == pytest.approx(quiet / 0.99)
     # before the war began, all ground is peace and nothing is scaled
     later = WarGround((Exclusion("war", war_box.geometry, dt.date(2020, 1, 1)),), 0.5, 0.5)
     assert peacetime_rate(det, a, [2019], war_ground=later) == peacetime_rate(det, a, [2019])

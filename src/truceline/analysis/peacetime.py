@@ -133,12 +133,28 @@ def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequen
     Why: ``held`` needs a yardstick for "no more fire than in peace" on the same ground
     and in the same season; the caller must pass detections of the same sensors.
     ``max_km``: only the scope within that distance of the line (the contact zone).
-    ``war_ground``: ground at war then, left out and the rate scaled to the whole scope.
+    ``war_ground``: ground at war then: the rate is the lower of all ground's and the
+    rate off it scaled to the whole scope. The lower, because the scaling takes fire to
+    be spread evenly, and where it is not (a January with no fire on the war ground, all
+    of it elsewhere) the scaled rate is the higher and would make ``held`` easier on a
+    war window (docs/VALIDATION.md, Assessment point 17): ``held`` needs the window's fire
+    at the level of both readings of peace.
     """
     if not years:
         raise InputError("peacetime_rate: expected at least one peacetime year")
     det = normalise(detections)
+    every = _peacetime_rate(det, agreement, years, max_km, np.ones(len(det), dtype=bool),
+                            lambda _day: 1.0)
     off, scale, _ = _peace_ground(det, war_ground, max_km is not None)
+    if war_ground is None or not war_ground.measurable(max_km is not None):
+        return every
+    return min(every, _peacetime_rate(det, agreement, years, max_km, off, scale))
+
+
+def _peacetime_rate(det: pd.DataFrame, agreement: Agreement, years: Sequence[int],
+                    max_km: float | None, off: np.ndarray, scale: Any) -> float:
+    """:func:`peacetime_rate` of the rows ``off`` (normalised), each year's count scaled by
+    ``scale`` of its window's first day."""
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
         & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km) & off
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
