@@ -20,13 +20,19 @@ pytestmark = [pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def grounds(history: pd.DataFrame, leave_out_climatologies: dict) -> dict[str, vv.Ground]:
-    """The two grounds, from the analysis conftest's session history and leave-out
-    climatology (the placebo test shares them)."""
+def full(history: pd.DataFrame) -> dict:
+    """The full VIIRS climatology the war grounds are scored with."""
     from truceline.analysis.baseline import build_climatologies
 
+    return build_climatologies(history[history["sensor"] == "VIIRS"], sensors=("VIIRS",))
+
+
+@pytest.fixture(scope="module")
+def grounds(history: pd.DataFrame, full: dict,
+            leave_out_climatologies: dict) -> dict[str, vv.Ground]:
+    """The two grounds, from the analysis conftest's session history and leave-out
+    climatology (the placebo test shares them)."""
     assert ROOT is not None
-    full = build_climatologies(history[history["sensor"] == "VIIRS"], sensors=("VIIRS",))
     return {n: vv.build_ground(n, ROOT, history=history, climatologies=full,
                                leave_out_climatologies=leave_out_climatologies)
             for n in ("war-2025-08", "peace-no-fighting")}
@@ -76,6 +82,27 @@ def test_war_and_peace_windows(grounds: dict[str, vv.Ground]) -> None:
     again = vv.draw_windows(grounds["peace-no-fighting"], 3, np.random.default_rng(1))
     first = vv.draw_windows(grounds["peace-no-fighting"], 3, np.random.default_rng(1))
     assert [a.start_utc for a in again] == [a.start_utc for a in first]
+
+
+def test_yardsticks_with_the_war_ground_kept(grounds: dict[str, vv.Ground],
+                                            history: pd.DataFrame, full: dict,
+                                            leave_out_climatologies: dict) -> None:
+    """`validate verdicts --keep-war-ground` judges the same windows with the yardsticks
+    of the method before (all ground, the Donbas war included): side by side, the
+    August 2025 windows' peacetime false-incident rates differ, and the kept ones are
+    measured on the whole scope."""
+    assert ROOT is not None
+    ground = grounds["war-2025-08"]
+    kept = vv.build_ground("war-2025-08", ROOT, history=history, climatologies=full,
+                           leave_out_climatologies=leave_out_climatologies,
+                           keep_war_ground=True)
+    assert kept.war_ground is None and ground.war_ground is not None
+    rows = {g.name + str(g.war_ground is None): vv.run_verdicts(
+        {g.name: g}, {g.name: 4}, seed=7, old=False) for g in (ground, kept)}
+    new, old = (r[r["method"] == "new"].reset_index(drop=True) for r in rows.values())
+    assert new["start"].tolist() == old["start"].tolist()
+    assert old["yardstick_share_off"].isna().all()
+    assert (new["false_rate"] != old["false_rate"]).any()
 
 
 def test_stress_removal_and_cloud(grounds: dict[str, vv.Ground]) -> None:
