@@ -129,6 +129,13 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
                            old=False)
     t = vv.targets(rows)
     assert t["moving_windows"] == 6 and 0 <= t["moving_violated"] <= 1
+    # its yardsticks leave Donetsk and Luhansk out, its windows do not: as assess judges,
+    # each violation is judged again without the fire there (at war in 2018-2021)
+    p = vv.targets(rows, method="product")
+    assert 0 <= p["moving_violated_without_donbas"] <= p["moving_violated"]
+    assert t["moving_violated_without_donbas"] is None  # only the product's is judged
+    off, _ = g.off_donbas()
+    assert 0 < len(off) < len(d)
     # each window's yardsticks on its own line, as assess reads them: the map in force on
     # its first day shifted as its fire was, forced over peacetime, its own year left out
     drawn = vv.draw_windows(g, 40, np.random.default_rng(3))

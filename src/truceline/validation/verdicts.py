@@ -198,6 +198,19 @@ class Ground:
                                                method=method)
         return self._cache[key]
 
+    def off_donbas(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The ground's detections and incidents outside Donetsk and Luhansk oblasts: a
+        peace ground's violations judged again without the low-level war of 2014-2022
+        (its windows' yardsticks leave that ground out, its windows do not)."""
+        if "off_donbas" not in self._cache:
+            d = self.detections
+            ob = oblast_of(d["lon"].to_numpy(), d["lat"].to_numpy(), self.root)
+            d = d[~np.isin(np.asarray(ob).astype(str), DONBAS_OBLASTS)].reset_index(drop=True)
+            kept = set(d["incident_id"].dropna())
+            self._cache["off_donbas"] = (d, self.incidents[
+                self.incidents["incident_id"].isin(kept)].reset_index(drop=True))
+        return self._cache["off_donbas"]
+
     def years_for(self, a: Agreement) -> list[int]:
         y = pd.Timestamp(a.start_utc).year
         return [x for x in self.peace_years if not (self.own_year_out and x == y)]
@@ -462,7 +475,18 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
         alt = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
                      false_incident_rate_per_day=far,
                      peacetime_zone_rate_per_day=ground.peacetime(a, max_km=NEAR_LINE_KM))
+    # a peace ground whose windows hold the Donbas war of 2018-2021 while its yardsticks
+    # leave it out: does a violation stand without the fire there?
+    without_donbas = None
+    if method == "product" and detections is None and ground.war_ground is not None \
+            and ground.kind in ("peace", "moving"):
+        without_donbas = res.verdict
+        if res.verdict == "violated":
+            d, i = ground.off_donbas()
+            without_donbas = judge(ground, a, detections=d, incidents=i, method="product",
+                                   coverage=cov)["verdict"]
     return {"ground": ground.name, "kind": ground.kind, "method": method,
+            "verdict_without_donbas": without_donbas,
             "verdict_far": alt.verdict, "rule_far": alt.rule,
             "verdict_far_without_moved": _without_moved(alt), "n_control_incidents": n_far,
             "far_rate": far,
@@ -577,8 +601,8 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
 
     def share(frame: pd.DataFrame, verdicts: Sequence[str], column: str = "verdict"
               ) -> float | None:
-        if frame.empty or column not in frame:
-            return None
+        if frame.empty or column not in frame or frame[column].isna().all():
+            return None  # not measured for this method or ground
         return float(frame[column].isin(verdicts).mean())
 
     out: dict[str, Any] = {
@@ -603,6 +627,15 @@ def targets(rows: pd.DataFrame, stress_rows: pd.DataFrame | None = None, *,
         out["moving_violated_adequate"] = share(moving[moving["adequate"]], ["violated"])
         out["moving_violated_without_moved"] = share(moving, ["violated"],
                                                      "verdict_without_moved")
+        out["moving_violated_without_donbas"] = share(moving, ["violated"],
+                                                      "verdict_without_donbas")
+    whole = peace[peace["ground"] == "peace-whole-line"]
+    if len(whole):
+        out["whole_line_windows"] = len(whole)
+        out["whole_line_violated"] = share(whole, ["violated"])
+        # the same, standing without the fire in Donetsk and Luhansk (at war then)
+        out["whole_line_violated_without_donbas"] = share(whole, ["violated"],
+                                                          "verdict_without_donbas")
     if stress_rows is not None and len(stress_rows):
         s = stress_rows
         full = s[(s["test"] == "remove 100%") & s["adequate"]]
