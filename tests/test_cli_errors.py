@@ -312,9 +312,9 @@ def test_validate_verdicts_names_an_unknown_rule_before_any_work(monkeypatch, ca
     data = tmp_path / "data"
     (data / "firms" / "ukraine_yearly").mkdir(parents=True)
     code, _, err = run(monkeypatch, capsys, "validate", "verdicts", "--data", str(data),
-                       "--rule", "seasonal+citys", "--war", "1", "--peace", "0",
+                       "--rule", "seasonal-without-city", "--war", "1", "--peace", "0",
                        "--donbas", "0", "--moving", "0", "--stress", "0")
     msg = one_message(err)
     assert code == 2
-    assert "rule 'seasonal+citys': no such rule" in msg
-    assert "seasonal+cities" in msg
+    assert "rule 'seasonal-without-city': no such rule" in msg
+    assert "seasonal-without-cities" in msg

@@ -241,7 +241,7 @@ def test_improbable_fire_in_a_city_near_the_line_is_war_whatever_the_season(
         summer: dict) -> None:
     # a burn year three times the usual, all of it 4 km from the line; the season test
     # excuses much of it. Where a cell-day's fire lies in a city of 50,000 or more the
-    # city test calls every improbable off-site fire war (test "city"); a town of 30,000,
+    # default calls every improbable off-site fire war (test "city"); a town of 30,000,
     # fire 20 km from the line, or no map in force: nothing added.
     d = frame(_burns(range(2022, 2023), np.random.default_rng(11), per_cell=6))
     d = d.assign(distance_km=-4.0)
@@ -251,11 +251,11 @@ def test_improbable_fire_in_a_city_near_the_line_is_war_whatever_the_season(
     city_cells = cells[: len(cells) // 2]
     in_city = scores["cell"].isin(city_cells).to_numpy()
 
-    def called(pop: int, km: float, rule: str = "seasonal+cities") -> pd.DataFrame:
+    def called(pop: int, km: float, rule: str = "seasonal") -> pd.DataFrame:
         s = scores.assign(city_pop=np.where(in_city, pop, 0), line_km=km)
         return classify(d.assign(distance_km=-km), summer, rule, scores=s)
 
-    base = called(60_000, 4.0, "seasonal")
+    base = called(60_000, 4.0, "seasonal-without-cities")
     new = called(60_000, 4.0)
     cell = cells_of(d["lon"].to_numpy(), d["lat"].to_numpy(), 6)
     city = np.isin(cell, city_cells)
@@ -268,7 +268,7 @@ def test_improbable_fire_in_a_city_near_the_line_is_war_whatever_the_season(
     assert new["war"].to_numpy()[base["war"].to_numpy()].all()  # nothing taken away
     assert called(30_000, 4.0)["war"].equals(base["war"])  # a town, not a city
     assert called(60_000, 20.0)["war"].equals(
-        called(60_000, 20.0, "seasonal")["war"])  # too far from the line
+        called(60_000, 20.0, "seasonal-without-cities")["war"])  # too far from the line
     bare = d.drop(columns="distance_km")
-    assert classify(bare, summer, "seasonal+cities")["war"].equals(
-        classify(bare, summer, "seasonal")["war"])
+    assert classify(bare, summer, "seasonal")["war"].equals(
+        classify(bare, summer, "seasonal-without-cities")["war"])

@@ -34,11 +34,11 @@ def validate_detection_cmd(
     events: EventsOpt = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", help="Rule to measure; repeat to compare side by side (default: "
-        "seasonal and seasonal-war-in-wide, the rule before the wide area's burn year left "
-        "out the war fire along the front; seasonal-static is the rule before fire on a "
+        "seasonal and seasonal-without-cities, the rule before fire in a city near the "
+        "line counted; seasonal-war-in-wide is the rule before the wide area's burn year "
+        "left out the war fire along the front, seasonal-static the rule before fire on a "
         "moving front counted, "
-        "seasonal-v1 is the rule before hot spot sites, seasonal+cities the default plus "
-        "fire in a city near the line).")] = None,
+        "seasonal-v1 the rule before hot spot sites).")] = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
     frontier: Annotated[bool, typer.Option(
@@ -49,7 +49,7 @@ def validate_detection_cmd(
     cities: Annotated[bool, typer.Option(
         "--cities", help="Also measure the city test at each point of its grid (cities "
         "of 20,000, 50,000 or 100,000 people or more, within 10 or 30 km of the line) "
-        "on top of the default rule (needs --events; a minute more).")] = False,
+        "on top of the rule without it (needs --events; a minute more).")] = False,
 ) -> None:
     """Placebo, rear, war ground, named hot spot cases, recall and lift against events
     (also by the events' month, source and precision)."""
@@ -59,7 +59,7 @@ def validate_detection_cmd(
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
     lk = _open_lake(lake)
-    rules = tuple(rule) if rule else ("seasonal", "seasonal-war-in-wide")
+    rules = tuple(rule) if rule else ("seasonal", "seasonal-without-cities")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
                                  cities=cities, progress=lambda msg: status.update(msg))
@@ -78,7 +78,7 @@ def validate_detection_cmd(
 
 def _print_cities(grid: dict[str, Any]) -> None:
     table = Table(title=f"fire in a city near the line: {grid['rule']} plus the city test "
-                  "at each point of its grid (seasonal+cities: 50,000 people, 10 km)")
+                  "at each point of its grid (the default: 50,000 people, 10 km)")
     for col in ("city of at least", "km", "placebo /1,000 km²/yr", "rear 2022",
                 "recall / ceiling", "lift", "Mariupol", "far works 2018-21",
                 "calls added", "their lift", "keeps the targets"):
@@ -223,9 +223,9 @@ def validate_verdicts(
                                                 "stress tests.")] = 40,
     seed: Annotated[int, typer.Option(help="Seed of the windows drawn.")] = 2026,
     rule: Annotated[str, typer.Option(help="War-fire rule every window and yardstick is "
-                                           "detected with (default: the product's; "
-                                           "another to compare, e.g. seasonal+cities)."
-                                           )] = "seasonal",
+                                           "detected with (default: the product's; e.g. "
+                                           "seasonal-without-cities, the rule it "
+                                           "replaced, to compare).")] = "seasonal",
     keep_war_ground: Annotated[bool, typer.Option(
         "--keep-war-ground", help="Measure the peacetime yardsticks on all ground, the "
         "war in Donetsk and Luhansk since 2014 included (the method before; default: "

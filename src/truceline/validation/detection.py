@@ -136,7 +136,7 @@ def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
 
 
 def validate_detection(lake: Any, *,
-                       rules: Sequence[str] = ("seasonal", "seasonal-war-in-wide"),
+                       rules: Sequence[str] = ("seasonal", "seasonal-without-cities"),
                        events: pd.DataFrame | None = None,
                        frontier: bool = False,
                        cities: bool = False,

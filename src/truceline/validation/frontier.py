@@ -71,14 +71,13 @@ def frontier(enriched: dict[str, pd.DataFrame],
 def cities(enriched: dict[str, pd.DataFrame],
            spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
            climatologies: dict[str, dict[str, Any]], area_km2: float,
-           events: pd.DataFrame, *, rule: str = "seasonal",
+           events: pd.DataFrame, *, rule: str = "seasonal-without-cities",
            populations: Sequence[int] = CITY_POPULATIONS,
            distances_km: Sequence[float] = CITY_KM,
            progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
     """The city test (``RuleParams.city_min_population``/``city_line_km``) on top of
     ``rule`` at every point of its grid, beside ``rule`` alone: the rows and answers of
-    :func:`frontier`. The preset ``seasonal+cities`` is one of its points (50,000
-    people, 10 km)."""
+    :func:`frontier`. The default rule is one of its points (50,000 people, 10 km)."""
     points = [({"population": None, "km": None}, rule_params(rule))]
     for pop in populations:
         for km in distances_km:

@@ -188,6 +188,7 @@ class Ground:
     # ground at war in the peacetime years, left out of the yardsticks as assess does
     # (None: all ground, the method before; analysis.peacetime.WarGround)
     war_ground: WarGround | None = None
+    donbas_in_windows: bool = True  # False: the ground's detections leave it out already
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -383,7 +384,8 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
-                  near_ratio=ratios["near"], war_ground=ratios.get("war_ground"))
+                  near_ratio=ratios["near"], war_ground=ratios.get("war_ground"),
+                  donbas_in_windows=not spec.get("no_donbas"))
 
 
 #: The grounds the study judges windows on.
@@ -478,7 +480,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     # a peace ground whose windows hold the Donbas war of 2018-2021 while its yardsticks
     # leave it out: does a violation stand without the fire there?
     without_donbas = None
-    if method == "product" and detections is None and ground.war_ground is not None \
+    if method == "product" and detections is None and ground.donbas_in_windows \
             and ground.kind in ("peace", "moving"):
         without_donbas = res.verdict
         if res.verdict == "violated":
