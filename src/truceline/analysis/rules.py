@@ -91,16 +91,30 @@ def _rate_basis(false_alarm: dict[str, Any]) -> str:
                 f"band in the window's {false_alarm['control_days']} day(s), scaled by the "
                 f"area judged, {false_alarm['area_ratio']:g} of the band's")
     if false_alarm.get("source") == "peacetime, same ground and season":
-        years = sorted({y for d in (false_alarm.get("peacetime") or {}).get("by_sensor", {})
-                        .values() for y in d.get("years", [])})
+        by_sensor = (false_alarm.get("peacetime") or {}).get("by_sensor", {}).values()
+        years = sorted({y for d in by_sensor for y in d.get("years", [])})
         return (", measured in peacetime on this ground and season, ± 30 days of "
                 + (", ".join(map(str, years)) or "the peacetime years")
-                + ", scored without those years")
+                + ", scored without those years" + _war_ground_text(by_sensor))
     if false_alarm.get("source") == "floor":
         measured = false_alarm.get("control_per_day")
         return (", the floor" if measured is None else
                 f", the floor: the control band in the window's days gave {measured:.3g}/day")
     return ""
+
+
+def _war_ground_text(by_sensor: Any) -> str:
+    """What the peacetime yardstick left out as ground at war then (the climatology's
+    exclusions, ``analysis.peacetime.WarGround``), for the reasons."""
+    said = next((d["war_ground"] for d in by_sensor if d.get("war_ground")), None)
+    if not said or said.get("share_off") is None:
+        return ""
+    if not said.get("left_out"):
+        return (f", on all ground: only {said['share_off']:.0%} of it lies off ground at "
+                "war then")
+    return (f", leaving out {' and '.join(said['left_out'])} (at war from "
+            f"{said['from']}) and scaling the rest, {said['share_off']:.0%} of the ground, "
+            "to all of it")
 
 
 def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
