@@ -329,7 +329,8 @@ def test_detect_export_with_a_map_carries_side_and_incident(lake, tmp_path):
     assert table["side"].notna().all() and table["t_utc"].notna().all()
     assert set(table["test"]) <= {"excess", "follow-on", "site", "moved", "p_natural",
                                   "season", "wide", "blaze", "hot-spot", "site-normal",
-                                  "persistence"}
+                                  "persistence", "city"}
+    assert "city" in set(war["test"])  # the default calls fire in a city near the line
     # the fire the moving front called war lies on ground the export marks as moved
     assert table.loc[table["test"] == "moved", "moved"].all()
     bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
