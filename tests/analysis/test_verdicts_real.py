@@ -136,6 +136,11 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
     assert t["moving_violated_without_donbas"] is None  # only the product's is judged
     off, _ = g.off_donbas()
     assert 0 < len(off) < len(d)
+    # the re-judge weighs what is left against that ground alone: yardsticks off it, not
+    # scaled, and the areas of the scope's part off it
+    o = g.off_donbas_ground()
+    assert o.war_ground.share() == 1.0 and not o.donbas_in_windows  # type: ignore[union-attr]
+    assert o.area_ratio < g.area_ratio and len(o.detections) == len(off)
     # each window's yardsticks on its own line, as assess reads them: the map in force on
     # its first day shifted as its fire was, forced over peacetime, its own year left out
     drawn = vv.draw_windows(g, 40, np.random.default_rng(3))

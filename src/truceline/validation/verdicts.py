@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,9 @@ class Ground:
     # (None: all ground, the method before; analysis.peacetime.WarGround)
     war_ground: WarGround | None = None
     donbas_in_windows: bool = True  # False: the ground's detections leave it out already
+    # the share of the scope off that ground, measured whichever way the yardsticks are
+    # read (the re-judge without the Donbas fire weighs the rest against that ground alone)
+    donbas_share: WarGround | None = None
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -211,6 +214,25 @@ class Ground:
             self._cache["off_donbas"] = (d, self.incidents[
                 self.incidents["incident_id"].isin(kept)].reset_index(drop=True))
         return self._cache["off_donbas"]
+
+    def off_donbas_ground(self) -> Ground:
+        """This ground as a scope without Donetsk and Luhansk: its windows' detections
+        there left out (:meth:`off_donbas`), its yardsticks measured off that ground and
+        not scaled (share 1), its areas the scope's part off it; the caches of coverage
+        and of the yardsticks' detections shared. None of this makes a verdict easier than
+        the window's remaining ground allows (review of session 13, point 17 (a))."""
+        if "off_ground" not in self._cache:
+            w = self.donbas_share
+            assert w is not None, "off_donbas_ground: the ground measured no Donbas share"
+            d, i = self.off_donbas()
+            self._cache["off_ground"] = replace(
+                self, detections=d, incidents=i, donbas_in_windows=False,
+                war_ground=WarGround(w.exclusions, 1.0, 1.0),
+                area_ratio=self.area_ratio * w.scope_share,
+                near_ratio=self.near_ratio * w.near_share,
+                _cache={k: v for k, v in self._cache.items()
+                        if k in ("own", "own_key") or (isinstance(k, tuple) and k[0] == "cov")})
+        return self._cache["off_ground"]
 
     def years_for(self, a: Agreement) -> list[int]:
         y = pd.Timestamp(a.start_utc).year
@@ -372,7 +394,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
     oblasts = _scope_oblasts(scored, root, band)  # type: ignore[arg-type]
     # a ground whose detections leave Donetsk and Luhansk out (no_donbas) has nothing to
     # leave out: its windows and yardsticks lie off that ground alike
-    exclusions = () if keep_war_ground or spec.get("no_donbas") else war_exclusions(
+    exclusions = () if spec.get("no_donbas") else war_exclusions(
         leave_out_climatologies, ["VIIRS"])
     ratios = false_alarms.area_ratios(snaps.iloc[[len(snaps) // 2]], parse_agreement(
         agreement_text(first, 1, band_km=band)),  # type: ignore[arg-type]
@@ -384,8 +406,10 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   span=(first, last),
                   band_km=band,  # type: ignore[arg-type]
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
-                  near_ratio=ratios["near"], war_ground=ratios.get("war_ground"),
-                  donbas_in_windows=not spec.get("no_donbas"))
+                  near_ratio=ratios["near"],
+                  war_ground=None if keep_war_ground else ratios.get("war_ground"),
+                  donbas_in_windows=not spec.get("no_donbas"),
+                  donbas_share=ratios.get("war_ground"))
 
 
 #: The grounds the study judges windows on.
@@ -481,11 +505,10 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     # leave it out: does a violation stand without the fire there?
     without_donbas = None
     if method == "product" and detections is None and ground.donbas_in_windows \
-            and ground.kind in ("peace", "moving"):
+            and ground.donbas_share is not None and ground.kind in ("peace", "moving"):
         without_donbas = res.verdict
         if res.verdict == "violated":
-            d, i = ground.off_donbas()
-            without_donbas = judge(ground, a, detections=d, incidents=i, method="product",
+            without_donbas = judge(ground.off_donbas_ground(), a, method="product",
                                    coverage=cov)["verdict"]
     return {"ground": ground.name, "kind": ground.kind, "method": method,
             "verdict_without_donbas": without_donbas,
@@ -503,7 +526,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1],
             # the share of the scope the yardsticks were measured on (None: all of it)
             "yardstick_share_off": None if ground.war_ground is None
-            else ground.war_ground.share()}
+            or not ground.war_ground.measurable() else ground.war_ground.share()}
 
 
 def _without_moved(res: Any) -> str:
