@@ -40,6 +40,7 @@ from truceline.analysis.peacetime import (
     WarGround,
     count_false_alarms,
     dispersion,
+    off_exclusions,
 )
 from truceline.analysis.rules import (
     ALPHA_VIOLATION,
@@ -111,8 +112,8 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     out: dict[str, Any] = {}
     if exclusions:
         # every exclusion in force: the shares the yardsticks' peacetime years are read at
-        war = WarGround(tuple(exclusions), float("nan"), float("nan"))
-        off = war.off(e.assign(date=war.start))
+        start = min(pd.Timestamp(x.start) for x in exclusions)
+        off = off_exclusions(exclusions, e.assign(date=start))
         out["war_ground"] = WarGround(tuple(exclusions), _share(off, in_scope),
                                       _share(off, near))
     control = int((held & agreement.control_mask(e["dist_km"])).sum())

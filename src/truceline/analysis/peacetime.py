@@ -27,7 +27,7 @@ from truceline.sources.agreements import Agreement
 __all__ = ["GROUND_RESOLUTION", "INCIDENT", "MIN_PEACE_SHARE", "NEW_GROUND_DAY", "WarGround",
            "count_false_alarms", "dispersion", "false_incident_rate",
            "measured_false_incident_rate", "measured_zone_false_rate", "new_ground_days",
-           "peacetime_rate"]
+           "off_exclusions", "peacetime_rate"]
 
 #: The units rule V1 counts false alarms in: incidents (the whole scope), or days on
 #: which an incident's fire reached new ground (the contact zone): a town fought over for
@@ -101,14 +101,20 @@ class WarGround:
         >>> WarGround((box,), 0.5, 0.5).off(det).tolist()
         [True, False, True]
         """
-        out = np.ones(len(det), dtype=bool)
-        x, y = det["lon"].to_numpy(dtype=float), det["lat"].to_numpy(dtype=float)
-        day = pd.to_datetime(det["date"])
-        for ex in self.exclusions:  # one or two polygons, not detections
-            shapely.prepare(ex.geometry)
-            out &= ~(shapely.contains_xy(ex.geometry, x, y)
-                     & (day >= pd.Timestamp(ex.start)).to_numpy())
-        return out
+        return off_exclusions(self.exclusions, det)
+
+
+def off_exclusions(exclusions: Sequence[Exclusion], det: pd.DataFrame) -> np.ndarray:
+    """Which rows (``lon``, ``lat``, ``date``) lie off every exclusion in force on their
+    day: :meth:`WarGround.off`, and the area shares it is scaled by."""
+    out = np.ones(len(det), dtype=bool)
+    x, y = det["lon"].to_numpy(dtype=float), det["lat"].to_numpy(dtype=float)
+    day = pd.to_datetime(det["date"])
+    for ex in exclusions:  # one or two polygons, not detections
+        shapely.prepare(ex.geometry)
+        out &= ~(shapely.contains_xy(ex.geometry, x, y)
+                 & (day >= pd.Timestamp(ex.start)).to_numpy())
+    return out
 
 
 def _peace_ground(det: pd.DataFrame, war: WarGround | None, near: bool
@@ -118,11 +124,11 @@ def _peace_ground(det: pd.DataFrame, war: WarGround | None, near: bool
     without ``war`` or with too little ground off it."""
     if war is None or not war.exclusions:
         return np.ones(len(det), dtype=bool), lambda _day: 1.0, {}
-    share, start = war.share(near), war.start
+    note = {"war_ground": war.note(near)}
     if not war.measurable(near):
-        return np.ones(len(det), dtype=bool), lambda _day: 1.0, {"war_ground": war.note(near)}
-    return war.off(det), lambda day: 1.0 / share if day >= start else 1.0, \
-        {"war_ground": war.note(near)}
+        return np.ones(len(det), dtype=bool), lambda _day: 1.0, note
+    share, start = war.share(near), war.start
+    return war.off(det), lambda day: 1.0 / share if day >= start else 1.0, note
 
 
 def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
@@ -143,20 +149,19 @@ def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequen
     if not years:
         raise InputError("peacetime_rate: expected at least one peacetime year")
     det = normalise(detections)
-    every = _peacetime_rate(det, agreement, years, max_km, np.ones(len(det), dtype=bool),
-                            lambda _day: 1.0)
-    off, scale, _ = _peace_ground(det, war_ground, max_km is not None)
+    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
+        & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km)  # once
+    every = _peacetime_rate(det, agreement, years, scope, lambda _day: 1.0)
     if war_ground is None or not war_ground.measurable(max_km is not None):
         return every
-    return min(every, _peacetime_rate(det, agreement, years, max_km, off, scale))
+    off, scale, _ = _peace_ground(det, war_ground, max_km is not None)
+    return min(every, _peacetime_rate(det, agreement, years, scope & off, scale))
 
 
 def _peacetime_rate(det: pd.DataFrame, agreement: Agreement, years: Sequence[int],
-                    max_km: float | None, off: np.ndarray, scale: Any) -> float:
-    """:func:`peacetime_rate` of the rows ``off`` (normalised), each year's count scaled by
-    ``scale`` of its window's first day."""
-    scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
-        & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km) & off
+                    scope: np.ndarray, scale: Any) -> float:
+    """:func:`peacetime_rate` of the rows ``scope`` (normalised), each year's count scaled
+    by ``scale`` of its window's first day."""
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
     total = 0.0
     exposure = 0.0
