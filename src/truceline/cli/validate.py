@@ -50,6 +50,15 @@ def validate_detection_cmd(
         "--cities", help="Also measure the city test at each point of its grid (cities "
         "of 20,000, 50,000 or 100,000 people or more, within 10 or 30 km of the line) "
         "on top of the rule without it (needs --events; a minute more).")] = False,
+    context: Annotated[bool, typer.Option(
+        "--context", help="Also measure whether the weather, land use or population of "
+        "the data folder single out war fire among the improbable fire within 30 km of "
+        "the line: the default rule plus the part of it each condition (rain, snow, "
+        "cold, cloud, October-March, built-up, little cropland, people per km²) selects "
+        "(needs --events and the data folder's context/; a minute more).")] = False,
+    data: Annotated[Path | None, typer.Option("--data", help="Data folder holding "
+                    "context/ for --context (default: $TRUCELINE_DATA or "
+                    "../shared/data).")] = None,
 ) -> None:
     """Placebo, rear, war ground, named hot spot cases, recall and lift against events
     (also by the events' month, source and precision)."""
@@ -60,9 +69,11 @@ def validate_detection_cmd(
     ev = read_events(path) if path is not None else None
     lk = _open_lake(lake)
     rules = tuple(rule) if rule else ("seasonal", "seasonal-without-cities")
+    folder = _context_folder(data) if context else None
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
-                                 cities=cities, progress=lambda msg: status.update(msg))
+                                 cities=cities, context=folder,
+                                 progress=lambda msg: status.update(msg))
     res["events_file"] = str(path) if path else None
     if as_json:
         _emit_json(res)
@@ -74,6 +85,42 @@ def validate_detection_cmd(
         _print_frontier(res["frontier"])
     if "cities" in res:
         _print_cities(res["cities"])
+    if "context_gates" in res:
+        _print_context_gates(res["context_gates"])
+
+
+def _context_folder(data: Path | None) -> Path:
+    """The data folder whose context/ --context reads; refused before any work."""
+    from truceline import config
+
+    root = data if data is not None else config.data_dir()
+    if root is None or not (Path(root) / "context").is_dir():
+        raise InputError(f"--data {root or '(default)'}: no context/ folder there (weather, "
+                         "land_use, pop_density): set TRUCELINE_DATA or pass --data")
+    return Path(root)
+
+
+def _print_context_gates(cg: dict[str, Any]) -> None:
+    table = Table(title=f"what the context singles out: {cg['rule']} plus the improbable "
+                  f"fire (p_natural < {cg['alpha']:g}) within {cg['km']:g} km of the line "
+                  "that each condition selects")
+    for col in ("condition", "placebo /1,000 km²/yr", "rear 2022", "recall / ceiling",
+                "lift", "far works 2018-21", "calls added", "their lift",
+                "keeps the targets"):
+        table.add_column(col, justify="left" if col == "condition" else "right")
+    for r in cg["rows"]:
+        table.add_row(r["label"], f"{r['placebo_per_1000km2_year']:.3g}",
+                      f"{r['rear_share_2022']:.2%}", f"{r['recall_over_ceiling']:.3f}",
+                      f"{r['lift']:.2f}", f"{r['far_works_war_2018_2021']:,}",
+                      f"{r['added_war_detections']:,}",
+                      "-" if r["added_lift"] is None else f"{r['added_lift']:.2f}",
+                      "yes" if r["meets_targets"] else "no")
+    out.print(table)
+    best = cg["best_within_targets"]
+    out.print("no condition keeps the placebo, rear, lift, Mariupol and far-works targets"
+              if best is None else
+              f"best recall/ceiling within the other targets: {best['recall_over_ceiling']:.3f}"
+              f" ({best['label']})")
 
 
 def _print_cities(grid: dict[str, Any]) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -142,6 +143,7 @@ def validate_detection(lake: Any, *,
                        cities: bool = False,
                        cities_grid: tuple[Sequence[int], Sequence[float]] | None = None,
                        frontier_grid: tuple[Sequence[float], Sequence[float]] | None = None,
+                       context: str | Path | None = None,
                        progress: Callable[[str], None] = lambda msg: None,
                        ) -> dict[str, Any]:
     """All detection figures for each rule in ``rules``, as a JSON-ready dict.
@@ -152,8 +154,10 @@ def validate_detection(lake: Any, *,
     (distances in km, p_natural thresholds; default its whole grid). ``cities``: also
     the city test at every point of ``cities_grid`` (smallest cities in people, distances
     in km; default its whole grid: :func:`truceline.validation.frontier.cities`; needs
-    ``events``). Raises InputError when the
-    lake lacks the FIRMS years a figure needs (2018-2021, 2022-2023).
+    ``events``). ``context``: a data folder with ``context/`` (weather, land use,
+    population): also the context gates of the default rule
+    (:mod:`truceline.validation.context_gates`; needs ``events``). Raises InputError
+    when the lake lacks the FIRMS years a figure needs (2018-2021, 2022-2023).
     """
     from truceline.pipeline import (
         FOLLOW_ON_DAYS,
@@ -164,9 +168,9 @@ def validate_detection(lake: Any, *,
 
     for r in rules:
         rule_params(r)  # unknown names fail before any work
-    if (frontier or cities) and events is None:
-        raise InputError(f"the {'frontier' if frontier else 'city grid'} measures recall: "
-                         "give an events file (--events)")
+    if (frontier or cities or context is not None) and events is None:
+        what = "frontier" if frontier else "city grid" if cities else "context gates"
+        raise InputError(f"the {what} measures recall: give an events file (--events)")
     if events is not None and _events_in_period(events).empty:
         raise InputError(f"--events: none of its {len(events):,} events lies in the events' "
                          f"period {EVENTS_PERIOD[0]}..{EVENTS_PERIOD[1]}, so recall and lift "
@@ -208,7 +212,7 @@ def validate_detection(lake: Any, *,
                            "events": None if events is None else _events_summary(events),
                            "by_rule": {}}
     by_rule: dict[str, Any] = {}
-    if frontier or cities:
+    if frontier or cities or context is not None:
         from truceline.validation import frontier as grids
 
         clims = {"placebo": _climatologies(cache, BaselineParams(), PLACEBO_YEARS, history),
@@ -223,6 +227,11 @@ def validate_detection(lake: Any, *,
                 if cities_grid else {}
             out["cities"] = grids.cities(enriched, spans, clims, area, events,
                                          progress=progress, **cgrid)
+        if context is not None:
+            from truceline.validation.context_gates import context_gates
+
+            out["context_gates"] = context_gates(enriched, spans, clims, area, events,
+                                                 context, progress=progress)
     wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period
     order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
     for i, r in enumerate(order):

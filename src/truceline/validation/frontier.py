@@ -14,7 +14,7 @@ the scores (they do not depend on the rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -22,7 +22,8 @@ import pandas as pd
 from truceline.analysis.anomaly import RuleParams, rule_params
 from truceline.validation.detection import TARGETS
 
-__all__ = ["ALPHAS", "CITY_KM", "CITY_POPULATIONS", "DISTANCES_KM", "cities", "frontier"]
+__all__ = ["ALPHAS", "CITY_KM", "CITY_POPULATIONS", "DISTANCES_KM", "cities", "detect_both",
+           "frontier", "meets"]
 
 #: The grid: distance to the line (km) and p_natural below which fire there is called.
 DISTANCES_KM: tuple[float, ...] = (1, 2, 5, 10, 20, 30)
@@ -96,8 +97,6 @@ def _measure(enriched: dict[str, pd.DataFrame],
     """One row per point (its keys, then :data:`KEYS`): detected through
     ``pipeline.detect_enriched`` on cell-days scored once, the first point the
     yardstick of every later one's calls added and their lift."""
-    from truceline.analysis.anomaly import score_cell_days
-    from truceline.pipeline import detect_enriched, detection_context
     from truceline.validation.detection import (
         _figures,
         calls_beyond,
@@ -105,17 +104,12 @@ def _measure(enriched: dict[str, pd.DataFrame],
         near_an_event,
     )
 
-    scores = {k: score_cell_days(detection_context(enriched[k], *spans[k],
-                                                   climatologies[k]), climatologies[k])
-              for k in ("placebo", "war")}
     rows = []
     near_event: pd.Series | None = None  # per war detection of the events' period
     base_war: pd.Series | None = None
-    for keys, rp in points:
-        progress(f"measuring {rp.name}")
-        found = {k: detect_enriched(enriched[k], *spans[k], climatologies[k], rule=rp,
-                                    scores=scores[k]).detections
-                 for k in ("placebo", "war")}
+    found_each = detect_both(enriched, spans, climatologies, [rp for _, rp in points],
+                             progress)
+    for (keys, _), found in zip(points, found_each, strict=True):
         figs = _figures(found["placebo"], found["war"], area_km2, events)
         row: dict[str, Any] = {**keys, **{k: figs.get(k) for k in KEYS}}
         war = in_events_period(found["war"])
@@ -123,13 +117,34 @@ def _measure(enriched: dict[str, pd.DataFrame],
             near_event, base_war = near_an_event(war, events), war["war"]
         row["added_war_detections"], row["added_lift"] = calls_beyond(war, base_war,
                                                                       near_event)
-        row["meets_targets"] = all(_meets(row.get(k), *TARGETS[k])
+        row["meets_targets"] = all(meets(row.get(k), *TARGETS[k])
                                    for k in ROW_TARGETS)
         rows.append(row)
     return rows
 
 
-def _meets(value: float | None, op: str, target: float) -> bool:
+def detect_both(enriched: dict[str, pd.DataFrame],
+                spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+                climatologies: dict[str, dict[str, Any]], rules: Sequence[RuleParams],
+                progress: Callable[[str], None] = lambda msg: None
+                ) -> Iterator[dict[str, pd.DataFrame]]:
+    """The placebo's and the war's detections under each rule in turn, through
+    ``pipeline.detect_enriched`` on cell-days scored once (the scores do not depend on
+    the rule); lazily, so a grid holds one point's detections at a time."""
+    from truceline.analysis.anomaly import score_cell_days
+    from truceline.pipeline import detect_enriched, detection_context
+
+    scores = {k: score_cell_days(detection_context(enriched[k], *spans[k],
+                                                   climatologies[k]), climatologies[k])
+              for k in ("placebo", "war")}
+    for rp in rules:
+        progress(f"measuring {rp.name}")
+        yield {k: detect_enriched(enriched[k], *spans[k], climatologies[k], rule=rp,
+                                  scores=scores[k]).detections
+               for k in ("placebo", "war")}
+
+
+def meets(value: float | None, op: str, target: float) -> bool:
     if value is None:
         return False
     return value <= target if op == "<=" else value >= target

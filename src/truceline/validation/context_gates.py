@@ -1,0 +1,168 @@
+"""Does anything in the context data point to the war fire the tests excuse near the line?
+
+The frontier (:mod:`truceline.validation.frontier`) showed that calling every improbable
+fire within 30 km of the line reaches the recall target at 36 times the placebo budget,
+and that the fire it adds lies near an independent event no more often than fire picked
+at random. A cleverer rule would call only part of it: the part that rain, cold, cloud,
+towns or the lack of fields single out (fields are not burnt in the rain, in winter or
+in a town; war fire is). Each *gate* here is such a condition, fixed in advance from
+what the data folder holds (``context/weather``, ``land_use``, ``pop_density``) and
+never chosen by its result. Its row is the rule plus the bound's calls that the gate
+selects, exactly what a rule "``rule``, and improbable fire within ``km`` of the line
+that meets the gate is war" calls (the bound's ``line`` calls feed no other test), with
+every detection figure and the lift of the calls it adds.
+
+A gate is decided per cell-day (any of its detections meets it), as a rule decides.
+Weather is the oblast's of that day (``analysis.coverage.oblast_of``); days without a
+weather row, and points off the context grids, never meet a gate that needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from truceline.analysis.anomaly import rule_params
+from truceline.sources.context import LAND_USE, POPULATION, grid_values, read_weather
+from truceline.validation.detection import TARGETS
+from truceline.validation.frontier import KEYS, ROW_TARGETS, detect_both, meets
+
+__all__ = ["GATES", "Gate", "context_features", "context_gates"]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A condition on a cell-day's context: why it might single out war fire."""
+
+    label: str
+    why: str
+    test: Callable[[pd.DataFrame], np.ndarray]
+
+
+def _cold_season(f: pd.DataFrame) -> np.ndarray:
+    return np.isin(f["month"].to_numpy(), (10, 11, 12, 1, 2, 3))
+
+
+#: The gates, fixed before measuring (issue 10 session 14); ``all`` is the bound itself.
+GATES: dict[str, Gate] = {
+    "all": Gate("every improbable fire within the band", "the frontier's point itself",
+                lambda f: np.ones(len(f), dtype=bool)),
+    "wet": Gate("rain >= 1 mm in the oblast that day", "fields are not burnt in the rain",
+                lambda f: (f["rain_mm"] >= 1).to_numpy()),
+    "rain5": Gate("rain >= 5 mm", "still less in heavy rain",
+                  lambda f: (f["rain_mm"] >= 5).to_numpy()),
+    "snow": Gate("snowfall that day", "nor in snow",
+                 lambda f: (f["snow_cm"] > 0).to_numpy()),
+    "cold": Gate("day's maximum below 5 °C", "nor in the cold",
+                 lambda f: (f["tmax_c"] < 5).to_numpy()),
+    "overcast": Gate("cloud cover >= 80 %", "a fire seen through a gap in thick cloud",
+                     lambda f: (f["cloud_pct"] >= 80).to_numpy()),
+    "cold-season": Gate("October to March", "outside the burn seasons of crops",
+                        _cold_season),
+    "built10": Gate("built-up >= 10 % of the 0.1° cell", "towns have no burn season",
+                    lambda f: (f["built"] >= 0.1).to_numpy()),
+    "built20": Gate("built-up >= 20 %", "more town, less field",
+                    lambda f: (f["built"] >= 0.2).to_numpy()),
+    "few-crops": Gate("cropland < 40 % of the cell", "little stubble to burn",
+                      lambda f: (f["crops"] < 0.4).to_numpy()),
+    "pop100": Gate(">= 100 people per km²", "where people live, not fields",
+                   lambda f: (f["pop_km2"] >= 100).to_numpy()),
+    "pop300": Gate(">= 300 people per km²", "towns",
+                   lambda f: (f["pop_km2"] >= 300).to_numpy()),
+    "cold-season+pop100": Gate("October to March and >= 100 people per km²",
+                               "both at once",
+                               lambda f: _cold_season(f) & (f["pop_km2"] >= 100).to_numpy()),
+}
+
+
+def context_features(det: pd.DataFrame, data_dir: str | Path) -> pd.DataFrame:
+    """Per detection (same index): month, the oblast's weather that day (tmax_c,
+    rain_mm, snow_cm, cloud_pct), and its 0.1° cell's built-up and crop shares and
+    people per km²."""
+    from truceline.analysis.coverage import oblast_of
+
+    lon, lat = det["lon"].to_numpy(dtype=float), det["lat"].to_numpy(dtype=float)
+    day = pd.to_datetime(det["acq_date"]).dt.normalize()
+    out = pd.DataFrame({"oblast_id": oblast_of(lon, lat, data_dir),
+                        "date": day.to_numpy(), "month": day.dt.month.to_numpy()})
+    years = sorted(day.dt.year.unique().tolist()) if len(det) else []
+    wx = read_weather(data_dir, years)
+    out = out.merge(wx, on=["oblast_id", "date"], how="left", validate="many_to_one")
+    lu = grid_values(data_dir, LAND_USE, ["LAND_USE_CLASS_3", "LAND_USE_CLASS_4"], lon, lat)
+    out["crops"] = lu["LAND_USE_CLASS_3"].to_numpy()
+    out["built"] = lu["LAND_USE_CLASS_4"].to_numpy()
+    out["pop_km2"] = grid_values(data_dir, POPULATION, ["POP_DENSITY"], lon,
+                                 lat)["POP_DENSITY"].to_numpy()
+    out.index = det.index
+    return out
+
+
+def _gated_cell_days(det: pd.DataFrame, rows: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Over all of ``det``: the rows ``rows`` (a mask) whose cell-day has any row of
+    ``rows`` meeting the gate (``hit``, aligned with ``det[rows]``)."""
+    sub = det.loc[rows, ["sensor", "cell"]].assign(
+        day=pd.to_datetime(det.loc[rows, "acq_date"]).dt.normalize().to_numpy(), hit=hit)
+    any_hit = sub.groupby(["sensor", "cell", "day"], observed=True)["hit"].transform("any")
+    out = np.zeros(len(det), dtype=bool)
+    out[np.flatnonzero(rows)] = any_hit.to_numpy(dtype=bool)
+    return out
+
+
+def context_gates(enriched: dict[str, pd.DataFrame],
+                  spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
+                  climatologies: dict[str, dict[str, Any]], area_km2: float,
+                  events: pd.DataFrame, data_dir: str | Path, *, rule: str = "seasonal",
+                  km: float = 30.0, alpha: float = 0.05,
+                  gates: dict[str, Gate] | None = None,
+                  progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
+    """``rule`` alone, then one row per gate: ``rule`` plus the improbable fire
+    (p_natural < ``alpha``) within ``km`` of the line that the gate selects.
+
+    Each row has the figures of :data:`truceline.validation.frontier.KEYS`, the calls it
+    adds to ``rule`` in the events' period and their lift, and whether it keeps every
+    target but recall; the answer names the best gate within those targets.
+    """
+    from truceline.validation.detection import (
+        _figures,
+        calls_beyond,
+        in_events_period,
+        near_an_event,
+    )
+
+    gates = GATES if gates is None else gates
+    base_rp = rule_params(rule)
+    bound_rp = rule_params(rule, name=f"{rule} plus fire with p_natural < {alpha:g} "
+                           f"within {km:g} km", line_call_km=float(km),
+                           line_call_alpha=float(alpha))
+    progress(f"context gates: detecting with {bound_rp.name}")
+    base, bound = detect_both(enriched, spans, climatologies, [base_rp, bound_rp])
+    line = {k: (bound[k]["test"].astype(object) == "line").to_numpy() for k in bound}
+    progress("context gates: weather, land use and population of the band's fire")
+    feats = {k: context_features(bound[k].loc[line[k]], data_dir) for k in bound}
+    near_event = near_an_event(in_events_period(base["war"]), events)
+    base_war = in_events_period(base["war"])["war"]
+    rows = []
+    for name, gate in [("-", None), *gates.items()]:
+        work = {k: bound[k] for k in bound}
+        for k in bound:
+            add = np.zeros(len(bound[k]), dtype=bool) if gate is None else \
+                _gated_cell_days(bound[k], line[k], np.asarray(gate.test(feats[k]), bool))
+            work[k]["war"] = base[k]["war"].to_numpy() | add
+        figs = _figures(work["placebo"], work["war"], area_km2, events)
+        row: dict[str, Any] = {"gate": name, "label": gate.label if gate else rule,
+                               "why": gate.why if gate else "the rule alone",
+                               **{k: figs.get(k) for k in KEYS}}
+        row["added_war_detections"], row["added_lift"] = calls_beyond(
+            in_events_period(work["war"]), base_war, near_event)
+        row["meets_targets"] = all(meets(row.get(k), *TARGETS[k]) for k in ROW_TARGETS)
+        rows.append(row)
+    kept = [r for r in rows[1:] if r["meets_targets"]]
+    best = max(kept, key=lambda r: r["recall_over_ceiling"] or 0.0) if kept else None
+    return {"rule": rule, "km": float(km), "alpha": float(alpha), "rows": rows,
+            "best_within_targets": best,
+            "band_calls": {k: int(line[k].sum()) for k in line}}
