@@ -318,3 +318,15 @@ def test_validate_verdicts_names_an_unknown_rule_before_any_work(monkeypatch, ca
     assert code == 2
     assert "rule 'seasonal-without-city': no such rule" in msg
     assert "seasonal-without-cities" in msg
+
+
+def test_validate_detection_context_without_a_context_folder_is_refused_at_once(
+        monkeypatch, capsys, tmp_path) -> None:
+    """--context reads the data folder's context/ (weather, land use, people): a folder
+    without it is named (exit 2) before the lake is opened or any minute is spent."""
+    data = tmp_path / "data"
+    data.mkdir()
+    code, _, err = run(monkeypatch, capsys, "validate", "detection", "--context", "--data",
+                       str(data), "--lake", str(tmp_path / "no-lake"))
+    assert code == 2
+    assert f"--data {data}: no context/ folder there" in one_message(err)

@@ -67,9 +67,9 @@ def validate_detection_cmd(
 
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
+    folder = _context_folder(data) if context else None
     lk = _open_lake(lake)
     rules = tuple(rule) if rule else ("seasonal", "seasonal-without-cities")
-    folder = _context_folder(data) if context else None
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
                                  cities=cities, context=folder,
