@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from service_data import AUGUST, NRT
 
+from truceline.lake.store import Lake
 from truceline.service.app import create_app
 from truceline.service.settings import Settings
 from truceline.service.tokens import create_token, revoke_token
@@ -18,8 +20,8 @@ WEEK = "start=2025-08-21&end=2025-08-27"
 
 @pytest.fixture(scope="module")
 def tokens(api_lake):
-    return {"read": create_token(api_lake, "read", "tests")[0],
-            "write": create_token(api_lake, "write", "tests")[0]}
+    return {"read": create_token(api_lake, "read", "tests-read")[0],
+            "write": create_token(api_lake, "write", "tests-write")[0]}
 
 
 def _client(lake, tmp_path, **kw) -> TestClient:
@@ -209,6 +211,110 @@ def test_register_agreement_refuses_file_references(client, tokens, api_lake):
     assert r.status_code == 400 and "names a file" in r.json()["detail"]
     r = client.post("/api/v1/agreements?id=../x", content=text, headers=h)
     assert r.status_code == 422
+
+
+def _write_lake(tmp_path) -> tuple[Lake, str]:
+    """A lake with nothing but a write token: enough to register agreements."""
+    lake = Lake(tmp_path / "lake")
+    return lake, create_token(lake, "write", "ops")[0]
+
+
+def test_register_agreement_takes_only_the_toml_media_types(tmp_path):
+    """A body the endpoint does not take (a JSON string, a form, none declared) was read
+    as the TOML or failed as bad TOML; now it is a 415 naming the header and the types
+    taken, and nothing is written."""
+    lake, token = _write_lake(tmp_path)
+    client = _client(lake, tmp_path)
+    text = AUGUST.read_text()
+    ledger = (lake.root / "ledger.jsonl").read_bytes()
+    for ctype, body in ((None, json.dumps({"name": "What-if"})), (None, text),
+                        ("application/json", json.dumps(text)),
+                        ("application/x-www-form-urlencoded", text),
+                        ("multipart/form-data; boundary=x", text), ("text/html", text),
+                        ("text/plain; charset=latin-1", text)):
+        r = client.post("/api/v1/agreements?id=typed", content=body.encode(),
+                        headers=_h(token) | ({"Content-Type": ctype} if ctype else {}))
+        assert r.request.headers.get("content-type") == ctype
+        assert r.status_code == 415, (ctype, r.text)
+        assert r.json() == {"error": "HTTPError", "detail": (
+            f"Content-Type {ctype!r}: expected text/plain or application/toml (UTF-8), the "
+            "agreement TOML as the body")}
+    for body, problem in ((b"", "empty"), (b"name = \"\xff\"", "not UTF-8"),
+                          (b"#" * 200_001, "at most 200000 characters")):
+        r = client.post("/api/v1/agreements?id=typed", content=body,
+                        headers=_h(token) | {"Content-Type": "text/plain"})
+        assert r.status_code == 422 and r.json()["detail"][0]["where"] == "body"
+        assert problem in r.json()["detail"][0]["problem"]
+    assert not (lake.root / "agreements").exists()
+    assert (lake.root / "ledger.jsonl").read_bytes() == ledger
+    # the documented forms still register it
+    for n, ctype in enumerate(("text/plain", "text/plain; charset=UTF-8", "application/toml")):
+        r = client.post(f"/api/v1/agreements?id=typed-{n}", content=text.encode(),
+                        headers=_h(token) | {"Content-Type": ctype})
+        assert r.status_code == 200 and r.json()["name"] == "What-if ceasefire, August 2025"
+    assert sorted(p.name for p in (lake.root / "agreements").iterdir()) == [
+        "typed-0.toml", "typed-1.toml", "typed-2.toml"]
+    post = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/agreements"]["post"]
+    assert set(post["requestBody"]["content"]) == {"text/plain", "application/toml"}
+    assert "415" in post["responses"]
+
+
+DAY_PARAMETERS = (("coverage?start={}&end=2025-08-12", "start"),
+                  ("coverage?start=2025-08-10&end={}", "end"),
+                  ("incidents?start={}&end=2025-08-27", "start"),
+                  ("timeline?start=2025-08-21&end={}", "end"),
+                  ("detections?day={}", "day"), ("line?day={}", "day"))
+
+
+@pytest.mark.parametrize("bad", ["1672531200", "1672531200.0", "0", "20250821", "2025-8-21",
+                                 "2025-08-21T00:00:00", "2025-02-30", "٢٠٢٥-08-21"])
+def test_days_are_taken_as_yyyy_mm_dd_only(client, tokens, bad):
+    """pydantic took 1672531200 as a Unix time (2023-01-01) and answered for that day."""
+    for url, param in DAY_PARAMETERS:
+        r = client.get("/api/v1/" + url.format(bad), headers=_h(tokens["read"]))
+        assert r.status_code == 422, (url, bad, r.text)
+        assert r.json()["error"] == "ValidationError"
+        assert r.json()["detail"] == [{"where": f"query.{param}", "problem": (
+            f"expected a day YYYY-MM-DD, e.g. 2025-08-21, not '{bad}'")}]
+
+
+def test_a_control_map_day_is_taken_as_yyyy_mm_dd_only(tmp_path):
+    lake, token = _write_lake(tmp_path)
+    client = _client(lake, tmp_path)
+    ledger = (lake.root / "ledger.jsonl").read_bytes()
+    r = client.post("/api/v1/control", headers=_h(token), data={"valid_from": "1672531200"},
+                    files={"file": ("map.geojson", b'{"type": "FeatureCollection"}')})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [{"where": "body.valid_from", "problem": (
+        "expected a day YYYY-MM-DD, e.g. 2025-08-21, not '1672531200'")}]
+    assert (lake.root / "ledger.jsonl").read_bytes() == ledger
+    assert not (tmp_path / "uploads").exists()
+
+
+@pytest.mark.filterwarnings("ignore:control snapshot 'liveuamap")  # its Donbas gap
+def test_the_default_control_map_is_the_latest_of_any_source_as_in_the_cli(tmp_path,
+                                                                            data_dir):
+    """`truceline detect` and `assess` take the latest map of any source in force each
+    day (control_source=None); the service took DeepState's."""
+    from truceline.pipeline import snapshot_at
+
+    lake = Lake(tmp_path / "lake")
+    maps = data_dir / "frontline"
+    lake.ingest_control([maps / "deepstate/deepstatemap_data_20250822.geojson"])
+    lake.ingest_control([maps / "liveuamap_nzz/nzz_2025-08-23.json"], source="liveuamap",
+                        valid_from="2025-08-23")
+    client = _client(lake, tmp_path, public_read=True)
+    cli = snapshot_at(lake, None, pd.Timestamp("2025-08-23"))
+    r = client.get("/api/v1/line?day=2025-08-23")
+    assert r.status_code == 200, r.text
+    assert (r.json()["source"], r.json()["snapshot_id"]) == (
+        "liveuamap", cli["snapshot_id"].iat[0])
+    r = client.get("/api/v1/line?day=2025-08-23&source=deepstate")
+    assert (r.json()["source"], r.json()["valid_from"]) == ("deepstate", "2025-08-22")
+    params = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/line"]["get"][
+        "parameters"]
+    source = next(p for p in params if p["name"] == "source")
+    assert "Default: the latest map of any source in force each day" in source["description"]
 
 
 @pytest.mark.slow

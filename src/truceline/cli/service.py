@@ -97,7 +97,8 @@ app.add_typer(tokens_app, name="tokens")
                     "--name newsroom")
 def tokens_create(
     scope: Annotated[str, typer.Option(help="read or write (write can also read).")],
-    name: Annotated[str, typer.Option(help="Who or what the token is for.")] = "",
+    name: Annotated[str, typer.Option(help="Who or what the token is for; no two live "
+                                      "tokens share a name.")] = "",
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

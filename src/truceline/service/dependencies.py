@@ -10,12 +10,15 @@ from typing import Annotated
 import pandas as pd
 from fastapi import Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from truceline.errors import InputError
 from truceline.service.answers import State
 from truceline.service.settings import Settings
 from truceline.service.tokens import scope_of
-from truceline.service.views import LakeViews, day_span
+from truceline.service.views import LakeViews, day_span, iso_day
 
 BBOX_PATTERN = r"^-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,-?\d{1,2}(\.\d+)?$"
 SOURCE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -84,23 +87,41 @@ async def bbox_param(bbox: Annotated[str | None, Query(
     return (w, s, e, n)
 
 
+def _iso_day(value: object) -> object:
+    """Let only ``YYYY-MM-DD`` through to pydantic's date, which would also take
+    ``1672531200`` as a Unix time: a 422 naming the parameter instead (its ``where``)."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return iso_day(str(value)).date()
+    except InputError:
+        raise PydanticCustomError("iso_day", "expected a day YYYY-MM-DD, e.g. 2025-08-21, "
+                                  "not '{value}'", {"value": str(value)}) from None
+
+
+#: A UTC day in a query or form field, in the one form the API documents (format: date).
+Day = Annotated[date, BeforeValidator(_iso_day)]
+
+
 @dataclass(frozen=True)
 class DaySpan:
     start: pd.Timestamp
     end: pd.Timestamp
 
 
-async def span_param(start: Annotated[date, Query(description="First UTC day.",
-                                            examples=["2025-08-21"])],
-               end: Annotated[date, Query(description="Last UTC day (inclusive).",
-                                          examples=["2025-08-27"])]) -> DaySpan:
+async def span_param(start: Annotated[Day, Query(description="First UTC day, YYYY-MM-DD.",
+                                                 examples=["2025-08-21"])],
+                     end: Annotated[Day, Query(description="Last UTC day (inclusive), "
+                                               "YYYY-MM-DD.", examples=["2025-08-27"])]
+                     ) -> DaySpan:
     s, e = day_span(start.isoformat(), end.isoformat())
     return DaySpan(s, e)
 
 
 async def source_param(request: Request, source: Annotated[str | None, Query(
         pattern=SOURCE_PATTERN, description="Control map source (deepstate, liveuamap, "
-        "isw, other); default: the server's.")] = None) -> str | None:
+        "isw, other). Default: the latest map of any source in force each day, as "
+        "`truceline detect` and `assess` take it.")] = None) -> str | None:
     return source or request.app.state.settings.control_source  # type: ignore[no-any-return]
 
 
@@ -145,6 +166,47 @@ async def freshness_param(views: Views, cache_control: Annotated[str | None, Hea
                              f"{current.seq}; it has no state {seq} (yet)")
         need = max(seq, need or 0)
     return Freshness(current, need)
+
+
+#: The media types an agreement's TOML is accepted as (TOML's own and plain text), UTF-8
+AGREEMENT_TYPES = ("text/plain", "application/toml")
+MAX_AGREEMENT_CHARS = 200_000
+
+
+async def agreement_text(request: Request) -> str:
+    """The agreement TOML sent as the request body, checked before it is read.
+
+    Why not a ``Body`` parameter: FastAPI would take a JSON string or a form-encoded body
+    as the TOML as well, guessing what a client meant; a body of any other type than
+    :data:`AGREEMENT_TYPES` is a 415 naming the header and the accepted types instead,
+    and nothing is read or written.
+    """
+    header = request.headers.get("content-type")
+    kind, _, params = (header or "").partition(";")
+    charset = next((v.strip().strip('"').lower() for k, _, v in
+                    (p.partition("=") for p in params.split(";"))
+                    if k.strip().lower() == "charset"), "utf-8")
+    if kind.strip().lower() not in AGREEMENT_TYPES or charset not in ("utf-8", "utf8"):
+        raise HTTPException(415, f"Content-Type {header!r}: expected "
+                            f"{' or '.join(AGREEMENT_TYPES)} (UTF-8), the agreement TOML "
+                            "as the body")
+    data, text = bytearray(), ""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > 4 * MAX_AGREEMENT_CHARS:  # 4 bytes: the longest UTF-8 character
+            break
+    try:
+        text = data.decode("utf-8")
+        problem = ("empty: expected the agreement TOML" if not text else
+                   f"at most {MAX_AGREEMENT_CHARS} characters" if len(text) >
+                   MAX_AGREEMENT_CHARS else None)
+    except UnicodeDecodeError as exc:
+        problem = (f"at most {MAX_AGREEMENT_CHARS} characters" if len(data) >
+                   4 * MAX_AGREEMENT_CHARS else f"not UTF-8 text (byte {exc.start})")
+    if problem is not None:
+        raise RequestValidationError([{"loc": ("body",), "msg": problem,
+                                       "type": "value_error"}])
+    return text
 
 
 class RateLimit:

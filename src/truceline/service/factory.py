@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 from fastapi import (
     APIRouter,
-    Body,
     Depends,
     File,
     Form,
@@ -39,12 +38,16 @@ from truceline.errors import InputError
 from truceline.service import models
 from truceline.service.answers import Answer, State
 from truceline.service.dependencies import (
+    AGREEMENT_TYPES,
+    MAX_AGREEMENT_CHARS,
     STALE_HEADER,
     STATE_HEADER,
+    Day,
     DaySpan,
     Freshness,
     Page,
     Views,
+    agreement_text,
     bbox_param,
     freshness_param,
     get_settings,
@@ -202,7 +205,7 @@ class ReadRouter:
         @r.get("/detections", response_model=models.FeatureCollection, tags=["detections"],
                responses=GEOJSON)
         async def detections(request: Request, views: Views,
-                             day: Annotated[date, Query(description="UTC day.")],
+                             day: Annotated[Day, Query(description="UTC day, YYYY-MM-DD.")],
                              source: Annotated[str | None, Depends(source_param)],
                              bbox: Annotated[Any, Depends(bbox_param)],
                              page: Annotated[Page, Depends(page_param)], fresh: Fresh) -> Any:
@@ -234,7 +237,7 @@ class ReadRouter:
 
         @r.get("/line", response_model=models.LineOfContact, tags=["map"])
         async def line(request: Request, views: Views,
-                       day: Annotated[date, Query(description="UTC day.")],
+                       day: Annotated[Day, Query(description="UTC day, YYYY-MM-DD.")],
                        source: Annotated[str | None, Depends(source_param)], fresh: Fresh) -> Any:
             """The line of contact and the held ground in force on ``day``."""
             def build(view: StateView) -> dict[str, Any]:
@@ -379,7 +382,8 @@ class WriteRouter:
                                                  "control map.")],
                 source: Annotated[str, Form(pattern=r"^(deepstate|liveuamap|isw|other|auto)$"
                                             )] = "auto",
-                valid_from: Annotated[date | None, Form()] = None) -> Any:
+                valid_from: Annotated[Day | None, Form(description="The map's day, "
+                                                        "YYYY-MM-DD.")] = None) -> Any:
             """Ingest one control map as a snapshot of held ground."""
             path = await _save_upload(request, file, (".geojson", ".json", ".gpkg"))
             with _refused_upload(path, file.filename):
@@ -390,10 +394,17 @@ class WriteRouter:
             return {"files": summary.files, "skipped": summary.skipped, "added":
                     len(summary.files)}
 
-        @r.post("/agreements", response_model=models.Agreement, tags=["agreements"])
-        def register(views: Views, response: Response, text: Annotated[str, Body(
-                media_type="text/plain", max_length=200_000,
-                description="The agreement TOML (docs/AGREEMENTS.md); polygons inline.")],
+        @r.post("/agreements", response_model=models.Agreement, tags=["agreements"],
+                responses={415: {"model": models.ErrorBody, "description": "A body that "
+                                 "is not " + " or ".join(AGREEMENT_TYPES) + "."}},
+                openapi_extra={"requestBody": {"required": True, "description": (
+                    "The agreement TOML (docs/AGREEMENTS.md); polygons inline. "
+                    "Content-Type: " + " or ".join(AGREEMENT_TYPES) + " (UTF-8)."),
+                    "content": {t: {"schema": {"type": "string", "maxLength":
+                                               MAX_AGREEMENT_CHARS}}
+                                for t in AGREEMENT_TYPES}}})
+        def register(views: Views, response: Response,
+                text: Annotated[str, Depends(agreement_text)],
                 agreement_id: Annotated[str | None, Query(alias="id", pattern=AGREEMENT_ID)
                                         ] = None,
                 replace: Annotated[bool, Query(description="Replace the agreement already "

@@ -32,7 +32,9 @@ class Settings:
     rate_per_minute: int = 6000       # per client (token or address): beyond, 429
     uploads_dir: Path = field(default=Path())
     reports_dir: Path = field(default=Path())
-    control_source: str | None = "deepstate"
+    #: None: the latest map of any source in force each day, the CLI's default
+    #: (`truceline detect`, `assess`), so the API and the CLI answer alike
+    control_source: str | None = None
 
     @classmethod
     def from_env(cls, lake: str | os.PathLike[str] | None = None, **overrides: object

@@ -42,16 +42,26 @@ def _store(lake: Lake, tokens: list[dict[str, Any]], action: str, token_id: str)
 
 
 def create_token(lake: Lake, scope: str, name: str = "") -> tuple[str, dict[str, Any]]:
-    """Make a token; returns the secret (shown once) and its stored record."""
+    """Make a token; returns the secret (shown once) and its stored record.
+
+    A name is what `tokens list` shows to tell tokens apart, so two live tokens may not
+    share one (which of them to revoke would be a guess); a revoked token's record is
+    gone, so its name is free again. Unnamed tokens are allowed any number of times.
+    """
     if scope not in SCOPES:
         raise InputError(f"--scope {scope!r}: expected one of {', '.join(SCOPES)}")
     if len(name) > 80:
         raise InputError("--name: at most 80 characters")
+    tokens = read_tokens(lake)
+    same = [t["id"] for t in tokens if name and t.get("name") == name]
+    if same:
+        raise InputError(f"--name {name!r}: token {same[0]} already has that name; choose "
+                         f"another, or revoke it first (truceline tokens revoke {same[0]})")
     secret = PREFIX + secrets.token_urlsafe(32)
     record = {"id": "tok-" + secrets.token_hex(4), "name": name, "scope": scope,
               "sha256": _hash(secret),
               "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat()}
-    _store(lake, [*read_tokens(lake), record], "create", record["id"])
+    _store(lake, [*tokens, record], "create", record["id"])
     return secret, record
 
 

@@ -14,9 +14,11 @@ answer while a write's new state is computed in the background.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ BAND_KM = (5, 15, 30)  # the distance bands the dashboard draws around the line
 AGREEMENTS_DIR = "agreements"
 ASSESSMENTS_DIR = "assessments"
 KEPT_STATES = 2  # pinned views kept: the newest state and the one before it
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits: \d takes any script's
 
 
 class _Cache:
@@ -73,15 +76,30 @@ class _Cache:
                 del self._items[key]
 
 
+def iso_day(value: str, name: str = "day") -> pd.Timestamp:
+    """A UTC day as the API documents it, ``YYYY-MM-DD`` and nothing else.
+
+    pandas and pydantic also read ``1672531200`` (a Unix time), ``20250821`` or
+    ``2025-8-1`` as days: a mistyped or mis-encoded day would quietly ask for another one.
+
+    >>> iso_day("2025-08-21")
+    Timestamp('2025-08-21 00:00:00')
+    >>> iso_day("1672531200", "start")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    truceline.errors.InputError: start '1672531200': expected a day YYYY-MM-DD, ...
+    """
+    if isinstance(value, str) and ISO_DAY.fullmatch(value):
+        try:
+            return pd.Timestamp(date.fromisoformat(value))
+        except ValueError:  # 2025-02-30: the form is right, the day does not exist
+            pass
+    raise InputError(f"{name} {value!r}: expected a day YYYY-MM-DD, e.g. 2025-08-21")
+
+
 def day_span(start: str, end: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Two days ``YYYY-MM-DD``, in order, at most :data:`MAX_SPAN_DAYS` apart."""
-    days = []
-    for name, value in (("start", start), ("end", end)):
-        try:
-            days.append(pd.Timestamp(value).normalize())
-        except (ValueError, TypeError):
-            raise InputError(f"{name} {value!r}: expected a date YYYY-MM-DD") from None
-    s, e = days
+    s, e = iso_day(start, "start"), iso_day(end, "end")
     if e < s:
         raise InputError(f"end {e.date()} is before start {s.date()}")
     if (e - s).days + 1 > MAX_SPAN_DAYS:

@@ -1,0 +1,36 @@
+"""Service tokens: a name tells live tokens apart, so no two share one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from truceline.errors import InputError
+from truceline.lake.store import Lake
+from truceline.service.tokens import TOKENS_FILE, create_token, read_tokens, revoke_token
+
+
+def test_a_live_tokens_name_is_not_given_twice(tmp_path):
+    lake = Lake(tmp_path / "lake")
+    _, first = create_token(lake, "read", "newsroom")
+    stored = (lake.root / TOKENS_FILE).read_bytes()
+    entries = len(lake.ledger_entries())
+    with pytest.raises(InputError, match=rf"--name 'newsroom': token {first['id']} already "
+                       "has that name"):
+        create_token(lake, "write", "newsroom")
+    # the CLI says so with exit 2 (InputError) and stores nothing either
+    proc = subprocess.run([sys.executable, "-c", "from truceline.cli import main; main()",
+                           "tokens", "create", "--scope", "read", "--name", "newsroom",
+                           "--lake", str(lake.root)], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "--name 'newsroom'" in proc.stderr and "already has that name" in proc.stderr
+    assert (lake.root / TOKENS_FILE).read_bytes() == stored
+    assert len(lake.ledger_entries()) == entries
+    # unnamed tokens as many as wanted; a revoked token's name is free again
+    create_token(lake, "read")
+    create_token(lake, "write")
+    revoke_token(lake, first["id"])
+    create_token(lake, "write", "newsroom")
+    assert sorted(t["name"] for t in read_tokens(lake)) == ["", "", "newsroom"]
