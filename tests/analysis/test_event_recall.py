@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from truceline.validation.detection import event_matches, recall_by_group
+from truceline.validation.recall import event_matches, recall_by_group
 
 KM_PER_DEG_LAT = 111.2
 

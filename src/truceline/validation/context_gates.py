@@ -127,12 +127,8 @@ def context_gates(enriched: dict[str, pd.DataFrame],
     adds to ``rule`` in the events' period and their lift, and whether it keeps every
     target but recall; the answer names the best gate within those targets.
     """
-    from truceline.validation.detection import (
-        _figures,
-        calls_beyond,
-        in_events_period,
-        near_an_event,
-    )
+    from truceline.validation.detection import _figures
+    from truceline.validation.recall import calls_beyond, in_events_period, near_an_event
 
     gates = GATES if gates is None else gates
     base_rp = rule_params(rule)

@@ -45,10 +45,19 @@ import pandas as pd
 from truceline.analysis.anomaly import rule_params
 from truceline.analysis.baseline import DEFAULT_YEARS, BaselineParams
 from truceline.errors import InputError, LakeError
+from truceline.validation.recall import (
+    EVENTS_PERIOD,
+    calls_beyond,
+    event_figures,
+    events_in_period,
+    events_summary,
+    in_events_period,
+    near_an_event,
+)
 
 __all__ = [
     "CASES", "FAR_WORKS", "PLACEBO_YEARS", "SOUTH", "TARGETS", "Place", "baseline_for",
-    "event_matches", "figure_rows", "recall_by_group", "validate_detection",
+    "figure_rows", "validate_detection",
 ]
 
 PLACEBO_YEARS = (2018, 2019, 2020, 2021)
@@ -57,9 +66,6 @@ WAR_START = pd.Timestamp("2022-02-24")
 #: The southern ground of the placebo and war-ground figures (GeoNames admin-1 names).
 SOUTH = ("Zaporizhzhia Oblast", "Kherson Oblast")
 REAR_KM = 150.0
-EVENT_KM = 10.0
-EVENT_DAYS = 1
-EVENTS_PERIOD = ("2022-02-24", "2023-02-28")
 NEAR_LINE_KM = 30.0
 
 #: Rules judged against the climatology as it was built before hot spot sites.
@@ -171,7 +177,7 @@ def validate_detection(lake: Any, *,
     if (frontier or cities or context is not None) and events is None:
         what = "frontier" if frontier else "city grid" if cities else "context gates"
         raise InputError(f"the {what} measures recall: give an events file (--events)")
-    if events is not None and _events_in_period(events).empty:
+    if events is not None and events_in_period(events).empty:
         raise InputError(f"--events: none of its {len(events):,} events lies in the events' "
                          f"period {EVENTS_PERIOD[0]}..{EVENTS_PERIOD[1]}, so recall and lift "
                          "cannot be measured")
@@ -209,7 +215,7 @@ def validate_detection(lake: Any, *,
     line = enriched["placebo"].attrs.get("placebo_line")
     out: dict[str, Any] = {"rules": list(rules), "south_area_km2": round(area),
                            "placebo_line": line,
-                           "events": None if events is None else _events_summary(events),
+                           "events": None if events is None else events_summary(events),
                            "by_rule": {}}
     by_rule: dict[str, Any] = {}
     if frontier or cities or context is not None:
@@ -426,12 +432,6 @@ def south_area_km2(step: float = 0.05) -> float:
     return float(cell[np.isin(region, SOUTH)].sum())
 
 
-def _local_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Kilometres on a local equirectangular grid (good to < 1 % over 10-20 km)."""
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    return np.c_[lon * 111.32 * np.cos(np.radians(lat)), lat * 110.57]
-
-
 def _near(det: pd.DataFrame, place: Place) -> np.ndarray:
     dx = (det["lon"].to_numpy() - place.lon) * 111.32 * np.cos(np.radians(place.lat))
     dy = (det["lat"].to_numpy() - place.lat) * 110.57
@@ -510,172 +510,8 @@ def _figures(placebo: pd.DataFrame, war: pd.DataFrame, area: float,
     f["burn_season"] = burn
 
     if events is not None:
-        f.update(_event_figures(war, events))
+        f.update(event_figures(war, events, NEAR_LINE_KM))
     return f
-
-
-def event_matches(det: pd.DataFrame, events: pd.DataFrame, km: float = EVENT_KM,
-                  days: int = EVENT_DAYS) -> tuple[np.ndarray, np.ndarray]:
-    """(event row, detection row) pairs within ``km`` and ``days`` of the event's days
-    [date, date_end]; a k-d tree query on local kilometres, then a vectorised date test.
-
-    >>> det = pd.DataFrame({"lon": [30.0, 30.5], "lat": [50.0, 50.0],
-    ...                     "acq_date": pd.to_datetime(["2022-03-02", "2022-03-02"])})
-    >>> ev = pd.DataFrame({"lon": [30.01], "lat": [50.0], "date": pd.to_datetime(
-    ...     ["2022-03-01"]), "date_end": pd.to_datetime(["2022-03-01"])})
-    >>> [a.tolist() for a in event_matches(det, ev)]
-    [[0], [0]]
-    """
-    from scipy.spatial import cKDTree
-
-    if det.empty or events.empty:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    et = cKDTree(_local_xy(events["lon"], events["lat"]))
-    dt_ = cKDTree(_local_xy(det["lon"], det["lat"]))
-    pairs = et.sparse_distance_matrix(dt_, km, output_type="coo_matrix")
-    ei, di = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
-    d = pd.to_datetime(det["acq_date"]).to_numpy().astype("datetime64[D]")[di]
-    lo = pd.to_datetime(events["date"]).to_numpy().astype("datetime64[D]")[ei]
-    hi = pd.to_datetime(events["date_end"]).to_numpy().astype("datetime64[D]")[ei]
-    ok = (d >= lo - np.timedelta64(days, "D")) & (d <= hi + np.timedelta64(days, "D"))
-    return ei[ok], di[ok]
-
-
-def in_events_period(det: pd.DataFrame) -> pd.DataFrame:
-    """The detections of the events' period (:data:`EVENTS_PERIOD`)."""
-    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
-    day = pd.to_datetime(det["acq_date"])
-    return det[((day >= s) & (day <= e)).to_numpy()]
-
-
-def near_an_event(det: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
-    """Whether each detection has an event within the match distance and days."""
-    _, di = event_matches(det, _events_in_period(events))
-    near = np.zeros(len(det), dtype=bool)
-    near[di] = True
-    return pd.Series(near, index=det.index)
-
-
-def calls_beyond(war: pd.DataFrame, other: pd.Series, near: pd.Series
-                 ) -> tuple[int, float | None]:
-    """(war calls in ``war`` that ``other`` does not make, their lift): how often they
-    lie near an event (``near``, per detection) over all detections. 1 is no better than
-    fire picked at random; a rule's own calls reach its lift."""
-    added = war["war"] & ~other.reindex(war.index, fill_value=False)
-    share = near.reindex(war.index, fill_value=False)
-    lift = round(float(share[added].mean() / share.mean()), 2) \
-        if added.any() and share.any() else None
-    return int(added.sum()), lift
-
-
-def _events_in_period(events: pd.DataFrame) -> pd.DataFrame:
-    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
-    return events[(events["date"] <= e) & (events["date_end"] >= s)].reset_index(drop=True)
-
-
-def _events_summary(events: pd.DataFrame) -> dict[str, Any]:
-    ev = _events_in_period(events)
-    return {"events": int(len(events)), "in_period": int(len(ev)),
-            "period": list(EVENTS_PERIOD), "km": EVENT_KM, "days": EVENT_DAYS}
-
-
-def _event_figures(war: pd.DataFrame, events: pd.DataFrame) -> dict[str, Any]:
-    s, e = (pd.Timestamp(x) for x in EVENTS_PERIOD)
-    day = pd.to_datetime(war["acq_date"])
-    det = war[((day >= s) & (day <= e)).to_numpy()].reset_index(drop=True)
-    ev = _events_in_period(events)
-    ei, di = event_matches(det, ev)
-    is_war = det["war"].to_numpy()
-    near = np.zeros(len(det), dtype=bool)
-    near[di] = True
-    recall = len(np.unique(ei[is_war[di]])) / max(len(ev), 1)
-    ceiling = len(np.unique(ei)) / max(len(ev), 1)
-    lift = float(near[is_war].mean() / near.mean()) if is_war.any() and near.any() else None
-    # the ceiling without the works' usual pixels: a hot spot's site within its own
-    # peacetime days is the works, never war, so events only it reaches are out of reach
-    works = np.isin(det["test"].astype(object).to_numpy(), ["site-normal", "hot-spot"])
-    off_site = len(np.unique(ei[~works[di]])) / max(len(ev), 1)
-    out = {"recall": round(recall, 3), "ceiling": round(ceiling, 3),
-           "recall_over_ceiling": round(recall / ceiling, 3) if ceiling else None,
-           "ceiling_off_works": round(off_site, 3),
-           "recall_over_ceiling_off_works": round(recall / off_site, 3) if off_site else None,
-           "lift": round(lift, 2) if lift is not None else None,
-           "war_detections_near_event": round(float(near[is_war].mean()), 4)
-           if is_war.any() else None,
-           "detections_near_event": round(float(near.mean()), 4)}
-    # what the burn-season tests removed near the line in July-August: event support
-    tests = det["test"].astype(object).to_numpy()
-    dist = det["distance_km"].astype(float).abs().to_numpy()
-    ja = pd.to_datetime(det["acq_date"]).dt.month.isin([7, 8]).to_numpy() & (
-        dist <= NEAR_LINE_KM)
-    for t in ("wide", "blaze"):
-        sel = ja & (tests == t)
-        out[f"burn_season_{t}_near_event"] = round(float(near[sel].mean()), 4) \
-            if sel.any() else None
-    sel = ja & is_war
-    out["burn_season_war_near_event"] = round(float(near[sel].mean()), 4) \
-        if sel.any() else None
-    sel = ja
-    out["burn_season_all_near_event"] = round(float(near[sel].mean()), 4) \
-        if sel.any() else None
-    # missed events: the test that decided their nearest calls (the most war-like first)
-    hit = np.zeros(len(ev), dtype=bool)
-    hit[ei[is_war[di]]] = True
-    order = ["persistence", "wide", "blaze", "season", "site-normal", "hot-spot",
-             "p_natural"]
-    missed = pd.DataFrame({"e": ei, "t": tests[di]})
-    missed = missed[~hit[missed["e"].to_numpy()]]
-    rank = missed["t"].map({t: i for i, t in enumerate(order)}).fillna(len(order))
-    best = missed.assign(rank=rank).sort_values("rank").drop_duplicates("e")
-    out["missed_events_by_test"] = {str(k): int(v)
-                                    for k, v in best["t"].value_counts().items()}
-    reached = np.zeros(len(ev), dtype=bool)
-    reached[ei] = True
-    missed_by = np.full(len(ev), None, dtype=object)
-    missed_by[best["e"].to_numpy()] = best["t"].astype(str).to_numpy()
-    out["events_by"] = recall_by_group(ev, hit, reached, missed_by)
-    return out
-
-
-#: Columns of an events file to split recall by, when present (month always).
-EVENT_GROUPS = ("source", "precision")
-
-
-def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray,
-                    missed_by: np.ndarray | None = None
-                    ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Recall over the ceiling within groups of the events: by the month the event
-    starts, and by ``source`` and ``precision`` when the file has them.
-
-    Why: the events are uneven in time and in kind (a random sample beside whole
-    months of another source; places, 25 km, raions), so one ratio hides where the
-    detector sees and where it does not. ``seen``: an event has a war call near it;
-    ``reached``: any detection near it; ``missed_by``: for a reached event not seen, the
-    test that left its most war-like nearby fire natural (``missed_by_test``).
-
-    >>> ev = pd.DataFrame({"date": pd.to_datetime(["2022-03-01", "2022-03-09",
-    ...                                            "2022-09-01"])})
-    >>> g = recall_by_group(ev, np.array([True, False, False]), np.array([True, True, True]))
-    >>> g["month"]["2022-03"]
-    {'events': 2, 'reached': 2, 'seen': 1, 'recall_over_ceiling': 0.5}
-    """
-    keys = {"month": pd.to_datetime(events["date"]).dt.strftime("%Y-%m")}
-    keys.update({c: events[c].astype(str) for c in EVENT_GROUPS if c in events.columns})
-    frame = pd.DataFrame({"seen": seen & reached, "reached": reached})
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for name, key in keys.items():
-        t = frame.groupby(key.to_numpy(), sort=True).agg(
-            events=("seen", "size"), reached=("reached", "sum"), seen=("seen", "sum"))
-        out[name] = {str(k): {"events": int(r.events), "reached": int(r.reached),
-                              "seen": int(r.seen),
-                              "recall_over_ceiling": round(float(r.seen / r.reached), 3)
-                              if r.reached else None}
-                     for k, r in t.iterrows()}
-        if missed_by is not None:
-            tests = pd.DataFrame({"g": key.to_numpy(), "t": missed_by}).dropna()
-            for (g, test), n in tests.value_counts(sort=False).sort_index().items():
-                out[name][str(g)].setdefault("missed_by_test", {})[str(test)] = int(n)
-    return out
 
 
 #: Rows of the terminal table: (figure key, label).

@@ -97,12 +97,8 @@ def _measure(enriched: dict[str, pd.DataFrame],
     """One row per point (its keys, then :data:`KEYS`): detected through
     ``pipeline.detect_enriched`` on cell-days scored once, the first point the
     yardstick of every later one's calls added and their lift."""
-    from truceline.validation.detection import (
-        _figures,
-        calls_beyond,
-        in_events_period,
-        near_an_event,
-    )
+    from truceline.validation.detection import _figures
+    from truceline.validation.recall import calls_beyond, in_events_period, near_an_event
 
     rows = []
     near_event: pd.Series | None = None  # per war detection of the events' period
