@@ -527,7 +527,8 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
     ``zone_per_day`` is the same rate for the contact zone (the scope within
     :data:`~truceline.analysis.rules.NEAR_LINE_KM` of the line). ``war_ground``
     (:class:`~truceline.analysis.peacetime.WarGround`): ground at war in those years,
-    left out and the rates scaled to the whole scope.
+    left out and the rates scaled to the whole scope (the zone's to the whole zone); the
+    detail says what was done for each, ``war_ground`` and ``zone_war_ground``.
     """
     from truceline.analysis.assess import peacetime_rate
     from truceline.analysis.baseline import DEFAULT_YEARS
@@ -551,9 +552,13 @@ def peacetime_rate_for(lake: Lake, agreement: Any, snapshot: gpd.GeoDataFrame,
         detail[sensor] = {"years": years, "per_day": round(rate, 4),
                           "within_km": NEAR_LINE_KM, "zone_per_day": round(zone, 4)}
         if war_ground is not None:  # held weighs the lower of the two readings
-            detail[sensor]["war_ground"] = war_ground.note() | (
-                {"rate": "the lower of all ground's and the rate off it, scaled to the "
-                         "scope"} if war_ground.measurable() else {})
+            # each yardstick's own reading: the contact zone's share off the ground at war
+            # is its own, and may be too small where the scope's is not
+            for key, near in (("war_ground", False), ("zone_war_ground", True)):
+                detail[sensor][key] = war_ground.note(near) | (
+                    {"rate": "the lower of all ground's and the rate off it, scaled to the "
+                             f"{'contact zone' if near else 'scope'}"}
+                    if war_ground.measurable(near) else {})
         total += rate
         zone_total += zone
     return total, detail | {"zone_per_day": zone_total}

@@ -431,6 +431,146 @@ def test_yardsticks_leave_out_ground_at_war() -> None:
     assert peacetime_rate(det, a, [2019], war_ground=later) == peacetime_rate(det, a, [2019])
 
 
+def test_yardsticks_across_the_start_of_the_war() -> None:
+    """A peacetime window across the day its ground went to war (as a window across the
+    turn of 2013-2014 runs past 1 March 2014): the part before it is read on all ground,
+    unscaled, the part from it off that ground and scaled by 1/share, as a year after it
+    is; nothing on the war ground is dropped unscaled, and an incident across the day
+    counts once, on its first day (review of session 13, point 17 (d))."""
+    import datetime as dt
+
+    from shapely import box
+
+    from truceline.analysis.baseline import Exclusion
+    from truceline.analysis.peacetime import (
+        WarGround,
+        measured_false_incident_rate,
+        measured_zone_false_rate,
+    )
+    from truceline.analysis.rates import poisson_ci
+
+    war = Exclusion("war", box(37.2, 46.5, 38.5, 48.5), dt.date(2019, 8, 26))
+    half = WarGround((war,), 0.5, 0.5)
+    a = agreement(start="2021-08-21 00:00")  # 10 days: 21-30 August 2019, 5 before the war
+    det = pd.DataFrame()
+    for day in pd.date_range("2019-08-21", "2019-08-30"):  # a day: 2 on war ground, 1 off
+        det, _ = add_incident(det, f"w{day.day}", f"{day.date()} 11:00", 0.5, n=2)
+        det, _ = add_incident(det, f"o{day.day}", f"{day.date()} 11:00", 0.5, lon=36.5, n=1)
+    assert peacetime_rate(det, a, [2019]) == pytest.approx(3.0)
+    # 5 days of 3 on all ground, then 5 of 1 off it, scaled by 2: 25 in 10 days (the war
+    # ground's 10 after the day were dropped unscaled before: 2.0)
+    assert peacetime_rate(det, a, [2019], war_ground=half) == pytest.approx(2.5)
+    # false incidents, ± 30 days: 22 July - 29 September, 35 days before the war, 35 from it
+    det = pd.DataFrame()
+    for iid, days, lons in [("a", ["08-12"], [36.5]), ("b", ["08-13"], [37.5]),  # before
+                            ("c", ["09-05", "09-06"], [36.5, 36.6]),  # after, off: x2
+                            ("d", ["09-06"], [37.5]),  # after, on the war ground: out
+                            ("f", ["08-24", "08-27"], [36.5, 36.6])]:  # across the day
+        for day, lon in zip(days, lons, strict=True):
+            det, _ = add_incident(det, iid, f"2019-{day} 11:00", 0.005, lon=lon, dist=2.0)
+    det["detection_id"] = [f"d{i}" for i in range(len(det))]
+    scope = measured_false_incident_rate(det, a, [2019], war_ground=half)
+    # a, b and f (first day before the war) count 1 each, c counts 2: 5 of 4 incidents
+    assert scope["pooled_count"] == 4
+    assert scope["worst_year_per_day"] == pytest.approx(5 / 70)  # 4 / 70 before
+    # the bound scaled by the days' mean factor: half the days 1, half 2
+    assert scope["upper95_per_day"] == pytest.approx(poisson_ci(4)[1] / 70 * 1.5)
+    zone = measured_zone_false_rate(det, a, [2019], war_ground=half)
+    # new-ground days: a 1, b 1, c 2 x 2, f 1 (24th) + 1 x 2 (27th): 9 of 6 days
+    assert zone["pooled_count"] == 6
+    assert zone["worst_year_per_day"] == pytest.approx(9 / 70)  # 6 / 70 before
+
+
+def test_yardsticks_with_several_wars() -> None:
+    """Two exclusions of different starts: the share is measured with every exclusion in
+    force from each start on (the scope's band drawn with Shapely), and a peacetime year
+    is read off the ground at war then, scaled by that period's share; a period with too
+    little ground off it keeps all of it (review of session 13, point 17 (e))."""
+    import datetime as dt
+
+    import geopandas as gpd
+    import shapely
+    from shapely import box
+
+    from truceline.analysis.baseline import Exclusion
+    from truceline.analysis.false_alarms import area_ratios
+    from truceline.analysis.peacetime import WarGround
+    from truceline.geo import outlines
+    from truceline.geo.enrich import prepare_snapshot
+
+    square = box(32.5, 49.3, 33.5, 49.9)
+    snap = gpd.GeoDataFrame([{"snapshot_id": "sq", "source": "test", "party": "ru",
+                              "valid_from": pd.Timestamp("2025-08-01"), "geometry": square,
+                              "crimea_missing": False}], geometry="geometry", crs="EPSG:4326")
+    west = Exclusion("west", box(20.0, 40.0, 33.0, 56.0), dt.date(2014, 3, 1))
+    east = Exclusion("east", box(36.0, 40.0, 45.0, 56.0), dt.date(2018, 1, 1))
+    war = area_ratios(snap, agreement(), exclusions=[west, east])["war_ground"]
+    band = outlines.to_lonlat(shapely.intersection(shapely.buffer(
+        prepare_snapshot("sq", square).contact.line, 30_000), outlines.outline_m("UKR")))
+
+    def share(lo: float, hi: float) -> float:
+        part = shapely.intersection(band, box(lo, 45.0, hi, 53.0))
+        return float(outlines.to_metric(part).area / outlines.to_metric(band).area)
+
+    (d1, s1), (d2, s2) = war.periods()
+    assert (d1, d2) == (pd.Timestamp("2014-03-01"), pd.Timestamp("2018-01-01"))
+    assert s1 == pytest.approx(share(33.0, 45.0), abs=0.05)
+    # every exclusion in force (the earliest alone before: the share of the first period)
+    assert war.share() == s2 == pytest.approx(share(33.0, 36.0), abs=0.05)
+    assert 0.25 < s2 < s1 - 0.2
+    # a day in each year: 3 fires in the west, 3 in the east, 1 between (10 days)
+    a = agreement(start="2021-08-21 00:00")
+    det = pd.DataFrame()
+    for y in (2016, 2019):
+        for day in pd.date_range(f"{y}-08-21", f"{y}-08-30"):
+            for lon, n in ((32.6, 3), (37.0, 3), (34.0, 1)):
+                det, _ = add_incident(det, f"{lon}-{day.date()}", f"{day.date()} 11:00", 0.5,
+                                      lon=lon, lat=49.6, n=n)
+    assert peacetime_rate(det, a, [2016, 2019]) == pytest.approx(7.0)
+    # 2016: the west at war, 40 off it / s1; 2019: both, 10 off them / s2
+    assert peacetime_rate(det, a, [2016, 2019], war_ground=war) == pytest.approx(
+        (40 / s1 + 10 / s2) / 20)
+    # a second period on a sliver keeps all its ground (70), unscaled, and says so
+    sliver = WarGround((west, east), 0.1, 0.1,
+                       ((west.start, s1, s1), (east.start, 0.1, 0.1)))
+    assert peacetime_rate(det, a, [2016, 2019], war_ground=sliver) == pytest.approx(
+        (40 / s1 + 70) / 20)
+    said = sliver.note()
+    assert said["left_out"] == [] and [p["left_out"] for p in said["periods"]] == [["west"], []]
+
+
+def test_held_yardstick_records_each_reading() -> None:
+    """`held`'s record says what each yardstick did with the ground at war: the contact
+    zone's own share and reading, not the scope's (review of session 13, point 17 (f))."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from shapely import box
+
+    from truceline import pipeline
+    from truceline.analysis.baseline import Exclusion
+    from truceline.analysis.peacetime import WarGround
+
+    war = Exclusion("war", box(37.2, 46.5, 38.5, 48.5), dt.date(2014, 3, 1))
+    ground = WarGround((war,), 0.5, 0.1)  # the zone lies almost all on the war ground
+    det = pd.DataFrame()
+    for day in pd.date_range("2019-08-21", "2019-08-30"):  # a day: 2 on war ground, 1 off
+        det, _ = add_incident(det, f"w{day.day}", f"{day.date()} 11:00", 0.5, n=2, dist=2.0)
+        det, _ = add_incident(det, f"o{day.day}", f"{day.date()} 11:00", 0.5, lon=36.5, n=1,
+                              dist=2.0)
+    lake = SimpleNamespace(detection_years=lambda _sensor: {2019})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "peacetime_history", lambda *_a, **_k: {2019: det})
+        total, detail = pipeline.peacetime_rate_for(
+            lake, agreement(start="2021-08-21 00:00"), None, ["VIIRS"], war_ground=ground)
+    scope, zone = detail["VIIRS"]["war_ground"], detail["VIIRS"]["zone_war_ground"]
+    assert scope["left_out"] == ["war"] and scope["share_off"] == 0.5 and "scope" in scope["rate"]
+    assert zone["left_out"] == [] and zone["share_off"] == 0.1 and "rate" not in zone
+    assert "contact zone" in zone["why"]
+    # the scope: the lower of 3 a day and 1 / 0.5; the zone keeps all its ground: 3 a day
+    assert total == pytest.approx(2.0) and detail["zone_per_day"] == pytest.approx(3.0)
+
+
 def test_war_ground_named_by_the_climatology() -> None:
     """assess reads the ground at war from the climatologies' recorded exclusions; a name
     this version does not know is refused (its ground would silently count as peace)."""

@@ -99,7 +99,8 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     With ``exclusions`` (the climatology's: ground at war in the peacetime years) also
     ``war_ground``: the :class:`~truceline.analysis.peacetime.WarGround` the peacetime
     yardsticks leave out, with the share of the scope and of its contact zone off it
-    (NaN when the scope holds no ground).
+    (NaN when the scope holds no ground), from each exclusion's start on with every
+    exclusion started by then in force.
     """
     from truceline.geo.enrich import enrich
 
@@ -111,11 +112,14 @@ def area_ratios(snapshot: Any, agreement: Agreement, spacing_km: float = GRID_KM
     near = in_scope & within_km(e, near_km)
     out: dict[str, Any] = {}
     if exclusions:
-        # every exclusion in force: the shares the yardsticks' peacetime years are read at
-        start = min(pd.Timestamp(x.start) for x in exclusions)
-        off = off_exclusions(exclusions, e.assign(date=start))
-        out["war_ground"] = WarGround(tuple(exclusions), _share(off, in_scope),
-                                      _share(off, near))
+        # from each start on, every exclusion in force by then: the shares the peacetime
+        # years between the starts are read at (one start today: one share)
+        steps: list[tuple[Any, float, float]] = []
+        for day in sorted({x.start for x in exclusions}):  # a start or two, not points
+            off = off_exclusions(exclusions, e.assign(date=pd.Timestamp(day)))
+            steps.append((day, _share(off, in_scope), _share(off, near)))
+        out["war_ground"] = WarGround(tuple(exclusions), steps[-1][1], steps[-1][2],
+                                      tuple(steps))
     control = int((held & agreement.control_mask(e["dist_km"])).sum())
     if not control:
         return out | {"scope": float("nan"), "near": float("nan")}

@@ -9,9 +9,10 @@ climatology is built off it (docs/VALIDATION.md, Assessment point 17).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,11 +56,21 @@ class WarGround:
     2018-2021 was a war of daily shelling, which the climatology leaves out and the
     yardsticks did not: 83 % of the war windows' yardstick incidents lay in Donetsk or
     Luhansk oblast (docs/VALIDATION.md, Assessment point 16).
+
+    ``scope_share`` and ``near_share``: the shares with every exclusion in force.
+    ``steps``: (first day, scope share, near share) from each exclusion's start on, with
+    every exclusion started by then in force, by day (the last is the shares above);
+    empty: the shares above from the first start on (one exclusion, or all starting
+    together). Why: with exclusions of different starts, a peacetime year between them is
+    read off the ground at war then, and scaled by the share off that ground, not by the
+    share off the earliest exclusion alone nor off all of them (review of session 13,
+    point 17 (e)).
     """
 
     exclusions: tuple[Exclusion, ...]
     scope_share: float
     near_share: float
+    steps: tuple[tuple[dt.date, float, float], ...] = ()
 
     def share(self, near: bool = False) -> float:
         """The share of the scope (``near``: of its contact zone) off this ground, with
@@ -72,18 +83,37 @@ class WarGround:
         as 2012 for VIIRS, is measured on all ground and not scaled)."""
         return min(pd.Timestamp(e.start) for e in self.exclusions)
 
+    def periods(self, near: bool = False) -> list[tuple[pd.Timestamp, float]]:
+        """(first day, share of the scope, ``near``: of its contact zone, off the ground
+        at war from that day on) of each period between the exclusions' starts, by day."""
+        if not self.steps:
+            return [(self.start, self.share(near))]
+        return [(pd.Timestamp(d), n if near else s) for d, s, n in self.steps]
+
     def measurable(self, near: bool = False) -> bool:
-        """Whether enough of the ground lies off it (:data:`MIN_PEACE_SHARE`) for the
-        yardsticks to be measured there alone."""
-        return bool(self.share(near) >= MIN_PEACE_SHARE)  # NaN: no scope ground at all
+        """Whether enough of the ground lies off it (:data:`MIN_PEACE_SHARE`), with every
+        exclusion in force, for the yardsticks to be measured there alone."""
+        return _measurable(self.share(near))
 
     def note(self, near: bool = False) -> dict[str, Any]:
-        """What the yardsticks did with this ground, for the assessment's record."""
-        names = [e.name for e in self.exclusions]
-        share = self.share(near)
+        """What the yardsticks did with this ground, for the assessment's record (with
+        several periods, each's own under ``periods``)."""
+        out = self._said(self.exclusions, self.share(near), self.start, near)
+        if len(self.steps) > 1:
+            out["periods"] = [
+                {"from": str(day.date())} | self._said(
+                    tuple(e for e in self.exclusions if pd.Timestamp(e.start) <= day),
+                    share, day, near) for day, share in self.periods(near)]
+        return out
+
+    @staticmethod
+    def _said(exclusions: tuple[Exclusion, ...], share: float, start: pd.Timestamp,
+              near: bool) -> dict[str, Any]:
+        """:meth:`note` of ``exclusions`` with ``share`` off them, from ``start``."""
+        names = [e.name for e in exclusions]
         out: dict[str, Any] = {"share_off": round(share, 4) if np.isfinite(share) else None,
-                               "from": str(self.start.date())}
-        if self.measurable(near):
+                               "from": str(start.date())}
+        if _measurable(share):
             return {"left_out": names} | out
         return {"left_out": [], **out,
                 "why": f"less than {MIN_PEACE_SHARE:.0%} of the "
@@ -94,7 +124,6 @@ class WarGround:
         """Which rows of a frame from :func:`normalise` lie off this ground (or before its
         start).
 
-        >>> import datetime as dt
         >>> box = Exclusion("box", shapely.box(37, 47, 39, 49), dt.date(2014, 3, 1))
         >>> det = pd.DataFrame({"lon": [38.0, 38.0, 35.0], "lat": 48.0,
         ...     "date": pd.to_datetime(["2013-08-01", "2019-08-01", "2019-08-01"])})
@@ -102,6 +131,11 @@ class WarGround:
         [True, False, True]
         """
         return off_exclusions(self.exclusions, det)
+
+
+def _measurable(share: float) -> bool:
+    """Whether ``share`` of the ground is enough to measure a yardstick on alone."""
+    return bool(share >= MIN_PEACE_SHARE)  # NaN: no scope ground at all
 
 
 def off_exclusions(exclusions: Sequence[Exclusion], det: pd.DataFrame) -> np.ndarray:
@@ -117,18 +151,64 @@ def off_exclusions(exclusions: Sequence[Exclusion], det: pd.DataFrame) -> np.nda
     return out
 
 
-def _peace_ground(det: pd.DataFrame, war: WarGround | None, near: bool
-                  ) -> tuple[np.ndarray, Any, dict[str, Any]]:
-    """(rows off ground at war, the factor that scales a count of a peacetime year whose
-    window starts on a given day to the whole scope, what was done): all rows and 1
-    without ``war`` or with too little ground off it."""
+class PeaceGround(NamedTuple):
+    """The ground a peacetime yardstick is read on (:func:`_peace_ground`): ``off``, the
+    rows counted; each period's first day (``starts``, after the first period) and the
+    factor that scales a count of its days to the whole scope (``factors``, the first
+    period's before any exclusion: 1); ``note``, what was done."""
+
+    off: np.ndarray
+    starts: np.ndarray
+    factors: tuple[float, ...]
+    note: dict[str, Any]
+
+    @property
+    def scaled(self) -> bool:
+        """Whether any period is read off ground at war (else all ground, unscaled)."""
+        return len(self.factors) > 1
+
+    def weigh(self, days: Any) -> float:
+        """A count of units (detections, incidents, new-ground days) on ``days`` (one each)
+        scaled to the whole scope: each period's count times its factor.
+
+        Why each unit by its own day (review of session 13, point 17 (d)): a peacetime
+        window across an exclusion's start (a window across the turn of 2013-2014, before
+        1 March 2014) is read as two, the part before it on all ground and unscaled, the
+        part from it off the ground at war then and scaled, as any year after it is; an
+        incident across the start counts once, on its first day among the rows counted
+        (:func:`_counted`), so nothing is dropped and nothing counted twice. A window in
+        one period is scaled as one count, as before.
+
+        >>> g = PeaceGround(np.ones(0, bool), pd.to_datetime(["2014-03-01"]).to_numpy(),
+        ...                 (1.0, 2.0), {})
+        >>> g.weigh(pd.to_datetime(["2014-02-27", "2014-02-28", "2014-03-01"]))
+        4.0
+        """
+        at = np.searchsorted(self.starts, np.asarray(days, dtype="datetime64[ns]"),
+                             side="right")
+        n = np.bincount(at, minlength=len(self.factors))
+        return float(sum(int(c) * f for c, f in zip(n, self.factors, strict=True) if c))
+
+
+def _peace_ground(det: pd.DataFrame, war: WarGround | None, near: bool) -> PeaceGround:
+    """The rows off ground at war, and the factors that scale the counts of each period
+    to the whole scope (:class:`PeaceGround`): all rows and 1 without ``war``. A period
+    with too little ground off it (:data:`MIN_PEACE_SHARE`) keeps all of it, unscaled."""
+    everything = PeaceGround(np.ones(len(det), dtype=bool),
+                             np.array([], dtype="datetime64[ns]"), (1.0,), {})
     if war is None or not war.exclusions:
-        return np.ones(len(det), dtype=bool), lambda _day: 1.0, {}
+        return everything
     note = {"war_ground": war.note(near)}
-    if not war.measurable(near):
-        return np.ones(len(det), dtype=bool), lambda _day: 1.0, note
-    share, start = war.share(near), war.start
-    return war.off(det), lambda day: 1.0 / share if day >= start else 1.0, note
+    periods = war.periods(near)
+    measured = np.array([True] + [_measurable(s) for _, s in periods])
+    if not measured[1:].any():
+        return everything._replace(note=note)
+    starts = pd.DatetimeIndex([d for d, _ in periods]).to_numpy(dtype="datetime64[ns]")
+    at = np.searchsorted(starts, pd.to_datetime(det["date"]).to_numpy(dtype="datetime64[ns]"),
+                         side="right")
+    off = war.off(det) | ~measured[at]  # a period with too little ground off keeps it all
+    factors = (1.0, *(1.0 / s if _measurable(s) else 1.0 for _, s in periods))
+    return PeaceGround(off, starts, factors, note)
 
 
 def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
@@ -151,26 +231,26 @@ def peacetime_rate(detections: pd.DataFrame, agreement: Agreement, years: Sequen
     det = normalise(detections)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
         & det["side"].isin(SIDES_LINE).to_numpy() & within_km(det, max_km)  # once
-    every = _peacetime_rate(det, agreement, years, scope, lambda _day: 1.0)
-    if war_ground is None or not war_ground.measurable(max_km is not None):
+    every = _peacetime_rate(det, agreement, years, scope, _peace_ground(det, None, False))
+    ground = _peace_ground(det, war_ground, max_km is not None)
+    if not ground.scaled:
         return every
-    off, scale, _ = _peace_ground(det, war_ground, max_km is not None)
-    return min(every, _peacetime_rate(det, agreement, years, scope & off, scale))
+    return min(every, _peacetime_rate(det, agreement, years, scope & ground.off, ground))
 
 
 def _peacetime_rate(det: pd.DataFrame, agreement: Agreement, years: Sequence[int],
-                    scope: np.ndarray, scale: Any) -> float:
+                    scope: np.ndarray, ground: PeaceGround) -> float:
     """:func:`peacetime_rate` of the rows ``scope`` (normalised), each year's count scaled
-    by ``scale`` of its window's first day."""
+    by ``ground`` (:meth:`PeaceGround.weigh`: each detection by its own day's period)."""
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
+    day = det["date"].to_numpy(dtype="datetime64[ns]")
     total = 0.0
     exposure = 0.0
     for y in years:
         shift = pd.DateOffset(years=int(y) - w0.year)
         s, e = w0 + shift, w1 + shift
         days = window_days(s, e)
-        total += int((scope & det["date"].isin(days).to_numpy()).sum()) \
-            * scale(s.tz_localize(None).normalize())
+        total += ground.weigh(day[scope & det["date"].isin(days).to_numpy()])
         exposure += float(len(days))
     return total / exposure
 
@@ -211,17 +291,26 @@ def new_ground_days(det: pd.DataFrame, rows: np.ndarray) -> pd.Series:
     >>> new_ground_days(det, np.ones(6, dtype=bool)).to_dict()
     {'m': 3, 's': 1}
     """
+    first = _first_lit(det, rows)
+    if first.empty:
+        return pd.Series(dtype=np.int64)
+    return first.groupby("incident_id")["date"].nunique().astype(np.int64)
+
+
+def _first_lit(det: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """(``incident_id``, ``cell``, ``date``): the first day among ``rows`` on which each
+    incident lit each H3 cell with a detection of p_natural < 0.01 (:func:`new_ground_days`
+    counts each incident's distinct such days)."""
     from truceline.geo.grid import h3_cells
 
     pick = rows & det["incident_id"].notna().to_numpy() \
         & (det["p_natural"] < ALPHA_VIOLATION).to_numpy()
     d = det.loc[pick, ["incident_id", "date"]].astype({"incident_id": str})
     if d.empty:
-        return pd.Series(dtype=np.int64)
+        return pd.DataFrame({"incident_id": [], "cell": [], "date": []})
     d["cell"] = h3_cells(det.loc[pick, "lat"].to_numpy(), det.loc[pick, "lon"].to_numpy(),
                          GROUND_RESOLUTION)
-    first = d.groupby(["incident_id", "cell"])["date"].min().reset_index()
-    return first.groupby("incident_id")["date"].nunique().astype(np.int64)
+    return d.groupby(["incident_id", "cell"])["date"].min().reset_index()
 
 
 def dispersion(per_incident: pd.Series) -> float:
@@ -270,6 +359,24 @@ def count_false_alarms(det: pd.DataFrame, rows: np.ndarray, unit: str = INCIDENT
     return pd.Series(1, index=ids, dtype=np.int64)
 
 
+def _counted(det: pd.DataFrame, rows: np.ndarray, unit: str, p_min: pd.Series | None
+             ) -> tuple[pd.Series, np.ndarray]:
+    """:func:`count_false_alarms` and the day each unit it counts falls on (an incident:
+    its first day among ``rows``; a new-ground day: that day), for
+    :meth:`PeaceGround.weigh`."""
+    if unit == NEW_GROUND_DAY:
+        first = _first_lit(det, rows)
+        if first.empty:
+            return pd.Series(dtype=np.int64), np.array([], dtype="datetime64[ns]")
+        days = first[["incident_id", "date"]].drop_duplicates()["date"]
+        return (first.groupby("incident_id")["date"].nunique().astype(np.int64),
+                days.to_numpy(dtype="datetime64[ns]"))
+    part = count_false_alarms(det, rows, unit, p_min)
+    r = rows & det["incident_id"].notna().to_numpy()
+    first_day = det.loc[r, "date"].groupby(det.loc[r, "incident_id"].astype(str)).min()
+    return part, first_day.reindex(part.index).to_numpy(dtype="datetime64[ns]")
+
+
 def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence[int],
                  margin_days: int, max_km: float | None = None,
                  unit: str = INCIDENT, war_ground: WarGround | None = None
@@ -281,30 +388,31 @@ def _false_rates(detections: pd.DataFrame, agreement: Agreement, years: Sequence
     ``max_km``, of the incidents with a detection in scope within that distance of the
     line (rule V1's contact zone); counted in ``unit`` (:func:`count_false_alarms`)."""
     det = normalise(detections)
-    off, scale, note = _peace_ground(det, war_ground, max_km is not None)
+    ground = _peace_ground(det, war_ground, max_km is not None)
     scope = agreement.scope.mask(det["dist_km"], det["sector"], det["lon"], det["lat"]) \
-        & within_km(det, max_km) & off
+        & within_km(det, max_km) & ground.off
     p_min = None  # each incident's lowest p_natural, once for every year: incidents only
     if unit == INCIDENT:
         has = det["incident_id"].notna().to_numpy()
         p_min = det.loc[has].groupby(det.loc[has, "incident_id"].astype(str))["p_natural"].min()
     w0, w1 = to_utc(agreement.start_utc), to_utc(agreement.end_utc)
-    counts, exposures, parts, scales = [], [], [], []
+    counts, scaled, exposures, parts, scaled_days = [], [], [], [], []
     for y in years:  # a handful of years, not detections
         shift = pd.DateOffset(years=int(y) - w0.year)
         first = w0 + shift - pd.Timedelta(days=margin_days)
         days = window_days(first, w1 + shift + pd.Timedelta(days=margin_days))
         m = scope & det["date"].isin(days).to_numpy()
-        part = count_false_alarms(det, m, unit, p_min)
+        part, on = _counted(det, m, unit, p_min)
         counts.append(int(part.sum()))
+        scaled.append(ground.weigh(on))  # each unit by its own day's period
         parts.append(part)
         exposures.append(float(len(days)))
-        scales.append(scale(first.tz_localize(None).normalize()))
-    worst = max(c * f / e for c, f, e in zip(counts, scales, exposures, strict=True))
+        scaled_days.append(ground.weigh(days))
+    worst = max(c / e for c, e in zip(scaled, exposures, strict=True))
     spread = dispersion(pd.concat(parts, ignore_index=True)) if parts else 1.0
-    pooled = sum(c * f for c, f in zip(counts, scales, strict=True)) / sum(exposures)
-    mean_scale = sum(f * e for f, e in zip(scales, exposures, strict=True)) / sum(exposures)
-    return worst, pooled, spread, mean_scale, sum(counts), note
+    pooled = sum(scaled) / sum(exposures)
+    mean_scale = sum(scaled_days) / sum(exposures)
+    return worst, pooled, spread, mean_scale, sum(counts), ground.note
 
 
 def measured_false_incident_rate(detections: pd.DataFrame | None, agreement: Agreement,
