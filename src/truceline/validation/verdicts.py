@@ -751,14 +751,10 @@ def prepare(root: Path, names: Sequence[str], log: Callable[[str], None] | None 
 
 def _cropland(root: Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Crop share (Impact Observatory 2022, class 3) of the 0.1° cell of each point."""
-    lu = pd.read_csv(root / "context" / "land_use" / "ukr_land_use_2022_10km.csv")
-    key = (np.round(lu["LATITUDE"].to_numpy() * 10).astype(np.int64) * 10000
-           + np.round(lu["LONGITUDE"].to_numpy() * 10).astype(np.int64))
-    lut = pd.Series(lu["LAND_USE_CLASS_3"].to_numpy(), index=key)
-    lut = lut[~lut.index.duplicated()]
-    q = (np.round(np.asarray(lat) * 10).astype(np.int64) * 10000
-         + np.round(np.asarray(lon) * 10).astype(np.int64))
-    return lut.reindex(q).to_numpy(dtype=float)
+    from truceline.sources.context import LAND_USE, grid_values
+
+    return grid_values(root, LAND_USE, ["LAND_USE_CLASS_3"], lon,
+                       lat)["LAND_USE_CLASS_3"].to_numpy()
 
 
 def donbas_2020(root: Path, agreement_path: Path, history: pd.DataFrame,
