@@ -857,7 +857,9 @@ def test_fire_seen_only_under_cloud_is_never_held() -> None:
 
 def test_incidents_where_the_line_moved_are_named() -> None:
     """An incident on ground the maps show changing hands is a finding of its own: the
-    reasons say how many lie there, whatever the verdict; without the column, none."""
+    reasons say how many lie there, whatever the verdict; without the column, none. Two
+    incidents away from the line, no more than false alarms explain, leave a quiet front
+    `held`, unless one lies where the line moved."""
     a = agreement()
     det = world(QUIET)
     det, inc1 = add_incident(det, "moved-1", "2025-08-23 10:30", 0.001)
@@ -871,7 +873,32 @@ def test_incidents_where_the_line_moved_are_named() -> None:
     plain = run(a, det.drop(columns="moved"), inc, peacetime_rate_per_day=7.0)
     assert plain.war_counts["incidents_on_moved_ground"] == 0
     assert not any("changed hands" in r for r in plain.reasons)
-    assert plain.verdict == res.verdict
+    assert plain.verdict == "held" and res.verdict == "inconclusive"
+    assert any("the line moved there" in r for r in res.reasons)
+
+
+def test_improbable_fire_where_the_line_moved_is_never_held() -> None:
+    """A quiet front where the maps show ground changing hands under improbable fire is
+    not `held`, whether or not the rule called that fire war: the line moved there. The
+    same fire on ground that stayed put, or only ordinary fire on moved ground, or a
+    works' usual fire, leaves `held` as it was."""
+    a = agreement()
+    det = world(QUIET)
+    window = (det["acq_date"] >= "2025-08-21") & det["dist_km"].eq(10.0)
+    first = det.index[window][:2]
+    assert run(a, det, None, peacetime_rate_per_day=7.0).verdict == "held"
+    moved = det.assign(moved=det.index.isin(first))
+    assert run(a, moved, None, peacetime_rate_per_day=7.0).verdict == "held"  # p 0.5
+    moved.loc[first, "p_natural"] = 0.01  # improbable, but no rule called it war
+    res = run(a, moved, None, peacetime_rate_per_day=7.0)
+    assert res.verdict != "held" and res.war_counts["moved_fire_possible"] == 2
+    assert any("2 detection(s) of fire with p_natural < 0.05 in scope possibly inside "
+               "the window lie on ground the control maps show changing hands" in r
+               for r in res.reasons)
+    still = moved.assign(moved=False)
+    assert run(a, still, None, peacetime_rate_per_day=7.0).verdict == "held"
+    works = moved.assign(test=np.where(moved.index.isin(first), "site-normal", None))
+    assert run(a, works, None, peacetime_rate_per_day=7.0).verdict == "held"
 
 
 def test_a_violation_says_when_it_rests_on_the_moving_front_test() -> None:

@@ -116,7 +116,7 @@ from truceline.analysis.baseline import (
 from truceline.analysis.rates import nbinom_at_least
 from truceline.errors import InputError
 
-__all__ = ["RULES", "TESTS", "RuleParams", "classify", "classify_cell_days",
+__all__ = ["RULES", "TESTS", "WORKS_TESTS", "RuleParams", "classify", "classify_cell_days",
            "label_detections", "rule_params", "score_cell_days"]
 
 
@@ -602,6 +602,9 @@ TESTS: dict[str, str] = {
     "site-normal": "natural: a hot spot's site within its own peacetime days",
     "persistence": "natural: improbable, but not recurring 7-90 days apart",
 }
+#: The tests that leave a works' usual fire natural: never war, and no evidence of war
+#: (their p_natural, where any, says nothing of fighting).
+WORKS_TESTS = ("site-normal", "hot-spot")
 
 
 def _classify_cell_days(cd: pd.DataFrame, rp: RuleParams) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from truceline.analysis.anomaly import WORKS_TESTS
 from truceline.analysis.coverage import Coverage, to_utc, window_days
 from truceline.analysis.evidence import scope_incidents, site_hits
 from truceline.analysis.inputs import SIDES_LINE, clean, normalise, timing, within_km
@@ -256,6 +257,12 @@ def assess(
         "window_certain": int((det["is_war"].to_numpy() & scope & certain).sum()),
         "window_possible": int((det["is_war"].to_numpy() & scope & possible).sum()),
         "comparison": int((det["is_war"].to_numpy() & scope & in_c).sum()),
+        # improbable fire where the maps show the line moving blocks `held`, called war
+        # or not: the rule need not call it war for the line to have moved under it
+        "moved_fire_possible": int((scope & possible & det["moved"].to_numpy(dtype=bool)
+                                    & (det["p_natural"].to_numpy(dtype=float)
+                                       < ALPHA_SITE_BLOCK)
+                                    & ~det["test"].isin(WORKS_TESTS).to_numpy()).sum()),
     }
 
     # ---- peacetime compatibility of the front rate

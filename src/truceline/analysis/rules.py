@@ -65,7 +65,10 @@ RULES: dict[str, str] = {
          "ground and season (and, when that rate is given for it, the same within 5 km of "
          "the line), and the fire seen in scope not timed to the cloud: its days no more "
          "cloudy than the clear-sky passes explain (mean cloud share of the fire's days at "
-         "least 0.10 above the clear-sky expectation with P < 0.01 blocks it)",
+         "least 0.10 above the clear-sky expectation with P < 0.01 blocks it), and no "
+         "fire with p_natural < 0.05 in scope possibly inside the window on ground the "
+         "control maps show changing hands within 14 days of it (the line did not hold "
+         "still there)",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -194,6 +197,12 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
     elif not coverage.held_allowed:
         blockers.append("cloud cover is unknown on some window days: coverage was judged "
                         "on satellite passes alone, which never supports 'held'")
+    if fire_near_line and war_counts.get("moved_fire_possible"):
+        blockers.append(
+            f"{war_counts['moved_fire_possible']} detection(s) of fire with p_natural < "
+            f"{ALPHA_SITE_BLOCK} in scope possibly inside the window lie on ground the "
+            "control maps show changing hands within 14 days of them: the line moved there, "
+            "so a quiet front cannot be shown")
     if fire_near_line:
         if peace["rate_per_day"] is None:
             blockers.append("no peacetime rate given for this ground and season, so the "

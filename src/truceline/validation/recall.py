@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from truceline.analysis.anomaly import WORKS_TESTS
+
 __all__ = ["EVENTS_PERIOD", "EVENT_DAYS", "EVENT_GROUPS", "EVENT_KM", "calls_beyond",
            "event_figures", "event_matches", "events_in_period", "events_summary",
            "in_events_period", "local_xy", "near_an_event", "recall_by_group"]
@@ -115,7 +117,7 @@ def event_figures(war: pd.DataFrame, events: pd.DataFrame, near_line_km: float
     lift = float(near[is_war].mean() / near.mean()) if is_war.any() and near.any() else None
     # the ceiling without the works' usual pixels: a hot spot's site within its own
     # peacetime days is the works, never war, so events only it reaches are out of reach
-    works = np.isin(det["test"].astype(object).to_numpy(), ["site-normal", "hot-spot"])
+    works = np.isin(det["test"].astype(object).to_numpy(), WORKS_TESTS)
     off_site = len(np.unique(ei[~works[di]])) / max(len(ev), 1)
     out = {"recall": round(recall, 3), "ceiling": round(ceiling, 3),
            "recall_over_ceiling": round(recall / ceiling, 3) if ceiling else None,
