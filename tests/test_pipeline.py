@@ -331,8 +331,9 @@ def test_detect_export_with_a_map_carries_side_and_incident(lake, tmp_path):
                                   "season", "wide", "blaze", "hot-spot", "site-normal",
                                   "persistence", "city"}
     assert "city" in set(war["test"])  # the default calls fire in a city near the line
-    # the fire the moving front called war lies on ground the export marks as moved
-    assert table.loc[table["test"] == "moved", "moved"].all()
+    # the export marks ground that changed hands, and the default calls none of its fire
+    # war for the maps' motion alone (seasonal+moved did)
+    assert "moved" in table.columns and "moved" not in set(table["test"])
     bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
                                    "--lake", str(lake.root), "--detections",
                                    str(tmp_path / "d.xlsx")])

@@ -1,6 +1,7 @@
-"""Fire on a moving front (rule ``seasonal``, ``moved_ground``, issue 10): ground that changed hands
-within two weeks either side of a fire, from maps (geo.moved), and the rule's logic
-on synthetic cell-days."""
+"""Fire on a moving front (rule ``seasonal+moved``, ``moved_ground``, issue 10; the
+default until session 14): ground that changed hands within two weeks either side of a
+fire, from maps (geo.moved), and the rule's logic on synthetic cell-days. The default
+calls none of it war for the maps' motion alone."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def test_improbable_seasonal_fire_on_ground_that_changed_hands_is_war() -> None:
                         p_natural=1.0, hot_spot=True))
     cd["moved"] = cd["moved"].fillna(False).astype(bool)
     assert at(call(cd, "seasonal-static"), NEXT, "2022-09-10") == (False, "season")
-    out = call(cd, "seasonal")
+    assert at(call(cd, "seasonal"), NEXT, "2022-09-10") == (False, "season")  # default
+    out = call(cd, "seasonal+moved")
     assert at(out, NEXT, "2022-09-10") == (True, "moved") and "moved" in TESTS
     assert at(out, FAR, "2022-09-10") == (False, "season")  # the ground stayed put
     assert at(out, NEXT, "2022-09-11") == (False, "p_natural")  # fire not improbable
@@ -35,7 +37,7 @@ def test_improbable_seasonal_fire_on_ground_that_changed_hands_is_war() -> None:
 
 def test_without_a_moved_column_the_rule_is_the_static_one() -> None:
     cd = cell_days(dict(cell=NEXT, date="2022-09-10"))
-    assert call(cd, "seasonal").equals(call(cd, "seasonal-static"))
+    assert call(cd, "seasonal+moved").equals(call(cd, "seasonal-static"))
 
 
 # Maps of the Kharkiv counteroffensive's shape: Russian-held ground west to 36.0 E on

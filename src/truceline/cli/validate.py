@@ -34,7 +34,8 @@ def validate_detection_cmd(
     events: EventsOpt = None,
     rule: Annotated[list[str] | None, typer.Option(
         "--rule", help="Rule to measure; repeat to compare side by side (default: "
-        "seasonal and seasonal-without-cities, the rule before fire in a city near the "
+        "seasonal and seasonal+moved, the rule before fire on a moving front was dropped; "
+        "seasonal-without-cities the rule before fire in a city near the "
         "line counted; seasonal-war-in-wide is the rule before the wide area's burn year "
         "left out the war fire along the front, seasonal-static the rule before fire on a "
         "moving front counted, "
@@ -49,7 +50,7 @@ def validate_detection_cmd(
     cities: Annotated[bool, typer.Option(
         "--cities", help="Also measure the city test at each point of its grid (cities "
         "of 20,000, 50,000 or 100,000 people or more, within 10 or 30 km of the line) "
-        "on top of the rule without it (needs --events; a minute more).")] = False,
+        "on top of the default without it (needs --events; a minute more).")] = False,
     context: Annotated[bool, typer.Option(
         "--context", help="Also measure whether the weather, land use or population of "
         "the data folder single out war fire among the improbable fire within 30 km of "
@@ -69,7 +70,7 @@ def validate_detection_cmd(
     ev = read_events(path) if path is not None else None
     folder = _context_folder(data) if context else None
     lk = _open_lake(lake)
-    rules = tuple(rule) if rule else ("seasonal", "seasonal-without-cities")
+    rules = tuple(rule) if rule else ("seasonal", "seasonal+moved")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
                                  cities=cities, context=folder,
@@ -124,8 +125,9 @@ def _print_context_gates(cg: dict[str, Any]) -> None:
 
 
 def _print_cities(grid: dict[str, Any]) -> None:
-    table = Table(title=f"fire in a city near the line: {grid['rule']} plus the city test "
-                  "at each point of its grid (the default: 50,000 people, 10 km)")
+    table = Table(title=f"fire in a city near the line: {grid['rule']} without its city "
+                  "test, then with it at each point of its grid (the default: 50,000 "
+                  "people, 10 km)")
     for col in ("city of at least", "km", "placebo /1,000 km²/yr", "rear 2022",
                 "recall / ceiling", "lift", "Mariupol", "far works 2018-21",
                 "calls added", "their lift", "keeps the targets"):
@@ -271,7 +273,7 @@ def validate_verdicts(
     seed: Annotated[int, typer.Option(help="Seed of the windows drawn.")] = 2026,
     rule: Annotated[str, typer.Option(help="War-fire rule every window and yardstick is "
                                            "detected with (default: the product's; e.g. "
-                                           "seasonal-without-cities, the rule it "
+                                           "seasonal+moved, the rule it "
                                            "replaced, to compare).")] = "seasonal",
     keep_war_ground: Annotated[bool, typer.Option(
         "--keep-war-ground", help="Measure the peacetime yardsticks on all ground, the "

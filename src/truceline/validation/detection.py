@@ -143,7 +143,7 @@ def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
 
 
 def validate_detection(lake: Any, *,
-                       rules: Sequence[str] = ("seasonal", "seasonal-without-cities"),
+                       rules: Sequence[str] = ("seasonal", "seasonal+moved"),
                        events: pd.DataFrame | None = None,
                        frontier: bool = False,
                        cities: bool = False,

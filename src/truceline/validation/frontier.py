@@ -72,18 +72,21 @@ def frontier(enriched: dict[str, pd.DataFrame],
 def cities(enriched: dict[str, pd.DataFrame],
            spans: dict[str, tuple[pd.Timestamp, pd.Timestamp]],
            climatologies: dict[str, dict[str, Any]], area_km2: float,
-           events: pd.DataFrame, *, rule: str = "seasonal-without-cities",
+           events: pd.DataFrame, *, rule: str = "seasonal",
            populations: Sequence[int] = CITY_POPULATIONS,
            distances_km: Sequence[float] = CITY_KM,
            progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
-    """The city test (``RuleParams.city_min_population``/``city_line_km``) on top of
-    ``rule`` at every point of its grid, beside ``rule`` alone: the rows and answers of
-    :func:`frontier`. The default rule is one of its points (50,000 people, 10 km)."""
-    points = [({"population": None, "km": None}, rule_params(rule))]
+    """The city test (``RuleParams.city_min_population``/``city_line_km``) at every point
+    of its grid, on top of ``rule`` without it, beside that rule alone: the rows and
+    answers of :func:`frontier`. The default rule is one of its points (50,000 people,
+    10 km)."""
+    bare = f"{rule} without the city test"
+    points = [({"population": None, "km": None},
+               rule_params(rule, name=bare, city_min_population=None))]
     for pop in populations:
         for km in distances_km:
             points.append(({"population": int(pop), "km": float(km)}, rule_params(
-                rule, name=f"{rule} plus fire in cities of {pop:,}+ within {km:g} km",
+                rule, name=f"{bare}, plus fire in cities of {pop:,}+ within {km:g} km",
                 city_min_population=int(pop), city_line_km=float(km))))
     rows = _measure(enriched, spans, climatologies, area_km2, events, points, progress)
     return {"rule": rule, "rows": rows, **_answers(rows, TARGETS)}
