@@ -175,12 +175,16 @@ def test_recall_split_by_the_events_month_source_and_precision(figures: dict) ->
 
 def test_each_rule_says_what_it_calls_beyond_the_first(figures: dict) -> None:
     """What a change adds or drops, with how often the events lie near it. The steps
-    kept in the default only added calls: it calls all that the rules without a moving
-    front called in the events' period, and more."""
+    kept in the default only added calls: it calls all that the rule before them called
+    in the events' period, and more; of the first version's calls it leaves a handful
+    (8, which only the moving front's step reached), against thousands it adds."""
     for rule in ("seasonal-static", "seasonal-v1"):
         before = figures["by_rule"][rule]["vs_first"]
-        assert before["rule"] == "seasonal" and before["calls_added"] == 0, rule
+        assert before["rule"] == "seasonal", rule
         assert before["calls_dropped"] > 1000 and 0 < before["calls_dropped_lift"] < 5, rule
+    assert figures["by_rule"]["seasonal-static"]["vs_first"]["calls_added"] == 0
+    v1 = figures["by_rule"]["seasonal-v1"]["vs_first"]
+    assert v1["calls_added"] < 0.01 * v1["calls_dropped"]
 
 
 def test_august_2025_incidents_follow_the_line(figures: dict) -> None:
