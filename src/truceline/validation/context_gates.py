@@ -30,7 +30,13 @@ import pandas as pd
 from truceline.analysis.anomaly import rule_params
 from truceline.sources.context import LAND_USE, POPULATION, grid_values, read_weather
 from truceline.validation.detection import TARGETS
-from truceline.validation.frontier import KEYS, ROW_TARGETS, detect_both, meets
+from truceline.validation.frontier import (
+    KEYS,
+    ROW_TARGETS,
+    best_within_targets,
+    detect_both,
+    meets,
+)
 
 __all__ = ["GATES", "Gate", "context_features", "context_gates"]
 
@@ -144,21 +150,18 @@ def context_gates(enriched: dict[str, pd.DataFrame],
     base_war = in_events_period(base["war"])["war"]
     rows = []
     for name, gate in [("-", None), *gates.items()]:
-        work = {k: bound[k] for k in bound}
-        for k in bound:
+        for k in bound:  # the bound's frames, their war column that of this row
             add = np.zeros(len(bound[k]), dtype=bool) if gate is None else \
                 _gated_cell_days(bound[k], line[k], np.asarray(gate.test(feats[k]), bool))
-            work[k]["war"] = base[k]["war"].to_numpy() | add
-        figs = _figures(work["placebo"], work["war"], area_km2, events)
+            bound[k]["war"] = base[k]["war"].to_numpy() | add
+        figs = _figures(bound["placebo"], bound["war"], area_km2, events)
         row: dict[str, Any] = {"gate": name, "label": gate.label if gate else rule,
                                "why": gate.why if gate else "the rule alone",
                                **{k: figs.get(k) for k in KEYS}}
         row["added_war_detections"], row["added_lift"] = calls_beyond(
-            in_events_period(work["war"]), base_war, near_event)
+            in_events_period(bound["war"]), base_war, near_event)
         row["meets_targets"] = all(meets(row.get(k), *TARGETS[k]) for k in ROW_TARGETS)
         rows.append(row)
-    kept = [r for r in rows[1:] if r["meets_targets"]]
-    best = max(kept, key=lambda r: r["recall_over_ceiling"] or 0.0) if kept else None
     return {"rule": rule, "km": float(km), "alpha": float(alpha), "rows": rows,
-            "best_within_targets": best,
+            "best_within_targets": best_within_targets(rows[1:]),
             "band_calls": {k: int(line[k].sum()) for k in line}}

@@ -22,8 +22,8 @@ import pandas as pd
 from truceline.analysis.anomaly import RuleParams, rule_params
 from truceline.validation.detection import TARGETS
 
-__all__ = ["ALPHAS", "CITY_KM", "CITY_POPULATIONS", "DISTANCES_KM", "cities", "detect_both",
-           "frontier", "meets"]
+__all__ = ["ALPHAS", "CITY_KM", "CITY_POPULATIONS", "DISTANCES_KM", "best_within_targets",
+           "cities", "detect_both", "frontier", "meets"]
 
 #: The grid: distance to the line (km) and p_natural below which fire there is called.
 DISTANCES_KM: tuple[float, ...] = (1, 2, 5, 10, 20, 30)
@@ -149,12 +149,17 @@ def meets(value: float | None, op: str, target: float) -> bool:
     return value <= target if op == "<=" else value >= target
 
 
+def best_within_targets(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row of highest recall/ceiling among those that keep every other target."""
+    kept = [r for r in rows if r["meets_targets"]]
+    return max(kept, key=lambda r: r["recall_over_ceiling"] or 0.0) if kept else None
+
+
 def _answers(rows: list[dict[str, Any]], targets: dict[str, tuple[str, float]]
              ) -> dict[str, Any]:
     """The best recall/ceiling within the other targets, and the cheapest point (least
     placebo) that reaches the recall target, with its placebo over the target."""
-    kept = [r for r in rows if r["meets_targets"]]
-    best = max(kept, key=lambda r: r["recall_over_ceiling"] or 0.0) if kept else None
+    best = best_within_targets(rows)
     goal = targets["recall_over_ceiling"][1]
     budget = targets["placebo_per_1000km2_year"][1]
     reach = [r for r in rows if (r["recall_over_ceiling"] or 0.0) >= goal]
