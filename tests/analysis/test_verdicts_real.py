@@ -149,6 +149,11 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
     late = max(drawn, key=lambda a: pd.Timestamp(a.start_utc))
     lines = [g.own_line.snapshot_for(a) for a in (early, late)]
     assert lines[0]["valid_from"].iloc[0] < lines[1]["valid_from"].iloc[0]
+    # and the share of each window's scope off the ground at war, on that same line (as
+    # assess measures it), not on one map for all; the ground off Donbas stays unscaled
+    shares = [g.war_ground_for(a).share() for a in (early, late)]  # type: ignore[union-attr]
+    assert shares[0] != shares[1] and all(0.25 < x < 1 for x in shares)
+    assert o.war_ground_for(late).share() == 1.0  # type: ignore[union-attr]
     y = g.yardstick_detections(late)
     assert set(y["incident_id"].dropna().str[:4]) <= {
         str(x) for x in vv.PLACEBO_YEARS if x != pd.Timestamp(late.start_utc).year}

@@ -188,6 +188,9 @@ class Ground:
     # ground at war in the peacetime years, left out of the yardsticks as assess does
     # (None: all ground, the method before; analysis.peacetime.WarGround)
     war_ground: WarGround | None = None
+    # a moving line: the share off that ground measured on each window's own line, as
+    # assess measures it (review of session 13, point 17 (b)); else once, on the ground's
+    war_ground_per_window: bool = False
     donbas_in_windows: bool = True  # False: the ground's detections leave it out already
     # the share of the scope off that ground, measured whichever way the yardsticks are
     # read (the re-judge without the Donbas fire weighs the rest against that ground alone)
@@ -227,12 +230,27 @@ class Ground:
             d, i = self.off_donbas()
             self._cache["off_ground"] = replace(
                 self, detections=d, incidents=i, donbas_in_windows=False,
-                war_ground=WarGround(w.exclusions, 1.0, 1.0),
+                war_ground=WarGround(w.exclusions, 1.0, 1.0), war_ground_per_window=False,
                 area_ratio=self.area_ratio * w.scope_share,
                 near_ratio=self.near_ratio * w.near_share,
                 _cache={k: v for k, v in self._cache.items()
                         if k in ("own", "own_key") or (isinstance(k, tuple) and k[0] == "cov")})
         return self._cache["off_ground"]
+
+    def war_ground_for(self, a: Agreement) -> WarGround | None:
+        """The ground at war the window's yardsticks leave out, with the share of the
+        scope off it: on a moving line measured on the window's own line (the map in force
+        on its first day, as its yardsticks are read and as `assess` measures it), else the
+        ground's."""
+        if not self.war_ground_per_window or self.war_ground is None \
+                or self.own_line is None:
+            return self.war_ground
+        key = ("war_ground", a.start_utc, a.end_utc, a.scope.band_km)
+        if key not in self._cache:
+            self._cache[key] = false_alarms.area_ratios(
+                self.own_line.snapshot_for(a), a,
+                exclusions=self.war_ground.exclusions)["war_ground"]
+        return self._cache[key]
 
     def years_for(self, a: Agreement) -> list[int]:
         y = pd.Timestamp(a.start_utc).year
@@ -258,7 +276,7 @@ class Ground:
         if key not in self._cache:
             det = self.yardstick_detections(a)  # None: no yardstick, so never `held`
             self._cache[key] = None if det is None else peacetime_rate(
-                det, a, self.years_for(a), max_km=max_km, war_ground=self.war_ground)
+                det, a, self.years_for(a), max_km=max_km, war_ground=self.war_ground_for(a))
         return self._cache[key]
 
     def yardstick_incidents(self, a: Agreement) -> tuple[int, int]:
@@ -293,7 +311,7 @@ class Ground:
         if key not in self._cache:
             measure = measured_zone_false_rate if zone else measured_false_incident_rate
             self._cache[key] = measure(self.yardstick_detections(a), a, self.years_for(a),
-                                       war_ground=self.war_ground)
+                                       war_ground=self.war_ground_for(a))
         return self._cache[key]
 
 
@@ -408,6 +426,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
                   near_ratio=ratios["near"],
                   war_ground=None if keep_war_ground else ratios.get("war_ground"),
+                  war_ground_per_window=own_line is not None,
                   donbas_in_windows=not spec.get("no_donbas"),
                   donbas_share=ratios.get("war_ground"))
 
@@ -525,8 +544,12 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"],
             "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1],
             # the share of the scope the yardsticks were measured on (None: all of it)
-            "yardstick_share_off": None if ground.war_ground is None
-            or not ground.war_ground.measurable() else ground.war_ground.share()}
+            "yardstick_share_off": _share_used(ground.war_ground_for(a))}
+
+
+def _share_used(war: WarGround | None) -> float | None:
+    """The share of the scope the yardsticks were measured on (None: all of it)."""
+    return None if war is None or not war.measurable() else war.share()
 
 
 def _without_moved(res: Any) -> str:
