@@ -7,7 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from truceline.validation.recall import event_matches, recall_by_group
+from truceline.validation.recall import (
+    chance_figures,
+    chance_reach,
+    event_matches,
+    recall_by_group,
+)
 
 KM_PER_DEG_LAT = 111.2
 
@@ -91,3 +96,31 @@ def test_events_that_all_lie_outside_the_period_are_refused_before_the_work() ->
     with pytest.raises(InputError, match="none of its 4 events lies in the events' period "
                        "2022-02-24..2023-02-28"):
         validate_detection(object(), events=ev)  # refused before the lake is read
+
+
+def test_a_peace_years_fire_at_the_same_place_and_days_is_the_ceilings_chance_part() -> None:
+    """Events 0 and 2 have fire near them in a peace year too (event 0 in two of the
+    three years moved back, event 2 in one); event 1 never. The war's detections reach
+    events 0 and 2, and the war calls see event 0 only: what a peace year reaches is
+    reported over all events, those seen, those missed though reached, those unreached."""
+    ev = _events()
+    peace = pd.DataFrame({
+        "lon": [36.0, 36.0, 37.0, 36.0],
+        "lat": [48.0, 48.0, 48.0, 49.0 + 30 / KM_PER_DEG_LAT],  # the last: 30 km off
+        "acq_date": pd.to_datetime(["2020-03-01", "2019-03-02", "2018-09-06",
+                                    "2020-03-11"]),
+    })
+    reach = chance_reach(peace, ev)
+    assert reach.to_dict("list") == {-2: [True, False, False, False],
+                                     -3: [True, False, False, False],
+                                     -4: [False, False, True, False]}
+    war = _detections().assign(war=[True, False, False, False, False])
+    f = chance_figures(war, ev, reach)
+    assert f["ceiling_chance"] == round(1 / 4, 3)
+    assert f["ceiling_chance_by_years_back"] == {"-2": 0.25, "-3": 0.25, "-4": 0.25}
+    assert f["ceiling_chance_seen"] == round(2 / 3, 3)  # event 0
+    assert f["ceiling_chance_missed"] == round(1 / 3, 3)  # event 2
+    assert f["ceiling_chance_unreached"] == 0.0  # events 1 and 3
+    # ceiling 0.5; beyond a quarter reached by chance, were they independent: 1/3
+    assert f["ceiling_beyond_chance"] == round((0.5 - 0.25) / 0.75, 3)
+    assert f["recall_over_ceiling_beyond_chance"] == round(0.25 / (1 / 3), 3)

@@ -153,6 +153,10 @@ def test_recall_and_lift_against_the_events(figures: dict) -> None:
     # events that only a works' usual pixels reach are out of reach by design
     assert new["ceiling_off_works"] < new["ceiling"]
     assert new["recall_over_ceiling_off_works"] > new["recall_over_ceiling"]
+    # most of the ceiling is reached by a peace year's fire at the same places and days
+    # as well (2018-2021): the same figure for every rule, read from the lake's history
+    assert new["ceiling_chance"] == old["ceiling_chance"] > 0.5 * new["ceiling"]
+    assert new["ceiling_beyond_chance"] < 0.5 * new["ceiling"]
 
 
 def test_recall_split_by_the_events_month_source_and_precision(figures: dict) -> None:

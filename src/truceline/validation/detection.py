@@ -21,7 +21,8 @@ the lake's own FIRMS history:
 * **events** (with an events file): recall, the share of events with a war call within
   10 km and one day of the event's days, beside the ceiling that all detections reach,
   and lift, how much more often a war-called detection has an event that near than a
-  detection in general; 24 February 2022 to 28 February 2023 by default;
+  detection in general; 24 February 2022 to 28 February 2023 by default; and how much of
+  the ceiling a peace year's fire at the same places and days reaches (2018-2021);
 * **burn season**: what the wide-area burn-year and large-blaze tests remove within
   30 km of the line in July and August 2022 and 2023, and how often an event lies near
   what they remove.
@@ -48,6 +49,8 @@ from truceline.errors import InputError, LakeError
 from truceline.validation.recall import (
     EVENTS_PERIOD,
     calls_beyond,
+    chance_figures,
+    chance_reach,
     event_figures,
     events_in_period,
     events_summary,
@@ -239,6 +242,8 @@ def validate_detection(lake: Any, *,
             out["context_gates"] = context_gates(enriched, spans, clims, area, events,
                                                  context, progress=progress)
     wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period
+    # a peace year's fire at the events' places and days: the same for every rule
+    reach = None if events is None else chance_reach(history(), events)
     order = sorted(rules, key=lambda r: r in LEGACY_RULES)  # one climatology at a time
     for i, r in enumerate(order):
         params = baseline_for(r)
@@ -250,6 +255,8 @@ def validate_detection(lake: Any, *,
         found = {"placebo": _detect(enriched["placebo"], spans["placebo"], lo, r),
                  "war": _detect(enriched["war"], spans["war"], full, r)}
         figs = _figures(found["placebo"], found["war"], area, events)
+        if reach is not None:
+            figs.update(chance_figures(found["war"], events, reach))
         if moving is not None:
             figs.update(_moving_figures(_detect(moving, spans["placebo"], lo, r), area))
         if aug is not None:
@@ -532,6 +539,11 @@ ROWS = (
     ("ceiling", "events: ceiling (any detection)"),
     ("recall_over_ceiling", "events: recall / ceiling"),
     ("recall_over_ceiling_off_works", "events: recall / ceiling without the works' pixels"),
+    ("ceiling_chance", "events: reached by a peace year's fire, same places and days"),
+    ("ceiling_chance_seen", "   of the events seen"),
+    ("ceiling_chance_missed", "   of the events missed though reached"),
+    ("ceiling_beyond_chance", "events: ceiling beyond a peace year's (if independent)"),
+    ("recall_over_ceiling_beyond_chance", "   recall over it"),
     ("lift", "events: lift"),
     ("vs_first.calls_added", "events' period: war calls the first rule does not make"),
     ("vs_first.calls_added_lift", "   their lift"),

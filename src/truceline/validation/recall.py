@@ -17,9 +17,10 @@ import pandas as pd
 
 from truceline.analysis.anomaly import WORKS_TESTS
 
-__all__ = ["EVENTS_PERIOD", "EVENT_DAYS", "EVENT_GROUPS", "EVENT_KM", "calls_beyond",
-           "event_figures", "event_matches", "events_in_period", "events_summary",
-           "in_events_period", "local_xy", "near_an_event", "recall_by_group"]
+__all__ = ["CHANCE_SHIFT_YEARS", "EVENTS_PERIOD", "EVENT_DAYS", "EVENT_GROUPS", "EVENT_KM",
+           "calls_beyond", "chance_figures", "chance_reach", "event_figures",
+           "event_matches", "events_in_period", "events_summary", "in_events_period",
+           "local_xy", "near_an_event", "recall_by_group"]
 
 #: An event is matched by a detection within this many km ...
 EVENT_KM = 10.0
@@ -27,6 +28,9 @@ EVENT_KM = 10.0
 EVENT_DAYS = 1
 #: The events' period: the UCDP events of the shared data (24 Feb 2022 - 28 Feb 2023).
 EVENTS_PERIOD = ("2022-02-24", "2023-02-28")
+#: Whole years the events are moved back to meet a peacetime year's fire at the same
+#: places and days: 2020-21, 2019-20 and 2018-19, all inside the placebo years.
+CHANCE_SHIFT_YEARS = (2, 3, 4)
 
 
 def local_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -200,3 +204,69 @@ def recall_by_group(events: pd.DataFrame, seen: np.ndarray, reached: np.ndarray,
             for (g, test), n in tests.value_counts(sort=False).sort_index().items():
                 out[name][str(g)].setdefault("missed_by_test", {})[str(test)] = int(n)
     return out
+
+
+def chance_reach(history: pd.DataFrame, events: pd.DataFrame,
+                 shifts: tuple[int, ...] = CHANCE_SHIFT_YEARS) -> pd.DataFrame:
+    """Per event of the events' period (rows) and each of ``shifts`` (columns): whether a
+    peacetime year's fire at the same place and days reaches it (the event's days moved
+    back by that many whole years, matched against ``history`` as the war's detections
+    are).
+
+    Why: the ceiling counts every event any detection lies near, and fields, forests and
+    works burn near the same towns in the same season in peacetime too. The share a
+    peace year reaches is the part of the ceiling a detector that never calls such fire
+    war cannot be expected to see.
+
+    >>> hist = pd.DataFrame({"lon": [30.0], "lat": [50.0],
+    ...                      "acq_date": pd.to_datetime(["2020-03-02"])})
+    >>> ev = pd.DataFrame({"lon": [30.01, 35.0], "lat": [50.0, 48.0],
+    ...                    "date": pd.to_datetime(["2022-03-01"] * 2),
+    ...                    "date_end": pd.to_datetime(["2022-03-01"] * 2)})
+    >>> chance_reach(hist, ev, shifts=(2, 3)).to_dict("list")  # 2020 reaches the first
+    {-2: [True, False], -3: [False, False]}
+    """
+    ev = events_in_period(events)
+    out = {}
+    for k in shifts:
+        back = pd.DateOffset(years=k)
+        moved = ev.assign(date=pd.to_datetime(ev["date"]) - back,
+                          date_end=pd.to_datetime(ev["date_end"]) - back)
+        ei, _ = event_matches(history, moved)
+        hit = np.zeros(len(ev), dtype=bool)
+        hit[ei] = True
+        out[-k] = hit
+    return pd.DataFrame(out)
+
+
+def chance_figures(war: pd.DataFrame, events: pd.DataFrame, reached_in_peace: pd.DataFrame
+                   ) -> dict[str, Any]:
+    """How much of the ceiling a peace year's fire reaches (``reached_in_peace`` from
+    :func:`chance_reach`; an event's share of the peace years), overall, per year moved
+    back, and among the events ``war``'s calls see, those they miss though a detection
+    reaches them, and those no detection reaches; and the share of events reached beyond
+    it, were peace fire and war fire independent (``(ceiling - chance) / (1 - chance)``).
+    """
+    reach = reached_in_peace.mean(axis=1).to_numpy(dtype=float)
+    det = in_events_period(war).reset_index(drop=True)
+    ev = events_in_period(events)
+    ei, di = event_matches(det, ev)
+    reached = np.zeros(len(ev), dtype=bool)
+    reached[ei] = True
+    seen = np.zeros(len(ev), dtype=bool)
+    seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
+
+    def mean(sel: np.ndarray) -> float | None:
+        return round(float(reach[sel].mean()), 3) if sel.any() else None
+
+    chance, ceiling = float(reach.mean()) if len(reach) else 0.0, float(reached.mean())
+    beyond = (ceiling - chance) / (1 - chance) if chance < 1 else None
+    return {"ceiling_chance": round(chance, 3),
+            "ceiling_chance_by_years_back": {str(k): round(float(v), 3) for k, v in
+                                             reached_in_peace.mean(axis=0).items()},
+            "ceiling_chance_seen": mean(seen),
+            "ceiling_chance_missed": mean(reached & ~seen),
+            "ceiling_chance_unreached": mean(~reached),
+            "ceiling_beyond_chance": None if beyond is None else round(beyond, 3),
+            "recall_over_ceiling_beyond_chance": round(float(seen.mean()) / beyond, 3)
+            if beyond else None}
