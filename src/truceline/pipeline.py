@@ -73,14 +73,16 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
                       progress: Progress = no_progress) -> gpd.GeoDataFrame:
     """Detections in [start, end] with side, signed distance, band, H3, sector, place,
     and ``moved``: whether the ground changed hands within
-    :data:`~truceline.geo.moved.MOVED_DAYS` days either side (:mod:`truceline.geo.moved`).
+    :data:`~truceline.geo.moved.MOVED_DAYS` days either side (:mod:`truceline.geo.moved`),
+    with ``moved_known``: whether the maps reach that far either side (else ``moved`` is
+    only "not seen to move").
 
     Days with no control map in force keep H3, region and place; side, distance, band
     and sector stay empty (flag ``before_first_snapshot``). ``map_required=False`` also
     accepts a lake that holds no control map at all.
     """
     from truceline.geo.enrich import enrich
-    from truceline.geo.moved import MOVED_DAYS, changed_hands
+    from truceline.geo.moved import MOVED_DAYS, changed_hands, maps_reach
 
     s, e = _days(start, end)
     det = lake.read_detections(s, e, geometry=False)  # enrich makes the points
@@ -95,6 +97,7 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
     out = enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
                  progress=progress)
     out["moved"] = changed_hands(out, snaps)
+    out["moved_known"] = maps_reach(out, snaps)
     return out
 
 

@@ -901,6 +901,28 @@ def test_improbable_fire_where_the_line_moved_is_never_held() -> None:
     assert run(a, works, None, peacetime_rate_per_day=7.0).verdict == "held"
 
 
+def test_improbable_fire_the_maps_do_not_yet_reach_is_not_held() -> None:
+    """On a truce's latest days the maps of two weeks later are not in yet: improbable
+    fire there may lie where the line is moving, so `held` waits for those maps. Ordinary
+    fire there, or improbable fire the maps reach, leaves `held` as it was."""
+    a = agreement()
+    det = world(QUIET)
+    window = (det["acq_date"] >= "2025-08-21") & det["dist_km"].eq(10.0)
+    first = det.index[window][:3]
+    unknown = det.assign(moved_known=~det.index.isin(first))
+    assert run(a, unknown, None, peacetime_rate_per_day=7.0).verdict == "held"  # p 0.5
+    unknown.loc[first, "p_natural"] = 0.01
+    res = run(a, unknown, None, peacetime_rate_per_day=7.0)
+    assert res.verdict != "held" and res.war_counts["moved_unknown_possible"] == 3
+    assert any("3 detection(s) of fire with p_natural < 0.05 in scope possibly inside "
+               "the window lie on days the control maps do not reach 14 days either side "
+               "of" in r for r in res.reasons)
+    known = unknown.assign(moved_known=True)
+    assert run(a, known, None, peacetime_rate_per_day=7.0).verdict == "held"
+    assert run(a, unknown.drop(columns="moved_known"), None,
+               peacetime_rate_per_day=7.0).verdict == "held"  # enriched before the column
+
+
 def test_a_violation_says_when_it_rests_on_the_moving_front_test() -> None:
     """Incidents only the moving-front test called war are the maps' evidence as much as
     the fire's: a violation that would not stand without them says so, with the verdict

@@ -13,7 +13,7 @@ from test_neighbours import FAR, NEXT, at, call, cell_days
 
 from truceline.analysis.anomaly import TESTS, _score_sensor
 from truceline.analysis.baseline import build_climatology
-from truceline.geo.moved import MOVED_DAYS, changed_hands
+from truceline.geo.moved import MOVED_DAYS, changed_hands, maps_reach
 
 YEARS = tuple(range(2001, 2011))
 
@@ -66,6 +66,12 @@ def test_changed_hands_compares_the_maps_two_weeks_either_side() -> None:
     still = SNAPS.iloc[[0, 0, 0]].assign(
         valid_from=pd.to_datetime(["2022-09-01", "2022-09-11", "2022-09-21"]))
     assert not changed_hands(det, still).any()
+    # where changed_hands says False because the maps do not reach two weeks either
+    # side, that is "not seen to move", and maps_reach says so (`held` waits for them);
+    # 20 September: the newest map (1 October) is older than 14 days after it, so later
+    # maps may still show more ground changing hands
+    assert maps_reach(det, SNAPS).tolist() == [True, False, True, False, False]
+    assert not maps_reach(undated, SNAPS).any() and not maps_reach(det, SNAPS.iloc[:0]).any()
 
 
 def test_scores_carry_moved_per_cell_day() -> None:

@@ -55,6 +55,10 @@ def normalise(det: pd.DataFrame) -> pd.DataFrame:
     out["snapshot_id"] = det["snapshot_id"].astype(object) if "snapshot_id" in det else None
     # the ground changed hands within 14 days (geo.moved); unknown counts as not
     out["moved"] = det["moved"].fillna(False).astype(bool) if "moved" in det else False
+    # whether the maps reach 14 days either side, so `moved` could be seen (geo.moved);
+    # detections enriched before this column, or with no maps to read, count as known
+    out["moved_known"] = det["moved_known"].fillna(True).astype(bool) \
+        if "moved_known" in det else True
     # the test that decided a war call (analysis.anomaly), when the detector said
     out["test"] = det["test"].astype(object).where(det["test"].notna(), None) \
         if "test" in det else None

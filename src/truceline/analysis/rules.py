@@ -68,7 +68,8 @@ RULES: dict[str, str] = {
          "least 0.10 above the clear-sky expectation with P < 0.01 blocks it), and no "
          "fire with p_natural < 0.05 in scope possibly inside the window on ground the "
          "control maps show changing hands within 14 days of it (the line did not hold "
-         "still there)",
+         "still there), nor on days the maps do not yet reach 14 days either side of "
+         "(whether the line held still there is not yet known)",
     "R": "reduced: fire near the line prohibited, adequate coverage, and the upper end of "
          "the 95% interval of the front/control ratio of rate ratios (the wider of exact "
          "and dispersion-scaled) below 1",
@@ -203,6 +204,12 @@ def apply_rules(fire_near_line: bool, inc_rows: list[dict[str, Any]],
             f"{ALPHA_SITE_BLOCK} in scope possibly inside the window lie on ground the "
             "control maps show changing hands within 14 days of them: the line moved there, "
             "so a quiet front cannot be shown")
+    if fire_near_line and war_counts.get("moved_unknown_possible"):
+        blockers.append(
+            f"{war_counts['moved_unknown_possible']} detection(s) of fire with p_natural < "
+            f"{ALPHA_SITE_BLOCK} in scope possibly inside the window lie on days the control "
+            "maps do not reach 14 days either side of: whether the line moved under them is "
+            "unknown until later maps are ingested")
     if fire_near_line:
         if peace["rate_per_day"] is None:
             blockers.append("no peacetime rate given for this ground and season, so the "

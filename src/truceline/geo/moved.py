@@ -17,7 +17,7 @@ import shapely
 from truceline.geo import outlines
 from truceline.geo.enrich import MAX_STALENESS_DAYS, prepare_snapshot
 
-__all__ = ["MOVED_DAYS", "changed_hands"]
+__all__ = ["MOVED_DAYS", "changed_hands", "maps_reach"]
 
 #: Days before and after a detection at which its ground's holders are compared.
 MOVED_DAYS = 14
@@ -56,6 +56,35 @@ def changed_hands(detections: pd.DataFrame, snapshots: gpd.GeoDataFrame,
     before = _holder(x, y, day - np.timedelta64(days, "D"), snaps, starts)
     after = _holder(x, y, day + np.timedelta64(days, "D"), snaps, starts)
     return (before >= 0) & (after >= 0) & (before != after)
+
+
+def maps_reach(detections: pd.DataFrame, snapshots: gpd.GeoDataFrame | None,
+               days: int = MOVED_DAYS) -> np.ndarray:
+    """True where the maps run from at least ``days`` before a detection's date to at
+    least ``days`` after it, so :func:`changed_hands` could see the line move under it.
+
+    Why: on a truce's latest days the maps of two weeks later do not exist yet (or a lake
+    holds one map, forced valid), and :func:`changed_hands` then says False, meaning
+    "not seen to move", not "did not move"; ``held`` must not rest on it.
+
+    >>> from shapely.geometry import box
+    >>> snaps = gpd.GeoDataFrame({"valid_from": pd.to_datetime(["2022-09-01",
+    ...     "2022-10-01"])}, geometry=[box(36, 49, 38, 50)] * 2, crs="EPSG:4326")
+    >>> det = pd.DataFrame({"acq_date": pd.to_datetime(["2022-09-10", "2022-09-16",
+    ...                                                 "2022-09-20"])})
+    >>> maps_reach(det, snaps).tolist()  # too soon after the first; reached; too late
+    [False, True, False]
+    """
+    n = len(detections)
+    if n == 0 or snapshots is None or len(snapshots) == 0:
+        return np.zeros(n, dtype=bool)
+    dates = pd.to_datetime(detections["acq_date"])
+    if getattr(dates.dtype, "tz", None) is not None:
+        dates = dates.dt.tz_localize(None)
+    day = dates.dt.normalize().to_numpy().astype("datetime64[D]")
+    starts = pd.to_datetime(snapshots["valid_from"]).to_numpy().astype("datetime64[D]")
+    reach = np.timedelta64(days, "D")
+    return (starts.min() <= day - reach) & (starts.max() >= day + reach) & ~np.isnat(day)
 
 
 def _holder(x: np.ndarray, y: np.ndarray, when: np.ndarray, snaps: gpd.GeoDataFrame,
