@@ -106,6 +106,17 @@ def test_key_naming_a_folder(monkeypatch, capsys, tmp_path, lake):
     assert f"{keys}: is a folder: expected a private key file (PEM)" in one_message(err)
 
 
+def test_assess_names_an_unknown_rule_before_any_work(monkeypatch, capsys, tmp_path, lake):
+    p = tmp_path / "a.toml"
+    p.write_text(agreement_toml(name=MARKUP, end="duration_days = 2"))
+    out = tmp_path / "out"
+    code, _, err = run(monkeypatch, capsys, "assess", str(p), "--lake", str(lake),
+                       "--rule", "seasonal-moved", "--out", str(out))
+    assert code == 2
+    assert "rule 'seasonal-moved': no such rule" in one_message(err)
+    assert not out.exists() and not lake.exists()  # nothing read, nothing written
+
+
 def test_keys_are_refused_inside_a_lake_or_report(monkeypatch, capsys, tmp_path, lake):
     lake.mkdir()
     (lake / "ledger.jsonl").write_text("")

@@ -155,10 +155,14 @@ def test_cli_assess_json_names_verdict_and_map(lake, tmp_path, monkeypatch, weat
     r = CliRunner().invoke(app, ["assess", str(EXAMPLES / "christmas_truce_2023.toml"),
                                  "--lake", str(lake.root), "--out", str(out),
                                  "--control-source", "isw", "--weather", str(weather),
-                                 "--compare-with", "liveuamap", "--json"])
+                                 "--compare-with", "liveuamap", "--rule", "seasonal+moved",
+                                 "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["verdict"] != "held"
+    # judged with the rule asked for, and the report says so (verify --recompute reads it)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["rule"] == "seasonal+moved"
     assert doc["assessment"]["control_map"]["source"] == "isw"
     cmp = doc["assessment"]["map_comparison"]
     assert [m["map"] for m in cmp["maps"]] == ["isw", "liveuamap"]

@@ -46,15 +46,21 @@ def assess_cmd(
                             "counts and the verdict change, and whether the verdict flips.")
                             ] = None,
     weather: WeatherOpt = None,
+    rule: Annotated[str, typer.Option(help="War-fire rule the window and its peacetime "
+                    "yardsticks are detected with (default: seasonal, the product's; "
+                    "e.g. seasonal+moved, the rule it replaced, to compare); the report "
+                    "records it.")] = "seasonal",
     key: KeyOpt = None,
     lake: LakeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Judge an agreement: incidents, rates, contrast, coverage, verdict; signed report."""
+    from truceline.analysis.anomaly import rule_params
     from truceline.pipeline import baseline, compare_maps, run_assessment, write_assessment
     from truceline.publish.folder import check_out_dir
     from truceline.sources.agreements import load_agreement
 
+    rule_params(rule)  # a misspelt rule fails before any work
     ag = load_agreement(agreement)
     lk = _open_lake(lake)
     target = out_dir or Path("out") / agreement.stem
@@ -64,13 +70,14 @@ def assess_cmd(
         clims = baseline(lk, progress)
         run = run_assessment(lk, ag, control_source=control_source,
                              weather_dir=_weather(weather), climatologies=clims,
-                             progress=progress)
+                             rule=rule, progress=progress)
         if compare_with:
             runs = {run.control_source: run}
             for other in compare_with:
                 runs[other] = run_assessment(lk, ag, control_source=other,
                                              weather_dir=_weather(weather),
-                                             climatologies=clims, progress=progress)
+                                             climatologies=clims, rule=rule,
+                                             progress=progress)
             run.assessment["map_comparison"] = compare_maps(runs)
             run.assessment["reasons"].append(run.assessment["map_comparison"]["note"])
         written = write_assessment(run, target, signer=signer, lake=lk)
