@@ -152,6 +152,16 @@ class _Write:
         self.after[name] = self.lake._latest_version(name)
 
 
+def _check_file_names(files: dict[str, bytes]) -> None:
+    """Derived files live one folder down, never among the tables or hidden."""
+    for rel in files:
+        parts = rel.split("/")
+        if len(parts) != 2 or parts[0] in (T.TABLES_DIR, "") or parts[0].startswith(".") \
+                or not _TMP_FILE.match(f"{parts[1]}.{'0' * 16}.tmp"):
+            raise LakeError(f"{rel}: derived files live one folder down in the lake "
+                            "(e.g. baseline/VIIRS.npz)")
+
+
 class Lake:
     """A lake folder. Opening it only reads; writers recover from a crash first.
 
@@ -1000,24 +1010,26 @@ class Lake:
         geo = "wkb" if props.get(T.GEOMETRY_PROPERTY) else None
         return T.to_frame(table, geometry=geo)
 
-    def write_files(self, files: dict[str, bytes], *, kind: str, wait: float = 0.0,
-                    **fields: Any) -> dict[str, Any]:
+    def write_files(self, files: dict[str, bytes] | Callable[[], dict[str, bytes]], *,
+                    kind: str, wait: float = 0.0, **fields: Any) -> dict[str, Any]:
         """Store derived files (e.g. a climatology) whole, in one logged write (``wait``:
         seconds to wait for another writer; 0 refuses at once with a LakeError).
 
         Each file is written beside its target as ``NAME.<write id>.tmp`` and fsynced;
         the ledger entry (with every file's SHA-256) commits them, then they are renamed
         into place. A crash in between is finished or undone by the next writer.
+        ``files`` may be a function giving them: it is called under the write lock, so a
+        file it reads and changes cannot change meanwhile (the service's tokens: two
+        writers at once must not each keep only their own token).
         """
         import hashlib
 
-        for rel in files:
-            parts = rel.split("/")
-            if len(parts) != 2 or parts[0] in (T.TABLES_DIR, "") or parts[0].startswith(".") \
-                    or not _TMP_FILE.match(f"{parts[1]}.{'0' * 16}.tmp"):
-                raise LakeError(f"{rel}: derived files live one folder down in the lake "
-                                "(e.g. baseline/VIIRS.npz)")
+        if not callable(files):
+            _check_file_names(files)
         with self._write(wait) as w:
+            if callable(files):
+                files = files()
+                _check_file_names(files)
             staged = []
             for rel, data in files.items():
                 target = self.root / rel

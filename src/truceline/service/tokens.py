@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,10 +36,15 @@ def read_tokens(lake: Lake) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def _store(lake: Lake, tokens: list[dict[str, Any]], action: str, token_id: str) -> None:
-    data = json.dumps(tokens, indent=1, sort_keys=True).encode()
-    lake.write_files({TOKENS_FILE: data}, kind="service-tokens", action=action,
-                     token_id=token_id)
+def _update(lake: Lake, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+            action: str, token_id: str) -> None:
+    """Read the tokens, change them and write them back under the lake's write lock, so
+    two `tokens create` at once never keep only one of the two tokens."""
+    def files() -> dict[str, bytes]:
+        tokens = change(read_tokens(lake))
+        return {TOKENS_FILE: json.dumps(tokens, indent=1, sort_keys=True).encode()}
+
+    lake.write_files(files, kind="service-tokens", action=action, token_id=token_id)
 
 
 def create_token(lake: Lake, scope: str, name: str = "") -> tuple[str, dict[str, Any]]:
@@ -52,25 +58,31 @@ def create_token(lake: Lake, scope: str, name: str = "") -> tuple[str, dict[str,
         raise InputError(f"--scope {scope!r}: expected one of {', '.join(SCOPES)}")
     if len(name) > 80:
         raise InputError("--name: at most 80 characters")
-    tokens = read_tokens(lake)
-    same = [t["id"] for t in tokens if name and t.get("name") == name]
-    if same:
-        raise InputError(f"--name {name!r}: token {same[0]} already has that name; choose "
-                         f"another, or revoke it first (truceline tokens revoke {same[0]})")
     secret = PREFIX + secrets.token_urlsafe(32)
     record = {"id": "tok-" + secrets.token_hex(4), "name": name, "scope": scope,
               "sha256": _hash(secret),
               "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat()}
-    _store(lake, [*tokens, record], "create", record["id"])
+
+    def add(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        same = [t["id"] for t in tokens if name and t.get("name") == name]
+        if same:
+            raise InputError(f"--name {name!r}: token {same[0]} already has that name; "
+                             "choose another, or revoke it first (truceline tokens revoke "
+                             f"{same[0]})")
+        return [*tokens, record]
+
+    _update(lake, add, "create", record["id"])
     return secret, record
 
 
 def revoke_token(lake: Lake, token_id: str) -> None:
-    tokens = read_tokens(lake)
-    kept = [t for t in tokens if t["id"] != token_id]
-    if len(kept) == len(tokens):
-        raise LakeError(f"no token {token_id!r} in {lake.root}")
-    _store(lake, kept, "revoke", token_id)
+    def drop(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        kept = [t for t in tokens if t["id"] != token_id]
+        if len(kept) == len(tokens):
+            raise LakeError(f"no token {token_id!r} in {lake.root}")
+        return kept
+
+    _update(lake, drop, "revoke", token_id)
 
 
 def scope_of(tokens: list[dict[str, Any]], presented: str) -> str | None:
