@@ -269,14 +269,18 @@ class Ground:
             self._cache["own_key"] = key
         return self._cache["own"]
 
-    def peacetime(self, a: Agreement, max_km: float | None = None) -> float | None:
+    def peacetime(self, a: Agreement, max_km: float | None = None,
+                  all_ground: bool = False) -> float | None:
+        """The window's peacetime rate, off the ground at war as assess reads it, or
+        (``all_ground``: the old method's) on all of it, the Donbas war included."""
         from truceline.analysis.peacetime import peacetime_rate
 
-        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km)
+        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km, all_ground)
         if key not in self._cache:
             det = self.yardstick_detections(a)  # None: no yardstick, so never `held`
+            war = None if all_ground else self.war_ground_for(a)
             self._cache[key] = None if det is None else peacetime_rate(
-                det, a, self.years_for(a), max_km=max_km, war_ground=self.war_ground_for(a))
+                det, a, self.years_for(a), max_km=max_km, war_ground=war)
         return self._cache[key]
 
     def yardstick_incidents(self, a: Agreement) -> tuple[int, int]:
@@ -500,7 +504,10 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             near_peacetime=near if near["source"] == "measured" else None)
     else:
         fr = {"rate_per_day": None, "source": "constant"}
-    res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=ground.peacetime(a),
+    # the old method is the method before the war ground left the yardsticks: its `held`
+    # reads the peacetime rate on all ground (review of session 13, point 17 (g))
+    peace_rate = ground.peacetime(a, all_ground=method == "old")
+    res = assess(a, det, inc, coverage=cov, peacetime_rate_per_day=peace_rate,
                  false_incident_rate_per_day=fr["rate_per_day"],
                  false_incident_detail=fr if method == "product" else None,
                  peacetime_zone_rate_per_day=None if method == "old"
@@ -543,8 +550,11 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "n_proving": res.false_alarms["n_incidents_p_below_alpha"],
             "false_rate": res.false_alarms["rate_per_day"], "false_source": fr["source"],
             "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1],
-            # the share of the scope the yardsticks were measured on (None: all of it)
-            "yardstick_share_off": _share_used(ground.war_ground_for(a))}
+            # the peacetime rate `held` read, and the share of the scope it was
+            # measured on (None: all of it, as the old method reads it)
+            "peacetime_rate": peace_rate,
+            "yardstick_share_off": None if method == "old"
+            else _share_used(ground.war_ground_for(a))}
 
 
 def _share_used(war: WarGround | None) -> float | None:
