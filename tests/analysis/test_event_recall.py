@@ -11,6 +11,7 @@ from truceline.validation.recall import (
     chance_figures,
     chance_reach,
     event_matches,
+    placebo_recall,
     recall_by_group,
 )
 
@@ -124,3 +125,27 @@ def test_a_peace_years_fire_at_the_same_place_and_days_is_the_ceilings_chance_pa
     # ceiling 0.5; beyond a quarter reached by chance, were they independent: 1/3
     assert f["ceiling_beyond_chance"] == round((0.5 - 0.25) / 0.75, 3)
     assert f["recall_over_ceiling_beyond_chance"] == round(0.25 / (1 / 3), 3)
+
+
+def test_the_placebo_recall_is_what_peacetime_calls_on_the_same_line_reach() -> None:
+    """Peacetime detections on the events' own line (the moving-line placebo): the events
+    moved back 2 and 4 years meet them; recall counts only those called war."""
+    ev = _events()
+    peace = pd.DataFrame({
+        "lon": [36.0, 37.0, 38.0],
+        "lat": [48.0, 48.0, 48.0],
+        # event 0 two years back (called war), event 2 four years back (not called),
+        # event 3 three years back (a shift the placebo does not use)
+        "acq_date": pd.to_datetime(["2020-03-01", "2018-09-05", "2019-09-20"]),
+        "war": [True, False, True],
+    })
+    war = _detections().assign(war=[True, False, False, False, True])
+    f = placebo_recall(peace, war, ev)
+    assert f["placebo_recall_by_years_back"] == {"-2": 0.25, "-4": 0.0}
+    assert f["placebo_ceiling_by_years_back"] == {"-2": 0.25, "-4": 0.25}
+    assert f["placebo_recall"] == 0.125 and f["placebo_ceiling"] == 0.25
+    # events 2 and 3 (37 and 38 E, 48 N) lie in Donetsk oblast: off it, events 0 and 1,
+    # event 0 seen in the war and, two years back, in peace
+    assert f["events_off_donbas"] == 2
+    assert f["recall_off_donbas"] == 0.5
+    assert f["placebo_recall_off_donbas"] == round((0.5 + 0) / 2, 4)

@@ -56,6 +56,7 @@ from truceline.validation.recall import (
     events_summary,
     in_events_period,
     near_an_event,
+    placebo_recall,
 )
 
 __all__ = [
@@ -258,7 +259,10 @@ def validate_detection(lake: Any, *,
         if reach is not None:
             figs.update(chance_figures(found["war"], events, reach))
         if moving is not None:
-            figs.update(_moving_figures(_detect(moving, spans["placebo"], lo, r), area))
+            peace_on_line = _detect(moving, spans["placebo"], lo, r)
+            figs.update(_moving_figures(peace_on_line, area))
+            if events is not None:
+                figs.update(placebo_recall(peace_on_line, found["war"], events))
         if aug is not None:
             figs["aug2025"] = _aug_figures(detect_enriched(aug, *AUG_2025, full, rule=r))
         figs["rule"] = asdict(rule_params(r))
@@ -544,6 +548,10 @@ ROWS = (
     ("ceiling_chance_missed", "   of the events missed though reached"),
     ("ceiling_beyond_chance", "events: ceiling beyond a peace year's (if independent)"),
     ("recall_over_ceiling_beyond_chance", "   recall over it"),
+    ("placebo_recall", "events moved onto peace years on the same line: recall (placebo)"),
+    ("placebo_ceiling", "   their ceiling"),
+    ("recall_off_donbas", "events off Donetsk and Luhansk oblasts: recall"),
+    ("placebo_recall_off_donbas", "   placebo recall"),
     ("lift", "events: lift"),
     ("vs_first.calls_added", "events' period: war calls the first rule does not make"),
     ("vs_first.calls_added_lift", "   their lift"),

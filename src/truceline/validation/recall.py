@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from truceline.analysis.anomaly import WORKS_TESTS
 
 __all__ = ["CHANCE_SHIFT_YEARS", "EVENTS_PERIOD", "EVENT_DAYS", "EVENT_GROUPS", "EVENT_KM",
            "calls_beyond", "chance_figures", "chance_reach", "event_figures",
            "event_matches", "events_in_period", "events_summary", "in_events_period",
-           "local_xy", "near_an_event", "recall_by_group"]
+           "local_xy", "near_an_event", "placebo_recall", "recall_by_group"]
 
 #: An event is matched by a detection within this many km ...
 EVENT_KM = 10.0
@@ -31,6 +32,9 @@ EVENTS_PERIOD = ("2022-02-24", "2023-02-28")
 #: Whole years the events are moved back to meet a peacetime year's fire at the same
 #: places and days: 2020-21, 2019-20 and 2018-19, all inside the placebo years.
 CHANCE_SHIFT_YEARS = (2, 3, 4)
+#: The shifts whose peace years the moving-line placebo puts on the maps of the events'
+#: own days (2020-21 and 2018-19 onto 2022-23: ``detection.MOVING_SHIFT_YEARS``).
+PLACEBO_SHIFT_YEARS = (2, 4)
 
 
 def local_xy(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -229,10 +233,7 @@ def chance_reach(history: pd.DataFrame, events: pd.DataFrame,
     ev = events_in_period(events)
     out = {}
     for k in shifts:
-        back = pd.DateOffset(years=k)
-        moved = ev.assign(date=pd.to_datetime(ev["date"]) - back,
-                          date_end=pd.to_datetime(ev["date_end"]) - back)
-        ei, _ = event_matches(history, moved)
+        ei, _ = event_matches(history, _moved_back(ev, k))
         hit = np.zeros(len(ev), dtype=bool)
         hit[ei] = True
         out[-k] = hit
@@ -270,3 +271,53 @@ def chance_figures(war: pd.DataFrame, events: pd.DataFrame, reached_in_peace: pd
             "ceiling_beyond_chance": None if beyond is None else round(beyond, 3),
             "recall_over_ceiling_beyond_chance": round(float(seen.mean()) / beyond, 3)
             if beyond else None}
+
+
+def placebo_recall(peace: pd.DataFrame, war: pd.DataFrame, events: pd.DataFrame,
+                   shifts: tuple[int, ...] = PLACEBO_SHIFT_YEARS) -> dict[str, Any]:
+    """Recall and ceiling of a rule's calls on peacetime fire judged against the line of
+    the events' own days (``peace``: the moving-line placebo's detections, 2018-2021 put
+    on the maps of 2022-2023), the events moved back by each of ``shifts`` years; also
+    for the events off Donetsk and Luhansk oblasts alone, beside the war's (``war``).
+
+    Why: the same rule, the same line, the same places and days of the year, and no war:
+    the recall it reaches there is what its false alarms alone would give it, and the
+    war's recall means something only as far as it stands above it. Donetsk and Luhansk
+    oblasts saw war in 2018-2021 too, so their "peace" calls are partly war calls.
+    """
+    from truceline.analysis.baseline import DONBAS_2014
+
+    ev = events_in_period(events)
+    off = ~shapely.contains_xy(DONBAS_2014.geometry, ev["lon"].to_numpy(dtype=float),
+                               ev["lat"].to_numpy(dtype=float))
+
+    def shares(det: pd.DataFrame, moved: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        ei, di = event_matches(det, moved)
+        seen, reached = np.zeros(len(moved), dtype=bool), np.zeros(len(moved), dtype=bool)
+        seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
+        reached[ei] = True
+        return seen, reached
+
+    by: dict[str, dict[str, float]] = {"recall": {}, "ceiling": {}, "recall_off_donbas": {},
+                                       "ceiling_off_donbas": {}}
+    for k in shifts:
+        seen, reached = shares(peace, _moved_back(ev, k))
+        for key, part in (("recall", seen), ("ceiling", reached)):
+            by[key][str(-k)] = float(part.mean()) if len(part) else 0.0
+            by[key + "_off_donbas"][str(-k)] = float(part[off].mean()) if off.any() else 0.0
+    seen, reached = shares(in_events_period(war).reset_index(drop=True), ev)
+    out: dict[str, Any] = {f"placebo_{key}": round(float(np.mean(list(v.values()))), 4)
+                           for key, v in by.items()}
+    out["placebo_recall_by_years_back"] = {k: round(v, 4) for k, v in by["recall"].items()}
+    out["placebo_ceiling_by_years_back"] = {k: round(v, 3) for k, v in by["ceiling"].items()}
+    out["events_off_donbas"] = int(off.sum())
+    out["recall_off_donbas"] = round(float(seen[off].mean()), 4) if off.any() else None
+    out["ceiling_off_donbas"] = round(float(reached[off].mean()), 4) if off.any() else None
+    return out
+
+
+def _moved_back(events: pd.DataFrame, years: int) -> pd.DataFrame:
+    """The events with their days moved back by whole years (29 February onto the 28th)."""
+    back = pd.DateOffset(years=years)
+    return events.assign(date=pd.to_datetime(events["date"]) - back,
+                         date_end=pd.to_datetime(events["date_end"]) - back)
