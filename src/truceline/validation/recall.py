@@ -3,8 +3,9 @@ detection` and the grids that reuse it.
 
 Why apart from the detection figures: matching detections to events (within
 :data:`EVENT_KM` and :data:`EVENT_DAYS` of the event's days), the calls a rule adds over
-another with their lift, and recall split by the events' month, source and precision are
-the same yardstick for every rule, the frontier, the city grid and the context gates;
+another with their lift, recall split by the events' month, source and precision, and
+what a peace year's fire and a rule's peacetime calls reach of the same events moved back
+in time are the same yardstick for every rule, the frontier, the city grid and the context gates;
 the placebo, rear and named-case figures stay in :mod:`truceline.validation.detection`.
 """
 
@@ -249,13 +250,7 @@ def chance_figures(war: pd.DataFrame, events: pd.DataFrame, reached_in_peace: pd
     it, were peace fire and war fire independent (``(ceiling - chance) / (1 - chance)``).
     """
     reach = reached_in_peace.mean(axis=1).to_numpy(dtype=float)
-    det = in_events_period(war).reset_index(drop=True)
-    ev = events_in_period(events)
-    ei, di = event_matches(det, ev)
-    reached = np.zeros(len(ev), dtype=bool)
-    reached[ei] = True
-    seen = np.zeros(len(ev), dtype=bool)
-    seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
+    seen, reached = _seen_reached(in_events_period(war), events_in_period(events))
 
     def mean(sel: np.ndarray) -> float | None:
         return round(float(reach[sel].mean()), 3) if sel.any() else None
@@ -291,21 +286,14 @@ def placebo_recall(peace: pd.DataFrame, war: pd.DataFrame, events: pd.DataFrame,
     off = ~shapely.contains_xy(DONBAS_2014.geometry, ev["lon"].to_numpy(dtype=float),
                                ev["lat"].to_numpy(dtype=float))
 
-    def shares(det: pd.DataFrame, moved: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        ei, di = event_matches(det, moved)
-        seen, reached = np.zeros(len(moved), dtype=bool), np.zeros(len(moved), dtype=bool)
-        seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
-        reached[ei] = True
-        return seen, reached
-
     by: dict[str, dict[str, float]] = {"recall": {}, "ceiling": {}, "recall_off_donbas": {},
                                        "ceiling_off_donbas": {}}
     for k in shifts:
-        seen, reached = shares(peace, _moved_back(ev, k))
+        seen, reached = _seen_reached(peace, _moved_back(ev, k))
         for key, part in (("recall", seen), ("ceiling", reached)):
             by[key][str(-k)] = float(part.mean()) if len(part) else 0.0
             by[key + "_off_donbas"][str(-k)] = float(part[off].mean()) if off.any() else 0.0
-    seen, reached = shares(in_events_period(war).reset_index(drop=True), ev)
+    seen, reached = _seen_reached(in_events_period(war), ev)
     out: dict[str, Any] = {f"placebo_{key}": round(float(np.mean(list(v.values()))), 4)
                            for key, v in by.items()}
     out["placebo_recall_by_years_back"] = {k: round(v, 4) for k, v in by["recall"].items()}
@@ -321,3 +309,13 @@ def _moved_back(events: pd.DataFrame, years: int) -> pd.DataFrame:
     back = pd.DateOffset(years=years)
     return events.assign(date=pd.to_datetime(events["date"]) - back,
                          date_end=pd.to_datetime(events["date_end"]) - back)
+
+
+def _seen_reached(det: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per event: a war call of ``det`` lies near it (seen), any detection does (reached)."""
+    det = det.reset_index(drop=True)
+    ei, di = event_matches(det, events)
+    seen, reached = np.zeros(len(events), dtype=bool), np.zeros(len(events), dtype=bool)
+    seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
+    reached[ei] = True
+    return seen, reached
