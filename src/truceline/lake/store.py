@@ -25,6 +25,9 @@ and logs that it did. Nothing in recovery reads a path from a file.
 
 Detection columns are :data:`truceline.sources.firms.DETECTION_COLUMNS`; control
 snapshot columns :data:`truceline.sources.frontlines.SNAPSHOT_COLUMNS` plus ``geometry``.
+The two tables' own methods (ingest and read) live beside this module, by job
+(:mod:`truceline.lake.firms_tables`, :mod:`truceline.lake.control_tables`); this one
+holds the lake itself: layout, the lock, the ledger, recovery and the derived tables.
 """
 
 from __future__ import annotations
@@ -35,43 +38,24 @@ import os
 import re
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from truceline import __version__
-from truceline.config import portable_path
 from truceline.errors import InputError, IntegrityError, LakeError
 from truceline.hashing import sha256_file
 from truceline.lake import ledger as ledger_mod
 from truceline.lake import tables as T
-from truceline.sources.firms import (
-    DETECTION_COLUMNS,
-    FirmsFile,
-    check_sensor,
-    find_firms_files,
-    firms_layout,
-    parse_firms,
-    parse_firms_pieces,
-)
-from truceline.sources.frontlines import (
-    SNAPSHOT_COLUMNS,
-    ControlFile,
-    check_source,
-    find_control_files,
-    parse_control,
-)
-from truceline.sources.frontlines import SOURCES as CONTROL_SOURCES
+from truceline.lake.control_tables import ControlTables
+from truceline.lake.firms_tables import FirmsTables
+from truceline.lake.writing import IngestSummary, Progress, _deltalake, _Write
 
 FORMAT_FILE = "lake.json"
 FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
@@ -79,7 +63,6 @@ FORMAT = {"format": "truceline-lake", "layout": 2, "tables": "delta"}
 OLD_LAYOUT_DIRS = ("detections", "control", "quarantine", "enriched", "incidents", ".txn")
 LOCK_WAIT_S = 900.0  # a ledger record waits this long for a running ingest
 _TMP_FILE = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)\.(?P<txn>[0-9a-f]{16})\.tmp$")
-Progress = Callable[[str, int, int], None]
 
 
 def open_existing(root: str | Path) -> Lake:
@@ -113,45 +96,6 @@ def check_not_tables_folder(root: Path) -> None:
                         + (f" ({lake})" if lake else " (the one with lake.json)"))
 
 
-def _no_progress(label: str, done: int, total: int) -> None:
-    return None
-
-
-@dataclass
-class IngestSummary:
-    """What one ingest call did, per file and in total (also what the ledger records)."""
-
-    files: list[dict[str, Any]] = field(default_factory=list)
-    skipped: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    txn: str | None = None
-
-    def total(self, key: str) -> int:
-        return int(sum(f.get(key, 0) for f in self.files))
-
-
-def _deltalake() -> Any:
-    import deltalake
-
-    return deltalake
-
-
-class _Write:
-    """One write in progress: its id and the table versions it has committed so far."""
-
-    def __init__(self, lake: Lake) -> None:
-        self.id = uuid.uuid4().hex[:16]
-        self.lake = lake
-        self.before = lake.table_versions()
-        self.after: dict[str, int] = {}
-
-    def commit_props(self) -> Any:
-        return _deltalake().CommitProperties(custom_metadata={"truceline_txn": self.id})
-
-    def wrote(self, name: str) -> None:
-        self.after[name] = self.lake._latest_version(name)
-
-
 def _check_file_names(files: dict[str, bytes]) -> None:
     """Derived files live one folder down, never among the tables or hidden."""
     for rel in files:
@@ -162,7 +106,7 @@ def _check_file_names(files: dict[str, bytes]) -> None:
                             "(e.g. baseline/VIIRS.npz)")
 
 
-class Lake:
+class Lake(FirmsTables, ControlTables):
     """A lake folder. Opening it only reads; writers recover from a crash first.
 
     ``versions`` pins the table versions to read (see :meth:`at`, :meth:`table_versions`).
@@ -437,6 +381,23 @@ class Lake:
         return {e["sha256"]: e["seq"] for e in self.ledger_entries()
                 if e.get("kind") == kind and "sha256" in e}
 
+    def _new_files(self, files: list[Path], kind: str, summary: IngestSummary,
+                   seen: dict[str, int] | None = None) -> list[tuple[Path, str]]:
+        """(file, sha256) of the files the ledger does not record as ``kind`` (or not in
+        ``seen``), each once; the others are listed in ``summary.skipped``."""
+        seen = self._ingested(kind) if seen is None else seen
+        out, batch = [], set()
+        for f in files:
+            digest = sha256_file(f)
+            if digest in seen or digest in batch:
+                summary.skipped.append({"file": str(f), "sha256": digest,
+                                        "reason": "already ingested",
+                                        "ledger_seq": seen.get(digest)})
+                continue
+            batch.add(digest)
+            out.append((f, digest))
+        return out
+
     def _parse_new(self, files: list[Path], kind: str, parse: Callable[[Path, str], Any],
                    summary: IngestSummary, progress: Progress,
                    seen: dict[str, int] | None = None) -> list[Any]:
@@ -455,472 +416,6 @@ class Lake:
         running write to finish rather than failing)."""
         with self._locked(wait=LOCK_WAIT_S):
             return self._append([{"kind": kind, **fields}])[0]
-
-    # ---------------------------------------------------------------- detections
-    def detection_files(self, sensors: list[str] | None = None,
-                        start: pd.Timestamp | None = None,
-                        end: pd.Timestamp | None = None) -> list[Path]:
-        """Data files (at the version read) that can hold detections of ``sensors`` in
-        [start, end]; Parquet any tool reads, without the partition columns."""
-        f = self._files(T.DETECTIONS)
-        if f.empty:
-            return []
-        ym = f["year"].astype(int) * 12 + f["month"].astype(int)
-        keep = np.ones(len(f), dtype=bool)
-        if sensors is not None:
-            keep &= f["sensor"].isin(sensors).to_numpy()
-        if start is not None:
-            keep &= (ym >= start.year * 12 + start.month).to_numpy()
-        if end is not None:
-            keep &= (ym <= end.year * 12 + end.month).to_numpy()
-        f = f[keep].assign(_y=f["year"].astype(int), _m=f["month"].astype(int))
-        return [Path(p) for p in f.sort_values(["sensor", "_y", "_m", "path"])["path"]]
-
-    def detection_years(self, sensor: str) -> set[int]:
-        """The years in which the lake holds detections of ``sensor``."""
-        f = self._files(T.DETECTIONS)
-        if f.empty:
-            return set()
-        f = f[(f["sensor"] == sensor) & (f["num_records"] > 0)]
-        return {int(y) for y in f["year"]}
-
-    def read_detections(self, start: str | pd.Timestamp | None = None,
-                        end: str | pd.Timestamp | None = None,
-                        sensors: list[str] | None = None,
-                        columns: list[str] | None = None, *,
-                        geometry: bool = True) -> pd.DataFrame:
-        """Detections with acq_date in [start, end] (inclusive days), in a stable order
-        (sensor, day, time, id), as a GeoDataFrame of points (EPSG:4326) when ``lon`` and
-        ``lat`` are among the columns (``geometry=False``: a plain DataFrame)."""
-        s = pd.Timestamp(start) if start is not None else None
-        e = pd.Timestamp(end) if end is not None else None
-        cols = list(columns) if columns else list(DETECTION_COLUMNS)
-        bad = [c for c in cols if c not in DETECTION_COLUMNS]
-        if bad:
-            raise InputError(f"columns {bad}: not detection columns; expected some of "
-                             f"{', '.join(DETECTION_COLUMNS)}")
-        ds = self._dataset(T.DETECTIONS)
-        if ds is None:
-            empty = T.conform(pa.table({}), T.DETECTION_SCHEMA).select(cols)
-            return T.to_frame(empty, geometry="lonlat" if geometry else None)
-        flt = _detection_filter(s, e, sensors)
-        order = [c for c in ("sensor", "acq_date", "t_utc", "detection_id")]
-        read = cols + [c for c in order if c not in cols]
-        table = ds.to_table(columns=read, filter=flt)
-        table = table.sort_by([(c, "ascending") for c in order]).select(cols)
-        return T.to_frame(table, geometry="lonlat" if geometry else None)
-
-    def ingest_firms(self, paths: list[str | Path], *, sensor: str | None = None,
-                     satellite: str | None = None,
-                     progress: Progress = _no_progress) -> IngestSummary:
-        """Ingest FIRMS files and folders: parse, quarantine bad rows, merge, log.
-
-        The whole call is one write: any error leaves the lake as it was. Files are
-        parsed and merged a piece at a time (:func:`parse_firms_pieces`), so memory
-        follows the piece, not the file or the lake.
-        """
-        files, not_firms = find_firms_files(paths)
-        if not files:
-            raise InputError(f"{', '.join(map(str, paths))}: no FIRMS .csv or .txt files "
-                             "found")
-        check_sensor(sensor)  # even if nothing is parsed
-        summary = IngestSummary(skipped=list(not_firms))
-        with self._write() as w:
-            todo = self._new_files(files, "ingest-firms", summary)
-            for f, _ in todo:  # a file that is no FIRMS layout is refused before any write
-                if firms_layout(f) is None:
-                    parse_firms(f, sensor=sensor, satellite=satellite)  # raises, naming it
-            rejected, entries = [], []
-            for i, (f, digest) in enumerate(todo):
-                progress("ingest", i, len(todo))
-                counts = {"rows": 0, "accepted": 0, "rejected": 0, "added": 0,
-                          "replaced_nrt": 0, "already_in_lake": 0}
-                first: FirmsFile | None = None
-                mine: list[pd.DataFrame] = []
-                for piece in parse_firms_pieces(f, sensor=sensor, satellite=satellite,
-                                                sha256=digest):
-                    first = first or piece
-                    counts["rows"] += piece.n_rows
-                    counts["accepted"] += len(piece.detections)
-                    counts["rejected"] += len(piece.rejected)
-                    for k, v in self._merge_piece(w, piece.detections).items():
-                        counts[k] += v
-                    piece.detections = piece.detections.iloc[:0]
-                    if len(piece.rejected):
-                        mine.append(piece.rejected.assign(file_sha256=digest, txn=w.id))
-                assert first is not None
-                if counts["rows"] and not counts["accepted"]:
-                    raise _nothing_accepted(f, counts["rows"], mine)
-                rejected.extend(mine)
-                rec = {"kind": "ingest-firms", "file": portable_path(first.path), "sha256": digest,
-                       "layout": first.layout, **counts, "sensor_rule": first.sensor_rule,
-                       "truceline": __version__}
-                entries.append(rec)
-                summary.files.append(rec)
-            progress("ingest", len(todo), len(todo))
-            if not entries:
-                return summary
-            if rejected:
-                q = T.conform(pa.Table.from_pandas(pd.concat(rejected, ignore_index=True),
-                                                   preserve_index=False), T.QUARANTINE_SCHEMA)
-                self._write_arrow(w, T.QUARANTINE, q, T.QUARANTINE_SCHEMA, partition_by=[])
-            self._commit(w, entries)
-            summary.txn = w.id
-        return summary
-
-    def _new_files(self, files: list[Path], kind: str, summary: IngestSummary,
-                   seen: dict[str, int] | None = None) -> list[tuple[Path, str]]:
-        """(file, sha256) of the files the ledger does not record as ``kind`` (or not in
-        ``seen``), each once; the others are listed in ``summary.skipped``."""
-        seen = self._ingested(kind) if seen is None else seen
-        out, batch = [], set()
-        for f in files:
-            digest = sha256_file(f)
-            if digest in seen or digest in batch:
-                summary.skipped.append({"file": str(f), "sha256": digest,
-                                        "reason": "already ingested",
-                                        "ledger_seq": seen.get(digest)})
-                continue
-            batch.add(digest)
-            out.append((f, digest))
-        return out
-
-    def _merge_piece(self, w: _Write, detections: pd.DataFrame) -> dict[str, int]:
-        """Merge parsed detections (ids unique among them) into the table as it stands in
-        this write: one row per detection_id, archive over NRT, otherwise what the lake
-        holds first. New rows are appended; a month where an archive row replaces an NRT
-        row is rewritten, streamed batch by batch. Returns the counts."""
-        new = T.detections_arrow(detections)
-        if not len(new):
-            return {}
-        is_nrt = new.column("is_nrt").to_numpy(zero_copy_only=False)
-        lake_ids, lake_nrt = self._ids_in_lake(new)
-        idx = pc.index_in(new.column("detection_id"), value_set=lake_ids)
-        in_old = idx.is_valid().to_numpy(zero_copy_only=False)
-        where = idx.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        old_nrt = np.zeros(len(new), dtype=bool)
-        old_nrt[in_old] = lake_nrt[where[in_old]]
-        upgrade = in_old & old_nrt & ~is_nrt
-        kept = ~in_old | upgrade
-        rows = new.filter(pa.array(kept))
-        if upgrade.any():
-            self._rewrite_with_upgrades(w, rows, new.column("detection_id").filter(
-                pa.array(upgrade)))
-        elif len(rows):
-            self._write_arrow(w, T.DETECTIONS, rows, T.DETECTION_SCHEMA,
-                              partition_by=T.PARTITIONS[T.DETECTIONS])
-        return {"added": int((kept & ~in_old).sum()), "replaced_nrt": int(upgrade.sum()),
-                "already_in_lake": int((~kept).sum())}
-
-    def _latest(self, name: str) -> pads.Dataset | None:
-        """A table as this write has left it so far (the caller holds the lock)."""
-        path = self._table_dir(name)
-        dl = _deltalake()
-        if not dl.DeltaTable.is_deltatable(str(path)):
-            return None
-        return dl.DeltaTable(str(path)).to_pyarrow_dataset()
-
-    def _ids_in_lake(self, candidates: pa.Table) -> tuple[pa.Array, np.ndarray]:
-        """Which candidate ids the lake holds (with this write's rows so far), and whether
-        its copy is NRT (streamed: only matching ids are kept, so memory follows the
-        ingest, not the lake)."""
-        ds = self._latest(T.DETECTIONS)
-        if ds is None or not len(candidates):
-            return pa.array([], pa.string()), np.zeros(0, dtype=bool)
-        sensors = pc.unique(candidates.column("sensor")).to_pylist()
-        years = pc.unique(candidates.column("year")).to_pylist()
-        months = pc.unique(candidates.column("month")).to_pylist()
-        flt = (pads.field("sensor").isin(sensors) & pads.field("year").isin(years)
-               & pads.field("month").isin(months)
-               & pads.field("detection_id").isin(candidates.column("detection_id")))
-        t = ds.to_table(columns=["detection_id", "is_nrt"], filter=flt)
-        return t.column("detection_id").combine_chunks(), t.column("is_nrt").to_numpy(
-            zero_copy_only=False)
-
-    def _rewrite_with_upgrades(self, w: _Write, rows: pa.Table, upgraded: pa.ChunkedArray
-                               ) -> None:
-        """Partitions where archive rows replace NRT rows are rewritten in one commit
-        (their other rows streamed through); new rows elsewhere are appended."""
-        parts = rows.filter(pc.is_in(rows.column("detection_id"), value_set=upgraded))
-        keys = sorted({(s, y, m) for s, y, m in zip(parts.column("sensor").to_pylist(),
-                                                    parts.column("year").to_pylist(),
-                                                    parts.column("month").to_pylist(),
-                                                    strict=True)})
-        in_parts = np.zeros(len(rows), dtype=bool)
-        sens = rows.column("sensor").to_numpy(zero_copy_only=False)
-        yr = rows.column("year").to_numpy(zero_copy_only=False)
-        mo = rows.column("month").to_numpy(zero_copy_only=False)
-        for s, y, m in keys:
-            in_parts |= (sens == s) & (yr == y) & (mo == m)
-        ds = self._latest(T.DETECTIONS)
-        assert ds is not None
-        flt = None
-        for s, y, m in keys:
-            c = ((pads.field("sensor") == s) & (pads.field("year") == y)
-                 & (pads.field("month") == m))
-            flt = c if flt is None else flt | c
-        flt = flt & ~pads.field("detection_id").isin(upgraded.combine_chunks())
-        inside = rows.filter(pa.array(in_parts))
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            for b in ds.scanner(columns=T.DETECTION_SCHEMA.names, filter=flt).to_batches():
-                if b.num_rows:
-                    yield T.conform(pa.Table.from_batches([b]), T.DETECTION_SCHEMA
-                                    ).to_batches()[0]
-            yield from inside.to_batches()
-
-        predicate = " OR ".join(f"(sensor = {T.sql_str(s)} AND year = {int(y)} AND "
-                                f"month = {int(m)})" for s, y, m in keys)
-        reader = pa.RecordBatchReader.from_batches(T.DETECTION_SCHEMA, batches())
-        self._write_arrow(w, T.DETECTIONS, reader, T.DETECTION_SCHEMA, mode="overwrite",
-                          predicate=predicate)
-        outside = rows.filter(pa.array(~in_parts))
-        if len(outside):
-            self._write_arrow(w, T.DETECTIONS, outside, T.DETECTION_SCHEMA)
-
-    # ---------------------------------------------------------------- control maps
-    def ingest_control(self, paths: list[str | Path], *, source: str = "auto",
-                       party: str = "ru", valid_from: str | None = None,
-                       progress: Progress = _no_progress,
-                       replace: bool = False) -> IngestSummary:
-        """Ingest control maps as snapshots; one write for the whole call.
-
-        A map for a source and day the lake (or this call) already has is refused, unless
-        ``replace``: then it replaces the stored snapshot, and so does a file already
-        ingested under another source or day (to correct a wrong ``--source`` or
-        ``--valid-from``). What it replaces stays readable at the earlier table version
-        the ledger names (``Lake.at``).
-        """
-        files = find_control_files(paths)
-        if not files:
-            raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
-                             "shapefile found")
-        check_source(source)  # even if nothing is parsed
-        if valid_from is not None and len(files) > 1:
-            raise InputError("--valid-from applies to one file; got "
-                             f"{len(files)} files")
-        summary = IngestSummary()
-        with self._write() as w:
-            stored = self._snapshot_index()
-            seen = self._ingested("ingest-control")
-            if replace:  # a file ingested before is parsed again; identical snapshots skip
-                seen = {}
-            parsed: list[ControlFile] = self._parse_new(
-                files, "ingest-control", lambda f, h: parse_control(
-                    f, source=source, party=party, valid_from=valid_from, sha256=h),
-                summary, progress, seen=seen)
-            parsed = self._check_replacements(parsed, stored, replace, summary)
-            if not parsed:
-                return summary
-            summary.warnings.extend(w for cf in parsed for w in cf.warnings)
-            self._fill_2014_ground(parsed, summary)
-            self._store_snapshots(w, parsed, stored, summary)
-        return summary
-
-    def _snapshot_index(self) -> pd.DataFrame:
-        """source, day, snapshot_id, source_sha256, source_file of every stored snapshot."""
-        ds = self._dataset(T.CONTROL)
-        cols = ["source", "day", "snapshot_id", "source_sha256", "source_file"]
-        if ds is None:
-            return pd.DataFrame(columns=cols)
-        return ds.to_table(columns=cols).to_pandas()
-
-    def _check_replacements(self, parsed: list[ControlFile], stored: pd.DataFrame,
-                            replace: bool, summary: IngestSummary) -> list[ControlFile]:
-        """Refuse a second map for a source and day unless ``replace``; with it, skip a
-        file whose snapshot is stored exactly as it would be again."""
-        keep, batch = [], {}
-        for cf in parsed:
-            src = str(cf.snapshot["source"].iat[0])
-            day = str(cf.snapshot["valid_from"].iat[0].date())
-            same = stored[(stored["source"] == src) & (stored["day"] == day)]
-            if replace and (same["source_sha256"] == cf.sha256).any():
-                summary.skipped.append({"file": str(cf.path), "sha256": cf.sha256,
-                                        "reason": "already ingested as this source and day"})
-                continue
-            if not replace and (len(same) or (src, day) in batch):
-                other = (same["source_file"].iat[0] if len(same) else batch[(src, day)])
-                raise InputError(f"{cf.path}: the lake already has a {src} map for {day} "
-                                 f"(from {Path(str(other)).name}); pass --replace to replace "
-                                 "it (the earlier snapshot stays readable at its table "
-                                 "version), or --valid-from/--source if this map is for "
-                                 "another day or source")
-            batch[(src, day)] = str(cf.path)
-            keep.append(cf)
-        return keep
-
-    def _store_snapshots(self, w: _Write, parsed: list[ControlFile], stored: pd.DataFrame,
-                         summary: IngestSummary) -> None:
-        """Delete what the maps replace (one commit), append the maps (one commit), log."""
-        before = self.table_versions().get(T.CONTROL)
-        last: dict[tuple[str, str], int] = {}
-        for i, cf in enumerate(parsed):  # two maps for one source and day: the last wins
-            last[(str(cf.snapshot["source"].iat[0]),
-                  str(cf.snapshot["valid_from"].iat[0].date()))] = i
-        gone = []
-        conds = []
-        for (src, day), i in last.items():
-            hit = stored[((stored["source"] == src) & (stored["day"] == day))
-                         | (stored["source_sha256"] == parsed[i].sha256)]
-            gone.extend(hit.to_dict("records"))
-            conds.extend(f"(source = {T.sql_str(r['source'])} AND day = {T.sql_str(r['day'])})"
-                         for r in hit.to_dict("records"))
-        if conds:
-            dt = _deltalake().DeltaTable(str(self._table_dir(T.CONTROL)))
-            dt.delete(" OR ".join(sorted(set(conds))), commit_properties=w.commit_props())
-            w.wrote(T.CONTROL)
-        snaps = pd.concat([parsed[i].snapshot for i in sorted(last.values())],
-                          ignore_index=True)  # one frame, converted once (not one a map)
-        snaps["day"] = snaps["valid_from"].dt.strftime("%Y-%m-%d")
-        self._write_arrow(w, T.CONTROL, T.conform(T.frame_to_arrow(snaps), T.SNAPSHOT_SCHEMA),
-                          T.SNAPSHOT_SCHEMA, partition_by=T.PARTITIONS[T.CONTROL],
-                          geometry=True)
-        entries = []
-        for i, cf in enumerate(parsed):
-            row = cf.snapshot.iloc[0]
-            key = (str(row["source"]), str(row["valid_from"].date()))
-            replaced = [g for g in gone if (g["source"], g["day"]) == key
-                        or g["source_sha256"] == cf.sha256] if last[key] == i else []
-            dropped = last[key] != i
-            rec = {"kind": "ingest-control", "file": portable_path(cf.path),
-                   "sha256": cf.sha256,
-                   "snapshot_id": row["snapshot_id"], "source": row["source"],
-                   "valid_from": str(row["valid_from"].date()),
-                   "crimea_missing": bool(row["crimea_missing"]),
-                   "area_km2": round(float(row["area_km2"]), 1),
-                   "repaired": bool(row["repaired"]),
-                   "repair_area_km2": round(float(row["repair_area_km2"]), 3),
-                   "replaces_snapshot": bool(replaced),
-                   "replaced": [{"snapshot_id": g["snapshot_id"], "file": g["source_file"],
-                                 "sha256": g["source_sha256"]} for g in replaced],
-                   "replaced_readable_at_version": before if replaced else None,
-                   "superseded_in_batch": dropped,
-                   "filled_2014_km2": round(float(row["filled_2014_km2"]), 1),
-                   "filled_from": row["filled_from"], "truceline": __version__}
-            for g in replaced:
-                summary.warnings.append(
-                    f"{cf.path}: replaces snapshot {g['snapshot_id']} (from "
-                    f"{Path(str(g['source_file'])).name}); the earlier one stays readable at "
-                    f"control table version {before}")
-            entries.append(rec)
-            summary.files.append(rec)
-        self._commit(w, entries)
-        summary.txn = w.id
-
-    def _fill_2014_ground(self, parsed: list[ControlFile], summary: IngestSummary) -> None:
-        """Fill the ground held since 2014 where a map leaves it out (liveuamap from
-        2024-03-14), from the last earlier map of the same source that draws it: in this
-        batch or in the lake. With none, the snapshot is kept as it is and a warning says
-        so; either way the ledger records it."""
-        from truceline.sources.frontlines import fill_2014_ground, misses_2014_ground
-
-        order = sorted(range(len(parsed)), key=lambda i: parsed[i].snapshot["valid_from"].iat[0])
-        good: dict[str, tuple[pd.Timestamp, Any, str]] = {}
-        for i in order:
-            snap = parsed[i].snapshot
-            src, day = str(snap["source"].iat[0]), snap["valid_from"].iat[0]
-            geom = snap.geometry.iat[0]
-            if not misses_2014_ground(geom):
-                good[src] = (day, geom, str(snap["snapshot_id"].iat[0]))
-                continue
-            ref = good.get(src) or self._last_full_snapshot(src, day)
-            if ref is None:
-                summary.warnings.append(f"{parsed[i].path}: leaves out the ground held since "
-                                        "2014 (Donetsk) and no earlier map of this source "
-                                        "draws it: kept as it is")
-                continue
-            filled, added = fill_2014_ground(geom, ref[1])
-            snap["geometry"] = [filled]
-            snap["filled_2014_km2"] = added
-            snap["filled_from"] = ref[2]
-            snap["area_km2"] = snap["area_km2"] + added
-
-    def _last_full_snapshot(self, source: str, before: pd.Timestamp
-                            ) -> tuple[pd.Timestamp, Any, str] | None:
-        """The latest stored snapshot of ``source`` before ``before`` that holds Donetsk."""
-        import shapely
-
-        from truceline.sources.frontlines import misses_2014_ground
-
-        ds = self._dataset(T.CONTROL)
-        if ds is None:
-            return None
-        idx = ds.to_table(columns=["day"], filter=(pads.field("source") == source)
-                          & (pads.field("day") < str(before.date()))).column("day").to_pylist()
-        for day in sorted(set(idx), reverse=True):
-            t = ds.to_table(columns=["snapshot_id", "geometry"],
-                            filter=(pads.field("source") == source) & (pads.field("day") == day))
-            geom = shapely.from_wkb(t.column("geometry")[0].as_py())
-            if not misses_2014_ground(geom):
-                return pd.Timestamp(day), geom, str(t.column("snapshot_id")[0].as_py())
-        return None
-
-    def control_files(self, source: str | None = None) -> list[Path]:
-        """Data files of the control table (one per snapshot), of one source if given."""
-        f = self._files(T.CONTROL)
-        if f.empty:
-            return []
-        if source is not None:
-            f = f[f["source"] == source]
-        return [Path(p) for p in f.sort_values(["source", "day", "path"])["path"]]
-
-    def snapshot_files(self, source: str | None, start: str | pd.Timestamp | None,
-                       end: str | pd.Timestamp | None) -> list[Path]:
-        """Data files of the snapshots in force some day of [start, end] (of ``source``)."""
-        f = self._files(T.CONTROL)
-        if f.empty:
-            return []
-        if source is not None:
-            f = f[f["source"] == source]
-        days = _in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)
-        return [Path(p) for p in f[days].sort_values(["source", "day", "path"])["path"]]
-
-    def read_control(self, source: str | None = None, *,
-                     start: str | pd.Timestamp | None = None,
-                     end: str | pd.Timestamp | None = None,
-                     geometry: bool = True) -> gpd.GeoDataFrame | pd.DataFrame:
-        """Control snapshots (of one source, if given) sorted by valid_from.
-
-        With ``start``/``end``, only the snapshots in force some day of [start, end] are
-        read: those valid from a day in the range, and per source the last one before it.
-        """
-        f = self._files(T.CONTROL)
-        if f.empty:
-            raise LakeError(f"no control snapshots in {self.root}; run "
-                            "`truceline ingest control PATH` first")
-        if source is not None and not (f["source"] == source).any():
-            have = sorted(f["source"].unique())
-            # a name no source has is a typo (bad input); a known one is missing data
-            err = LakeError if source in CONTROL_SOURCES else InputError
-            raise err(f"no control snapshots from source {source!r} in {self.root}; "
-                      f"the lake has: {', '.join(have)}")
-        if source is not None:
-            f = f[f["source"] == source]
-        if start is not None or end is not None:  # chosen from the log: only they are read
-            f = f[_in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)]
-        if f.empty:  # none in force then: an empty frame with the columns
-            empty = T.conform(pa.table({}), T.SNAPSHOT_SCHEMA).drop_columns(["day"])
-            return T.to_frame(empty, geometry="wkb" if geometry else None)
-        ds = self._dataset(T.CONTROL)
-        assert ds is not None
-        cols = [*SNAPSHOT_COLUMNS, "day", *(["geometry"] if geometry else [])]
-        flt = (pads.field("source").isin(sorted(f["source"].unique()))
-               & pads.field("day").isin(sorted(f["day"].unique())))
-        table = ds.to_table(columns=cols, filter=flt)
-        frame = table.drop_columns(["geometry"] if geometry else []).to_pandas()
-        wanted = set(zip(f["source"], f["day"], strict=True))
-        keep = np.array([k in wanted for k in zip(frame["source"], frame["day"], strict=True)],
-                        dtype=bool)
-        frame = frame.assign(_row=np.arange(len(frame)))[keep]
-        frame = frame.sort_values(["valid_from", "source"], kind="stable")
-        rows = frame.pop("_row").to_numpy()
-        frame = frame.drop(columns="day").reset_index(drop=True)
-        if geometry:
-            import shapely
-
-            wkb = table.column("geometry").take(pa.array(rows)).to_numpy(zero_copy_only=False)
-            frame = gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs="EPSG:4326")
-        return frame
 
     # ---------------------------------------------------------------- derived tables
     def write_enriched(self, frame: pd.DataFrame, *, control: str,
@@ -1109,17 +604,6 @@ class Lake:
         return out
 
 
-def _nothing_accepted(path: Path, rows: int, rejected: list[pd.DataFrame],
-                      shown: int = 3) -> InputError:
-    """A FIRMS file none of whose rows is a detection is the wrong file or a broken one,
-    not data with a few bad lines: refused whole (the lake unchanged), naming the first
-    lines and why, rather than filed as an ingest that added nothing."""
-    q = pd.concat(rejected, ignore_index=True).sort_values("line").head(shown)
-    why = "; ".join(f"line {r.line}: {r.reason}" for r in q.itertuples())
-    return InputError(f"{path}: none of its {rows:,} rows is a valid detection ({why}"
-                      f"{'; ...' if rows > len(q) else ''}); nothing was ingested")
-
-
 def _committed_versions(entries: list[dict[str, Any]]) -> dict[str, int]:
     """Each table's latest version recorded by a committed ledger entry."""
     out: dict[str, int] = {}
@@ -1130,39 +614,3 @@ def _committed_versions(entries: list[dict[str, Any]]) -> dict[str, int]:
                 if isinstance(name, str) and T.TABLE_NAME.match(name) and isinstance(v, int):
                     out[name] = v
     return out
-
-
-def _detection_filter(s: pd.Timestamp | None, e: pd.Timestamp | None,
-                      sensors: list[str] | None) -> pads.Expression | None:
-    """Partition pruning (sensor, year, month) and the day range as one expression."""
-    flt = None
-
-    def both(c: pads.Expression) -> None:
-        nonlocal flt
-        flt = c if flt is None else flt & c
-
-    if sensors is not None:
-        both(pads.field("sensor").isin(list(sensors)))
-    year, month = pads.field("year"), pads.field("month")
-    if s is not None:
-        both((year > s.year) | ((year == s.year) & (month >= s.month)))
-        both(pads.field("acq_date") >= pa.scalar(s.to_pydatetime(), pa.timestamp("us")))
-    if e is not None:
-        both((year < e.year) | ((year == e.year) & (month <= e.month)))
-        both(pads.field("acq_date") <= pa.scalar(e.to_pydatetime(), pa.timestamp("us")))
-    return flt
-
-
-def _in_force(meta: pd.DataFrame, start: str | pd.Timestamp | None,
-              end: str | pd.Timestamp | None) -> np.ndarray:
-    """Rows (snapshots with ``source``, ``valid_from``) in force some day of [start, end]:
-    per source, the last valid on or before start, and those valid from a later day up to
-    end."""
-    s = pd.Timestamp(start) if start is not None else pd.Timestamp.min
-    e = pd.Timestamp(end) if end is not None else pd.Timestamp.max
-    vf = pd.to_datetime(meta["valid_from"])
-    before = vf <= s
-    last_before = vf.where(before).groupby(meta["source"]).transform("max")
-    keep = (before & (vf == last_before)) | ((vf > s) & (vf <= e))
-    return keep.to_numpy()
-
