@@ -91,9 +91,11 @@ def enrich_detections(lake: Lake, start: str | pd.Timestamp | None = None,
                          f"{s.date() if s is not None else 'the first day'} and "
                          f"{e.date() if e is not None else 'the last'}: ingest the FIRMS files "
                          "of that period first (`truceline ingest firms PATH`)")
-    reach = pd.Timedelta(days=MOVED_DAYS)  # the maps either side that `moved` compares
+    reach = pd.Timedelta(days=MOVED_DAYS)  # the maps either side that `moved` compares,
+    # and two weeks more after, to see whether the maps run on past the last day's reach
     snaps = control_snapshots(lake, control_source, start=None if s is None else s - reach,
-                              end=None if e is None else e + reach, required=map_required)
+                              end=None if e is None else e + 2 * reach,
+                              required=map_required)
     out = enrich(det, snaps, h3_resolution=h3_resolution, sectors=sectors,
                  progress=progress)
     out["moved"] = changed_hands(out, snaps)

@@ -71,6 +71,11 @@ def test_changed_hands_compares_the_maps_two_weeks_either_side() -> None:
     # 20 September: the newest map (1 October) is older than 14 days after it, so later
     # maps may still show more ground changing hands
     assert maps_reach(det, SNAPS).tolist() == [True, False, True, False, False]
+    # a month without a map: the map in force 14 days after 15 September is 28 days old,
+    # so whether the line moved by then is not known, though later maps exist
+    sparse = SNAPS.iloc[[0, 2]].assign(valid_from=pd.to_datetime(["2022-09-01",
+                                                                  "2022-10-14"]))
+    assert maps_reach(det.iloc[[0]], sparse).tolist() == [False]
     assert not maps_reach(undated, SNAPS).any() and not maps_reach(det, SNAPS.iloc[:0]).any()
 
 

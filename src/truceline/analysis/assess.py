@@ -253,6 +253,7 @@ def assess(
     overall = contrast[0]
 
     # ---- war-flagged counts in scope
+    on_moved = det["moved"].to_numpy(dtype=bool)
     improbable = scope & possible & (det["p_natural"].to_numpy(dtype=float)
                                      < ALPHA_SITE_BLOCK) & ~det["test"].isin(
         WORKS_TESTS).to_numpy()
@@ -262,10 +263,10 @@ def assess(
         "comparison": int((det["is_war"].to_numpy() & scope & in_c).sum()),
         # improbable fire where the maps show the line moving blocks `held`, called war
         # or not: the rule need not call it war for the line to have moved under it
-        "moved_fire_possible": int((improbable & det["moved"].to_numpy(dtype=bool)).sum()),
+        "moved_fire_possible": int((improbable & on_moved).sum()),
         # ... and where the maps do not yet reach 14 days either side, it is unknown
-        "moved_unknown_possible": int((improbable & ~det["moved_known"].to_numpy(dtype=bool)
-                                       ).sum()),
+        "moved_unknown_possible": int((improbable & ~on_moved & ~det["moved_known"].to_numpy(
+            dtype=bool)).sum()),
     }
 
     # ---- peacetime compatibility of the front rate

@@ -56,7 +56,7 @@ def normalise(det: pd.DataFrame) -> pd.DataFrame:
     # the ground changed hands within 14 days (geo.moved); unknown counts as not
     out["moved"] = det["moved"].fillna(False).astype(bool) if "moved" in det else False
     # whether the maps reach 14 days either side, so `moved` could be seen (geo.moved);
-    # detections enriched before this column, or with no maps to read, count as known
+    # detections enriched before this column count as known (the rule before it)
     out["moved_known"] = det["moved_known"].fillna(True).astype(bool) \
         if "moved_known" in det else True
     # the test that decided a war call (analysis.anomaly), when the detector said

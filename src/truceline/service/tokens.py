@@ -39,7 +39,11 @@ def read_tokens(lake: Lake) -> list[dict[str, Any]]:
 def _update(lake: Lake, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
             action: str, token_id: str) -> None:
     """Read the tokens, change them and write them back under the lake's write lock, so
-    two `tokens create` at once never keep only one of the two tokens."""
+    two `tokens create` at once never keep only one of the two tokens. The change is
+    tried once before taking the lock too, so a bad name or id is named as such even
+    while another writer holds it (or on a lake that cannot be written)."""
+    change(read_tokens(lake))
+
     def files() -> dict[str, bytes]:
         tokens = change(read_tokens(lake))
         return {TOKENS_FILE: json.dumps(tokens, indent=1, sort_keys=True).encode()}

@@ -368,16 +368,20 @@ def enrich_on_shifted_days(det: pd.DataFrame, snaps: Any,
     """``det`` enriched against ``snaps`` with ``moved`` (read from ``every_map``, default
     ``snaps``), each day first shifted by :func:`shifted_days` when ``shift_years`` is
     given (peacetime fire put onto the maps of a later, moving line) and given back its
-    own date after."""
+    own date after. ``moved_known`` as the product reads it where the maps are a series;
+    a single map forced valid is the stand-in for a line that did not move, so there it
+    is known."""
     from truceline.geo.enrich import enrich
-    from truceline.geo.moved import changed_hands
+    from truceline.geo.moved import changed_hands, maps_reach
 
     own_days = det["acq_date"]
     if shift_years:
         det = det.assign(acq_date=shifted_days(pd.to_datetime(own_days), shift_years)
                          .to_numpy())
     out = enrich(det, snaps)
-    out["moved"] = changed_hands(out, snaps if every_map is None else every_map)
+    maps = snaps if every_map is None else every_map
+    out["moved"] = changed_hands(out, maps)
+    out["moved_known"] = maps_reach(out, maps) if len(maps) > 1 else True
     out["acq_date"] = own_days.to_numpy()
     return out
 

@@ -60,11 +60,20 @@ def event_matches(det: pd.DataFrame, events: pd.DataFrame, km: float = EVENT_KM,
 
     if det.empty or events.empty:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    day = pd.to_datetime(det["acq_date"]).to_numpy().astype("datetime64[D]")
+    # only detections within the events' whole span can match: the pairs within km of
+    # years of detections would cost memory for nothing
+    first = pd.to_datetime(events["date"]).min().to_datetime64().astype("datetime64[D]")
+    last = pd.to_datetime(events["date_end"]).max().to_datetime64().astype("datetime64[D]")
+    rows = np.flatnonzero((day >= first - np.timedelta64(days, "D"))
+                          & (day <= last + np.timedelta64(days, "D")))
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     et = cKDTree(local_xy(events["lon"], events["lat"]))
-    dt_ = cKDTree(local_xy(det["lon"], det["lat"]))
+    dt_ = cKDTree(local_xy(det["lon"].to_numpy()[rows], det["lat"].to_numpy()[rows]))
     pairs = et.sparse_distance_matrix(dt_, km, output_type="coo_matrix")
-    ei, di = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
-    d = pd.to_datetime(det["acq_date"]).to_numpy().astype("datetime64[D]")[di]
+    ei, di = pairs.row.astype(np.int64), rows[pairs.col.astype(np.int64)]
+    d = day[di]
     lo = pd.to_datetime(events["date"]).to_numpy().astype("datetime64[D]")[ei]
     hi = pd.to_datetime(events["date_end"]).to_numpy().astype("datetime64[D]")[ei]
     ok = (d >= lo - np.timedelta64(days, "D")) & (d <= hi + np.timedelta64(days, "D"))
@@ -257,6 +266,7 @@ def chance_figures(war: pd.DataFrame, events: pd.DataFrame, reached_in_peace: pd
 
     chance, ceiling = float(reach.mean()) if len(reach) else 0.0, float(reached.mean())
     beyond = (ceiling - chance) / (1 - chance) if chance < 1 else None
+    beyond = beyond if beyond is not None and beyond > 0 else None  # nothing beyond chance
     return {"ceiling_chance": round(chance, 3),
             "ceiling_chance_by_years_back": {str(k): round(float(v), 3) for k, v in
                                              reached_in_peace.mean(axis=0).items()},
@@ -291,10 +301,11 @@ def placebo_recall(peace: pd.DataFrame, war: pd.DataFrame, events: pd.DataFrame,
     for k in shifts:
         seen, reached = _seen_reached(peace, _moved_back(ev, k))
         for key, part in (("recall", seen), ("ceiling", reached)):
-            by[key][str(-k)] = float(part.mean()) if len(part) else 0.0
-            by[key + "_off_donbas"][str(-k)] = float(part[off].mean()) if off.any() else 0.0
+            by[key][str(-k)] = float(part.mean()) if len(part) else np.nan
+            by[key + "_off_donbas"][str(-k)] = float(part[off].mean()) if off.any() \
+                else np.nan
     seen, reached = _seen_reached(in_events_period(war), ev)
-    out: dict[str, Any] = {f"placebo_{key}": round(float(np.mean(list(v.values()))), 4)
+    out: dict[str, Any] = {f"placebo_{key}": _mean_or_none(v.values())
                            for key, v in by.items()}
     out["placebo_recall_by_years_back"] = {k: round(v, 4) for k, v in by["recall"].items()}
     out["placebo_ceiling_by_years_back"] = {k: round(v, 3) for k, v in by["ceiling"].items()}
@@ -319,3 +330,9 @@ def _seen_reached(det: pd.DataFrame, events: pd.DataFrame) -> tuple[np.ndarray, 
     seen[ei[det["war"].to_numpy(dtype=bool)[di]]] = True
     reached[ei] = True
     return seen, reached
+
+
+def _mean_or_none(values: Any) -> float | None:
+    """The mean, rounded; None when there was nothing to measure (no events)."""
+    v = np.asarray(list(values), dtype=float)
+    return None if not len(v) or np.isnan(v).any() else round(float(v.mean()), 4)

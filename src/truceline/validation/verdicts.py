@@ -275,10 +275,10 @@ class Ground:
         (``all_ground``: the old method's) on all of it, the Donbas war included."""
         from truceline.analysis.peacetime import peacetime_rate
 
-        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km, all_ground)
+        war = None if all_ground else self.war_ground_for(a)
+        key = ("peace", a.start_utc, a.end_utc, a.scope.band_km, max_km, war is None)
         if key not in self._cache:
             det = self.yardstick_detections(a)  # None: no yardstick, so never `held`
-            war = None if all_ground else self.war_ground_for(a)
             self._cache[key] = None if det is None else peacetime_rate(
                 det, a, self.years_for(a), max_km=max_km, war_ground=war)
         return self._cache[key]
