@@ -1,9 +1,9 @@
 """The detections table: FIRMS files ingested (parsed a piece at a time, bad rows
 quarantined, archive rows replacing NRT ones) and read back by day, sensor and column.
 
-Why apart: these are methods of :class:`truceline.lake.store.Lake`, kept in their own
-room by job; they write through its lock and ledger (``_write``, ``_write_arrow``,
-``_commit``) and read at the versions it committed (``_dataset``, ``_files``).
+Why apart: the lake's biggest job by far (memory follows the piece being merged, not the
+file or the lake), mixed into :class:`truceline.lake.store.Lake` as the control table's
+methods are (:mod:`truceline.lake.control_tables`), through the same lock and ledger.
 """
 
 from __future__ import annotations
