@@ -295,6 +295,16 @@ def test_detect_cli_stores_incidents(lake):
         "whole" in text
 
 
+def test_a_legacy_rule_runs_but_says_it_is_not_its_documented_self(lake):
+    """seasonal-v1 was measured against a climatology without hot spot sites; on the
+    lake's it runs, and a warning says its calls differ from the documented figures."""
+    with pytest.warns(UserWarning, match="rule 'seasonal-v1' was measured against a "
+                      "climatology without hot spot sites"):
+        found = pipeline.detect_period(lake, "2025-08-21", "2025-08-21",
+                                       control_source="deepstate", rule="seasonal-v1")
+    assert len(found.detections) > 0
+
+
 def test_detect_runs_where_no_map_is_in_force_and_exports_every_detection(lake, tmp_path):
     # early October 2022: this lake's first control map (liveuamap, fetched 6 October)
     # comes into force during the period; VIIRS only (issue 10 §3)

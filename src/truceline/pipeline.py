@@ -7,6 +7,7 @@ same code serves the CLI, the demo, the REST service and the tests.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,9 +342,16 @@ def detect_period(lake: Lake, start: str | pd.Timestamp, end: str | pd.Timestamp
     so that margin is read and classified too; results are cut back to [start, end].
     ``progress`` hears the enrichment ("enrich") and then ("detect", 0/1, 1).
     """
+    from truceline.analysis.anomaly import LEGACY_RULES
+
     s, e = _days(start, end)
     if s is None or e is None:
         raise TypeError("detect_period needs both start and end")
+    if rule in LEGACY_RULES:
+        warnings.warn(f"rule {rule!r} was measured against a climatology without hot spot "
+                      "sites (`truceline validate detection` builds one for it); here it runs "
+                      "against the lake's, so its calls differ from the figures of "
+                      "docs/VALIDATION.md", stacklevel=2)
     if lake.read_detections(s, e, columns=["acq_date"]).empty:
         raise InputError(f"no FIRMS detections in {lake.root} between {s.date()} and "
                          f"{e.date()}: ingest the FIRMS files of that period first "

@@ -120,8 +120,8 @@ from truceline.analysis.baseline import (
 from truceline.analysis.rates import nbinom_at_least
 from truceline.errors import InputError
 
-__all__ = ["RULES", "TESTS", "WORKS_TESTS", "RuleParams", "classify", "classify_cell_days",
-           "label_detections", "rule_params", "score_cell_days"]
+__all__ = ["LEGACY_RULES", "RULES", "TESTS", "WORKS_TESTS", "RuleParams", "classify",
+           "classify_cell_days", "label_detections", "rule_params", "score_cell_days"]
 
 
 @dataclass(frozen=True)
@@ -284,6 +284,12 @@ RULES["seasonal-without-moved"] = RuleParams(name="seasonal-without-moved",
 # docs/VALIDATION.md): the parameters those runs measured (``seasonal+moved``).
 RULES["seasonal+cities"] = RuleParams(name="seasonal+cities", moved_ground=True,
                                       wide_without_front_war=True, city_min_population=50_000)
+
+
+#: Rules measured against a climatology built as it was in their time (without hot spot
+#: sites: ``BaselineParams(hot_spot_sites=False)``, which ``validate detection`` builds
+#: for them); against a lake's climatology they run, but not as documented.
+LEGACY_RULES = frozenset({"seasonal-v1"})
 
 
 def rule_params(rule: str | RuleParams, **overrides: object) -> RuleParams:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from truceline.analysis.anomaly import rule_params
+from truceline.analysis.anomaly import LEGACY_RULES, rule_params
 from truceline.analysis.baseline import DEFAULT_YEARS, BaselineParams
 from truceline.errors import InputError, LakeError
 from truceline.validation.recall import (
@@ -71,10 +71,6 @@ WAR_START = pd.Timestamp("2022-02-24")
 SOUTH = ("Zaporizhzhia Oblast", "Kherson Oblast")
 REAR_KM = 150.0
 NEAR_LINE_KM = 30.0
-
-#: Rules judged against the climatology as it was built before hot spot sites.
-LEGACY_RULES = frozenset({"seasonal-v1"})
-
 
 @dataclass(frozen=True)
 class Place:
