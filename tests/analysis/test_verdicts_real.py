@@ -160,6 +160,9 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
     # assess measures it), not on one map for all; the ground off Donbas stays unscaled
     shares = [g.war_ground_for(a).share() for a in (early, late)]  # type: ignore[union-attr]
     assert shares[0] != shares[1] and all(0.25 < x < 1 for x in shares)
+    # and so are the scope's and the contact zone's areas over the control band's
+    ratios = [g.ratios_for(a) for a in (early, late)]
+    assert ratios[0] != ratios[1] and all(r[0] > 0 and 0 < r[1] < r[0] for r in ratios)
     assert o.war_ground_for(late).share() == 1.0  # type: ignore[union-attr]
     y = g.yardstick_detections(late)
     assert set(y["incident_id"].dropna().str[:4]) <= {

@@ -245,12 +245,27 @@ class Ground:
         if not self.war_ground_per_window or self.war_ground is None \
                 or self.own_line is None:
             return self.war_ground
-        key = ("war_ground", a.start_utc, a.end_utc, a.scope.band_km)
+        return self._window_ratios(a)["war_ground"]  # type: ignore[no-any-return]
+
+    def ratios_for(self, a: Agreement) -> tuple[float, float]:
+        """(the scope's, its contact zone's) area over the control band's: on a moving line
+        measured on the window's own line as `assess` measures them (review of session
+        15), else the ground's."""
+        if not self.war_ground_per_window or self.own_line is None:
+            return self.area_ratio, self.near_ratio
+        r = self._window_ratios(a)
+        return r["scope"], r["near"]
+
+    def _window_ratios(self, a: Agreement) -> dict[str, Any]:
+        """`false_alarms.area_ratios` on the window's own line, once per window."""
+        assert self.own_line is not None
+        key = ("ratios", a.start_utc, a.end_utc, a.scope.band_km)
         if key not in self._cache:
+            war = self.war_ground or self.donbas_share
             self._cache[key] = false_alarms.area_ratios(
                 self.own_line.snapshot_for(a), a,
-                exclusions=self.war_ground.exclusions)["war_ground"]
-        return self._cache[key]
+                exclusions=war.exclusions if war is not None else ())
+        return self._cache[key]  # type: ignore[no-any-return]
 
     def years_for(self, a: Agreement) -> list[int]:
         y = pd.Timestamp(a.start_utc).year
@@ -492,15 +507,16 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     det = ground.detections if detections is None else detections
     inc = ground.incidents if detections is None else incidents
     cov = coverage or ground.coverage(a, "detections" if method == "old" else "sky")
+    scope_ratio, near_ratio = ground.ratios_for(a)
     if method == "new":
         fr = ground.false_rate(a)
     elif method == "product":
         measured = ground.false_rate(a)
         near = ground.false_rate(a, zone=True)
         fr = false_alarms.window_false_rate(
-            det, a, ground.area_ratio,
+            det, a, scope_ratio,
             peacetime=measured if measured["source"] == "measured" else None,
-            near_ratio=ground.near_ratio,
+            near_ratio=near_ratio,
             near_peacetime=near if near["source"] == "measured" else None)
     else:
         fr = {"rate_per_day": None, "source": "constant"}
@@ -519,7 +535,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
     # assess weighs them (false_alarms.window_false_rate)
     n_far, far = 0, 0.0
     if method == "new":
-        band = false_alarms.window_false_rate(det, a, ground.area_ratio)
+        band = false_alarms.window_false_rate(det, a, scope_ratio)
         n_far, far = band["control_incidents"], band["control_per_day"] or 0.0
     alt = res
     if method == "new" and res.verdict == "violated" and res.rule == "V1" \
@@ -552,7 +568,7 @@ def judge(ground: Ground, a: Agreement, *, detections: pd.DataFrame | None = Non
             "yardstick_incidents": yard[0], "yardstick_incidents_donbas": yard[1],
             # the peacetime rate `held` read, and the share of the scope it was
             # measured on (None: all of it, as the old method reads it)
-            "peacetime_rate": peace_rate,
+            "peacetime_rate": peace_rate, "area_ratio": scope_ratio,
             "yardstick_share_off": None if method == "old"
             else _share_used(ground.war_ground_for(a))}
 
