@@ -188,9 +188,10 @@ class Ground:
     # ground at war in the peacetime years, left out of the yardsticks as assess does
     # (None: all ground, the method before; analysis.peacetime.WarGround)
     war_ground: WarGround | None = None
-    # a moving line: the share off that ground measured on each window's own line, as
-    # assess measures it (review of session 13, point 17 (b)); else once, on the ground's
-    war_ground_per_window: bool = False
+    # a moving line: the areas and the share off that ground measured on each window's
+    # own line, as assess measures them (review of session 13, point 17 (b), and of
+    # session 15); else once, on the ground's
+    ratios_per_window: bool = False
     donbas_in_windows: bool = True  # False: the ground's detections leave it out already
     # the share of the scope off that ground, measured whichever way the yardsticks are
     # read (the re-judge without the Donbas fire weighs the rest against that ground alone)
@@ -230,7 +231,7 @@ class Ground:
             d, i = self.off_donbas()
             self._cache["off_ground"] = replace(
                 self, detections=d, incidents=i, donbas_in_windows=False,
-                war_ground=WarGround(w.exclusions, 1.0, 1.0), war_ground_per_window=False,
+                war_ground=WarGround(w.exclusions, 1.0, 1.0), ratios_per_window=False,
                 area_ratio=self.area_ratio * w.scope_share,
                 near_ratio=self.near_ratio * w.near_share,
                 _cache={k: v for k, v in self._cache.items()
@@ -242,7 +243,7 @@ class Ground:
         scope off it: on a moving line measured on the window's own line (the map in force
         on its first day, as its yardsticks are read and as `assess` measures it), else the
         ground's."""
-        if not self.war_ground_per_window or self.war_ground is None \
+        if not self.ratios_per_window or self.war_ground is None \
                 or self.own_line is None:
             return self.war_ground
         return self._window_ratios(a)["war_ground"]  # type: ignore[no-any-return]
@@ -251,7 +252,7 @@ class Ground:
         """(the scope's, its contact zone's) area over the control band's: on a moving line
         measured on the window's own line as `assess` measures them (review of session
         15), else the ground's."""
-        if not self.war_ground_per_window or self.own_line is None:
+        if not self.ratios_per_window or self.own_line is None:
             return self.area_ratio, self.near_ratio
         r = self._window_ratios(a)
         return r["scope"], r["near"]
@@ -445,7 +446,7 @@ def build_ground(name: str, root: Path, *, history: pd.DataFrame,
                   own_year_out=peacetime_ground, area_ratio=ratios["scope"],
                   near_ratio=ratios["near"],
                   war_ground=None if keep_war_ground else ratios.get("war_ground"),
-                  war_ground_per_window=own_line is not None,
+                  ratios_per_window=own_line is not None,
                   donbas_in_windows=not spec.get("no_donbas"),
                   donbas_share=ratios.get("war_ground"))
 
