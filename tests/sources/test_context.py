@@ -65,3 +65,20 @@ def test_a_weather_day_that_does_not_parse_is_refused_with_its_line(tmp_path: Pa
     with pytest.raises(InputError, match=r"ukr_weather_data_2022\.csv, line 3, column "
                        r"ACQ_DATE.*'02/03/2022'"):
         read_weather(root, [2022])
+
+
+def test_the_cloud_reader_is_the_same_reader_and_refuses_the_same_way(tmp_path: Path
+                                                                      ) -> None:
+    """The coverage's cloud comes through the one weather reader: same values, and a
+    bad day is refused with its line there too (it used to pass to pandas' own error)."""
+    from truceline.analysis.coverage import read_cloud_cover
+
+    root = _folder(tmp_path)
+    got = read_cloud_cover(root, "2022-03-01", "2022-03-02").table
+    assert got["cloud_pct"].iloc[0] == 90.0 and np.isnan(got["cloud_pct"].iloc[1])
+    w = root / "context" / "weather" / "ukr_weather_data_2022.csv"
+    t = pd.read_csv(w).drop(columns=["RAIN_SUM (MM)"])  # the cloud reader does not need it
+    t.loc[0, "ACQ_DATE"] = "2022-13-01"
+    t.to_csv(w, index=False)
+    with pytest.raises(InputError, match=r"line 2, column ACQ_DATE.*'2022-13-01'"):
+        read_cloud_cover(root, "2022-03-01", "2022-03-02")

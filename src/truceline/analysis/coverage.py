@@ -215,17 +215,12 @@ def _oblast_names(weather_dir: Path) -> dict[str, str]:
 
 
 def read_weather_file(path: str | Path) -> pd.DataFrame:
-    """One yearly weather table (``ukr_weather_data_YYYY.csv``): oblast_id, date and
-    cloud_pct (0-100, as written; empty cells kept); the one reader of those files, for
-    :func:`read_cloud_cover` and :mod:`truceline.analysis.sky`."""
-    w = pd.read_csv(path, usecols=lambda c: c in ("OBLAST_ID", "ACQ_DATE", "date",
-                                                   _CLOUD_COL))
-    date_col = "ACQ_DATE" if "ACQ_DATE" in w else "date"
-    if _CLOUD_COL not in w or date_col not in w or "OBLAST_ID" not in w:
-        raise InputError(f"{path}: expected columns OBLAST_ID, ACQ_DATE (or date) and "
-                         f"'{_CLOUD_COL}'; got {list(w.columns)}")
-    return pd.DataFrame({"oblast_id": w["OBLAST_ID"], "date": pd.to_datetime(w[date_col]),
-                         "cloud_pct": w[_CLOUD_COL]})
+    """One yearly weather table's cloud (oblast_id, date, cloud_pct 0-100 as written,
+    empty cells NaN), for :func:`read_cloud_cover` and :mod:`truceline.analysis.sky`:
+    :func:`truceline.sources.context.read_weather_file` reads it."""
+    from truceline.sources.context import read_weather_file as read
+
+    return read(path, [_CLOUD_COL])
 
 
 def read_cloud_cover(data_dir: str | Path, start: Any, end: Any,

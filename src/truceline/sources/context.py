@@ -18,7 +18,7 @@ import pandas as pd
 from truceline.errors import InputError
 
 __all__ = ["LAND_USE", "POPULATION", "WEATHER", "context_folder", "grid_values",
-           "read_weather"]
+           "read_weather", "read_weather_file"]
 
 #: Share of each 0.1 degree cell per land-use class (Impact Observatory 2022):
 #: 3 crops, 4 built area (the file's README).
@@ -62,30 +62,38 @@ def grid_values(data_dir: str | Path, table: str | Path, columns: Sequence[str],
     return lut.reindex(q).reset_index(drop=True).astype(float)
 
 
+def read_weather_file(path: str | Path, columns: Iterable[str] = tuple(WEATHER)
+                      ) -> pd.DataFrame:
+    """One yearly weather table (``ukr_weather_data_YYYY.csv``): oblast_id, date and the
+    file's ``columns`` (keys of :data:`WEATHER`) under our names, empty cells NaN. The
+    one reader of those files (the coverage's cloud and the context gates' weather).
+    The day may be headed ``ACQ_DATE`` or ``date``; a missing column, or a day that is
+    not YYYY-MM-DD, is refused naming the file, line and column."""
+    columns = list(columns)
+    w = pd.read_csv(path, na_values=["NA"], usecols=lambda c: c in (
+        "OBLAST_ID", "ACQ_DATE", "date", *columns))
+    date_col = "ACQ_DATE" if "ACQ_DATE" in w else "date"
+    missing = [c for c in ("OBLAST_ID", date_col, *columns) if c not in w.columns]
+    if missing:
+        raise InputError(f"{path}: expected columns OBLAST_ID, ACQ_DATE (or date) and "
+                         f"{', '.join(map(repr, columns))}; missing {', '.join(missing)}")
+    day = pd.to_datetime(w[date_col], format="%Y-%m-%d", errors="coerce")
+    if day.isna().any():
+        bad = int(np.flatnonzero(day.isna().to_numpy())[0])
+        raise InputError(f"{path}, line {bad + 2}, column {date_col}: expected a day "
+                         f"YYYY-MM-DD, got {w[date_col].iat[bad]!r}")
+    return pd.DataFrame({"oblast_id": w["OBLAST_ID"].astype(str), "date": day,
+                         **{WEATHER[c]: pd.to_numeric(w[c], errors="coerce")
+                            for c in columns}})
+
+
 def read_weather(data_dir: str | Path, years: Iterable[int]) -> pd.DataFrame:
     """Daily weather per oblast for ``years``: oblast_id, date and the columns of
     :data:`WEATHER` under our names (empty cells NaN). A year without its file is
     left out (its days then have no weather), a file without a column is refused."""
     folder = context_folder(data_dir) / "weather"
-    frames = []
-    for y in years:
-        f = folder / f"ukr_weather_data_{y}.csv"
-        if not f.is_file():
-            continue
-        w = pd.read_csv(f, na_values=["NA"])
-        missing = [c for c in ("OBLAST_ID", "ACQ_DATE", *WEATHER) if c not in w.columns]
-        if missing:
-            raise InputError(f"{f}: expected columns {', '.join(missing)}")
-        w = w.rename(columns=WEATHER)
-        day = pd.to_datetime(w["ACQ_DATE"], format="%Y-%m-%d", errors="coerce")
-        if day.isna().any():
-            bad = int(np.flatnonzero(day.isna().to_numpy())[0])
-            raise InputError(f"{f}, line {bad + 2}, column ACQ_DATE: expected a day "
-                             f"YYYY-MM-DD, got {w['ACQ_DATE'].iat[bad]!r}")
-        frames.append(pd.DataFrame({"oblast_id": w["OBLAST_ID"].astype(str),
-                                    "date": day,
-                                    **{c: pd.to_numeric(w[c], errors="coerce")
-                                       for c in WEATHER.values()}}))
+    frames = [read_weather_file(f) for y in years
+              if (f := folder / f"ukr_weather_data_{y}.csv").is_file()]
     if not frames:
         return pd.DataFrame(columns=["oblast_id", "date", *WEATHER.values()])
     return pd.concat(frames, ignore_index=True)
