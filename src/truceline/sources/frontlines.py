@@ -469,9 +469,9 @@ def fill_2014_ground(geom: shapely.Geometry, reference: shapely.Geometry
     faulty maps keep anyway; Russia's forces lost almost no ground there since, so the
     union is close to the truth. Returns the filled geometry and the km² added.
     """
-    from truceline.analysis.baseline import DONBAS_2014  # the two oblasts, approximate
+    from truceline.geo.regions import DONBAS  # the two oblasts, approximate
 
-    add = shapely.intersection(reference, DONBAS_2014.geometry)
+    add = shapely.intersection(reference, DONBAS)
     filled = shapely.union(geom, add)
     return filled, max(area_km2(filled) - area_km2(geom), 0.0)
 
