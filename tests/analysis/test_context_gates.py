@@ -9,7 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from truceline.validation.context_gates import GATES, _gated_cell_days, context_features
+from truceline.validation.context_gates import (
+    GATES,
+    _gated_cell_days,
+    burnt_ground,
+    context_features,
+    on_new_ground,
+)
 
 
 def _data(tmp_path: Path) -> Path:
@@ -56,3 +62,23 @@ def test_a_gate_calls_a_whole_cell_day_of_the_band_s_fire_or_none() -> None:
     band = np.array([True, True, False, True, True])  # row 2: not the band's fire
     hit = np.array([False, True, False, False])  # per band row: one of cell a's day 1
     assert _gated_cell_days(det, band, hit).tolist() == [True, True, False, False, False]
+
+
+def test_new_ground_is_judged_against_its_own_sensor_and_only_the_years_given() -> None:
+    """A field that burnt in a peace year is old ground for that sensor only; fire of a
+    war year never makes ground old; the coarser the cell, the more a pixel's jitter
+    is forgiven."""
+    hist = pd.DataFrame({"lon": [30.5000, 30.5000, 31.5000], "lat": [50.45, 50.45, 49.0],
+                         "sensor": ["VIIRS", "MODIS", "VIIRS"],
+                         "acq_date": pd.to_datetime(["2019-08-01", "2013-08-01",
+                                                     "2022-08-01"])})
+    burnt = burnt_ground(hist, {"VIIRS": (2019,), "MODIS": (2012,)})
+    det = pd.DataFrame({"lon": [30.5000, 30.5000, 31.5000, 30.5060],
+                        "lat": [50.45, 50.45, 49.0, 50.45],
+                        "sensor": ["VIIRS", "MODIS", "VIIRS", "VIIRS"]})
+    # VIIRS on the 2019 field: old; MODIS there: its 2013 fire is not among its years;
+    # the 2022 fire (not a peace year given) leaves its ground new
+    assert on_new_ground(det, burnt, 9).tolist()[:3] == [False, True, True]
+    # ~430 m east of the 2019 fire: a new 0.1 km² cell, but the same 5 km² cell
+    assert on_new_ground(det, burnt, 9)[3] and not on_new_ground(det, burnt, 7)[3]
+    assert on_new_ground(det, {}, 8).all()  # no history: everything is new

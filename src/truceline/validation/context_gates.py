@@ -15,6 +15,14 @@ every detection figure and the lift of the calls it adds.
 A gate is decided per cell-day (any of its detections meets it), as a rule decides.
 Weather is the oblast's of that day (``analysis.coverage.oblast_of``); days without a
 weather row, and points off the context grids, never meet a gate that needs them.
+
+The *new ground* gates (session 16) ask where in its cell a fire lies: fields burn on
+the same ground year after year, shells fall on tree lines, positions and villages. A
+detection is on new ground when no detection of its sensor fell on its H3 cell of
+resolution 9, 8 or 7 (~0.1, ~0.7, ~5 km²) in the peacetime years of the climatology it is
+judged against (:func:`burnt_ground`; the placebo's leave 2018-2021 out, as its
+climatology does, so the placebo's fire is judged against fewer years and is new more
+often: the test is harder on the placebo, not easier).
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from truceline.validation.frontier import (
     meets,
 )
 
-__all__ = ["GATES", "Gate", "context_features", "context_gates"]
+__all__ = ["GATES", "NEW_GROUND_RES", "Gate", "burnt_ground", "context_features",
+           "context_gates", "on_new_ground"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,52 @@ class Gate:
     label: str
     why: str
     test: Callable[[pd.DataFrame], np.ndarray]
+
+
+#: The resolutions of the new-ground gates (H3 9, 8, 7: ~0.1, ~0.7, ~5 km²), fixed
+#: before measuring.
+NEW_GROUND_RES = (9, 8, 7)
+
+
+def burnt_ground(history: pd.DataFrame, years: dict[str, tuple[int, ...]],
+                 resolutions: tuple[int, ...] = NEW_GROUND_RES
+                 ) -> dict[tuple[str, int], np.ndarray]:
+    """Per (sensor, H3 resolution): the sorted cells any detection of that sensor fell on
+    in its peacetime ``years``: the ground that burns when there is no war.
+
+    >>> h = pd.DataFrame({"lon": [30.5, 30.5], "lat": [50.45, 50.45], "sensor": "VIIRS",
+    ...                   "acq_date": pd.to_datetime(["2019-08-01", "2022-08-01"])})
+    >>> {k: len(v) for k, v in burnt_ground(h, {"VIIRS": (2019,)}, (8,)).items()}
+    {('VIIRS', 8): 1}
+    """
+    from truceline.geo.grid import h3_cells
+
+    year = pd.to_datetime(history["acq_date"]).dt.year.to_numpy()
+    out = {}
+    for sensor, ys in years.items():
+        sel = (history["sensor"].astype(str).to_numpy() == sensor) & np.isin(year, ys)
+        lat = history["lat"].to_numpy(dtype=float)[sel]
+        lon = history["lon"].to_numpy(dtype=float)[sel]
+        for r in resolutions:
+            out[(sensor, r)] = np.unique(h3_cells(lat, lon, r))
+    return out
+
+
+def on_new_ground(det: pd.DataFrame, burnt: dict[tuple[str, int], np.ndarray],
+                  resolution: int) -> np.ndarray:
+    """Per detection: no peacetime fire of its sensor fell on its H3 cell of
+    ``resolution`` (a sensor without a history is all new ground)."""
+    from truceline.geo.grid import h3_cells
+
+    cells = h3_cells(det["lat"].to_numpy(dtype=float), det["lon"].to_numpy(dtype=float),
+                     resolution)
+    sensor = det["sensor"].astype(str).to_numpy()
+    out = np.ones(len(det), dtype=bool)
+    for s in np.unique(sensor):  # one pass per sensor (two), not per detection
+        m = sensor == s
+        known = burnt.get((str(s), resolution), np.array([], dtype=np.uint64))
+        out[m] = ~np.isin(cells[m], known)
+    return out
 
 
 def _cold_season(f: pd.DataFrame) -> np.ndarray:
@@ -83,13 +138,25 @@ GATES: dict[str, Gate] = {
     "cold-season+pop100": Gate("October to March and >= 100 people per km²",
                                "both at once",
                                lambda f: _cold_season(f) & (f["pop_km2"] >= 100).to_numpy()),
+    "new-ground9": Gate("on a ~0.1 km² cell (H3 9) no peacetime fire fell on",
+                        "fields burn on the same ground every year, shells do not",
+                        lambda f: f["new9"].to_numpy(dtype=bool)),
+    "new-ground8": Gate("on a ~0.7 km² cell (H3 8) no peacetime fire fell on",
+                        "the same, allowing for a pixel's jitter",
+                        lambda f: f["new8"].to_numpy(dtype=bool)),
+    "new-ground7": Gate("on a ~5 km² cell (H3 7) no peacetime fire fell on",
+                        "the same, a whole stretch of ground",
+                        lambda f: f["new7"].to_numpy(dtype=bool)),
 }
 
 
-def context_features(det: pd.DataFrame, data_dir: str | Path) -> pd.DataFrame:
+def context_features(det: pd.DataFrame, data_dir: str | Path,
+                     burnt: dict[tuple[str, int], np.ndarray] | None = None) -> pd.DataFrame:
     """Per detection (same index): month, the oblast's weather that day (tmax_c,
-    rain_mm, snow_cm, cloud_pct), and its 0.1° cell's built-up and crop shares and
-    people per km²."""
+    rain_mm, snow_cm, cloud_pct), its 0.1° cell's built-up and crop shares and people
+    per km², and (given ``burnt``, from :func:`burnt_ground`) whether it lies on new
+    ground at each of :data:`NEW_GROUND_RES` (``new9``, ``new8``, ``new7``; all False
+    without it)."""
     from truceline.analysis.coverage import oblast_of
 
     lon, lat = det["lon"].to_numpy(dtype=float), det["lat"].to_numpy(dtype=float)
@@ -104,6 +171,8 @@ def context_features(det: pd.DataFrame, data_dir: str | Path) -> pd.DataFrame:
     out["built"] = lu["LAND_USE_CLASS_4"].to_numpy()
     out["pop_km2"] = grid_values(data_dir, POPULATION, ["POP_DENSITY"], lon,
                                  lat)["POP_DENSITY"].to_numpy()
+    for r in NEW_GROUND_RES:
+        out[f"new{r}"] = on_new_ground(det, burnt, r) if burnt is not None else False
     out.index = det.index
     return out
 
@@ -125,13 +194,16 @@ def context_gates(enriched: dict[str, pd.DataFrame],
                   events: pd.DataFrame, data_dir: str | Path, *, rule: str = "seasonal",
                   km: float = 30.0, alpha: float = 0.05,
                   gates: dict[str, Gate] | None = None,
+                  burnt: dict[str, dict[tuple[str, int], np.ndarray]] | None = None,
                   progress: Callable[[str], None] = lambda msg: None) -> dict[str, Any]:
     """``rule`` alone, then one row per gate: ``rule`` plus the improbable fire
     (p_natural < ``alpha``) within ``km`` of the line that the gate selects.
 
     Each row has the figures of :data:`truceline.validation.frontier.KEYS`, the calls it
     adds to ``rule`` in the events' period and their lift, and whether it keeps every
-    target but recall; the answer names the best gate within those targets.
+    target but recall; the answer names the best gate within those targets. ``burnt``:
+    per frame (``placebo``, ``war``) the peacetime ground of its climatology's years
+    (:func:`burnt_ground`); without it no fire is on new ground.
     """
     from truceline.validation.detection import _figures
     from truceline.validation.recall import calls_beyond, in_events_period, near_an_event
@@ -145,7 +217,8 @@ def context_gates(enriched: dict[str, pd.DataFrame],
     base, bound = detect_both(enriched, spans, climatologies, [base_rp, bound_rp])
     line = {k: (bound[k]["test"].astype(object) == "line").to_numpy() for k in bound}
     progress("context gates: weather, land use and population of the band's fire")
-    feats = {k: context_features(bound[k].loc[line[k]], data_dir) for k in bound}
+    feats = {k: context_features(bound[k].loc[line[k]], data_dir,
+                                 None if burnt is None else burnt[k]) for k in bound}
     near_event = near_an_event(in_events_period(base["war"]), events)
     base_war = in_events_period(base["war"])["war"]
     rows = []

@@ -234,10 +234,14 @@ def validate_detection(lake: Any, *,
             out["cities"] = grids.cities(enriched, spans, clims, area, events,
                                          progress=progress, **cgrid)
         if context is not None:
-            from truceline.validation.context_gates import context_gates
+            from truceline.validation.context_gates import burnt_ground, context_gates
 
+            progress("context gates: the ground peacetime fire fell on")
+            burnt = {k: burnt_ground(history(), {
+                s: tuple(y for y in DEFAULT_YEARS[s] if k == "war" or y not in PLACEBO_YEARS)
+                for s in DEFAULT_YEARS}) for k in ("placebo", "war")}
             out["context_gates"] = context_gates(enriched, spans, clims, area, events,
-                                                 context, progress=progress)
+                                                 context, burnt=burnt, progress=progress)
     wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period
     # a peace year's fire at the events' places and days: the same for every rule
     reach = None if events is None else chance_reach(history(), events)
