@@ -164,6 +164,11 @@ def test_peace_judged_against_the_moving_line(history: pd.DataFrame,
     ratios = [g.ratios_for(a) for a in (early, late)]
     assert ratios[0] != ratios[1] and all(r[0] > 0 and 0 < r[1] < r[0] for r in ratios)
     assert o.war_ground_for(late).share() == 1.0  # type: ignore[union-attr]
+    # and its areas are each window's, the part of that window's scope off the ground
+    # (session 16: they were the ground's, scaled once)
+    o_ratios = [o.ratios_for(a) for a in (early, late)]
+    for (scope, near), (o_scope, o_near), x in zip(ratios, o_ratios, shares, strict=True):
+        assert o_scope == pytest.approx(scope * x) and o_near <= near
     y = g.yardstick_detections(late)
     assert set(y["incident_id"].dropna().str[:4]) <= {
         str(x) for x in vv.PLACEBO_YEARS if x != pd.Timestamp(late.start_utc).year}

@@ -196,6 +196,9 @@ class Ground:
     # the share of the scope off that ground, measured whichever way the yardsticks are
     # read (the re-judge without the Donbas fire weighs the rest against that ground alone)
     donbas_share: WarGround | None = None
+    # this ground is another's without the Donbas fire (off_donbas_ground): its scope is
+    # the part off that ground, its yardsticks measured there and not scaled
+    off_war_ground: bool = False
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
@@ -222,40 +225,45 @@ class Ground:
     def off_donbas_ground(self) -> Ground:
         """This ground as a scope without Donetsk and Luhansk: its windows' detections
         there left out (:meth:`off_donbas`), its yardsticks measured off that ground and
-        not scaled (share 1), its areas the scope's part off it; the caches of coverage
-        and of the yardsticks' detections shared. None of this makes a verdict easier than
-        the window's remaining ground allows (review of session 13, point 17 (a))."""
+        not scaled (share 1), its areas the scope's part off it (on a moving line each
+        window's, measured on its own line: :meth:`ratios_for`); the caches of coverage,
+        of the yardsticks' detections and of the windows' areas shared. None of this makes
+        a verdict easier than the window's remaining ground allows (review of session 13,
+        point 17 (a))."""
         if "off_ground" not in self._cache:
             w = self.donbas_share
             assert w is not None, "off_donbas_ground: the ground measured no Donbas share"
             d, i = self.off_donbas()
             self._cache["off_ground"] = replace(
                 self, detections=d, incidents=i, donbas_in_windows=False,
-                war_ground=WarGround(w.exclusions, 1.0, 1.0), ratios_per_window=False,
+                war_ground=WarGround(w.exclusions, 1.0, 1.0), off_war_ground=True,
                 area_ratio=self.area_ratio * w.scope_share,
                 near_ratio=self.near_ratio * w.near_share,
-                _cache={k: v for k, v in self._cache.items()
-                        if k in ("own", "own_key") or (isinstance(k, tuple) and k[0] == "cov")})
+                _cache={k: v for k, v in self._cache.items() if k in ("own", "own_key")
+                        or (isinstance(k, tuple) and k[0] in ("cov", "ratios"))})
         return self._cache["off_ground"]
 
     def war_ground_for(self, a: Agreement) -> WarGround | None:
         """The ground at war the window's yardsticks leave out, with the share of the
         scope off it: on a moving line measured on the window's own line (the map in force
         on its first day, as its yardsticks are read and as `assess` measures it), else the
-        ground's."""
+        ground's (without the Donbas fire: that ground, share 1)."""
         if not self.ratios_per_window or self.war_ground is None \
-                or self.own_line is None:
+                or self.own_line is None or self.off_war_ground:
             return self.war_ground
         return self._window_ratios(a)["war_ground"]  # type: ignore[no-any-return]
 
     def ratios_for(self, a: Agreement) -> tuple[float, float]:
         """(the scope's, its contact zone's) area over the control band's: on a moving line
         measured on the window's own line as `assess` measures them (review of session
-        15), else the ground's."""
+        15), else the ground's; without the Donbas fire, their parts off that ground."""
         if not self.ratios_per_window or self.own_line is None:
             return self.area_ratio, self.near_ratio
         r = self._window_ratios(a)
-        return r["scope"], r["near"]
+        if not self.off_war_ground:
+            return r["scope"], r["near"]
+        w = r["war_ground"]
+        return r["scope"] * w.scope_share, r["near"] * w.near_share
 
     def _window_ratios(self, a: Agreement) -> dict[str, Any]:
         """`false_alarms.area_ratios` on the window's own line, once per window."""
