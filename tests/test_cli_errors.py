@@ -341,3 +341,17 @@ def test_validate_detection_context_without_a_context_folder_is_refused_at_once(
                        str(data), "--lake", str(tmp_path / "no-lake"))
     assert code == 2
     assert f"--data {data}: no context/ folder there" in one_message(err)
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--frontier-km", "0", "--frontier-km 0: expected a distance from the line in km"),
+    ("--frontier-alpha", "1.5", "--frontier-alpha 1.5: expected a p_natural bound"),
+    ("--frontier-alpha", "0", "--frontier-alpha 0: expected a p_natural bound"),
+])
+def test_validate_detection_refuses_a_frontier_point_out_of_range_at_once(
+        monkeypatch, capsys, tmp_path, option, value, expected) -> None:
+    """A frontier point is a distance > 0 and a p_natural bound in (0, 1]: anything else
+    is named (exit 2) before the lake is opened or any minute is spent."""
+    code, _, err = run(monkeypatch, capsys, "validate", "detection", option, value,
+                       "--lake", str(tmp_path / "no-lake"))
+    assert code == 2 and expected in one_message(err)

@@ -47,6 +47,13 @@ def validate_detection_cmd(
         "every improbable fire within 1-30 km of the line, whatever the other tests say, "
         "each point's recall beside its placebo false alarms (needs --events; a few "
         "minutes more).")] = False,
+    frontier_km: Annotated[list[float] | None, typer.Option(
+        "--frontier-km", help="With --frontier: a distance from the line of a point, in "
+        "km (> 0); repeat for several (default: 1, 2, 5, 10, 20 and 30).")] = None,
+    frontier_alpha: Annotated[list[float] | None, typer.Option(
+        "--frontier-alpha", help="With --frontier: a p_natural bound of a point (0 < a "
+        "<= 1; 1 calls every fire off a works' pixels, probable or not); repeat for "
+        "several (default: 0.0001, 0.001, 0.01 and 0.05).")] = None,
     cities: Annotated[bool, typer.Option(
         "--cities", help="Also measure the city test at each point of its grid (cities "
         "of 20,000, 50,000 or 100,000 people or more, within 10 or 30 km of the line) "
@@ -55,7 +62,8 @@ def validate_detection_cmd(
         "--context", help="Also measure whether the weather, land use or population of "
         "the data folder single out war fire among the improbable fire within 30 km of "
         "the line: the default rule plus the part of it each condition (rain, snow, "
-        "cold, cloud, October-March, built-up, little cropland, people per km²) selects "
+        "cold, cloud, October-March, built-up, little cropland, people per km², ground "
+        "that never burned in peace) selects "
         "(needs --events and the data folder's context/; a minute more).")] = False,
     data: Annotated[Path | None, typer.Option("--data", help="Data folder holding "
                     "context/ for --context (default: $TRUCELINE_DATA or "
@@ -66,6 +74,8 @@ def validate_detection_cmd(
     from truceline.sources.events import read_events
     from truceline.validation.detection import validate_detection
 
+    grid = _frontier_grid(frontier_km, frontier_alpha)
+    frontier = frontier or grid is not None
     path = _default_events(events)
     ev = read_events(path) if path is not None else None
     folder = _context_folder(data) if context else None
@@ -73,7 +83,7 @@ def validate_detection_cmd(
     rules = tuple(rule) if rule else ("seasonal", "seasonal+moved")
     with console.status("validating detection ...") as status:
         res = validate_detection(lk, rules=rules, events=ev, frontier=frontier,
-                                 cities=cities, context=folder,
+                                 cities=cities, context=folder, frontier_grid=grid,
                                  progress=lambda msg: status.update(msg))
     res["events_file"] = str(path) if path else None
     if as_json:
@@ -88,6 +98,25 @@ def validate_detection_cmd(
         _print_cities(res["cities"])
     if "context_gates" in res:
         _print_context_gates(res["context_gates"])
+
+
+def _frontier_grid(km: list[float] | None, alpha: list[float] | None
+                   ) -> tuple[list[float], list[float]] | None:
+    """The frontier's points from --frontier-km / --frontier-alpha (None: its whole
+    grid); a distance or bound out of range is refused before any work."""
+    from truceline.validation.frontier import ALPHAS, DISTANCES_KM
+
+    if not km and not alpha:
+        return None
+    for d in km or ():
+        if not d > 0:
+            raise InputError(f"--frontier-km {d:g}: expected a distance from the line in km "
+                             "greater than 0")
+    for a in alpha or ():
+        if not 0 < a <= 1:
+            raise InputError(f"--frontier-alpha {a:g}: expected a p_natural bound greater "
+                             "than 0 and at most 1")
+    return list(km or DISTANCES_KM), list(alpha or ALPHAS)
 
 
 def _context_folder(data: Path | None) -> Path:
