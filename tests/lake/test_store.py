@@ -425,3 +425,26 @@ def test_map_with_wrong_valid_from_or_source_can_be_corrected(tmp_path: Path) ->
     assert set(lake.read_control()["source"]) == {"isw"}
     same = lake.ingest_control([f], source="isw", valid_from="2024-05-01", replace=True)
     assert same.files == [] and "already ingested" in same.skipped[0]["reason"]
+
+
+def test_a_snapshot_stored_with_another_party_is_put_right_by_replace(tmp_path: Path
+                                                                     ) -> None:
+    """A lake written before --party was checked may hold a map under a party no
+    command reads; --replace with the same file and the right party corrects it (it
+    used to be skipped as "already ingested as this source and day")."""
+    from truceline.sources import frontlines
+
+    path = _two_maps(tmp_path)[0]
+    lake = Lake(tmp_path / "lake")
+    real = frontlines.check_party
+    try:  # the lake of an earlier version, which took any party
+        import truceline.lake.control_tables as ct
+
+        ct.check_party = frontlines.check_party = lambda party: None
+        lake.ingest_control([path], source="deepstate", party="ua")
+    finally:
+        ct.check_party = frontlines.check_party = real
+    assert lake.read_control("deepstate")["party"].tolist() == ["ua"]
+    s = lake.ingest_control([path], source="deepstate", party="ru", replace=True)
+    assert not s.skipped
+    assert lake.read_control("deepstate")["party"].tolist() == ["ru"]

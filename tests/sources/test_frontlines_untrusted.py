@@ -190,3 +190,27 @@ def test_wrong_kinds_of_file_get_a_hint(tmp_path, encode, message):
         parse_control(p)
     with pytest.raises(InputError, match=message):
         parse_control(p, source="other", valid_from="2025-08-20")
+
+
+def test_an_unknown_crs_member_is_named_whatever_the_source(tmp_path):
+    """The `other`/`isw` route reads through GDAL, which takes a crs it does not know
+    for lon/lat: the member is checked first, as on the deepstate route."""
+    crs = {"type": "name", "properties": {"name": "EPSG:99999"}}
+    p = write(tmp_path, "held.geojson", fc([DONETSK], crs=crs))
+    with pytest.raises(InputError, match="held.geojson: crs name 'EPSG:99999' is not a "
+                                         "coordinate reference system"):
+        parse_control(p, source="other", valid_from="2025-08-20")
+
+
+def test_a_party_other_than_russia_is_refused_before_anything_is_stored(tmp_path):
+    """Every later command reads a map as the ground Russia holds and refuses any other
+    party, so a typo in --party must stop the ingest, not the enrichment weeks later."""
+    from truceline.lake.store import Lake
+
+    p = write(tmp_path, "deepstatemap_data_20250820.geojson", fc([DONETSK]))
+    with pytest.raises(InputError, match=r"--party 'Bad Party!': expected 'ru'"):
+        parse_control(p, party="Bad Party!")
+    lake = Lake(tmp_path / "lake")
+    with pytest.raises(InputError, match=r"--party 'ua': expected 'ru'"):
+        lake.ingest_control([p], party="ua")
+    assert lake.table_versions().get("control") is None  # nothing written

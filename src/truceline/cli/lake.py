@@ -78,7 +78,8 @@ def ingest_control(
     paths: Annotated[list[Path], typer.Argument(help="Control map files or folders.")],
     source: Annotated[str, typer.Option(help="deepstate, liveuamap, isw, other or auto.")
                       ] = "auto",
-    party: Annotated[str, typer.Option(help="Party whose held ground the map draws.")] = "ru",
+    party: Annotated[str, typer.Option(help="Party whose held ground the map draws: "
+                                       "ru, the only one truceline reads.")] = "ru",
     valid_from: Annotated[str | None, typer.Option(help="Date the map is valid from, "
                                                    "YYYY-MM-DD (one file only).")] = None,
     replace: Annotated[bool, typer.Option(

@@ -26,6 +26,7 @@ from truceline.lake.writing import IngestSummary, Progress, _deltalake, _no_prog
 from truceline.sources.frontlines import (
     SNAPSHOT_COLUMNS,
     ControlFile,
+    check_party,
     check_source,
     find_control_files,
     parse_control,
@@ -53,6 +54,7 @@ class ControlTables:
             raise InputError(f"{', '.join(map(str, paths))}: no GeoJSON, GeoPackage or "
                              "shapefile found")
         check_source(source)  # even if nothing is parsed
+        check_party(party)
         if valid_from is not None and len(files) > 1:
             raise InputError("--valid-from applies to one file; got "
                              f"{len(files)} files")
@@ -77,7 +79,7 @@ class ControlTables:
     def _snapshot_index(self) -> pd.DataFrame:
         """source, day, snapshot_id, source_sha256, source_file of every stored snapshot."""
         ds = self._dataset(T.CONTROL)
-        cols = ["source", "day", "snapshot_id", "source_sha256", "source_file"]
+        cols = ["source", "day", "snapshot_id", "source_sha256", "source_file", "party"]
         if ds is None:
             return pd.DataFrame(columns=cols)
         return ds.to_table(columns=cols).to_pandas()
@@ -91,7 +93,9 @@ class ControlTables:
             src = str(cf.snapshot["source"].iat[0])
             day = str(cf.snapshot["valid_from"].iat[0].date())
             same = stored[(stored["source"] == src) & (stored["day"] == day)]
-            if replace and (same["source_sha256"] == cf.sha256).any():
+            party = str(cf.snapshot["party"].iat[0])
+            if replace and ((same["source_sha256"] == cf.sha256)
+                            & (same["party"].astype(str) == party)).any():
                 summary.skipped.append({"file": str(cf.path), "sha256": cf.sha256,
                                         "reason": "already ingested as this source and day"})
                 continue

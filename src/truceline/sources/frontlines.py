@@ -308,6 +308,12 @@ def _parse_vector(path: Path) -> tuple[shapely.Geometry, gpd.GeoDataFrame]:
         with path.open("rb") as f:
             sniff_text(path, f.read(4096), expected="a GeoJSON (UTF-8 JSON) file",
                        allow_json=True)
+        try:  # a crs member GDAL does not know would be read as lon/lat: refuse it
+            doc = json.loads(path.read_bytes())
+        except (ValueError, UnicodeDecodeError):
+            doc = None  # GDAL says what is wrong with it, below
+        if isinstance(doc, dict):
+            _geojson_crs(path, doc)
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
@@ -326,6 +332,20 @@ def check_source(source: str) -> None:
         raise InputError(f"--source {source!r}: expected auto or one of {', '.join(SOURCES)}")
 
 
+#: The parties whose held ground a control map may draw: Russia's, for every source here
+#: (the side, the line and the verdicts read the map as the ground Russia holds).
+PARTIES = ("ru",)
+
+
+def check_party(party: str) -> None:
+    """``--party``: one of :data:`PARTIES`, else InputError (before anything is stored:
+    a snapshot of another party would be refused by every later command)."""
+    if party not in PARTIES:
+        raise InputError(f"--party {party!r}: expected {' or '.join(map(repr, PARTIES))}: "
+                         "a control map is read as the ground Russia holds; draw that "
+                         "ground (the rest of Ukraine is then the other side)")
+
+
 def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
                   valid_from: str | pd.Timestamp | None = None,
                   sha256: str | None = None) -> ControlFile:
@@ -335,6 +355,7 @@ def parse_control(path: str | Path, *, source: str = "auto", party: str = "ru",
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     check_source(source)
+    check_party(party)
     vf = parse_day(valid_from, "--valid-from") if valid_from is not None else None
     if source == "auto":
         source = guess_source(path)
