@@ -351,7 +351,17 @@ def test_detect_export_with_a_map_carries_side_and_incident(lake, tmp_path):
     bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to", "2025-08-23",
                                    "--lake", str(lake.root), "--detections",
                                    str(tmp_path / "d.xlsx")])
-    assert bad.exit_code != 0 and "name the file with one of" in str(bad.exception)
+    assert bad.exit_code != 0 and "unknown format '.xlsx'" in str(bad.exception)
+    # a folder that does not exist, a radius that is no number: refused before any
+    # work, the lake as it was (the run used to store its incidents, then fail)
+    state = lake.table_versions(), len(lake.ledger_entries())
+    for extra in (["--detections", str(tmp_path / "nowhere" / "d.csv")],
+                  ["--radius-km", "nan"], ["--radius-km", "inf"]):
+        bad = CliRunner().invoke(app, ["detect", "--from", "2025-08-21", "--to",
+                                       "2025-08-23", "--lake", str(lake.root), *extra])
+        assert bad.exit_code != 0 and ("does not exist" in str(bad.exception)
+                                       or "finite radius" in str(bad.exception)), extra
+        assert (lake.table_versions(), len(lake.ledger_entries())) == state
 
 
 def test_detect_on_a_period_without_firms_data_exits_2(lake):

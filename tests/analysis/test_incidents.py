@@ -74,10 +74,13 @@ def test_confidence_and_errors() -> None:
     assert confidence_class([0.0005, 0.002, 0.5]).tolist() == ["high", "medium", "low"]
     with pytest.raises(InputError, match=r"lack column\(s\) \['p_natural'\]"):
         cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]).drop(columns="p_natural"))
-    with pytest.raises(InputError, match="expected a radius above 0 km and a gap of 0"):
-        cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), radius_km=0)
-    with pytest.raises(InputError, match=r"--gap-days '3': expected a radius above 0"):
-        cluster_incidents(_dets([(35.0, 47.0, "2022-08-01", 0.01)]), gap_days="3")
+    one = _dets([(35.0, 47.0, "2022-08-01", 0.01)])
+    for bad in (0, float("nan"), float("inf")):  # nan and inf used to reach the k-d tree
+        with pytest.raises(InputError, match="expected a finite radius above 0 km and a "
+                                             "finite gap of 0"):
+            cluster_incidents(one, radius_km=bad)
+    with pytest.raises(InputError, match=r"--gap-days '3': expected a finite radius"):
+        cluster_incidents(one, gap_days="3")
 
 
 def test_incidents_count_the_tests_that_decided_their_calls() -> None:

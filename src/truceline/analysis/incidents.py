@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,8 @@ from scipy.spatial import cKDTree
 
 from truceline.errors import InputError
 
-__all__ = ["CONFIDENCE_BREAKS", "PASS_THROUGH", "cluster_incidents", "confidence_class"]
+__all__ = ["CONFIDENCE_BREAKS", "PASS_THROUGH", "check_clustering", "cluster_incidents",
+           "confidence_class"]
 
 #: Columns copied onto incidents when the detections carry them (from enrichment):
 #: categorical ones take their most frequent value, numeric ones their median.
@@ -57,6 +59,23 @@ def _project(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.c_[x, y]
 
 
+def check_clustering(radius_km: Any, gap_days: Any) -> None:
+    """The clustering's radius (a finite number of km above 0) and gap (a finite number
+    of days, 0 or more), else InputError naming both options.
+
+    >>> check_clustering(float("nan"), 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    truceline.errors.InputError: --radius-km nan, --gap-days 3: expected a finite radius ...
+    """
+    numbers = all(isinstance(v, (int, float, np.integer, np.floating))
+                  and not isinstance(v, bool) for v in (radius_km, gap_days))
+    if not numbers or not (np.isfinite(radius_km) and radius_km > 0
+                           and np.isfinite(gap_days) and gap_days >= 0):
+        raise InputError(f"--radius-km {radius_km!r}, --gap-days {gap_days!r}: expected a "
+                         "finite radius above 0 km and a finite gap of 0 days or more")
+
+
 def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
                       gap_days: int = 3, war_column: str | None = "war",
                       min_detections: int = 1) -> tuple[pd.DataFrame, pd.Series]:
@@ -86,11 +105,7 @@ def cluster_incidents(detections: pd.DataFrame, *, radius_km: float = 5.0,
     if missing:
         raise InputError(f"detections lack column(s) {sorted(missing)} needed to cluster "
                          "incidents; pass the output of anomaly.classify")
-    numbers = all(isinstance(v, (int, float, np.integer, np.floating))
-                  and not isinstance(v, bool) for v in (radius_km, gap_days))
-    if not numbers or radius_km <= 0 or gap_days < 0:
-        raise InputError(f"--radius-km {radius_km!r}, --gap-days {gap_days!r}: expected a "
-                         "radius above 0 km and a gap of 0 days or more")
+    check_clustering(radius_km, gap_days)
     det = detections
     if war_column is not None:
         det = det[det[war_column].fillna(False).astype(bool)]

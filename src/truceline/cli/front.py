@@ -166,12 +166,13 @@ def detect_cmd(
     side, distance and sector are left empty and a note says so.
     """
     day_range(date_from, date_to)  # before any work: a reversed range stores nothing
+    from truceline.analysis.incidents import check_clustering
     from truceline.pipeline import detect_period
-    from truceline.publish.detections import FORMATS, write_detections
+    from truceline.publish.detections import check_detections_path, write_detections
 
-    if detections_file is not None and detections_file.suffix.lower() not in FORMATS:
-        raise InputError(f"--detections {detections_file}: name the file with one of "
-                         f"{', '.join(FORMATS)}")
+    check_clustering(radius_km, gap_days)
+    if detections_file is not None:  # before any work: a failing run stores nothing
+        check_detections_path(detections_file)
     lk = _open_lake(lake)
     with _progress(not as_json) as progress:
         found = detect_period(lk, date_from, date_to, control_source=control_source,

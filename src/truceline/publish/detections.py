@@ -64,8 +64,9 @@ def detection_table(detections: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def write_detections(detections: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`detection_table` of ``detections`` to ``path`` (format by suffix)."""
+def check_detections_path(path: str | Path) -> Path:
+    """``--detections``: a known suffix in a folder that exists, else InputError; checked
+    before any work, so a path that cannot be written stores nothing."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -73,6 +74,13 @@ def write_detections(detections: pd.DataFrame, path: str | Path) -> Path:
                          f"name the file with one of {', '.join(FORMATS)}")
     if not path.parent.is_dir():
         raise InputError(f"--detections {path}: folder {path.parent} does not exist")
+    return path
+
+
+def write_detections(detections: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`detection_table` of ``detections`` to ``path`` (format by suffix)."""
+    path = check_detections_path(path)
+    suffix = path.suffix.lower()
     table = detection_table(detections)
     fd, tmp = tempfile.mkstemp(suffix=suffix, dir=path.parent, prefix=".detections-")
     os.close(fd)
