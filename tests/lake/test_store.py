@@ -448,3 +448,35 @@ def test_a_snapshot_stored_with_another_party_is_put_right_by_replace(tmp_path: 
     s = lake.ingest_control([path], source="deepstate", party="ru", replace=True)
     assert not s.skipped
     assert lake.read_control("deepstate")["party"].tolist() == ["ru"]
+
+
+def test_a_file_that_is_not_utf8_is_refused_before_the_files_before_it_are_written(
+        tmp_path, two_files) -> None:
+    """The call is one write, but a bad byte deep in the second file used to be met only
+    once the first was merged: the write was undone, yet the lake's folder held new
+    files and the ledger a recovery. Now the text is checked first: nothing on disk
+    changes, and the message names the line."""
+    nrt, archive = two_files
+    lake = Lake(tmp_path / "lake")
+    lake.ingest_firms([nrt])
+    bad = tmp_path / "bad" / archive.name
+    bad.parent.mkdir()
+    lines = archive.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"2025-08-19", b"2025-08-\xff9")
+    bad.write_bytes(b"\n".join(lines))
+    before = sorted((p.relative_to(lake.root), p.read_bytes())
+                    for p in lake.root.rglob("*") if p.is_file())
+    with pytest.raises(InputError, match=r"fire_archive_J1V-C2_1.csv: line 3: bytes "
+                                         r".*are not UTF-8 text"):
+        lake.ingest_firms([_copy_to(tmp_path, nrt), bad])  # a new good file first
+    after = sorted((p.relative_to(lake.root), p.read_bytes())
+                   for p in lake.root.rglob("*") if p.is_file())
+    assert after == before
+
+
+def _copy_to(tmp_path: Path, src: Path) -> Path:
+    """A new file of the same rows under another name (so it is not already ingested)."""
+    out = tmp_path / "good" / src.name.replace("2025230", "2025231")
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(src.read_bytes().replace(b"2025-09-01", b"2025-09-03"))
+    return out

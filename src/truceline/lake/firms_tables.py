@@ -26,6 +26,7 @@ from truceline.sources.firms import (
     DETECTION_COLUMNS,
     FirmsFile,
     check_sensor,
+    check_utf8,
     find_firms_files,
     firms_layout,
     parse_firms,
@@ -106,9 +107,10 @@ class FirmsTables:
         summary = IngestSummary(skipped=list(not_firms))
         with self._write() as w:
             todo = self._new_files(files, "ingest-firms", summary)
-            for f, _ in todo:  # a file that is no FIRMS layout is refused before any write
-                if firms_layout(f) is None:
+            for f, _ in todo:  # a file that is no FIRMS layout, or not UTF-8 text, is
+                if firms_layout(f) is None:  # refused before any write
                     parse_firms(f, sensor=sensor, satellite=satellite)  # raises, naming it
+                check_utf8(f)
             rejected, entries = [], []
             for i, (f, digest) in enumerate(todo):
                 progress("ingest", i, len(todo))

@@ -606,6 +606,30 @@ def _blocks(path: Path, size: int = 1 << 23) -> Iterator[bytes]:
             yield block
 
 
+def check_utf8(path: str | Path) -> None:
+    """Refuse a file whose text is not UTF-8, naming the line of the first bad byte;
+    read block by block, before anything is written (a file that fails only once the
+    ingest has reached it would otherwise be undone after the files before it)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    for block in _blocks(Path(path)):
+        try:
+            decoder.decode(block)
+        except UnicodeDecodeError as exc:
+            line = lines + block.count(b"\n", 0, exc.start)
+            raise InputError(f"{path}: line {line}: bytes {block[exc.start:exc.start + 4]!r} "
+                             "are not UTF-8 text: expected a FIRMS CSV file in UTF-8 (save "
+                             "it again as UTF-8)") from None
+        lines += block.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: line {lines}: the file ends inside a UTF-8 character: "
+                         "expected a FIRMS CSV file in UTF-8") from None
+
+
 def _line_pieces(path: Path, rows: int) -> Iterator[tuple[bytes, bytes, int]]:
     """(header line, the next ``rows`` lines, physical lines before them) of a file,
     read block by block; a file with no line after its header gives one empty piece."""
