@@ -417,6 +417,11 @@ def test_map_with_wrong_valid_from_or_source_can_be_corrected(tmp_path: Path) ->
     lake.ingest_control([f], source="other", valid_from="2024-05-10")
     again = lake.ingest_control([f], source="other", valid_from="2024-05-01")
     assert again.files == [] and again.skipped[0]["reason"] == "already ingested"
+    # the options given are not applied, and the user hears so and how to apply them
+    assert again.warnings == [f"{f}: already in the lake as other:2024-05-10; --valid-from "
+                              "2024-05-01 not applied (pass --replace to store it that way "
+                              "instead)"]
+    assert lake.ingest_control([f], source="other").warnings == []  # nothing asked
     s = lake.ingest_control([f], source="other", valid_from="2024-05-01", replace=True)
     snaps = lake.read_control("other")
     assert list(snaps["valid_from"]) == [pd.Timestamp("2024-05-01")]

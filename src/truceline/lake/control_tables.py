@@ -34,6 +34,28 @@ from truceline.sources.frontlines import (
 from truceline.sources.frontlines import SOURCES as CONTROL_SOURCES
 
 
+def _options_not_applied(skipped: list[dict[str, Any]], stored: pd.DataFrame, source: str,
+                         valid_from: str | None) -> list[str]:
+    """A warning for each file skipped as already ingested whose stored snapshot is not
+    the --source or --valid-from given now: those options were not applied, and the
+    user should hear so (and how to apply them)."""
+    out = []
+    for rec in skipped:
+        if rec.get("reason") != "already ingested":
+            continue
+        held = stored[stored["source_sha256"] == rec["sha256"]]
+        want_day = None if valid_from is None else str(pd.Timestamp(valid_from).date())
+        given = [f"--source {source}" if source != "auto" and (held["source"] != source).any()
+                 else "", f"--valid-from {want_day}" if want_day is not None
+                 and (held["day"] != want_day).any() else ""]
+        if any(given):
+            ids = ", ".join(held["snapshot_id"].astype(str))
+            out.append(f"{rec['file']}: already in the lake as {ids}; "
+                       f"{' '.join(g for g in given if g)} not applied (pass --replace to "
+                       "store it that way instead)")
+    return out
+
+
 class ControlTables:
     """The control table's methods of :class:`~truceline.lake.store.Lake`."""
 
@@ -68,6 +90,8 @@ class ControlTables:
                 files, "ingest-control", lambda f, h: parse_control(
                     f, source=source, party=party, valid_from=valid_from, sha256=h),
                 summary, progress, seen=seen)
+            summary.warnings.extend(_options_not_applied(summary.skipped, stored, source,
+                                                         valid_from))
             parsed = self._check_replacements(parsed, stored, replace, summary)
             if not parsed:
                 return summary
