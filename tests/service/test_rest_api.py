@@ -123,6 +123,10 @@ def test_line_coverage_timeline_and_integrity(client, tokens, api_lake):
     assert head["ok"] and head["entries"] == len(api_lake.ledger_entries())
 
 
+def api_lake_root(client: TestClient) -> str:
+    return str(client.app.state.settings.lake.resolve())
+
+
 def test_bad_parameters_are_json_errors(client, tokens):
     h = _h(tokens["read"])
     for url, status in (("/api/v1/incidents?start=2025-08-27&end=2025-08-21", 400),
@@ -138,6 +142,10 @@ def test_bad_parameters_are_json_errors(client, tokens):
         r = client.get(url, headers=h)
         assert r.status_code == status, (url, r.text)
         assert set(r.json()) == {"error", "detail"}
+    # an error names what the lake lacks, never where the server keeps it
+    r = client.get(f"/api/v1/incidents?{WEEK}&source=isw", headers=h)
+    assert "the lake" in r.json()["detail"]
+    assert str(api_lake_root(client)) not in r.text
 
 
 def test_tokens_scopes_and_revocation(api_lake, client, tokens, tmp_path):

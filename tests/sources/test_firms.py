@@ -80,8 +80,8 @@ def test_bad_rows_are_quarantined_with_line_and_reason(tmp_path):
     rej = f.rejected.set_index("line")["reason"]
     assert set(rej.index) == {3, 4, 5, 6, 8, 10}
     assert "latitude value 'abc' is not a number" in rej[3]
-    assert "latitude outside [-90, 90]" in rej[4]
-    assert "longitude outside [-180, 180]" in rej[5]
+    assert rej[4] == "latitude '95.0' outside [-90, 90]"  # with its value
+    assert rej[5] == "longitude '190.0' outside [-180, 180]"
     assert "'2021-02-30' is not a real date" in rej[6]
     assert "has 2 fields, expected 3" in rej[8]
     assert "repeats line 9" in rej[10]

@@ -214,3 +214,12 @@ def test_a_party_other_than_russia_is_refused_before_anything_is_stored(tmp_path
     with pytest.raises(InputError, match=r"--party 'ua': expected 'ru'"):
         lake.ingest_control([p], party="ua")
     assert lake.table_versions().get("control") is None  # nothing written
+
+
+def test_a_map_of_points_names_what_it_holds(tmp_path):
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+           "geometry": {"type": "Point", "coordinates": [37.5, 47.8]}}]}
+    with pytest.raises(InputError, match=r"holds no polygons \(only Point\); expected "
+                                         "Polygon or MultiPolygon"):
+        parse_control(write(tmp_path, "points.geojson", doc), source="other",
+                      valid_from="2025-08-20")

@@ -38,8 +38,8 @@ def create_app(settings: Settings) -> FastAPI:
                   description="Ceasefire monitoring from space: incidents, verdicts, signed "
                               "reports. Errors are JSON {error, detail}.")
     app.state.settings = settings
-    app.state.views = LakeViews(Lake(settings.lake))
-    add_exception_handlers(app)
+    app.state.views = LakeViews(Lake(settings.lake.resolve()))  # errors name no path
+    add_exception_handlers(app, settings.lake)
     _add_limits(app, settings)
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -1,10 +1,13 @@
 """One table from truceline's error tree to HTTP statuses, installed on the app.
 
 Every error leaves the service as JSON ``{"error": <class>, "detail": <message>}``;
-the message is the same one the CLI prints.
+the message is the same one the CLI prints, except that the server's own folders (the
+lake's path) read "the lake": a client has no business knowing the server's file tree.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,14 +38,18 @@ def error_body(kind: str, detail: object) -> dict[str, object]:
     return {"error": kind, "detail": detail}
 
 
-def add_exception_handlers(app: FastAPI) -> None:
-    """Install the table and JSON bodies for HTTP and validation errors."""
+def add_exception_handlers(app: FastAPI, lake: Path | None = None) -> None:
+    """Install the table and JSON bodies for HTTP and validation errors (``lake``: the
+    server's lake folder, never named to a client)."""
 
     async def truceline_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TrucelineError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status == 503 else None
-        return JSONResponse(error_body(type(exc).__name__, str(exc)), status_code=status,
+        detail = str(exc)
+        if lake is not None:  # the lake is opened by its absolute path (create_app)
+            detail = detail.replace(str(lake.resolve()), "the lake")
+        return JSONResponse(error_body(type(exc).__name__, detail), status_code=status,
                             headers=headers)
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:

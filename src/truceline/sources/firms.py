@@ -451,8 +451,10 @@ def parse_firms(path: str | Path, *, sensor: str | None = None, satellite: str |
 
     lat = _numeric(frame, "latitude", rej, required=True)
     lon = _numeric(frame, "longitude", rej, required=True)
-    rej.add((lat < -90) | (lat > 90), "latitude outside [-90, 90]")
-    rej.add((lon < -180) | (lon > 180), "longitude outside [-180, 180]")
+    rej.add((lat < -90) | (lat > 90), "latitude '", frame["latitude"].str.strip(),
+            "' outside [-90, 90]")
+    rej.add((lon < -180) | (lon > 180), "longitude '", frame["longitude"].str.strip(),
+            "' outside [-180, 180]")
     date_col = "acq_date" if "acq_date" in frame.columns else "date"
     dates = _parse_date(frame[date_col], rej, today)
     if "acq_time" in frame.columns:

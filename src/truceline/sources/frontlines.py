@@ -259,6 +259,11 @@ def guess_source(path: Path) -> str:
     return "other"
 
 
+#: GeoJSON names of the geometry types a map may hold instead of polygons.
+_TYPE_NAMES = {0: "Point", 1: "LineString", 2: "LinearRing", 4: "MultiPoint",
+               5: "MultiLineString", 7: "GeometryCollection"}
+
+
 def _polygons(geoms: np.ndarray, path: Path) -> shapely.Geometry:
     geoms = geoms[~shapely.is_missing(geoms)]
     if len(geoms) == 0:
@@ -267,7 +272,8 @@ def _polygons(geoms: np.ndarray, path: Path) -> shapely.Geometry:
     polys = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
     if len(polys) == 0:
         kinds = sorted(set(shapely.get_type_id(parts).tolist()))
-        raise InputError(f"{path}: holds no polygons (geometry type ids {kinds}); "
+        names = ", ".join(_TYPE_NAMES.get(k, str(k)) for k in kinds)
+        raise InputError(f"{path}: holds no polygons (only {names}); "
                          "expected Polygon or MultiPolygon features of held ground")
     return shapely.multipolygons(shapely.get_parts(polys))
 
