@@ -355,3 +355,23 @@ def test_validate_detection_refuses_a_frontier_point_out_of_range_at_once(
     code, _, err = run(monkeypatch, capsys, "validate", "detection", option, value,
                        "--lake", str(tmp_path / "no-lake"))
     assert code == 2 and expected in one_message(err)
+
+
+def test_timeline_says_when_an_agreement_lies_outside_the_period() -> None:
+    """An agreement shaded on a timeline of other days shades nothing: the user is told
+    (it used to pass in silence), and one that overlaps says nothing."""
+    import warnings
+    from pathlib import Path
+
+    from truceline.cli.assess import _warn_windows_outside
+    from truceline.sources.agreements import load_agreement
+
+    path = Path(__file__).parents[1] / "examples/agreements/christmas_truce_2023.toml"
+    a = load_agreement(path)
+    with pytest.warns(UserWarning, match=r"christmas_truce_2023.toml: its window .* lies "
+                                         r"outside 2025-08-11..2025-08-31"):
+        _warn_windows_outside([a], [path], "2025-08-11", "2025-08-31")
+    day = f"{a.start_utc:%Y-%m-%d}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_windows_outside([a], [path], day, day)

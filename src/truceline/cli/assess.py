@@ -99,6 +99,24 @@ def _print_verdict(name: str, a: dict[str, Any], target: Path) -> None:
     out.print(f"report: {target / 'report.html'} (signed: {target / 'manifest.json'})")
 
 
+def _warn_windows_outside(windows: list, paths: list[Path], date_from: str, date_to: str
+                          ) -> None:
+    """An agreement whose window lies wholly outside the period shades nothing: say so,
+    naming the file and both spans (it used to pass in silence)."""
+    import warnings
+
+    import pandas as pd
+
+    lo, hi = pd.Timestamp(date_from, tz="UTC"), pd.Timestamp(date_to, tz="UTC") + \
+        pd.Timedelta(days=1)
+    for a, p in zip(windows, paths, strict=True):
+        s, e = pd.Timestamp(a.start_utc), pd.Timestamp(a.end_utc)
+        if e <= lo or s >= hi:
+            warnings.warn(f"--agreement {p}: its window {s:%Y-%m-%d %H:%M} to "
+                          f"{e:%Y-%m-%d %H:%M} UTC lies outside {date_from}..{date_to}, so "
+                          "nothing is shaded for it", UserWarning, stacklevel=2)
+
+
 @app.command("timeline", epilog="Example: truceline timeline --from 2025-08-01 --to 2025-08-31 "
              "--sector Pokrovsk")
 def timeline_cmd(
@@ -122,6 +140,7 @@ def timeline_cmd(
     from truceline.sources.agreements import load_agreement
 
     windows = [load_agreement(p) for p in agreement or []]
+    _warn_windows_outside(windows, agreement or [], date_from, date_to)
     output_path(out_dir, option="--out")
     lk = _open_lake(lake)
     if sector is not None:  # an unknown name fails here, with the closest ones
@@ -160,9 +179,9 @@ def timeline_cmd(
         days = sorted(unseen)
         out.print(f"note: {len(days)} day(s) without satellite data (no detection, or a "
                   "gap in the satellite feed: " + ", ".join(days[:5])
-                  + (", ..." if len(days) > 5 else "") + "): their zeros are days not "
-                  "seen (satellite_data false in the CSV, hatched in the figures), not "
-                  "days without fire")
+                  + (", ..." if len(days) > 5 else "") + "): their counts are of days not "
+                  "seen, or seen only in part (satellite_data false in the CSV, hatched "
+                  "in the figures), not days without fire")
 
 
 @keys_app.command("generate", epilog="Example: truceline keys generate --dir "
