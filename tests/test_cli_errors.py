@@ -305,6 +305,15 @@ def test_an_unknown_control_source_is_bad_input(monkeypatch, capsys, tmp_path, l
     code, _, err = run(monkeypatch, capsys, "line", "--date", "2025-08-15",
                        "--control-source", "isw", "--lake", str(lake))
     assert code == 3 and "the lake has: deepstate" in one_message(err)
+    # assess --compare-with names a misspelt source before it judges anything (it used
+    # to find out half a minute later, after the first judgement)
+    ag = tmp_path / "a.toml"
+    ag.write_text(agreement_toml(name="x", end="duration_days = 2"))
+    versions = Lake(lake).table_versions()
+    code, _, err = run(monkeypatch, capsys, "assess", str(ag), "--lake", str(lake),
+                       "--compare-with", "deepstat", "--out", str(tmp_path / "out"))
+    assert code == 2 and "no control snapshots from source 'deepstat'" in one_message(err)
+    assert Lake(lake).table_versions() == versions and not (tmp_path / "out").exists()
     # a map read long after its day says so
     code, _, err = run(monkeypatch, capsys, "line", "--date", "2030-01-01", "--lake",
                        str(lake))

@@ -65,6 +65,8 @@ def assess_cmd(
     lk = _open_lake(lake)
     target = out_dir or Path("out") / agreement.stem
     check_out_dir(target)  # before the work, not after it
+    for src in compare_with or []:  # a misspelt map source fails now, not after a judgement
+        lk.check_control_source(src)
     signer = _signer(key, lk.root, target)
     with _progress(not as_json) as progress:
         clims = baseline(lk, progress)

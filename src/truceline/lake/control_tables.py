@@ -260,6 +260,22 @@ class ControlTables:
         days = _in_force(f.assign(valid_from=pd.to_datetime(f["day"])), start, end)
         return [Path(p) for p in f[days].sort_values(["source", "day", "path"])["path"]]
 
+    def check_control_source(self, source: str | None) -> pd.DataFrame:
+        """The control table's files, after checking the lake has maps (of ``source``,
+        if given): a name no source has is a typo (InputError), a known source the lake
+        lacks is missing data (LakeError), both naming what the lake has. Cheap: reads
+        the table's log, not its maps, so a command can check before its work."""
+        f = self._files(T.CONTROL)
+        if f.empty:
+            raise LakeError(f"no control snapshots in {self.root}; run "
+                            "`truceline ingest control PATH` first")
+        if source is not None and not (f["source"] == source).any():
+            have = sorted(f["source"].unique())
+            err = LakeError if source in CONTROL_SOURCES else InputError
+            raise err(f"no control snapshots from source {source!r} in {self.root}; "
+                      f"the lake has: {', '.join(have)}")
+        return f
+
     def read_control(self, source: str | None = None, *,
                      start: str | pd.Timestamp | None = None,
                      end: str | pd.Timestamp | None = None,
@@ -269,16 +285,7 @@ class ControlTables:
         With ``start``/``end``, only the snapshots in force some day of [start, end] are
         read: those valid from a day in the range, and per source the last one before it.
         """
-        f = self._files(T.CONTROL)
-        if f.empty:
-            raise LakeError(f"no control snapshots in {self.root}; run "
-                            "`truceline ingest control PATH` first")
-        if source is not None and not (f["source"] == source).any():
-            have = sorted(f["source"].unique())
-            # a name no source has is a typo (bad input); a known one is missing data
-            err = LakeError if source in CONTROL_SOURCES else InputError
-            raise err(f"no control snapshots from source {source!r} in {self.root}; "
-                      f"the lake has: {', '.join(have)}")
+        f = self.check_control_source(source)
         if source is not None:
             f = f[f["source"] == source]
         if start is not None or end is not None:  # chosen from the log: only they are read
