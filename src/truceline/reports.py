@@ -185,6 +185,11 @@ def verify_folder(directory: Path, *, public_key: Any = None, check_inputs: bool
 
     directory = Path(directory)
     root = lake_dir or config.lake_dir()
+    if check_inputs and _inputs_from_lake(directory) and not Path(root).is_dir():
+        # asked for, and impossible here: bad input, not a pass with a warning
+        raise InputError(f"--check-inputs: no lake at {root} (--lake, $TRUCELINE_LAKE or "
+                         "./truceline-lake): the report's inputs are named relative to the "
+                         "lake it was made from; give that lake")
     result = verify_report(directory, expected_public_key=public_key,
                            check_inputs=check_inputs or recompute,
                            inputs_root=root if _inputs_from_lake(directory) else None)

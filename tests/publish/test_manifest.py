@@ -296,6 +296,13 @@ def test_inputs_named_relative_to_a_labelled_root(tmp_path: Path, signer: KeySig
     assert verify_report(d, check_inputs=True, inputs_root=root).ok
     unchecked = verify_report(d, check_inputs=True)
     assert [w.kind for w in unchecked.warnings] == ["no_expected_key", "inputs_root_unknown"]
+    # `truceline verify --check-inputs` against a lake that is not there is refused
+    # (exit 2), not a pass with a warning: the check asked for cannot run
+    from truceline.reports import verify_folder
+
+    with pytest.raises(InputError, match=r"--check-inputs: no lake at .*nowhere"):
+        verify_folder(d, check_inputs=True, lake_dir=tmp_path / "nowhere")
+    assert verify_folder(d, check_inputs=True, lake_dir=root)["exit_code"] == 0
     outside = tmp_path / "elsewhere.csv"
     outside.write_text("x")
     with pytest.raises(InputError, match=r"inputs: .*elsewhere.csv is outside lake"):
