@@ -34,8 +34,8 @@ def enrich_cmd(
     date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
     control_source: Annotated[str | None, typer.Option(help="Control map source (default: "
                               "the most recent snapshot of any source).")] = None,
-    h3_resolution: Annotated[int, typer.Option(help="H3 resolution of the cell column.")
-                             ] = 7,
+    h3_resolution: Annotated[int, typer.Option(help="H3 resolution of the cell column.",
+                                               min=0, max=15)] = 7,
     sectors: Annotated[Path | None, typer.Option(help="Sector file (GeoJSON/GPKG with a "
                        "name column) instead of the default settlement-named sectors.")
                        ] = None,
