@@ -101,7 +101,8 @@ class ControlTables:
         return summary
 
     def _snapshot_index(self) -> pd.DataFrame:
-        """source, day, snapshot_id, source_sha256, source_file of every stored snapshot."""
+        """source, day, snapshot_id, source_sha256, source_file, party of every stored
+        snapshot."""
         ds = self._dataset(T.CONTROL)
         cols = ["source", "day", "snapshot_id", "source_sha256", "source_file", "party"]
         if ds is None:
