@@ -371,3 +371,14 @@ exclusions = { type = "Polygon", coordinates = [[[37.4, 48.4], [37.6, 48.4], [37
         a.scope.mask(dist)
     assert a.control_mask([-70.0, 59.9, 150.0, float("nan")]).tolist() == [True, False, False,
                                                                            False]
+
+
+def test_a_bad_protected_site_is_named_when_the_agreement_loads(tmp_path: Path) -> None:
+    """A sites file's bad row used to surface some 18 s into `assess`, after the lake
+    was read; it is named with the agreement, before any work."""
+    (tmp_path / "sites.csv").write_text("name,lon,lat,radius_m,kind\n"
+                                        "Plant,35.1,47.5,500,power\n"
+                                        "Dam,east,47.6,500,dam\n")
+    text = MINIMAL + '\n[prohibited]\nprotected_sites = "sites.csv"\n'
+    with pytest.raises(InputError, match=r"sites.csv.*line 3"):
+        load_agreement(write(tmp_path, text))

@@ -729,6 +729,9 @@ def _prohibited(table: dict[str, Any], ctx: _Ctx) -> Prohibited:
             raise ctx.fail("prohibited.protected_sites", raw, expected)
         ref, _ = ctx.resolve("prohibited.protected_sites", raw, "an existing sites CSV file")
         sites = ctx.files[-1][1]
+        from truceline.sources.sites import load_sites
+
+        load_sites(sites)  # a bad row is named now, not once a judgement has begun
     if not fire and sites is None:
         raise ctx.fail("prohibited.fire_near_line", fire,
                        "true, or a 'prohibited.protected_sites' file: otherwise the "
