@@ -155,7 +155,8 @@ def test_a_garbled_ledger_head_is_an_integrity_error(monkeypatch, capsys, tmp_pa
     for argv in (["lake", "info"], ["ledger", "verify"]):
         code, out, err = run(monkeypatch, capsys, *argv, "--lake", str(lake))
         assert code == 4, (argv, out, err)
-        assert "ledger.head" in one_message(err + out)
+        one_message(err + out)  # no traceback
+        assert "ledger.head" in "".join((err + out).split())  # a long path may wrap inside
 
 
 @pytest.mark.parametrize("argv", [
