@@ -39,20 +39,21 @@ def _options_not_applied(skipped: list[dict[str, Any]], stored: pd.DataFrame, so
     """A warning for each file skipped as already ingested whose stored snapshot is not
     the --source or --valid-from given now: those options were not applied, and the
     user should hear so (and how to apply them)."""
+    day = None if valid_from is None else str(pd.Timestamp(valid_from).date())
     out = []
     for rec in skipped:
         if rec.get("reason") != "already ingested":
             continue
         held = stored[stored["source_sha256"] == rec["sha256"]]
-        want_day = None if valid_from is None else str(pd.Timestamp(valid_from).date())
-        given = [f"--source {source}" if source != "auto" and (held["source"] != source).any()
-                 else "", f"--valid-from {want_day}" if want_day is not None
-                 and (held["day"] != want_day).any() else ""]
-        if any(given):
-            ids = ", ".join(held["snapshot_id"].astype(str))
-            out.append(f"{rec['file']}: already in the lake as {ids}; "
-                       f"{' '.join(g for g in given if g)} not applied (pass --replace to "
-                       "store it that way instead)")
+        given = []
+        if source != "auto" and (held["source"] != source).any():
+            given.append(f"--source {source}")
+        if day is not None and (held["day"] != day).any():
+            given.append(f"--valid-from {day}")
+        if given:
+            out.append(f"{rec['file']}: already in the lake as "
+                       f"{', '.join(held['snapshot_id'].astype(str))}; {' '.join(given)} "
+                       "not applied (pass --replace to store it that way instead)")
     return out
 
 

@@ -40,15 +40,16 @@ def error_body(kind: str, detail: object) -> dict[str, object]:
 
 def add_exception_handlers(app: FastAPI, lake: Path | None = None) -> None:
     """Install the table and JSON bodies for HTTP and validation errors (``lake``: the
-    server's lake folder, never named to a client)."""
+    server's lake folder, never named to a client; the app opens it by this path)."""
+    root = None if lake is None else str(lake.resolve())
 
     async def truceline_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, TrucelineError)
         status = status_for(exc)
         headers = {"Retry-After": "5"} if status == 503 else None
         detail = str(exc)
-        if lake is not None:  # the lake is opened by its absolute path (create_app)
-            detail = detail.replace(str(lake.resolve()), "the lake")
+        if root is not None:
+            detail = detail.replace(root, "the lake")
         return JSONResponse(error_body(type(exc).__name__, detail), status_code=status,
                             headers=headers)
 

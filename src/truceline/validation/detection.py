@@ -127,10 +127,15 @@ def _climatologies(cache: dict[tuple, dict[str, Any]], params: BaselineParams,
 
     key = (tuple(sorted(asdict(params).items())), leave_out)
     if key not in cache:
-        years = {s: tuple(y for y in DEFAULT_YEARS[s] if y not in leave_out)
-                 for s in DEFAULT_YEARS}
-        cache[key] = build_climatologies(history(), years=years, params=params)
+        cache[key] = build_climatologies(history(), years=_years_without(leave_out),
+                                         params=params)
     return cache[key]
+
+
+def _years_without(leave_out: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """Each sensor's peacetime years (``DEFAULT_YEARS``) less ``leave_out``."""
+    return {s: tuple(y for y in DEFAULT_YEARS[s] if y not in leave_out)
+            for s in DEFAULT_YEARS}
 
 
 def _check_years(lake: Any, years: Sequence[int], what: str) -> None:
@@ -237,9 +242,8 @@ def validate_detection(lake: Any, *,
             from truceline.validation.context_gates import burnt_ground, context_gates
 
             progress("context gates: the ground peacetime fire fell on")
-            burnt = {k: burnt_ground(history(), {
-                s: tuple(y for y in DEFAULT_YEARS[s] if k == "war" or y not in PLACEBO_YEARS)
-                for s in DEFAULT_YEARS}) for k in ("placebo", "war")}
+            burnt = {"placebo": burnt_ground(history(), _years_without(PLACEBO_YEARS)),
+                     "war": burnt_ground(history(), _years_without(()))}
             out["context_gates"] = context_gates(enriched, spans, clims, area, events,
                                                  context, burnt=burnt, progress=progress)
     wars: dict[str, pd.DataFrame] = {}  # each rule's calls in the events' period

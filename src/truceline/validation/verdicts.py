@@ -200,14 +200,18 @@ class Ground:
     # the part off that ground, its yardsticks measured there and not scaled
     off_war_ground: bool = False
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+    # what does not depend on the ground's detections or its war ground (coverage, the
+    # windows' areas, the yardsticks' detections): one dict, the same object for this
+    # ground and the ground without the Donbas fire, so neither computes it twice
+    _shared: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def coverage(self, a: Agreement, method: str = "sky") -> Coverage:
         key = ("cov", method, a.start_utc, a.end_utc)
-        if key not in self._cache:
-            self._cache[key] = assess_coverage(self.theatre, a.start_utc, a.end_utc,
-                                               weather_dir=self.root, oblasts=self.oblasts,
-                                               method=method)
-        return self._cache[key]
+        if key not in self._shared:
+            self._shared[key] = assess_coverage(self.theatre, a.start_utc, a.end_utc,
+                                                weather_dir=self.root, oblasts=self.oblasts,
+                                                method=method)
+        return self._shared[key]
 
     def off_donbas(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The ground's detections and incidents outside Donetsk and Luhansk oblasts: a
@@ -226,10 +230,10 @@ class Ground:
         """This ground as a scope without Donetsk and Luhansk: its windows' detections
         there left out (:meth:`off_donbas`), its yardsticks measured off that ground and
         not scaled (share 1), its areas the scope's part off it (on a moving line each
-        window's, measured on its own line: :meth:`ratios_for`); the caches of coverage,
-        of the yardsticks' detections and of the windows' areas shared. None of this makes
-        a verdict easier than the window's remaining ground allows (review of session 13,
-        point 17 (a))."""
+        window's, measured on its own line: :meth:`ratios_for`); coverage, the
+        yardsticks' detections and the windows' areas shared with this ground
+        (``_shared``). None of this makes a verdict easier than the window's remaining
+        ground allows (review of session 13, point 17 (a))."""
         if "off_ground" not in self._cache:
             w = self.donbas_share
             assert w is not None, "off_donbas_ground: the ground measured no Donbas share"
@@ -239,8 +243,7 @@ class Ground:
                 war_ground=WarGround(w.exclusions, 1.0, 1.0), off_war_ground=True,
                 area_ratio=self.area_ratio * w.scope_share,
                 near_ratio=self.near_ratio * w.near_share,
-                _cache={k: v for k, v in self._cache.items() if k in ("own", "own_key")
-                        or (isinstance(k, tuple) and k[0] in ("cov", "ratios"))})
+                _cache={})  # _shared: the same dict
         return self._cache["off_ground"]
 
     def war_ground_for(self, a: Agreement) -> WarGround | None:
@@ -269,12 +272,12 @@ class Ground:
         """`false_alarms.area_ratios` on the window's own line, once per window."""
         assert self.own_line is not None
         key = ("ratios", a.start_utc, a.end_utc, a.scope.band_km)
-        if key not in self._cache:
+        if key not in self._shared:
             war = self.war_ground or self.donbas_share
-            self._cache[key] = false_alarms.area_ratios(
+            self._shared[key] = false_alarms.area_ratios(
                 self.own_line.snapshot_for(a), a,
                 exclusions=war.exclusions if war is not None else ())
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._shared[key]  # type: ignore[no-any-return]
 
     def years_for(self, a: Agreement) -> list[int]:
         y = pd.Timestamp(a.start_utc).year
@@ -288,10 +291,10 @@ class Ground:
         if self.own_line is None:
             return self.peace
         key = ("own", a.start_utc, a.end_utc)
-        if self._cache.get("own_key") != key:
-            self._cache["own"] = self.own_line.scored(a, self.years_for(a))
-            self._cache["own_key"] = key
-        return self._cache["own"]
+        if self._shared.get("own_key") != key:
+            self._shared["own"] = self.own_line.scored(a, self.years_for(a))
+            self._shared["own_key"] = key
+        return self._shared["own"]
 
     def peacetime(self, a: Agreement, max_km: float | None = None,
                   all_ground: bool = False) -> float | None:
